@@ -1,0 +1,133 @@
+import type { ClusterState, NodegroupState } from '../fleet/types.js';
+import type { LatestRelease, ParameterRequest } from '../fleet/releases.js';
+import type { NodegroupReport, NodegroupStatus } from '../report/types.js';
+import { releaseNotesUrl, releaseSource } from './ami-types.js';
+import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
+import { formatDuration } from './duration.js';
+
+export interface DriftPolicy {
+  /** A newer release younger than this (milliseconds) is `soaking`, not `drift`. */
+  minReleaseAgeMs: number;
+  now: Date;
+}
+
+/** The SSM parameter a node group's latest release is read from, if its AMI type has one. */
+export function releaseRequestFor(ng: NodegroupState): ParameterRequest | undefined {
+  const minor = ng.version ? kubernetesMinor(ng.version) : undefined;
+  if (!minor || ng.error) return undefined;
+  const source = releaseSource(ng.amiType ?? '', minor);
+  return source.kind === 'ssm' ? { parameter: source.parameter, format: source.format } : undefined;
+}
+
+/** A whole cluster that could not be read: one `error` entry, so it is never silently missing. */
+export function clusterError(cluster: ClusterState, error: string): NodegroupReport {
+  return {
+    cluster: cluster.name,
+    region: cluster.region,
+    nodegroup: null,
+    amiType: null,
+    kubernetesVersion: null,
+    controlPlaneVersion: cluster.version ?? null,
+    releaseVersion: null,
+    latestReleaseVersion: null,
+    latestReleasePublishedAt: null,
+    latestReleaseParameter: null,
+    releaseNotesUrl: null,
+    nodes: null,
+    status: 'error',
+    reason: error,
+  };
+}
+
+/**
+ * Decides one node group's status. Pure: everything it needs is passed in.
+ * Order matters: an error hides everything; a minor behind the control plane is reported whatever the
+ * AMI; then what the AMI type allows; then the release comparison and the soak period.
+ */
+export function classify(
+  cluster: ClusterState,
+  ng: NodegroupState,
+  latest: (parameter: string) => LatestRelease | undefined,
+  policy: DriftPolicy,
+): NodegroupReport {
+  const minor = ng.version ? kubernetesMinor(ng.version) : undefined;
+  const source = minor ? releaseSource(ng.amiType ?? '', minor) : undefined;
+  const parameter = source?.kind === 'ssm' ? source.parameter : null;
+  const found = parameter ? latest(parameter) : undefined;
+  const latestRelease = found?.kind === 'found' ? found : undefined;
+
+  const entry = (status: NodegroupStatus, reason: string): NodegroupReport => ({
+    cluster: cluster.name,
+    region: cluster.region,
+    nodegroup: ng.name,
+    amiType: ng.amiType ?? null,
+    kubernetesVersion: ng.version ?? null,
+    controlPlaneVersion: cluster.version ?? null,
+    releaseVersion: ng.releaseVersion ?? null,
+    latestReleaseVersion: latestRelease?.releaseVersion ?? null,
+    latestReleasePublishedAt: latestRelease?.publishedAt?.toISOString() ?? null,
+    latestReleaseParameter: parameter,
+    releaseNotesUrl: latestRelease ? (releaseNotesUrl(ng.amiType ?? '', latestRelease.releaseVersion) ?? null) : null,
+    nodes: ng.desiredSize ?? null,
+    status,
+    reason,
+  });
+
+  if (ng.error) return entry('error', ng.error);
+  if (!minor) return entry('unknown', `Kubernetes version ${ng.version ?? '(none)'} does not parse`);
+
+  const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;
+  if (controlPlaneMinor && compareMinors(minor, controlPlaneMinor) < 0) {
+    const also =
+      latestRelease && ng.releaseVersion && isNewer(latestRelease.releaseVersion, ng.releaseVersion)
+        ? `; a newer ${minor} release ${latestRelease.releaseVersion} is also available`
+        : '';
+    return entry(
+      'behind-control-plane',
+      `Kubernetes ${minor} lags the control plane's ${controlPlaneMinor}: upgrade the node group to ${controlPlaneMinor}${also}`,
+    );
+  }
+
+  if (!source) return entry('unknown', 'no AMI type');
+  switch (source.kind) {
+    case 'custom':
+      return entry('custom', 'custom AMI from a launch template: not compared with a published release');
+    case 'unknown':
+    case 'unsupported':
+      return entry(source.kind, source.reason);
+    case 'ssm':
+      break;
+  }
+  if (!found) return entry('error', `the latest release in ${source.parameter} was not read`);
+  if (found.kind === 'error') return entry('error', `reading ${source.parameter}: ${found.message}`);
+  if (found.kind === 'missing') {
+    return entry('unknown', `SSM parameter ${source.parameter} does not exist: no published ${ng.amiType} release for Kubernetes ${minor}`);
+  }
+
+  const current = ng.releaseVersion ? parseRelease(ng.releaseVersion) : undefined;
+  const target = parseRelease(found.releaseVersion);
+  if (!current) return entry('unknown', `release version ${ng.releaseVersion ?? '(none)'} does not parse`);
+  if (!target) return entry('unknown', `latest release ${found.releaseVersion} in ${source.parameter} does not parse`);
+
+  const order = compareReleases(current, target);
+  if (order === undefined) {
+    return entry('unknown', `release ${current.raw} and latest ${target.raw} cannot be ordered (same version, different builds)`);
+  }
+  if (order === 0) return entry('up-to-date', 'on the latest release');
+  if (order > 0) return entry('up-to-date', `ahead of the published recommendation ${target.raw}`);
+
+  const age = found.publishedAt ? policy.now.getTime() - found.publishedAt.getTime() : undefined;
+  if (age !== undefined && age < policy.minReleaseAgeMs) {
+    return entry(
+      'soaking',
+      `${target.raw} was published ${formatDuration(Math.max(0, age))} ago; it becomes drift after ${formatDuration(policy.minReleaseAgeMs)}`,
+    );
+  }
+  return entry('drift', `${current.raw} → ${target.raw}${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`);
+}
+
+function isNewer(candidate: string, current: string): boolean {
+  const a = parseRelease(candidate);
+  const b = parseRelease(current);
+  return !!a && !!b && compareReleases(a, b) === 1;
+}

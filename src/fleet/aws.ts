@@ -1,0 +1,30 @@
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SSMClient } from '@aws-sdk/client-ssm';
+
+export interface AwsClients {
+  eks: EKSClient;
+  ssm: SSMClient;
+}
+
+/** Creates the AWS clients of one region. Tests pass their own factory instead. */
+export type AwsClientFactory = (region: string) => AwsClients;
+
+/**
+ * The one place AWS clients are made. Adaptive retries absorb throttling across a large fleet (the
+ * client slows itself down when AWS says so). Endpoints come from the SDK's own configuration
+ * (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EKS`, ...), so the bundled action can be pointed at a local
+ * stand-in without any test-only code path.
+ */
+export function createAwsClients(region: string): AwsClients {
+  const config = { region, retryMode: 'adaptive', maxAttempts: 10, customUserAgent: 'eks-ami-drift' };
+  return { eks: new EKSClient(config), ssm: new SSMClient(config) };
+}
+
+/** `ResourceNotFoundException: No cluster found for name: prod.` */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
+    return `${name}${error.message}`;
+  }
+  return String(error);
+}

@@ -1,0 +1,75 @@
+import {
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  paginateListClusters,
+  paginateListNodegroups,
+  type EKSClient,
+} from '@aws-sdk/client-eks';
+import type { LimitFunction } from 'p-limit';
+import { describeError } from './aws.js';
+import type { ClusterState, NodegroupState } from './types.js';
+
+export interface FleetQuery {
+  region: string;
+  /** Cluster names; empty means every cluster in the region. */
+  clusters: readonly string[];
+  /** Node group names; empty means every node group. */
+  nodegroups: readonly string[];
+}
+
+/**
+ * Reads the clusters and managed node groups of one region: ListClusters (unless named),
+ * DescribeCluster, ListNodegroups, DescribeNodegroup. Describe calls share `limit`, so a large fleet
+ * runs concurrently without a burst that only invites throttling. A cluster or node group that cannot
+ * be read carries its AWS error; the others are still read.
+ */
+export async function readRegion(eks: EKSClient, query: FleetQuery, limit: LimitFunction): Promise<ClusterState[]> {
+  let names = [...query.clusters];
+  if (names.length === 0) {
+    try {
+      for await (const page of paginateListClusters({ client: eks }, {})) names.push(...(page.clusters ?? []));
+    } catch (error) {
+      return [{ name: '(every cluster)', region: query.region, error: `ListClusters: ${describeError(error)}`, nodegroups: [] }];
+    }
+  }
+  return Promise.all(names.map((name) => readCluster(eks, query, name, limit)));
+}
+
+async function readCluster(eks: EKSClient, query: FleetQuery, name: string, limit: LimitFunction): Promise<ClusterState> {
+  const cluster: ClusterState = { name, region: query.region, nodegroups: [] };
+  try {
+    const described = await limit(() => eks.send(new DescribeClusterCommand({ name })));
+    cluster.version = described.cluster?.version;
+    const nodegroupNames: string[] = [];
+    for await (const page of paginateListNodegroups({ client: eks }, { clusterName: name })) {
+      nodegroupNames.push(...(page.nodegroups ?? []));
+    }
+    const wanted = query.nodegroups.length > 0 ? nodegroupNames.filter((n) => query.nodegroups.includes(n)) : nodegroupNames;
+    cluster.nodegroups = await Promise.all(wanted.map((ng) => limit(() => readNodegroup(eks, name, ng))));
+    // A node group asked for by name in a cluster asked for by name must exist: say so, never skip it.
+    if (query.clusters.length > 0) {
+      for (const missing of query.nodegroups.filter((n) => !nodegroupNames.includes(n))) {
+        cluster.nodegroups.push({ name: missing, error: `node group ${missing} does not exist in cluster ${name}` });
+      }
+    }
+  } catch (error) {
+    cluster.error = describeError(error);
+  }
+  return cluster;
+}
+
+async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<NodegroupState> {
+  try {
+    const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
+    return {
+      name: nodegroupName,
+      amiType: nodegroup?.amiType,
+      version: nodegroup?.version,
+      releaseVersion: nodegroup?.releaseVersion,
+      status: nodegroup?.status,
+      desiredSize: nodegroup?.scalingConfig?.desiredSize,
+    };
+  } catch (error) {
+    return { name: nodegroupName, error: describeError(error) };
+  }
+}

@@ -1,0 +1,66 @@
+import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { LimitFunction } from 'p-limit';
+import { describeError } from './aws.js';
+
+/** The latest release published in one SSM parameter. */
+export type LatestRelease =
+  | { kind: 'found'; releaseVersion: string; publishedAt?: Date }
+  | { kind: 'missing' }
+  | { kind: 'error'; message: string };
+
+export interface ParameterRequest {
+  parameter: string;
+  /** `release`: the value is the release version; `json`: a JSON object with `release_version`. */
+  format: 'release' | 'json';
+}
+
+/** GetParameters takes at most 10 names a call. */
+export const SSM_BATCH = 10;
+
+/**
+ * Reads each distinct parameter once, in GetParameters calls of 10 names. Unknown names come back in
+ * InvalidParameters (GetParameters does not throw for them): they are `missing`, which the decision
+ * reports with the parameter's name.
+ */
+export async function readLatestReleases(
+  ssm: SSMClient,
+  requests: readonly ParameterRequest[],
+  limit: LimitFunction,
+): Promise<Map<string, LatestRelease>> {
+  const formats = new Map(requests.map((r) => [r.parameter, r.format]));
+  const names = [...formats.keys()].sort();
+  const batches: string[][] = [];
+  for (let i = 0; i < names.length; i += SSM_BATCH) batches.push(names.slice(i, i + SSM_BATCH));
+
+  const result = new Map<string, LatestRelease>();
+  await Promise.all(
+    batches.map((batch) =>
+      limit(async () => {
+        try {
+          const out = await ssm.send(new GetParametersCommand({ Names: batch }));
+          for (const p of out.Parameters ?? []) {
+            if (!p.Name) continue;
+            result.set(p.Name, readValue(p.Value ?? '', formats.get(p.Name) ?? 'release', p.LastModifiedDate));
+          }
+          for (const name of out.InvalidParameters ?? []) result.set(name, { kind: 'missing' });
+        } catch (error) {
+          for (const name of batch) result.set(name, { kind: 'error', message: describeError(error) });
+        }
+      }),
+    ),
+  );
+  for (const name of names) if (!result.has(name)) result.set(name, { kind: 'missing' });
+  return result;
+}
+
+function readValue(value: string, format: ParameterRequest['format'], publishedAt: Date | undefined): LatestRelease {
+  const at = publishedAt ? { publishedAt } : {};
+  if (format === 'release') return { kind: 'found', releaseVersion: value.trim(), ...at };
+  try {
+    const release = (JSON.parse(value) as { release_version?: unknown }).release_version;
+    if (typeof release === 'string' && release) return { kind: 'found', releaseVersion: release, ...at };
+  } catch {
+    // fall through: reported below with the value's shape
+  }
+  return { kind: 'error', message: 'the parameter value is not a JSON object with a release_version' };
+}

@@ -1,0 +1,95 @@
+import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } from './types.js';
+import { NEEDS_UPGRADE, STATUSES } from './types.js';
+
+const ICON: Record<NodegroupStatus, string> = {
+  'up-to-date': '✅',
+  drift: '⬆️',
+  soaking: '⏳',
+  'behind-control-plane': '⚠️',
+  unsupported: '⛔',
+  custom: '➖',
+  unknown: '❓',
+  error: '❌',
+};
+
+const NEEDS_LOOK: ReadonlySet<NodegroupStatus> = new Set(['error', 'behind-control-plane', 'drift', 'unsupported', 'unknown']);
+
+/** `{"include":[{"cluster":"prod","region":"us-east-1"}]}`: one job per cluster with strategy.matrix. */
+export function renderMatrix(report: CheckReport): string {
+  const include = report.clusters.filter((c) => !c.error).map((c) => ({ cluster: c.cluster, region: c.region }));
+  return JSON.stringify({ include });
+}
+
+/** A table cell: no pipes, no HTML, no line breaks from AWS messages. */
+function cell(text: string | number | null): string {
+  if (text === null || text === '') return '—';
+  return String(text).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+function countsLine(counts: Partial<Record<NodegroupStatus, number>>): string {
+  return STATUSES.filter((s) => (counts[s] ?? 0) > 0)
+    .map((s) => `${ICON[s]} ${counts[s]} ${s}`)
+    .join(' · ');
+}
+
+function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): string {
+  const counts: Partial<Record<NodegroupStatus, number>> = {};
+  for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;
+  const attention = entries.some((e) => NEEDS_LOOK.has(e.status));
+  const version = cluster.controlPlaneVersion ? `Kubernetes ${cluster.controlPlaneVersion}` : 'version unknown';
+  const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version} · ${countsLine(counts) || 'no node groups'}`;
+  const rows = entries.map(
+    (e) =>
+      `| ${cell(e.nodegroup ?? '(cluster)')} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)} | ${cell(e.latestReleaseVersion)} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`,
+  );
+  const table =
+    rows.length > 0
+      ? ['| Node group | AMI type | Kubernetes | Current | Latest | Status | Why |', '|---|---|---|---|---|---|---|', ...rows].join('\n')
+      : '_No managed node groups._';
+  return `<details${attention ? ' open' : ''}>\n<summary>${title}</summary>\n\n${table}\n\n</details>`;
+}
+
+/**
+ * The job summary: the totals first, then one collapsible table per cluster, the ones that need a
+ * look first and open, the rest closed, so 500 node groups stay readable.
+ */
+export function renderSummary(report: CheckReport): string {
+  const byCluster = new Map<string, NodegroupReport[]>();
+  for (const ng of report.nodegroups) {
+    const key = `${ng.region}/${ng.cluster}`;
+    byCluster.set(key, [...(byCluster.get(key) ?? []), ng]);
+  }
+  const rank = (c: ClusterReport) => {
+    const entries = byCluster.get(`${c.region}/${c.cluster}`) ?? [];
+    return Math.min(...entries.map((e) => STATUSES.indexOf(e.status)), STATUSES.length);
+  };
+  const clusters = [...report.clusters].sort((a, b) => rank(a) - rank(b));
+  const total = report.nodegroups.filter((n) => n.nodegroup !== null).length;
+  const upgrades = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
+
+  const headline =
+    report.counts.error > 0
+      ? `❌ ${report.counts.error} could not be checked.`
+      : upgrades > 0
+        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.`
+        : `✅ No drift: ${total} node groups checked.`;
+
+  return [
+    '## EKS AMI drift',
+    '',
+    headline,
+    '',
+    `${countsLine(report.counts) || 'No node groups found.'}`,
+    '',
+    `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
+    '',
+    ...clusters.map((c) => clusterSection(c, byCluster.get(`${c.region}/${c.cluster}`) ?? [])),
+    '',
+  ].join('\n');
+}
+
+/** One line per node group for the log. */
+export function renderLogLine(ng: NodegroupReport): string {
+  const name = ng.nodegroup ? `${ng.cluster}/${ng.nodegroup}` : ng.cluster;
+  return `${ICON[ng.status]} ${ng.region} ${name}: ${ng.status}: ${ng.reason}`;
+}

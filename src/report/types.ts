@@ -1,0 +1,66 @@
+/** What the check found for one managed node group: the one object every output is rendered from. */
+export type NodegroupStatus =
+  | 'up-to-date'
+  | 'drift'
+  | 'soaking'
+  | 'behind-control-plane'
+  | 'unsupported'
+  | 'custom'
+  | 'unknown'
+  | 'error';
+
+export const STATUSES: readonly NodegroupStatus[] = [
+  'error',
+  'behind-control-plane',
+  'drift',
+  'soaking',
+  'unsupported',
+  'unknown',
+  'custom',
+  'up-to-date',
+];
+
+/** Statuses that mean "this node group should be upgraded": they set the `drift` output. */
+export const NEEDS_UPGRADE: ReadonlySet<NodegroupStatus> = new Set(['drift', 'behind-control-plane']);
+
+export interface NodegroupReport {
+  cluster: string;
+  region: string;
+  /** `null` for an entry that stands for a whole cluster that could not be read. */
+  nodegroup: string | null;
+  amiType: string | null;
+  kubernetesVersion: string | null;
+  controlPlaneVersion: string | null;
+  releaseVersion: string | null;
+  latestReleaseVersion: string | null;
+  /** When the latest release was published (SSM LastModifiedDate), ISO 8601. */
+  latestReleasePublishedAt: string | null;
+  /** The SSM parameter the latest release was read from. */
+  latestReleaseParameter: string | null;
+  releaseNotesUrl: string | null;
+  /** The node group's desired size: what an upgrade will replace. */
+  nodes: number | null;
+  status: NodegroupStatus;
+  reason: string;
+}
+
+export interface ClusterReport {
+  cluster: string;
+  region: string;
+  controlPlaneVersion: string | null;
+  nodegroups: number;
+  /** The AWS error when the cluster could not be read. */
+  error: string | null;
+}
+
+export interface CheckReport {
+  command: 'check';
+  generatedAt: string;
+  regions: string[];
+  minReleaseAge: string;
+  /** `true` when any node group is in `drift` or `behind-control-plane`. */
+  drift: boolean;
+  counts: Record<NodegroupStatus, number>;
+  clusters: ClusterReport[];
+  nodegroups: NodegroupReport[];
+}
