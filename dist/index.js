@@ -75114,7 +75114,7 @@ function classify(cluster, ng, latest, policy) {
         return entry('up-to-date', `ahead of the published recommendation ${target.raw}`);
     const age = found.publishedAt ? policy.now.getTime() - found.publishedAt.getTime() : undefined;
     if (age !== undefined && age < policy.minReleaseAgeMs) {
-        return entry('soaking', `${target.raw} was published ${formatDuration(Math.max(0, age))} ago; it becomes drift after ${formatDuration(policy.minReleaseAgeMs)}`);
+        return entry('soaking', `${target.raw} was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`);
     }
     return entry('drift', `${current.raw} → ${target.raw}${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`);
 }

@@ -1,0 +1,182 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { exampleFleet, generatedFleet } from '../sim/example-fleet.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
+import { runAction } from '../sim/run-action.js';
+import type { CheckReport } from '../../src/report/types.js';
+
+/** `node dist/index.js` run the way a runner runs it, against the simulator. */
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function check(inputs: Record<string, string>, fleet = exampleFleet(), options: Parameters<typeof startSimulator>[1] = {}) {
+  sim = await startSimulator(fleet, options);
+  const run = await runAction({ inputs, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
+  const report = run.outputs.report ? (JSON.parse(run.outputs.report) as CheckReport) : undefined;
+  return { run, report, sim };
+}
+
+const statusOf = (report: CheckReport | undefined) =>
+  Object.fromEntries((report?.nodegroups ?? []).map((n) => [`${n.cluster}/${n.nodegroup ?? '*'}`, n.status]));
+
+describe('check, as the bundled action', () => {
+  it('reports every node group of the example fleet, with outputs and a job summary', async () => {
+    const { run, report } = await check({ regions: 'us-east-1,eu-west-1', 'min-release-age': '36h' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(statusOf(report)).toEqual({
+      'prod-payments/general': 'drift',
+      'prod-payments/gpu': 'up-to-date',
+      'prod-payments/legacy': 'unsupported',
+      'prod-search/bespoke': 'custom',
+      'prod-search/indexers': 'behind-control-plane',
+      'prod-search/system': 'drift',
+      'staging/arm': 'soaking',
+      'staging/general': 'up-to-date',
+    });
+    expect(report?.nodegroups.find((n) => n.nodegroup === 'general' && n.cluster === 'prod-payments')).toMatchObject({
+      region: 'us-east-1',
+      amiType: 'AL2023_x86_64_STANDARD',
+      kubernetesVersion: '1.33',
+      controlPlaneVersion: '1.33',
+      releaseVersion: '1.33.12-20260610',
+      latestReleaseVersion: '1.33.13-20260714',
+      nodes: 6,
+    });
+    expect(run.outputs.drift).toBe('true');
+    expect(JSON.parse(run.outputs.matrix ?? '')).toEqual({
+      include: [
+        { cluster: 'staging', region: 'eu-west-1' },
+        { cluster: 'prod-payments', region: 'us-east-1' },
+        { cluster: 'prod-search', region: 'us-east-1' },
+      ],
+    });
+    expect(run.summary).toContain('## EKS AMI drift');
+    expect(run.summary).toContain('3 of 8 node groups should be upgraded');
+    expect(run.summary).toMatch(/\| general \| AL2023_x86_64_STANDARD \| 1\.33 \| 1\.33\.12-20260610 \| 1\.33\.13-20260714 \| ⬆️ drift \|/);
+    expect(run.summary).toContain('migrate to AL2023');
+    expect(run.stdout).toContain('prod-payments/general: drift');
+  });
+
+  it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names', async () => {
+    const { run, report, sim } = await check({}, generatedFleet(20), { pageSize: 3 });
+    expect(run.code).toBe(0);
+    expect(report?.nodegroups).toHaveLength(100);
+    const distinctParameters = new Set(report?.nodegroups.map((n) => n.latestReleaseParameter).filter(Boolean)).size;
+    expect(sim.counts()).toEqual({
+      'eks:ListClusters': Math.ceil(20 / 3),
+      'eks:DescribeCluster': 20,
+      'eks:ListNodegroups': 20 * Math.ceil(5 / 3),
+      'eks:DescribeNodegroup': 100,
+      'ssm:GetParameters': Math.ceil(distinctParameters / 10),
+    });
+    expect(sim.log.filter((l) => l.status !== 200)).toEqual([]);
+  });
+
+  // Adaptive retries slow the client down after each throttle (about 10 s a run here), so the fleet is small.
+  it('gives the same report when AWS throttles 20% and fails 5% of requests', async () => {
+    const clean = await check({}, generatedFleet(2));
+    await sim?.close();
+    const cleanReport = { ...clean.report, generatedAt: '' };
+    for (const seed of [1, 2, 3]) {
+      const faulty = await check({}, generatedFleet(2), { faults: { throttleRate: 0.2, serverErrorRate: 0.05, seed } });
+      expect(faulty.run.code).toBe(0);
+      expect(faulty.sim.log.some((l) => l.error === 'ThrottlingException')).toBe(true);
+      expect({ ...faulty.report, generatedAt: '' }).toEqual(cleanReport);
+      await sim?.close();
+      sim = undefined;
+    }
+  });
+
+  it('reports a cluster that does not exist, still checks the others, then fails the step', async () => {
+    const { run, report } = await check({ clusters: 'ghost, prod-payments' });
+    expect(run.code).toBe(1);
+    expect(report?.nodegroups.find((n) => n.cluster === 'ghost')).toMatchObject({
+      nodegroup: null,
+      status: 'error',
+      reason: 'ResourceNotFoundException: No cluster found for name: ghost.',
+    });
+    expect(statusOf(report)['prod-payments/general']).toBe('drift');
+    expect(run.stdout).toContain('::error::1 could not be checked (ghost)');
+    expect(run.summary).toContain('❌ 1 could not be checked');
+    expect(JSON.parse(run.outputs.matrix ?? '').include).toEqual([{ cluster: 'prod-payments', region: 'us-east-1' }]);
+  });
+
+  it('reports access denied with the AWS message naming the missing permission', async () => {
+    const allow = ['eks:ListClusters', 'eks:DescribeCluster', 'eks:ListNodegroups', 'eks:DescribeNodegroup'];
+    const { run, report } = await check({ clusters: 'prod-payments' }, exampleFleet(), { faults: { allow } });
+    expect(run.code).toBe(1);
+    const general = report?.nodegroups.find((n) => n.nodegroup === 'general');
+    expect(general?.status).toBe('error');
+    expect(general?.reason).toContain('AccessDeniedException');
+    expect(general?.reason).toContain('ssm:GetParameters');
+  });
+
+  it('fails on drift only when asked, after writing the report', async () => {
+    const { run } = await check({ clusters: 'prod-payments', 'fail-on-drift': 'true' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('::error::1 node group(s) should be upgraded, and fail-on-drift is true.');
+    expect(run.outputs.drift).toBe('true');
+    expect(run.summary).toContain('should be upgraded');
+
+    await sim?.close();
+    const clean = await check({ clusters: 'staging', regions: 'eu-west-1', 'fail-on-drift': 'true', 'min-release-age': '7d' });
+    expect(clean.run.code).toBe(0);
+    expect(clean.run.outputs.drift).toBe('false');
+  });
+
+  it.each([
+    [{ command: 'upgrade-everything' }, "Input 'command'"],
+    [{ 'min-release-age': 'a week' }, "Input 'min-release-age'"],
+    [{ clusters: 'prod; curl evil.example' }, "Input 'clusters'"],
+    [{ regions: 'moon-1' }, "Input 'regions'"],
+    [{ kubeconfig: '/nonexistent/kubeconfig' }, "Input 'kubeconfig'"],
+  ])('rejects bad input %j before any AWS call', async (inputs, message) => {
+    const { run, sim } = await check(inputs);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`::error::${message}`);
+    expect(sim.log).toEqual([]);
+    expect(run.outputs).toEqual({});
+  });
+
+  it('keeps the job summary readable at 500 node groups: one collapsible table per cluster', async () => {
+    const { run, report } = await check({ 'min-release-age': '0' }, generatedFleet(100));
+    expect(report?.nodegroups).toHaveLength(500);
+    expect(run.summary.match(/<details/g)).toHaveLength(100);
+    expect(run.summary.match(/^\| ng-\d \|/gm)).toHaveLength(500);
+    const upgrades = (report?.counts.drift ?? 0) + (report?.counts['behind-control-plane'] ?? 0);
+    expect(upgrades).toBeGreaterThan(0);
+    expect(run.summary).toContain(`${upgrades} of 500 node groups should be upgraded`);
+    expect(Buffer.byteLength(run.summary)).toBeLessThan(1024 * 1024);
+  });
+});
+
+/** The IAM policy the README documents for the check, as the actions it allows. */
+function readmePolicyActions(): string[] {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = /<!-- iam-policy:check -->\s*```json\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README has no iam-policy:check block');
+  const policy = JSON.parse(block) as { Statement: { Action: string | string[] }[] };
+  return policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+}
+
+describe("the README's IAM policy for the check", () => {
+  const allow = readmePolicyActions();
+
+  it('lets the whole check pass', async () => {
+    const { run, report } = await check({ regions: 'us-east-1,eu-west-1' }, exampleFleet(), { faults: { allow } });
+    expect(run.code).toBe(0);
+    expect(report?.counts.error).toBe(0);
+  });
+
+  it.each(allow)('fails with a clear access-denied message without %s', async (action) => {
+    const { run, report } = await check({ regions: 'us-east-1' }, exampleFleet(), { faults: { allow: allow.filter((a) => a !== action) } });
+    expect(run.code).toBe(1);
+    const errors = report?.nodegroups.filter((n) => n.status === 'error') ?? [];
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e.reason).toContain(`not authorized to perform: ${action}`);
+  });
+});

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { SimParameter } from './fleet.js';
+
+/** One published Amazon Linux release, from the amazon-eks-ami changelog (test/fixtures). */
+export interface PublishedRelease {
+  tag: string;
+  amiType: string;
+  minor: string;
+  releaseVersion: string;
+  /** The release tag's date, ISO 8601. */
+  publishedAt: string;
+}
+
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+function readCsv(file: string): string[][] {
+  return readFileSync(`${fixtures}${file}`, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(','));
+}
+
+let cache: PublishedRelease[] | undefined;
+
+/** Every Amazon Linux 2 and 2023 release of the fixture, oldest first. */
+export function amazonLinuxReleases(): PublishedRelease[] {
+  cache ??= readCsv('eks-optimized-ami-releases.csv')
+    .map(([tag = '', amiType = '', minor = '', releaseVersion = '']) => ({
+      tag,
+      amiType,
+      minor,
+      releaseVersion,
+      publishedAt: `${tag.slice(1, 5)}-${tag.slice(5, 7)}-${tag.slice(7, 9)}T18:00:00Z`,
+    }))
+    .sort((a, b) => a.tag.localeCompare(b.tag));
+  return cache;
+}
+
+/** Releases of one AMI type and Kubernetes minor, oldest first. */
+export function releasesOf(amiType: string, minor: string): PublishedRelease[] {
+  return amazonLinuxReleases().filter((r) => r.amiType === amiType && r.minor === minor);
+}
+
+/** Bottlerocket release versions (`1.34.0-18d04e52`), oldest first. */
+export function bottlerocketReleases(): string[] {
+  return readCsv('bottlerocket-releases.csv').map(([, , release = '']) => release);
+}
+
+const AL_PATHS: Record<string, string> = {
+  AL2_x86_64: 'amazon-linux-2',
+  AL2_ARM_64: 'amazon-linux-2-arm64',
+  AL2_x86_64_GPU: 'amazon-linux-2-gpu',
+  AL2023_x86_64_STANDARD: 'amazon-linux-2023/x86_64/standard',
+  AL2023_ARM_64_STANDARD: 'amazon-linux-2023/arm64/standard',
+  AL2023_x86_64_NVIDIA: 'amazon-linux-2023/x86_64/nvidia',
+  AL2023_ARM_64_NVIDIA: 'amazon-linux-2023/arm64/nvidia',
+  AL2023_x86_64_NEURON: 'amazon-linux-2023/x86_64/neuron',
+};
+
+/**
+ * The SSM public parameters AWS publishes, as of a date: for each Amazon Linux type and minor, the
+ * newest release tagged on or before `asOf` (what `recommended/release_version` held that day).
+ */
+export function amazonLinuxParameters(asOf = '9999-12-31'): SimParameter[] {
+  const newest = new Map<string, PublishedRelease>();
+  for (const r of amazonLinuxReleases()) if (r.publishedAt.slice(0, 10) <= asOf) newest.set(`${r.amiType} ${r.minor}`, r);
+  return [...newest.values()].map((r) => ({
+    name: `/aws/service/eks/optimized-ami/${r.minor}/${AL_PATHS[r.amiType]}/recommended/release_version`,
+    value: r.releaseVersion,
+    lastModified: r.publishedAt,
+  }));
+}
+
+/** The Bottlerocket `latest/image_version` parameter of one variant (`''`, `-nvidia`, ...). */
+export function bottlerocketParameter(minor: string, arch: 'x86_64' | 'arm64', release: string, lastModified: string, variant = ''): SimParameter {
+  return { name: `/aws/service/bottlerocket/aws-k8s-${minor}${variant}/${arch}/latest/image_version`, value: release, lastModified };
+}

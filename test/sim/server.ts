@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsError, AwsState, encode, encodeError, iamAction, identify, type AwsCall, type Reply } from './aws.js';
+import type { Faults, FleetSpec, SimOptions } from './fleet.js';
+
+export interface LoggedCall {
+  at: number;
+  service: string;
+  operation: string;
+  region: string;
+  status: number;
+  error?: string;
+  params: Record<string, unknown>;
+}
+
+/** A running simulator: AWS (EKS, SSM, Auto Scaling) on one loopback port. */
+export interface Simulator {
+  /** `http://127.0.0.1:PORT`: the value for AWS_ENDPOINT_URL. */
+  url: string;
+  aws: AwsState;
+  /** Every AWS request, in order. */
+  log: LoggedCall[];
+  /** Requests per `service:Operation`, including those answered with an injected fault. */
+  counts(): Record<string, number>;
+  /** Changes the faults from now on. */
+  setFaults(faults: Faults): void;
+  /** Environment that points the AWS SDK (and the AWS CLI) at this simulator. */
+  env(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** mulberry32: a small seeded generator, so a faulty run can be repeated exactly. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
+  res.end(reply.body);
+}
+
+export async function startSimulator(fleet: FleetSpec, options: SimOptions = {}): Promise<Simulator> {
+  let faults: Faults = options.faults ?? {};
+  let random = seeded(faults.seed ?? 1);
+  const log: LoggedCall[] = [];
+  const windows = new Map<string, number[]>();
+  let requestNumber = 0;
+  let url = '';
+
+  const aws = new AwsState(fleet, options, (c) => `${url}/k8s/${c.region}/${c.name}`);
+
+  /** What an injected fault or a missing permission answers, if anything. */
+  function fault(call: AwsCall): AwsError | undefined {
+    if (faults.allow && !faults.allow.includes(iamAction(call))) {
+      return new AwsError(
+        call.service === 'ssm' ? 400 : 403,
+        'AccessDeniedException',
+        `User: arn:aws:sts::${aws.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${iamAction(call)} because no identity-based policy allows the ${iamAction(call)} action`,
+      );
+    }
+    const throttled = new AwsError(call.service === 'eks' ? 429 : 400, call.service === 'autoscaling' ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
+    if (faults.rateLimitPerSecond) {
+      const key = iamAction(call);
+      const now = Date.now();
+      const recent = (windows.get(key) ?? []).filter((t) => now - t < 1000);
+      windows.set(key, recent);
+      if (recent.length >= faults.rateLimitPerSecond) return throttled;
+      recent.push(now);
+    }
+    if (faults.throttleRate && random() < faults.throttleRate) return throttled;
+    if (faults.serverErrorRate && random() < faults.serverErrorRate) {
+      return new AwsError(500, call.service === 'eks' ? 'ServerException' : 'InternalServerError', 'We encountered an internal error. Please try again.');
+    }
+    return undefined;
+  }
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const requestId = `sim-${++requestNumber}`;
+      let call: AwsCall = { service: 'unknown', operation: '', region: '', params: {} };
+      let reply: Reply;
+      try {
+        call = identify(req, parsed, body);
+        if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+          throw new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+        }
+        const injected = fault(call);
+        if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+        if (injected) throw injected;
+        reply = encode(call, aws.handle(call), requestId);
+      } catch (error) {
+        const awsError =
+          error instanceof AwsError ? error : new AwsError(400, 'ValidationException', error instanceof Error ? error.message : String(error));
+        reply = encodeError(call, awsError, requestId);
+      }
+      const errorCode = reply.status >= 300 ? /"__type":"([^"]+)"|<Code>([^<]+)</.exec(reply.body)?.slice(1).find(Boolean) ?? reply.headers['x-amzn-errortype'] : undefined;
+      log.push({
+        at: Date.now(),
+        service: call.service,
+        operation: call.operation,
+        region: call.region,
+        status: reply.status,
+        params: call.params,
+        ...(errorCode ? { error: errorCode } : {}),
+      });
+      send(res, reply);
+    })().catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: String(error) }));
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    aws,
+    log,
+    counts() {
+      const counts: Record<string, number> = {};
+      for (const entry of log) {
+        const key = `${entry.service}:${entry.operation}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      return counts;
+    },
+    setFaults(next) {
+      faults = next;
+      random = seeded(next.seed ?? 1);
+    },
+    env() {
+      return {
+        AWS_ENDPOINT_URL: url,
+        AWS_ACCESS_KEY_ID: 'AKIASIMULATOR0000000',
+        AWS_SECRET_ACCESS_KEY: 'simulator-secret-key-not-real-0000000000',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      };
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+    },
+  };
+}

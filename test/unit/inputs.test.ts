@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSettings, InputError, splitList } from '../../src/inputs.js';
+
+const INPUTS = ['command', 'clusters', 'regions', 'nodegroups', 'min-release-age', 'fail-on-drift', 'kubeconfig'];
+
+function withInputs(inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' }) {
+  for (const name of INPUTS) delete process.env[`INPUT_${name.toUpperCase()}`];
+  for (const [name, value] of Object.entries(inputs)) process.env[`INPUT_${name.toUpperCase()}`] = value;
+  return () => getSettings(env);
+}
+
+function rejects(inputs: Record<string, string>, input: string, ...mentions: string[]) {
+  let error: unknown;
+  try {
+    withInputs(inputs)();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(InputError);
+  expect((error as InputError).input).toBe(input);
+  expect((error as Error).message).toContain(`Input '${input}'`);
+  for (const m of mentions) expect((error as Error).message).toContain(m);
+}
+
+afterEach(() => {
+  withInputs({});
+});
+
+describe('inputs', () => {
+  it('has defaults that check every cluster in the runner region', () => {
+    expect(withInputs({})()).toEqual({
+      command: 'check',
+      clusters: [],
+      regions: ['us-east-1'],
+      nodegroups: [],
+      minReleaseAge: { text: '0', ms: 0 },
+      failOnDrift: false,
+      kubeconfig: null,
+    });
+  });
+
+  it('splits lists on commas and newlines, trimming and dropping duplicates', () => {
+    expect(splitList(' prod-a, prod-b\nprod-c,,\n prod-a ')).toEqual(['prod-a', 'prod-b', 'prod-c']);
+    const s = withInputs({ clusters: 'prod, staging', regions: 'us-east-1\neu-west-1', nodegroups: 'general', 'min-release-age': '1d12h', 'fail-on-drift': 'true' })();
+    expect(s).toMatchObject({
+      clusters: ['prod', 'staging'],
+      regions: ['us-east-1', 'eu-west-1'],
+      nodegroups: ['general'],
+      minReleaseAge: { text: '1d12h', ms: 36 * 3_600_000 },
+      failOnDrift: true,
+    });
+  });
+
+  it('falls back to AWS_DEFAULT_REGION, and says what to do when there is no region', () => {
+    expect(withInputs({}, { AWS_DEFAULT_REGION: 'eu-central-1' })().regions).toEqual(['eu-central-1']);
+    expect(withInputs({}, {})).toThrow("Input 'regions': no region given");
+  });
+
+  it.each([
+    ['7d', 7 * 86_400_000],
+    ['36h', 36 * 3_600_000],
+    ['90m', 90 * 60_000],
+    ['2w', 14 * 86_400_000],
+    ['0', 0],
+  ])('accepts min-release-age %s', (text, ms) => {
+    expect(withInputs({ 'min-release-age': text })().minReleaseAge).toEqual({ text, ms });
+  });
+
+  it('rejects an unknown command, naming the accepted ones', () => rejects({ command: 'upgrade-all' }, 'command', '"upgrade-all"', 'check'));
+  it.each(['7 days', '-1d', '1.5h', 'h', '36', 'P7D', '1d 12h'])('rejects min-release-age %j with the accepted form', (bad) =>
+    rejects({ 'min-release-age': bad }, 'min-release-age', '36h', '7d'),
+  );
+  it.each(['prod cluster', 'prod;rm -rf /', '-prod', '$(whoami)', 'a'.repeat(101)])('rejects cluster name %j', (bad) =>
+    rejects({ clusters: `ok, ${bad}` }, 'clusters', 'letters, digits'),
+  );
+  it.each(['US-EAST-1', 'us-east', 'useast1', 'us-east-1; curl x'])('rejects region %j', (bad) => rejects({ regions: bad }, 'regions', 'us-east-1'));
+  it('rejects an invalid runner region', () => expect(withInputs({}, { AWS_REGION: 'mars' })).toThrow("Input 'regions'"));
+  it('rejects a node group name that EKS would not accept', () => rejects({ nodegroups: 'gpu/1' }, 'nodegroups', 'node group names'));
+  it('rejects fail-on-drift that is not a boolean', () => rejects({ 'fail-on-drift': 'yes' }, 'fail-on-drift', 'true or false'));
+
+  describe('kubeconfig', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    it('accepts a readable kubeconfig', () => {
+      const path = join(dir, 'ok');
+      writeFileSync(path, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
+      expect(withInputs({ kubeconfig: path })().kubeconfig).toBe(path);
+    });
+    it('rejects a missing file', () => rejects({ kubeconfig: join(dir, 'absent') }, 'kubeconfig', 'cannot read', 'ENOENT'));
+    it('rejects a file that is not YAML', () => {
+      const path = join(dir, 'bad');
+      writeFileSync(path, 'clusters: [\n');
+      rejects({ kubeconfig: path }, 'kubeconfig', 'is not YAML');
+    });
+    it('rejects YAML that is not a kubeconfig', () => {
+      const path = join(dir, 'other');
+      writeFileSync(path, 'name: not a kubeconfig\nclusters: []\n');
+      rejects({ kubeconfig: path }, 'kubeconfig', 'users, contexts');
+    });
+  });
+});
