@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions } from './fleet.js';
+import type { NodegroupUpdate, World } from './world.js';
 
 /** A reply the HTTP layer writes as is. */
 export interface Reply {
@@ -83,6 +84,7 @@ export class AwsState {
   constructor(
     readonly fleet: FleetSpec,
     options: SimOptions,
+    readonly world: World,
     /** Where each cluster's Kubernetes API is served. */
     readonly kubeEndpoint: (cluster: SimCluster) => string,
   ) {
@@ -91,6 +93,7 @@ export class AwsState {
   }
 
   handle(call: AwsCall): unknown {
+    this.world.advance();
     switch (call.service) {
       case 'eks':
         return this.eks(call);
@@ -155,6 +158,26 @@ export class AwsState {
         const c = this.cluster(call.region, p.name);
         return { nodegroup: this.describeNodegroup(c, this.nodegroup(c, p.sub)) };
       }
+      case 'UpdateNodegroupVersion': {
+        const c = this.cluster(call.region, p.name);
+        const ng = this.nodegroup(c, p.sub);
+        const update = this.world.startUpdate(c, ng, p, (status, code, message) => {
+          throw new AwsError(status, code, message);
+        });
+        return { update: describeUpdate(update) };
+      }
+      case 'DescribeUpdate': {
+        const c = this.cluster(call.region, p.name);
+        const update = this.world.updates.find((u) => u.id === p.sub && u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName));
+        if (!update) throw new AwsError(404, 'ResourceNotFoundException', `No update found for ID: ${String(p.sub)}.`);
+        return { update: describeUpdate(update) };
+      }
+      case 'ListUpdates': {
+        const c = this.cluster(call.region, p.name);
+        const ids = this.world.updates.filter((u) => u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName)).map((u) => u.id);
+        const { items, nextToken } = this.page(ids, p.nextToken, p.maxResults);
+        return { updateIds: items, ...(nextToken ? { nextToken } : {}) };
+      }
       default:
         throw new AwsError(404, 'UnknownOperationException', `No EKS operation matches ${call.operation}.`);
     }
@@ -162,6 +185,7 @@ export class AwsState {
 
   describeNodegroup(c: SimCluster, ng: SimNodegroup): Record<string, unknown> {
     const desired = ng.desiredSize ?? 2;
+    const asg = this.world.asgOf(ng);
     return {
       nodegroupName: ng.name,
       nodegroupArn: `arn:aws:eks:${c.region}:${this.accountId}:nodegroup/${c.name}/${ng.name}/sim`,
@@ -173,7 +197,7 @@ export class AwsState {
       capacityType: 'ON_DEMAND',
       scalingConfig: { minSize: ng.minSize ?? 1, maxSize: ng.maxSize ?? Math.max(desired, 3), desiredSize: desired },
       updateConfig: { maxUnavailable: 1 },
-      resources: { autoScalingGroups: [{ name: `eks-${ng.name}-sim` }] },
+      resources: { autoScalingGroups: [{ name: asg.name }] },
       health: { issues: [] },
       createdAt: Date.parse('2025-01-01T00:00:00Z') / 1000,
     };
@@ -235,10 +259,21 @@ export class AwsState {
       .map(([, v]) => v);
     const groups = this.fleet.clusters
       .filter((c) => c.region === call.region)
-      .flatMap((c) => c.nodegroups.map((ng) => ({ c, ng, name: `eks-${ng.name}-sim` })))
+      .flatMap((c) => c.nodegroups.map((ng) => this.world.asgOf(ng)))
       .filter((g) => wanted.length === 0 || wanted.includes(g.name));
-    return { autoScalingGroups: groups.map(({ ng, name }) => ({ name, min: ng.minSize ?? 1, max: ng.maxSize ?? 3, desired: ng.desiredSize ?? 2 })) };
+    return { autoScalingGroups: groups };
   }
+}
+
+function describeUpdate(u: NodegroupUpdate): Record<string, unknown> {
+  return {
+    id: u.id,
+    status: u.status,
+    type: 'VersionUpdate',
+    params: u.params,
+    createdAt: u.createdAt / 1000,
+    errors: u.errors,
+  };
 }
 
 /** AWS's three wire formats for one result or error. */

@@ -11,12 +11,40 @@ export interface SimNodegroup {
   status?: string;
 }
 
+export interface SimAutoscaler {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  replicas: number;
+}
+
+/** Pods of one workload, spread over a node group's nodes. */
+export interface SimWorkload {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  nodegroup: string;
+  replicas: number;
+}
+
+export interface SimPdb {
+  name: string;
+  namespace: string;
+  matchLabels: Record<string, string>;
+  minAvailable?: number;
+  maxUnavailable?: number;
+}
+
 export interface SimCluster {
   name: string;
   region: string;
   /** Control plane's Kubernetes minor. */
   version: string;
   nodegroups: SimNodegroup[];
+  /** The cluster-autoscaler deployment; AWS's example manifest when absent, none when null. */
+  autoscaler?: SimAutoscaler | null;
+  workloads?: SimWorkload[];
+  pdbs?: SimPdb[];
 }
 
 export interface SimParameter {
@@ -34,6 +62,13 @@ export interface FleetSpec {
   parameters: SimParameter[];
 }
 
+/** Makes the next update of a node group fail when it enters a phase (default: upgrade). */
+export interface UpdateFailure {
+  errorCode: string;
+  errorMessage?: string;
+  phase?: 'scale-up' | 'upgrade' | 'scale-down';
+}
+
 export interface Faults {
   /** Share (0..1) of AWS requests answered with a throttling error. */
   throttleRate?: number;
@@ -47,10 +82,16 @@ export interface Faults {
   allow?: string[];
   /** Seed of the fault generator, so a run can be repeated. */
   seed?: number;
+  /** Kubernetes RBAC rules allowed (`list nodes`, `patch deployments/scale`); absent: all allowed. */
+  kubeAllow?: string[];
+  /** By `cluster/nodegroup`: the update fails with this error. */
+  updateFailures?: Record<string, UpdateFailure>;
 }
 
 export interface SimOptions {
   /** Items per page of list operations, so clients must follow nextToken. */
   pageSize?: number;
   faults?: Faults;
+  /** Virtual seconds per real second for node group updates (default 1). */
+  clockSpeed?: number;
 }

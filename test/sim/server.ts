@@ -2,6 +2,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { AwsError, AwsState, encode, encodeError, iamAction, identify, type AwsCall, type Reply } from './aws.js';
 import type { Faults, FleetSpec, SimOptions } from './fleet.js';
+import { World } from './world.js';
+import { handleKube } from './kube-api.js';
+
+export interface KubeCall {
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+}
 
 export interface LoggedCall {
   at: number;
@@ -18,8 +27,12 @@ export interface Simulator {
   /** `http://127.0.0.1:PORT`: the value for AWS_ENDPOINT_URL. */
   url: string;
   aws: AwsState;
+  /** Clusters' nodes, pods, Auto Scaling groups and updates, on the virtual clock. */
+  world: World;
   /** Every AWS request, in order. */
   log: LoggedCall[];
+  /** Every Kubernetes API request, in order. */
+  kubeLog: KubeCall[];
   /** Requests per `service:Operation`, including those answered with an injected fault. */
   counts(): Record<string, number>;
   /** Changes the faults from now on. */
@@ -56,11 +69,14 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions = {})
   let faults: Faults = options.faults ?? {};
   let random = seeded(faults.seed ?? 1);
   const log: LoggedCall[] = [];
+  const kubeLog: KubeCall[] = [];
   const windows = new Map<string, number[]>();
   let requestNumber = 0;
   let url = '';
 
-  const aws = new AwsState(fleet, options, (c) => `${url}/k8s/${c.region}/${c.name}`);
+  const world = new World(fleet, options);
+  const aws = new AwsState(fleet, options, world, (c) => `${url}/k8s/${c.region}/${c.name}`);
+  const credentials = { accessKeyId: 'AKIASIMULATOR0000000', secretAccessKey: 'simulator-secret-key-not-real-0000000000' };
 
   /** What an injected fault or a missing permission answers, if anything. */
   function fault(call: AwsCall): AwsError | undefined {
@@ -91,6 +107,13 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions = {})
     void (async () => {
       const body = await readBody(req);
       const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (parsed.pathname.startsWith('/k8s/')) {
+        world.advance();
+        const reply = await handleKube(world, req.method ?? 'GET', parsed, body, req.headers, credentials);
+        kubeLog.push({ at: Date.now(), method: req.method ?? 'GET', path: parsed.pathname + parsed.search, status: reply.status });
+        send(res, reply);
+        return;
+      }
       const requestId = `sim-${++requestNumber}`;
       let call: AwsCall = { service: 'unknown', operation: '', region: '', params: {} };
       let reply: Reply;
@@ -131,7 +154,9 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions = {})
   return {
     url,
     aws,
+    world,
     log,
+    kubeLog,
     counts() {
       const counts: Record<string, number> = {};
       for (const entry of log) {
@@ -147,8 +172,8 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions = {})
     env() {
       return {
         AWS_ENDPOINT_URL: url,
-        AWS_ACCESS_KEY_ID: 'AKIASIMULATOR0000000',
-        AWS_SECRET_ACCESS_KEY: 'simulator-secret-key-not-real-0000000000',
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_EC2_METADATA_DISABLED: 'true',
       };
     },

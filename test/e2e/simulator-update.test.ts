@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import {
+  DescribeNodegroupCommand,
+  DescribeUpdateCommand,
+  EKSClient,
+  InvalidParameterException,
+  ListUpdatesCommand,
+  ResourceInUseException,
+  UpdateNodegroupVersionCommand,
+} from '@aws-sdk/client-eks';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { eksKubeApi, eksToken } from '../../src/fleet/kube.js';
+import { verifyToken } from '../sim/kube.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
+import type { FleetSpec } from '../sim/fleet.js';
+import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+
+const credentials = { accessKeyId: 'AKIASIMULATOR0000000', secretAccessKey: 'simulator-secret-key-not-real-0000000000' };
+const [older, newer] = releasesOf('AL2023_x86_64_STANDARD', '1.33').slice(-2).map((r) => r.releaseVersion) as [string, string];
+
+function fleet(extra: Partial<FleetSpec['clusters'][number]> = {}): FleetSpec {
+  return {
+    clusters: [
+      {
+        name: 'prod',
+        region: 'us-east-1',
+        version: '1.33',
+        nodegroups: [{ name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: older, desiredSize: 3 }],
+        workloads: [{ name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 3 }],
+        ...extra,
+      },
+    ],
+    parameters: amazonLinuxParameters(),
+  };
+}
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function start(spec: FleetSpec, options: Parameters<typeof startSimulator>[1] = {}) {
+  sim = await startSimulator(spec, { clockSpeed: 600, ...options });
+  const config = { region: 'us-east-1', endpoint: sim.url, credentials, maxAttempts: 1 };
+  const kube = eksKubeApi('prod', { server: `${sim.url}/k8s/us-east-1/prod` }, () => eksToken('prod', 'us-east-1', async () => credentials));
+  return { sim, eks: new EKSClient(config), asg: new AutoScalingClient(config), kube };
+}
+
+async function waitFor(eks: EKSClient, updateId: string) {
+  for (;;) {
+    const { update } = await eks.send(new DescribeUpdateCommand({ name: 'prod', nodegroupName: 'general', updateId }));
+    if (update?.status !== 'InProgress') return update;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the simulated Kubernetes API', () => {
+  it('accepts an EKS token for its own cluster only, as EKS checks it', async () => {
+    const token = `Bearer ${await eksToken('prod', 'us-east-1', async () => credentials)}`;
+    expect(await verifyToken(token, 'prod', credentials)).toEqual({ ok: true });
+    expect((await verifyToken(token, 'staging', credentials)).reason).toBe('the signature does not match cluster staging');
+    const old = `Bearer ${await eksToken('prod', 'us-east-1', async () => credentials, new Date(Date.now() - 16 * 60_000))}`;
+    expect((await verifyToken(old, 'prod', credentials)).reason).toBe('the token has expired');
+    expect((await verifyToken('Bearer abc', 'prod', credentials)).ok).toBe(false);
+  });
+
+  it('serves nodes with the EKS labels, pods, budgets and deployments to the real client', async () => {
+    const { kube } = await start(fleet({ pdbs: [{ name: 'api', namespace: 'shop', matchLabels: { app: 'api' }, minAvailable: 3 }] }));
+    const nodes = await kube.listNodes('eks.amazonaws.com/nodegroup=general');
+    expect(nodes).toHaveLength(3);
+    expect(nodes[0]?.metadata?.labels?.['eks.amazonaws.com/nodegroup-image']).toMatch(/^ami-/);
+    const pods = await kube.listPods(`spec.nodeName=${nodes[0]?.metadata?.name}`);
+    expect(pods.map((p) => p.metadata?.name)).toEqual(['api-0']);
+    const [pdb] = await kube.listPodDisruptionBudgets();
+    expect(pdb?.status?.disruptionsAllowed).toBe(0);
+    const [ca] = await kube.listDeployments('kube-system', 'app=cluster-autoscaler');
+    expect(ca?.spec?.replicas).toBe(1);
+    const patched = await kube.patchDeployment('kube-system', 'cluster-autoscaler', [
+      { op: 'test', path: '/metadata/resourceVersion', value: ca?.metadata?.resourceVersion },
+      { op: 'replace', path: '/spec/replicas', value: 0 },
+    ]);
+    expect(patched.spec?.replicas).toBe(0);
+    await expect(kube.patchDeployment('kube-system', 'cluster-autoscaler', [{ op: 'test', path: '/metadata/resourceVersion', value: '1' }])).rejects.toMatchObject({ code: 422 });
+    await expect(kube.readDeployment('kube-system', 'nope')).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('refuses what the RBAC allow-list does not grant', async () => {
+    const { kube } = await start(fleet(), { faults: { kubeAllow: ['list nodes'] } });
+    await expect(kube.listNodes('')).resolves.toHaveLength(3);
+    await expect(kube.listDeployments('kube-system')).rejects.toMatchObject({ code: 403 });
+  });
+});
+
+describe('the simulated node group update', () => {
+  it('goes through setup, scale up, upgrade and scale down, replacing every node', async () => {
+    const { eks, asg, kube, sim } = await start(fleet({ autoscaler: null }));
+    const oldImage = (await kube.listNodes('eks.amazonaws.com/nodegroup=general'))[0]?.metadata?.labels?.['eks.amazonaws.com/nodegroup-image'];
+    const { update } = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', version: '1.33', releaseVersion: newer }));
+    expect(update).toMatchObject({ status: 'InProgress', type: 'VersionUpdate' });
+    expect((await eks.send(new DescribeNodegroupCommand({ clusterName: 'prod', nodegroupName: 'general' }))).nodegroup?.status).toBe('UPDATING');
+
+    let sawSurge = false;
+    for (;;) {
+      const groups = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['eks-general-sim'] }));
+      if ((groups.AutoScalingGroups?.[0]?.DesiredCapacity ?? 0) > 3) sawSurge = true;
+      const { update: u } = await eks.send(new DescribeUpdateCommand({ name: 'prod', nodegroupName: 'general', updateId: update?.id }));
+      if (u?.status !== 'InProgress') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(sawSurge).toBe(true);
+    const u = sim.world.updates[0]!;
+    expect(u.status).toBe('Successful');
+    expect(u.phases.map((p) => p.phase)).toEqual(['setup', 'scale-up', 'upgrade', 'scale-down']);
+    const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: 'prod', nodegroupName: 'general' }));
+    expect(nodegroup).toMatchObject({ status: 'ACTIVE', releaseVersion: newer });
+    const nodes = await kube.listNodes('eks.amazonaws.com/nodegroup=general');
+    expect(nodes).toHaveLength(3);
+    expect(nodes.every((n) => n.metadata?.labels?.['eks.amazonaws.com/nodegroup-image'] !== oldImage)).toBe(true);
+    expect((await eks.send(new ListUpdatesCommand({ name: 'prod', nodegroupName: 'general' }))).updateIds).toEqual([update?.id]);
+  });
+
+  it('fails with PodEvictionFailure after 15 minutes when a budget allows no disruption, unless forced', async () => {
+    const blocked = fleet({ autoscaler: null, pdbs: [{ name: 'api', namespace: 'shop', matchLabels: { app: 'api' }, minAvailable: 3 }] });
+    const { eks, sim } = await start(blocked);
+    const { update } = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer }));
+    const done = await waitFor(eks, update!.id!);
+    expect(done).toMatchObject({ status: 'Failed', errors: [expect.objectContaining({ errorCode: 'PodEvictionFailure' })] });
+    const u = sim.world.updates[0]!;
+    expect((u.endedAt ?? 0) - u.phases.find((p) => p.phase === 'upgrade')!.at).toBeGreaterThanOrEqual(15 * 60_000);
+    expect((await eks.send(new DescribeNodegroupCommand({ clusterName: 'prod', nodegroupName: 'general' }))).nodegroup).toMatchObject({
+      status: 'ACTIVE',
+      releaseVersion: older,
+    });
+
+    const forced = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer, force: true }));
+    expect(await waitFor(eks, forced.update!.id!)).toMatchObject({ status: 'Successful' });
+  });
+
+  it('lets a running cluster-autoscaler scale the group during scale down, and then keeps the larger size', async () => {
+    const { eks, asg } = await start(fleet());
+    const { update } = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer }));
+    expect(await waitFor(eks, update!.id!)).toMatchObject({ status: 'Successful' });
+    const groups = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['eks-general-sim'] }));
+    expect(groups.AutoScalingGroups?.[0]?.DesiredCapacity).toBeGreaterThan(3);
+  });
+
+  it('refuses a second update, a release EKS does not offer, and repeats an update for the same token', async () => {
+    const { eks, sim } = await start(fleet());
+    const first = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer, clientRequestToken: 'abc' }));
+    const again = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer, clientRequestToken: 'abc' }));
+    expect(again.update?.id).toBe(first.update?.id);
+    await expect(eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer }))).rejects.toBeInstanceOf(
+      ResourceInUseException,
+    );
+    await waitFor(eks, first.update!.id!);
+    const invalid = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.33.99-20990101' })).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(InvalidParameterException);
+    expect((invalid as Error).message).toBe(`Requested Nodegroup release version 1.33.99-20990101 is invalid. Allowed release version is ${newer}`);
+    const wrongMinor = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.31.14-20260714' })).catch((e: unknown) => e);
+    expect((wrongMinor as Error).message).toBe('Requested release version 1.31.14-20260714 is not valid for kubernetes version 1.33.');
+    expect(sim.world.updates).toHaveLength(1);
+  });
+
+  it('fails an update with an injected error code', async () => {
+    const { eks } = await start(fleet(), { faults: { updateFailures: { 'prod/general': { errorCode: 'NodeCreationFailure', phase: 'scale-up' } } } });
+    const { update } = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer }));
+    expect(await waitFor(eks, update!.id!)).toMatchObject({ status: 'Failed', errors: [expect.objectContaining({ errorCode: 'NodeCreationFailure' })] });
+  });
+});

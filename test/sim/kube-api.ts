@@ -1,0 +1,167 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Reply } from './aws.js';
+import { KubeState, labelSelector, matches, verifyToken, type KubeObject } from './kube.js';
+import type { World } from './world.js';
+
+class KubeError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const json = (status: number, body: unknown): Reply => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+function status(e: KubeError): Reply {
+  return json(e.code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code });
+}
+
+function list(kind: string, apiVersion: string, items: KubeObject[]): unknown {
+  return { kind: `${kind}List`, apiVersion, metadata: { resourceVersion: '1' }, items };
+}
+
+/** RFC 6902 JSON Patch, the operations a client sends for scale and annotations. */
+function jsonPatch(target: KubeObject, ops: { op: string; path: string; value?: unknown }[]): void {
+  for (const { op, path, value } of ops) {
+    const keys = path.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = keys.pop() as string;
+    let parent = target as unknown as Record<string, unknown>;
+    for (const k of keys) {
+      if (parent[k] === undefined && op === 'add') parent[k] = {};
+      parent = parent[k] as Record<string, unknown>;
+      if (parent === undefined) throw new KubeError(422, 'Invalid', `the path ${path} does not exist`);
+    }
+    if (op === 'test' && JSON.stringify(parent[last]) !== JSON.stringify(value)) throw new KubeError(422, 'Invalid', `test failed at ${path}`);
+    if (op === 'replace' && !(last in parent)) throw new KubeError(422, 'Invalid', `the path ${path} does not exist`);
+    if (op === 'add' || op === 'replace') parent[last] = value;
+    if (op === 'remove') delete parent[last];
+  }
+}
+
+/** RFC 7386 JSON Merge Patch (also what a strategic merge patch of plain fields does). */
+function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete target[k];
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null) {
+      mergePatch(target[k] as Record<string, unknown>, v as Record<string, unknown>);
+    } else target[k] = v;
+  }
+}
+
+function scaleOf(d: KubeObject): KubeObject {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: d.metadata.name, namespace: d.metadata.namespace, resourceVersion: String(d.metadata.resourceVersion ?? '1') },
+    spec: { replicas: d.spec?.replicas },
+    status: { replicas: d.status?.replicas ?? d.spec?.replicas, selector: 'app=cluster-autoscaler' },
+  };
+}
+
+const ROUTES: [string, RegExp, string][] = [
+  ['list nodes', /^\/api\/v1\/nodes$/, 'nodes'],
+  ['get nodes', /^\/api\/v1\/nodes\/([^/]+)$/, 'nodes'],
+  ['list pods', /^\/api\/v1\/pods$/, 'pods'],
+  ['list pods', /^\/api\/v1\/namespaces\/([^/]+)\/pods$/, 'pods'],
+  ['list poddisruptionbudgets', /^\/apis\/policy\/v1\/poddisruptionbudgets$/, 'pdbs'],
+  ['list poddisruptionbudgets', /^\/apis\/policy\/v1\/namespaces\/([^/]+)\/poddisruptionbudgets$/, 'pdbs'],
+  ['list deployments', /^\/apis\/apps\/v1\/deployments$/, 'deployments'],
+  ['list deployments', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments$/, 'deployments'],
+  ['deployments', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/, 'deployment'],
+  ['deployments/scale', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/, 'scale'],
+];
+
+/**
+ * One cluster's Kubernetes API at `/k8s/<region>/<cluster>`: nodes, pods, PodDisruptionBudgets,
+ * deployments and their scale subresource, behind EKS's token check and, when the fleet names one,
+ * an RBAC allow-list of `verb resource` rules.
+ */
+export async function handleKube(
+  world: World,
+  method: string,
+  url: URL,
+  body: string,
+  headers: IncomingHttpHeaders,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): Promise<Reply> {
+  try {
+    const [, , region, clusterName, ...rest] = url.pathname.split('/');
+    const cluster = world.fleet.clusters.find((c) => c.region === region && c.name === clusterName);
+    if (!cluster) throw new KubeError(404, 'NotFound', `no cluster ${region}/${clusterName}`);
+    const token = await verifyToken(headers.authorization, cluster.name, credentials);
+    if (!token.ok) throw new KubeError(401, 'Unauthorized', `Unauthorized: ${token.reason}`);
+    const path = `/${rest.join('/')}`;
+    const kube = world.kubeOf(cluster);
+    const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method === 'PUT' ? 'update' : method.toLowerCase();
+
+    for (const [rule, pattern, kind] of ROUTES) {
+      const m = pattern.exec(path);
+      if (!m) continue;
+      const ns = kind === 'nodes' ? undefined : m[1];
+      const name = kind === 'nodes' ? m[1] : m[2];
+      const rbac = rule.startsWith('list') || rule.startsWith('get') ? rule : `${verb} ${rule}`;
+      const allow = world.options.faults?.kubeAllow;
+      if (allow && !allow.includes(rbac)) {
+        throw new KubeError(403, 'Forbidden', `${rule.split(' ').pop()} is forbidden: User "eks-ami-drift" cannot ${rbac.split(' ')[0]} resource "${rbac.split(' ')[1]}"${ns ? ` in the namespace "${ns}"` : ''}`);
+      }
+      const selector = labelSelector(url.searchParams.get('labelSelector'));
+      const onNode = /spec\.nodeName=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
+      switch (kind) {
+        case 'nodes': {
+          if (name) {
+            const node = kube.nodes.get(name);
+            if (!node) throw new KubeError(404, 'NotFound', `nodes "${name}" not found`);
+            return json(200, node);
+          }
+          return json(200, list('Node', 'v1', [...kube.nodes.values()].filter((n) => matches(n.metadata.labels ?? {}, selector))));
+        }
+        case 'pods':
+          return json(
+            200,
+            list(
+              'Pod',
+              'v1',
+              [...kube.pods.values()].filter((p) => (!ns || p.metadata.namespace === ns) && (!onNode || p.spec?.nodeName === onNode) && matches(p.metadata.labels ?? {}, selector)),
+            ),
+          );
+        case 'pdbs':
+          return json(200, list('PodDisruptionBudget', 'policy/v1', [...kube.pdbs.values()].filter((b) => !ns || b.metadata.namespace === ns).map((b) => kube.servedPdb(b))));
+        case 'deployments':
+          return json(
+            200,
+            list('Deployment', 'apps/v1', [...kube.deployments.values()].filter((d) => (!ns || d.metadata.namespace === ns) && matches(d.metadata.labels ?? {}, selector))),
+          );
+        case 'deployment':
+        case 'scale': {
+          const d = kube.deployments.get(KubeState.key(ns, name as string));
+          if (!d) throw new KubeError(404, 'NotFound', `deployments.apps "${name}" not found`);
+          if (method === 'GET') return json(200, kind === 'scale' ? scaleOf(d) : d);
+          if (method !== 'PATCH' && method !== 'PUT') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported`);
+          const patch = JSON.parse(body || '{}') as unknown;
+          const contentType = String(headers['content-type'] ?? '');
+          const target = kind === 'scale' ? scaleOf(d) : d;
+          if (method === 'PUT') Object.assign(target, patch);
+          else if (contentType.includes('json-patch')) jsonPatch(target, patch as { op: string; path: string; value?: unknown }[]);
+          else if (contentType.includes('merge-patch') || contentType.includes('strategic-merge-patch')) mergePatch(target as unknown as Record<string, unknown>, patch as Record<string, unknown>);
+          else throw new KubeError(415, 'UnsupportedMediaType', `the content type ${contentType} is not supported`);
+          if (kind === 'scale') {
+            const replicas = Number(target.spec?.replicas);
+            if (!Number.isInteger(replicas) || replicas < 0) throw new KubeError(422, 'Invalid', 'spec.replicas must be a non-negative integer');
+            d.spec = { ...d.spec, replicas };
+          }
+          d.status = { ...d.status, replicas: d.spec?.replicas, readyReplicas: d.spec?.replicas };
+          d.metadata.resourceVersion = String(Number(d.metadata.resourceVersion ?? 1) + 1);
+          kube.writes.push({ at: world.clock.now(), what: `${method} ${rule} ${ns}/${name}`, body: patch });
+          return json(200, kind === 'scale' ? scaleOf(d) : d);
+        }
+      }
+    }
+    throw new KubeError(404, 'NotFound', `the server could not find the requested resource (${method} ${path})`);
+  } catch (error) {
+    if (error instanceof KubeError) return status(error);
+    return status(new KubeError(400, 'BadRequest', error instanceof Error ? error.message : String(error)));
+  }
+}

@@ -1,0 +1,380 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, UpdateFailure } from './fleet.js';
+import { KubeState, type KubeObject } from './kube.js';
+import { releasesOf } from './releases.js';
+
+/** Virtual time: runs `speed` times faster than the wall clock, from the wall clock's start. */
+export class Clock {
+  private readonly realStart = Date.now();
+  constructor(
+    readonly speed = 1,
+    private readonly virtualStart = Date.now(),
+  ) {}
+  now(): number {
+    return this.virtualStart + (Date.now() - this.realStart) * this.speed;
+  }
+}
+
+export type Phase = 'setup' | 'scale-up' | 'upgrade' | 'scale-down';
+type Step = 'setup' | 'cordon' | 'drain' | 'terminate' | 'scale-down' | 'finish';
+
+export interface UpdateError {
+  errorCode: string;
+  errorMessage: string;
+  resourceIds: string[];
+}
+
+/** One managed node group version update, moving through EKS's four phases on the virtual clock. */
+export interface NodegroupUpdate {
+  id: string;
+  cluster: SimCluster;
+  ng: SimNodegroup;
+  token?: string;
+  status: 'InProgress' | 'Successful' | 'Failed' | 'Cancelled';
+  createdAt: number;
+  endedAt?: number;
+  params: { type: string; value: string }[];
+  errors: UpdateError[];
+  target: { version: string; releaseVersion: string; image: string };
+  force: boolean;
+  phases: { phase: Phase; at: number }[];
+  step: Step;
+  nextAt: number;
+  original: { desired: number; max: number };
+  surge: number;
+  blockedSince?: number;
+  failure?: UpdateFailure;
+  /** Whether cluster-autoscaler scaled the group during scale down (and EKS then left the size). */
+  autoscalerInterfered: boolean;
+}
+
+export interface Asg {
+  name: string;
+  min: number;
+  max: number;
+  desired: number;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+/** EKS's surge: up to twice the number of Availability Zones (the simulated groups span 2). */
+const AZS = 2;
+
+export function imageFor(release: string): string {
+  return `ami-${createHash('sha1').update(release).digest('hex').slice(0, 17)}`;
+}
+
+/** The simulated account beyond the describe calls: Auto Scaling groups, nodes, pods, updates. */
+export class World {
+  readonly clock: Clock;
+  readonly kube = new Map<SimCluster, KubeState>();
+  readonly asgs = new Map<SimNodegroup, Asg>();
+  readonly updates: NodegroupUpdate[] = [];
+  private nodeCounter = 0;
+
+  constructor(
+    readonly fleet: FleetSpec,
+    readonly options: SimOptions,
+  ) {
+    this.clock = new Clock(options.clockSpeed ?? 1);
+    for (const cluster of fleet.clusters) this.initCluster(cluster);
+  }
+
+  private initCluster(cluster: SimCluster): void {
+    const kube = new KubeState();
+    this.kube.set(cluster, kube);
+    for (const ng of cluster.nodegroups) {
+      const desired = ng.desiredSize ?? 2;
+      this.asgs.set(ng, { name: `eks-${ng.name}-sim`, min: ng.minSize ?? 1, max: ng.maxSize ?? Math.max(desired, 3), desired });
+      for (let i = 0; i < desired; i++) this.launchNode(cluster, ng, imageFor(ng.releaseVersion), ng.releaseVersion);
+    }
+    const autoscaler = cluster.autoscaler === undefined ? { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 } : cluster.autoscaler;
+    if (autoscaler) {
+      kube.deployments.set(KubeState.key(autoscaler.namespace, autoscaler.name), {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: autoscaler.name, namespace: autoscaler.namespace, labels: autoscaler.labels, annotations: {}, uid: randomUUID(), resourceVersion: '1', generation: 1 },
+        spec: { replicas: autoscaler.replicas, selector: { matchLabels: autoscaler.labels } },
+        status: { replicas: autoscaler.replicas, readyReplicas: autoscaler.replicas },
+      });
+    }
+    for (const w of cluster.workloads ?? []) {
+      const nodes = this.nodesOf(cluster, w.nodegroup);
+      for (let i = 0; i < w.replicas; i++) {
+        const name = `${w.name}-${i}`;
+        kube.pods.set(KubeState.key(w.namespace, name), {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: w.namespace, labels: w.labels },
+          spec: { nodeName: nodes[i % nodes.length]?.metadata.name },
+          status: { phase: 'Running' },
+        });
+      }
+    }
+    for (const b of cluster.pdbs ?? []) {
+      kube.pdbs.set(KubeState.key(b.namespace, b.name), {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: b.name, namespace: b.namespace },
+        spec: {
+          selector: { matchLabels: b.matchLabels },
+          ...(b.minAvailable !== undefined ? { minAvailable: b.minAvailable } : {}),
+          ...(b.maxUnavailable !== undefined ? { maxUnavailable: b.maxUnavailable } : {}),
+        },
+      });
+    }
+  }
+
+  kubeOf(cluster: SimCluster): KubeState {
+    return this.kube.get(cluster) as KubeState;
+  }
+
+  asgOf(ng: SimNodegroup): Asg {
+    return this.asgs.get(ng) as Asg;
+  }
+
+  nodesOf(cluster: SimCluster, nodegroup: string): KubeObject[] {
+    return [...this.kubeOf(cluster).nodes.values()]
+      .filter((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup'] === nodegroup)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, 'en', { numeric: true }));
+  }
+
+  private launchNode(cluster: SimCluster, ng: SimNodegroup, image: string, release: string): KubeObject {
+    const n = ++this.nodeCounter;
+    const name = `ip-10-0-${Math.floor(n / 250)}-${n % 250}.ec2.internal`;
+    const node: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name,
+        labels: {
+          'eks.amazonaws.com/nodegroup': ng.name,
+          'eks.amazonaws.com/nodegroup-image': image,
+          'eks.amazonaws.com/capacityType': 'ON_DEMAND',
+          'kubernetes.io/hostname': name,
+          'topology.kubernetes.io/zone': `${cluster.region}${n % AZS === 0 ? 'a' : 'b'}`,
+        },
+        creationTimestamp: new Date(this.clock.now()).toISOString(),
+      },
+      spec: {},
+      status: {
+        conditions: [{ type: 'Ready', status: 'True' }],
+        nodeInfo: { kubeletVersion: `v${release.split('-')[0]}` },
+      },
+    };
+    this.kubeOf(cluster).nodes.set(name, node);
+    return node;
+  }
+
+  /** What UpdateNodegroupVersion accepts for a node group, as EKS checks it. */
+  private allowedRelease(ng: SimNodegroup, version: string): string | undefined {
+    if (ng.amiType.startsWith('AL2')) return releasesOf(ng.amiType, version).at(-1)?.releaseVersion;
+    const param = this.fleet.parameters.find((p) => p.name.includes(`aws-k8s-${version}/`) && p.name.includes(ng.amiType.includes('ARM') ? 'arm64' : 'x86_64'));
+    return param?.value;
+  }
+
+  private offered(ng: SimNodegroup, version: string, release: string): boolean {
+    if (ng.amiType.startsWith('AL2')) return releasesOf(ng.amiType, version).some((r) => r.releaseVersion === release);
+    return this.allowedRelease(ng, version) === release || release === ng.releaseVersion;
+  }
+
+  /** UpdateNodegroupVersion: validation, idempotency by clientRequestToken, then the update starts. */
+  startUpdate(cluster: SimCluster, ng: SimNodegroup, p: Record<string, unknown>, fail: (status: number, code: string, message: string) => never): NodegroupUpdate {
+    this.advance();
+    const token = p.clientRequestToken as string | undefined;
+    const same = token ? this.updates.find((u) => u.token === token && u.ng === ng) : undefined;
+    if (same) return same;
+    if (this.updates.some((u) => u.ng === ng && u.status === 'InProgress') || (ng.status ?? 'ACTIVE') !== 'ACTIVE') {
+      fail(409, 'ResourceInUseException', `Nodegroup ${ng.name} is currently not in ACTIVE state or has an update in progress.`);
+    }
+    const version = (p.version as string | undefined) ?? ng.version;
+    if (!/^\d+\.\d+$/.test(version)) fail(400, 'InvalidParameterException', `Requested version ${version} is not valid.`);
+    if (compareMinor(version, cluster.version) > 0) {
+      fail(400, 'InvalidParameterException', `Requested Nodegroup version ${version} is newer than the cluster version ${cluster.version}.`);
+    }
+    if (compareMinor(version, ng.version) < 0) fail(400, 'InvalidParameterException', `Nodegroup version cannot be downgraded from ${ng.version} to ${version}.`);
+    let release = p.releaseVersion as string | undefined;
+    if (ng.amiType === 'CUSTOM') {
+      if (release) fail(400, 'InvalidParameterException', 'You cannot specify releaseVersion for a node group with a custom AMI.');
+      release = ng.releaseVersion;
+    } else {
+      const allowed = this.allowedRelease(ng, version);
+      release ??= allowed;
+      if (!release) fail(400, 'InvalidParameterException', `No ${ng.amiType} release exists for kubernetes version ${version}.`);
+      if (!release.startsWith(`${version}.`)) fail(400, 'InvalidParameterException', `Requested release version ${release} is not valid for kubernetes version ${version}.`);
+      if (!this.offered(ng, version, release)) {
+        fail(400, 'InvalidParameterException', `Requested Nodegroup release version ${release} is invalid. Allowed release version is ${allowed}`);
+      }
+    }
+    const now = this.clock.now();
+    const asg = this.asgOf(ng);
+    const update: NodegroupUpdate = {
+      id: randomUUID(),
+      cluster,
+      ng,
+      ...(token ? { token } : {}),
+      status: 'InProgress',
+      createdAt: now,
+      params: [
+        { type: 'Version', value: version },
+        { type: 'ReleaseVersion', value: release as string },
+      ],
+      errors: [],
+      target: { version, releaseVersion: release as string, image: imageFor(release as string) },
+      force: p.force === true,
+      phases: [{ phase: 'setup', at: now }],
+      step: 'setup',
+      nextAt: now + 30 * SECOND,
+      original: { desired: asg.desired, max: asg.max },
+      surge: Math.min(asg.desired, 2 * AZS),
+      autoscalerInterfered: false,
+      ...(this.options.faults?.updateFailures?.[`${cluster.name}/${ng.name}`] ? { failure: this.options.faults.updateFailures[`${cluster.name}/${ng.name}`] } : {}),
+    };
+    ng.status = 'UPDATING';
+    this.updates.push(update);
+    return update;
+  }
+
+  /** Brings every running update up to the virtual now. Called before each request is answered. */
+  advance(): void {
+    const now = this.clock.now();
+    for (const u of this.updates) {
+      while (u.status === 'InProgress' && u.nextAt <= now) this.step(u);
+    }
+  }
+
+  private enter(u: NodegroupUpdate, phase: Phase, at: number): boolean {
+    u.phases.push({ phase, at });
+    if (u.failure && (u.failure.phase ?? 'upgrade') === phase) {
+      this.fail(u, at, { errorCode: u.failure.errorCode, errorMessage: u.failure.errorMessage ?? `Simulated ${u.failure.errorCode}`, resourceIds: [u.ng.name] });
+      return false;
+    }
+    return true;
+  }
+
+  private oldNodes(u: NodegroupUpdate): KubeObject[] {
+    return this.nodesOf(u.cluster, u.ng.name).filter((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup-image'] !== u.target.image);
+  }
+
+  private step(u: NodegroupUpdate): void {
+    const t = u.nextAt;
+    const kube = this.kubeOf(u.cluster);
+    const asg = this.asgOf(u.ng);
+    switch (u.step) {
+      case 'setup': {
+        if (!this.enter(u, 'scale-up', t)) return;
+        asg.desired += u.surge;
+        asg.max += u.surge;
+        for (let i = 0; i < u.surge; i++) this.launchNode(u.cluster, u.ng, u.target.image, u.target.releaseVersion);
+        u.step = 'cordon';
+        u.nextAt = t + 90 * SECOND;
+        return;
+      }
+      case 'cordon': {
+        if (!this.enter(u, 'upgrade', t)) return;
+        for (const node of this.oldNodes(u)) {
+          node.spec = { ...node.spec, unschedulable: true, taints: [{ key: 'eks.amazonaws.com/nodegroup', value: 'unschedulable', effect: 'NoSchedule' }] };
+        }
+        u.step = 'drain';
+        u.nextAt = t;
+        return;
+      }
+      case 'drain': {
+        const node = this.oldNodes(u)[0];
+        if (!node) {
+          u.step = 'scale-down';
+          u.nextAt = t;
+          return;
+        }
+        const pods = kube.podsOn(node.metadata.name);
+        const blocked = pods.filter((p) => kube.blockingBudgets(p).length > 0);
+        if (blocked.length > 0 && !u.force) {
+          u.blockedSince ??= t;
+          if (t - u.blockedSince >= 15 * MINUTE) {
+            this.fail(u, t, {
+              errorCode: 'PodEvictionFailure',
+              errorMessage: `Reached max retries while trying to evict pods from nodes in node group ${u.ng.name}`,
+              resourceIds: [node.metadata.name],
+            });
+            return;
+          }
+          u.nextAt = t + 30 * SECOND;
+          return;
+        }
+        u.blockedSince = undefined;
+        const fresh = this.nodesOf(u.cluster, u.ng.name).filter((n) => !n.spec?.unschedulable);
+        pods.forEach((p, i) => (p.spec = { ...p.spec, nodeName: fresh[i % Math.max(1, fresh.length)]?.metadata.name }));
+        u.step = 'terminate';
+        u.nextAt = t + 60 * SECOND;
+        return;
+      }
+      case 'terminate': {
+        const node = this.oldNodes(u)[0];
+        if (node) {
+          this.removeNode(u.cluster, u.ng, node);
+          // The Auto Scaling group keeps its desired size: the replacement comes from the new template.
+          this.launchNode(u.cluster, u.ng, u.target.image, u.target.releaseVersion);
+        }
+        u.step = 'drain';
+        u.nextAt = t + 30 * SECOND;
+        return;
+      }
+      case 'scale-down': {
+        if (!this.enter(u, 'scale-down', t)) return;
+        const autoscaler = [...kube.deployments.values()].find((d) => (d.metadata.labels?.app ?? d.metadata.labels?.['app.kubernetes.io/name'] ?? '').includes('cluster-autoscaler'));
+        if (autoscaler && Number(autoscaler.spec?.replicas ?? 0) > 0) {
+          // cluster-autoscaler sees pending capacity and scales the group up; EKS then leaves scale down
+          // without restoring the size it had before the update.
+          asg.desired += 1;
+          asg.max = Math.max(asg.max, asg.desired);
+          this.launchNode(u.cluster, u.ng, u.target.image, u.target.releaseVersion);
+          u.autoscalerInterfered = true;
+        } else {
+          asg.desired = u.original.desired;
+          asg.max = u.original.max;
+          for (const extra of this.nodesOf(u.cluster, u.ng.name).slice(asg.desired)) this.removeNode(u.cluster, u.ng, extra);
+        }
+        u.step = 'finish';
+        u.nextAt = t + 60 * SECOND;
+        return;
+      }
+      case 'finish': {
+        u.ng.releaseVersion = u.target.releaseVersion;
+        u.ng.version = u.target.version;
+        u.ng.status = 'ACTIVE';
+        u.status = 'Successful';
+        u.endedAt = t;
+        return;
+      }
+    }
+  }
+
+  private fail(u: NodegroupUpdate, t: number, error: UpdateError): void {
+    u.status = 'Failed';
+    u.errors.push(error);
+    u.endedAt = t;
+    u.ng.status = 'ACTIVE';
+    const asg = this.asgOf(u.ng);
+    asg.desired = u.original.desired;
+    asg.max = u.original.max;
+    const kube = this.kubeOf(u.cluster);
+    for (const node of this.oldNodes(u)) node.spec = { ...node.spec, unschedulable: false, taints: [] };
+    const nodes = this.nodesOf(u.cluster, u.ng.name);
+    const surplus = nodes.filter((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup-image'] === u.target.image).slice(0, Math.max(0, nodes.length - asg.desired));
+    for (const n of surplus) this.removeNode(u.cluster, u.ng, n);
+  }
+
+  /** Terminates a node; its pods are rescheduled on the group's other schedulable nodes. */
+  private removeNode(cluster: SimCluster, ng: SimNodegroup, node: KubeObject): void {
+    const kube = this.kubeOf(cluster);
+    kube.nodes.delete(node.metadata.name);
+    const rest = this.nodesOf(cluster, ng.name).filter((n) => !n.spec?.unschedulable);
+    kube.podsOn(node.metadata.name).forEach((p, i) => (p.spec = { ...p.spec, nodeName: rest[i % Math.max(1, rest.length)]?.metadata.name }));
+  }
+}
+
+function compareMinor(a: string, b: string): number {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 - b1 || a2 - b2;
+}
