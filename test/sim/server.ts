@@ -4,6 +4,7 @@ import { AwsError, AwsState, encode, encodeError, iamAction, identify, type AwsC
 import type { Faults, FleetSpec, SimOptions } from './fleet.js';
 import { World } from './world.js';
 import { handleKube } from './kube-api.js';
+import { GitHubSim, type GitHubSpec } from './github.js';
 
 export interface KubeCall {
   at: number;
@@ -29,6 +30,8 @@ export interface Simulator {
   aws: AwsState;
   /** Clusters' nodes, pods, Auto Scaling groups and updates, on the virtual clock. */
   world: World;
+  /** The GitHub repository, at `${url}/github` (GITHUB_API_URL). */
+  github: GitHubSim;
   /** Every AWS request, in order. */
   log: LoggedCall[];
   /** Every Kubernetes API request, in order. */
@@ -65,7 +68,8 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(reply.body);
 }
 
-export async function startSimulator(fleet: FleetSpec, options: SimOptions = {}): Promise<Simulator> {
+export async function startSimulator(fleet: FleetSpec, options: SimOptions & { github?: GitHubSpec } = {}): Promise<Simulator> {
+  const github = new GitHubSim(options.github);
   let faults: Faults = options.faults ?? {};
   let random = seeded(faults.seed ?? 1);
   const log: LoggedCall[] = [];
@@ -107,6 +111,11 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions = {})
     void (async () => {
       const body = await readBody(req);
       const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (parsed.pathname.startsWith('/github/')) {
+        const ghUrl = new URL(parsed.pathname.slice('/github'.length) + parsed.search, `${url}/github`);
+        send(res, github.handle(req.method ?? 'GET', ghUrl, body, req.headers));
+        return;
+      }
       if (parsed.pathname.startsWith('/k8s/')) {
         world.advance();
         const reply = await handleKube(world, req.method ?? 'GET', parsed, body, req.headers, credentials);
@@ -150,11 +159,13 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions = {})
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  github.baseUrl = `${url}/github`;
 
   return {
     url,
     aws,
     world,
+    github,
     log,
     kubeLog,
     counts() {
@@ -175,6 +186,9 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions = {})
         AWS_ACCESS_KEY_ID: credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_EC2_METADATA_DISABLED: 'true',
+        GITHUB_API_URL: `${url}/github`,
+        GITHUB_REPOSITORY: `${github.owner}/${github.repo}`,
+        'INPUT_GITHUB-TOKEN': Object.keys(github.tokens)[0] ?? '',
       };
     },
     close() {
