@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DURATION_FORM, parseDuration } from './decision/duration.js';
 
-export const COMMANDS = ['check'] as const;
+export const COMMANDS = ['check', 'upgrade'] as const;
 export type Command = (typeof COMMANDS)[number];
+export const ON_DRIFT = ['none', 'issue', 'pull-request'] as const;
+export type OnDrift = (typeof ON_DRIFT)[number];
 
 /** The action's inputs as one typed, validated object. No other module calls `core.getInput`. */
 export interface Settings {
@@ -15,6 +17,30 @@ export interface Settings {
   minReleaseAge: { text: string; ms: number };
   failOnDrift: boolean;
   kubeconfig: string | null;
+  /** What the check does on drift. */
+  onDrift: OnDrift;
+  labels: string[];
+  assignees: string[];
+  reviewers: string[];
+  /** Masked as soon as it is read. Empty when not given (then nothing touches GitHub). */
+  githubToken: string;
+  manifestDir: string;
+  upgrade: UpgradeSettings;
+}
+
+export interface UpgradeSettings {
+  dryRun: boolean;
+  force: boolean;
+  /** Explicit target for a manual run. */
+  releaseVersion: string | null;
+  followControlPlane: boolean;
+  pauseClusterAutoscaler: boolean;
+  /** `auto`, or the deployment as `namespace/name`. */
+  clusterAutoscaler: 'auto' | { namespace: string; name: string };
+  maxParallel: number;
+  /** `null`: derived from the node count. */
+  waitTimeoutMs: number | null;
+  pollIntervalMs: number;
 }
 
 /** A bad input: names the input and the form it accepts. Raised before any AWS call. */
@@ -34,6 +60,13 @@ const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const NODEGROUP_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,62}$/;
 // us-east-1, eu-central-2, us-gov-west-1, cn-northwest-1, ap-southeast-7, us-isob-east-1
 const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+// GitHub logins: letters, digits and single hyphens, at most 39 characters; apps end in [bot].
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(\[bot\])?$/;
+const LABEL = /^[^,\n]{1,50}$/;
+// Kubernetes names: DNS labels (namespaces) and DNS subdomains (deployments).
+const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const RELEASE_VERSION = /^\d+\.\d+(\.\d+)?-[0-9A-Za-z][0-9A-Za-z._-]*$/;
 
 /** Splits a comma or newline separated list, trims, drops empties and duplicates. */
 export function splitList(value: string): string[] {
@@ -76,6 +109,21 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const ageMs = parseDuration(ageText);
   if (ageMs === undefined) throw new InputError('min-release-age', `${JSON.stringify(ageText)} is not a duration: expected ${DURATION_FORM}`);
 
+  const onDrift = core.getInput('on-drift').trim() || 'none';
+  if (!(ON_DRIFT as readonly string[]).includes(onDrift)) {
+    throw new InputError('on-drift', `${JSON.stringify(onDrift)} is not valid: expected one of ${ON_DRIFT.join(', ')}`);
+  }
+  const githubToken = core.getInput('github-token').trim();
+  if (githubToken) core.setSecret(githubToken);
+  if (onDrift !== 'none' && !githubToken) {
+    throw new InputError('github-token', `on-drift: ${onDrift} needs a token: leave the default (\${{ github.token }}) or pass one`);
+  }
+
+  const manifestDir = core.getInput('manifest-dir').trim().replace(/\/+$/, '') || '.github/eks-ami-drift';
+  if (manifestDir.startsWith('/') || manifestDir.split('/').some((part) => part === '..' || part === '') || !/^[\w./-]+$/.test(manifestDir)) {
+    throw new InputError('manifest-dir', `${JSON.stringify(manifestDir)} is not valid: expected a relative path inside the repository, such as .github/eks-ami-drift`);
+  }
+
   return {
     command: command as Command,
     clusters,
@@ -84,6 +132,59 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     minReleaseAge: { text: ageText, ms: ageMs },
     failOnDrift: bool('fail-on-drift', false),
     kubeconfig: readKubeconfigPath(core.getInput('kubeconfig').trim()),
+    onDrift: onDrift as OnDrift,
+    labels: orDefault(list('labels', LABEL, 'label names of at most 50 characters, comma or newline separated'), ['eks-ami-drift']),
+    assignees: list('assignees', LOGIN, 'GitHub logins, comma or newline separated'),
+    reviewers: list('reviewers', LOGIN, 'GitHub logins, comma or newline separated'),
+    githubToken,
+    manifestDir,
+    upgrade: getUpgradeSettings(),
+  };
+}
+
+function orDefault(values: string[], fallback: string[]): string[] {
+  return values.length > 0 ? values : fallback;
+}
+
+function duration(input: string, fallback: string): number {
+  const text = core.getInput(input).trim() || fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new InputError(input, `${JSON.stringify(text)} is not a duration: expected ${DURATION_FORM}`);
+  return ms;
+}
+
+function getUpgradeSettings(): UpgradeSettings {
+  const releaseVersion = core.getInput('release-version').trim() || null;
+  if (releaseVersion && !RELEASE_VERSION.test(releaseVersion)) {
+    throw new InputError('release-version', `${JSON.stringify(releaseVersion)} is not a release version: expected the form 1.33.13-20260714 (Amazon Linux) or 1.34.0-18d04e52 (Bottlerocket)`);
+  }
+  const autoscalerText = core.getInput('cluster-autoscaler').trim() || 'auto';
+  let clusterAutoscaler: UpgradeSettings['clusterAutoscaler'] = 'auto';
+  if (autoscalerText !== 'auto') {
+    const [namespace = '', name = '', extra] = autoscalerText.split('/');
+    if (extra !== undefined || !K8S_NAMESPACE.test(namespace) || !K8S_NAME.test(name)) {
+      throw new InputError('cluster-autoscaler', `${JSON.stringify(autoscalerText)} is not valid: expected auto, or the deployment as namespace/name (for example kube-system/cluster-autoscaler)`);
+    }
+    clusterAutoscaler = { namespace, name };
+  }
+  const parallelText = core.getInput('max-parallel').trim() || '1';
+  const maxParallel = Number(parallelText);
+  if (!/^\d+$/.test(parallelText) || maxParallel < 1 || maxParallel > 20) {
+    throw new InputError('max-parallel', `${JSON.stringify(parallelText)} is not valid: expected a whole number from 1 to 20 (node groups of one cluster updated at once)`);
+  }
+  const waitText = core.getInput('wait-timeout').trim();
+  const pollIntervalMs = duration('poll-interval', '10s');
+  if (pollIntervalMs < 1) throw new InputError('poll-interval', `must be more than 0: expected ${DURATION_FORM}`);
+  return {
+    dryRun: bool('dry-run', false),
+    force: bool('force', false),
+    releaseVersion,
+    followControlPlane: bool('follow-control-plane', false),
+    pauseClusterAutoscaler: bool('pause-cluster-autoscaler', true),
+    clusterAutoscaler,
+    maxParallel,
+    waitTimeoutMs: waitText ? duration('wait-timeout', '') : null,
+    pollIntervalMs,
   };
 }
 

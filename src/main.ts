@@ -1,36 +1,127 @@
 import * as core from '@actions/core';
-import { getSettings } from './inputs.js';
-import { createAwsClients } from './fleet/aws.js';
-import { runCheck, type CheckDeps } from './check.js';
+import { context } from '@actions/github';
+import { getSettings, type Settings } from './inputs.js';
+import { createAwsClients, type AwsClients } from './fleet/aws.js';
+import { eksKubeApi, eksToken, kubeconfigApi, type KubeApi } from './fleet/kube.js';
+import type { ClusterState } from './fleet/types.js';
+import { createGitHub, currentRepo, describeGitHubError, repoFileReader, type GitHub } from './repo/github.js';
+import { runCheck } from './check.js';
+import { runUpgrade } from './upgrade.js';
 import { renderLogLine, renderMatrix, renderSummary } from './report/render.js';
+import { renderUpgradeSummary, UPGRADE_COMMENT_MARKER } from './report/upgrade.js';
 import { NEEDS_UPGRADE } from './report/types.js';
+import type { PauseRecord } from './effects/upgrade.js';
 
-const defaultDeps: CheckDeps = { clientsFor: createAwsClients, now: () => new Date(), concurrency: 10 };
+/** AWS calls in flight at once, across regions. */
+const CONCURRENCY = 10;
 
-/** The main step. One `setFailed`, here; everything below throws or returns a report. */
-export async function run(deps: CheckDeps = defaultDeps): Promise<void> {
+/** The clients of the run, made once and passed in. */
+export interface Clients {
+  clientsFor: (region: string) => AwsClients;
+  github: GitHub | null;
+}
+
+export function makeClients(settings: Settings): Clients {
+  const made = new Map<string, AwsClients>();
+  return {
+    clientsFor: (region) => {
+      if (!made.has(region)) made.set(region, createAwsClients(region));
+      return made.get(region) as AwsClients;
+    },
+    github: settings.githubToken ? createGitHub(settings.githubToken) : null,
+  };
+}
+
+/** Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. */
+export function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients): (cluster: ClusterState) => KubeApi {
+  return (cluster) => {
+    if (settings.kubeconfig) return kubeconfigApi(settings.kubeconfig, cluster.name);
+    if (!cluster.endpoint) throw new Error(`DescribeCluster gave no endpoint for ${cluster.name}`);
+    const { eks } = clientsFor(cluster.region);
+    return eksKubeApi(cluster.name, { server: cluster.endpoint, ...(cluster.caData ? { caData: cluster.caData } : {}) }, async () => {
+      const token = await eksToken(cluster.name, cluster.region, eks.config.credentials);
+      core.setSecret(token);
+      return token;
+    });
+  };
+}
+
+async function check(settings: Settings, clients: Clients): Promise<void> {
+  const report = await core.group(`Checking ${settings.clusters.join(', ') || 'every cluster'} in ${settings.regions.join(', ')}`, async () => {
+    const r = await runCheck(settings, { clientsFor: clients.clientsFor, now: () => new Date(), concurrency: CONCURRENCY });
+    for (const ng of r.nodegroups) core.info(renderLogLine(ng));
+    return r;
+  });
+
+  // Outputs and summary first: a failing step still leaves its report behind.
+  core.setOutput('report', JSON.stringify(report));
+  core.setOutput('drift', String(report.drift));
+  core.setOutput('matrix', renderMatrix(report));
+  await core.summary.addRaw(renderSummary(report)).write();
+
+  const errors = report.nodegroups.filter((n) => n.status === 'error');
+  if (errors.length > 0) {
+    const names = errors.map((e) => (e.nodegroup ? `${e.cluster}/${e.nodegroup}` : e.cluster)).join(', ');
+    core.setFailed(`${errors.length} could not be checked (${names}): see the report; the rest were checked.`);
+  } else if (settings.failOnDrift && report.drift) {
+    const drifted = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
+    core.setFailed(`${drifted} node group(s) should be upgraded, and fail-on-drift is true.`);
+  }
+}
+
+async function upgrade(settings: Settings, clients: Clients): Promise<void> {
+  const repo = currentRepo();
+  const sha = context.sha;
+  const report = await runUpgrade(settings, {
+    clientsFor: clients.clientsFor,
+    kubeFor: kubeAccess(settings, clients.clientsFor),
+    readFile: repoFileReader(clients.github, repo, sha, process.env.GITHUB_WORKSPACE),
+    sha,
+    concurrency: CONCURRENCY,
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    log: (line) => core.info(line),
+    warn: (line) => core.warning(line),
+    savePauses: (pauses: PauseRecord[]) => core.saveState('pauses', JSON.stringify(pauses)),
+  });
+
+  const summary = renderUpgradeSummary(report);
+  core.setOutput('upgrades', JSON.stringify(report));
+  await core.summary.addRaw(summary).write();
+  if (clients.github && context.eventName === 'push' && !report.dryRun && report.nodegroups.some((n) => n.updateId)) {
+    await commentOnMergedPullRequest(clients.github, sha, summary);
+  }
+  if (!report.ok) {
+    const bad = report.nodegroups.filter((n) => !['upgraded', 'up-to-date', 'skipped', 'planned'].includes(n.result));
+    core.setFailed(
+      report.dryRun
+        ? `pre-flight failed: ${bad.map((n) => `${n.cluster}/${n.nodegroup}: ${n.reason}`).join('; ')}`
+        : `${bad.length} node group(s) not upgraded: ${bad.map((n) => `${n.cluster}/${n.nodegroup} ${n.result}: ${n.reason}`).join('; ')}`,
+    );
+  }
+}
+
+/** Reports back on the pull request whose merge triggered the run. A failure here is a warning. */
+async function commentOnMergedPullRequest(github: GitHub, sha: string, summary: string): Promise<void> {
+  const repo = currentRepo();
+  try {
+    const { data } = await github.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: sha });
+    const pr = data.find((p) => p.merged_at || p.state === 'closed') ?? data[0];
+    if (!pr) return;
+    await github.rest.issues.createComment({ ...repo, issue_number: pr.number, body: `${UPGRADE_COMMENT_MARKER}\n${summary}` });
+    core.info(`commented on pull request #${pr.number}`);
+  } catch (error) {
+    core.warning(describeGitHubError(error, 'commenting the result on the merged pull request'));
+  }
+}
+
+/** The main step. One `setFailed`, here or in the command; everything below throws or returns. */
+export async function run(): Promise<void> {
   try {
     const settings = getSettings();
-    const report = await core.group(`Checking ${settings.clusters.join(', ') || 'every cluster'} in ${settings.regions.join(', ')}`, async () => {
-      const r = await runCheck(settings, deps);
-      for (const ng of r.nodegroups) core.info(renderLogLine(ng));
-      return r;
-    });
-
-    // Outputs and summary first: a failing step still leaves its report behind.
-    core.setOutput('report', JSON.stringify(report));
-    core.setOutput('drift', String(report.drift));
-    core.setOutput('matrix', renderMatrix(report));
-    await core.summary.addRaw(renderSummary(report)).write();
-
-    const errors = report.nodegroups.filter((n) => n.status === 'error');
-    if (errors.length > 0) {
-      const names = errors.map((e) => (e.nodegroup ? `${e.cluster}/${e.nodegroup}` : e.cluster)).join(', ');
-      core.setFailed(`${errors.length} could not be checked (${names}): see the report; the rest were checked.`);
-    } else if (settings.failOnDrift && report.drift) {
-      const drifted = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
-      core.setFailed(`${drifted} node group(s) should be upgraded, and fail-on-drift is true.`);
-    }
+    const clients = makeClients(settings);
+    if (settings.command === 'upgrade') await upgrade(settings, clients);
+    else await check(settings, clients);
   } catch (error) {
     core.setFailed(error instanceof Error ? error.message : String(error));
   }

@@ -1,9 +1,11 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface AwsClients {
   eks: EKSClient;
   ssm: SSMClient;
+  autoscaling: AutoScalingClient;
 }
 
 /** Creates the AWS clients of one region. Tests pass their own factory instead. */
@@ -17,7 +19,7 @@ export type AwsClientFactory = (region: string) => AwsClients;
  */
 export function createAwsClients(region: string): AwsClients {
   const config = { region, retryMode: 'adaptive', maxAttempts: 10, customUserAgent: 'eks-ami-drift' };
-  return { eks: new EKSClient(config), ssm: new SSMClient(config) };
+  return { eks: new EKSClient(config), ssm: new SSMClient(config), autoscaling: new AutoScalingClient(config) };
 }
 
 /** `ResourceNotFoundException: No cluster found for name: prod.` */

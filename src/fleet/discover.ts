@@ -38,12 +38,12 @@ export async function readRegion(eks: EKSClient, query: FleetQuery, limit: Limit
 async function readCluster(eks: EKSClient, query: FleetQuery, name: string, limit: LimitFunction): Promise<ClusterState> {
   const cluster: ClusterState = { name, region: query.region, nodegroups: [] };
   try {
-    const described = await limit(() => eks.send(new DescribeClusterCommand({ name })));
-    cluster.version = described.cluster?.version;
+    Object.assign(cluster, await limit(() => readClusterEndpoint(eks, query.region, name)));
     const nodegroupNames: string[] = [];
     for await (const page of paginateListNodegroups({ client: eks }, { clusterName: name })) {
       nodegroupNames.push(...(page.nodegroups ?? []));
     }
+    cluster.nodegroupNames = nodegroupNames;
     const wanted = query.nodegroups.length > 0 ? nodegroupNames.filter((n) => query.nodegroups.includes(n)) : nodegroupNames;
     cluster.nodegroups = await Promise.all(wanted.map((ng) => limit(() => readNodegroup(eks, name, ng))));
     // A node group asked for by name in a cluster asked for by name must exist: say so, never skip it.
@@ -58,7 +58,7 @@ async function readCluster(eks: EKSClient, query: FleetQuery, name: string, limi
   return cluster;
 }
 
-async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<NodegroupState> {
+export async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<NodegroupState> {
   try {
     const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
     return {
@@ -68,8 +68,23 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       releaseVersion: nodegroup?.releaseVersion,
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
+      healthIssues: (nodegroup?.health?.issues ?? []).map((i) => `${i.code}: ${i.message}`),
+      autoScalingGroup: nodegroup?.resources?.autoScalingGroups?.[0]?.name,
     };
   } catch (error) {
     return { name: nodegroupName, error: describeError(error) };
   }
+}
+
+/** A cluster's version and Kubernetes endpoint only (DescribeCluster), for the post step. */
+export async function readClusterEndpoint(eks: EKSClient, region: string, name: string): Promise<ClusterState> {
+  const { cluster } = await eks.send(new DescribeClusterCommand({ name }));
+  return {
+    name,
+    region,
+    nodegroups: [],
+    ...(cluster?.version ? { version: cluster.version } : {}),
+    ...(cluster?.endpoint ? { endpoint: cluster.endpoint } : {}),
+    ...(cluster?.certificateAuthority?.data ? { caData: cluster.certificateAuthority.data } : {}),
+  };
 }

@@ -53,27 +53,30 @@ export interface KubeApi {
  * new token (and masks it).
  */
 export function eksKubeApi(clusterName: string, endpoint: KubeEndpoint, token: () => Promise<string>, now: () => number = Date.now): KubeApi {
-  let current: { at: number; apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api } | undefined;
-  async function clients() {
-    if (!current || now() - current.at > TOKEN_RENEW_MS) {
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [
-          {
-            name: clusterName,
-            server: endpoint.server,
-            ...(endpoint.caData ? { caData: endpoint.caData } : {}),
-            // A plain-http endpoint (a local stand-in) has no TLS to verify.
-            skipTLSVerify: endpoint.server.startsWith('http://'),
-          },
-        ],
-        users: [{ name: 'eks-ami-drift', token: await token() }],
-        contexts: [{ name: clusterName, cluster: clusterName, user: 'eks-ami-drift' }],
-        currentContext: clusterName,
-      });
-      current = { at: now(), apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
-    }
-    return current;
+  type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api };
+  // One client (and one token) at a time, shared by concurrent calls, renewed when the token ages.
+  let current: { at: number; made: Promise<Clients> } | undefined;
+  async function make(): Promise<Clients> {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: clusterName,
+          server: endpoint.server,
+          ...(endpoint.caData ? { caData: endpoint.caData } : {}),
+          // A plain-http endpoint (a local stand-in) has no TLS to verify.
+          skipTLSVerify: endpoint.server.startsWith('http://'),
+        },
+      ],
+      users: [{ name: 'eks-ami-drift', token: await token() }],
+      contexts: [{ name: clusterName, cluster: clusterName, user: 'eks-ami-drift' }],
+      currentContext: clusterName,
+    });
+    return { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
+  }
+  function clients(): Promise<Clients> {
+    if (!current || now() - current.at > TOKEN_RENEW_MS) current = { at: now(), made: make() };
+    return current.made;
   }
   return kubeApiFrom(clients);
 }

@@ -7,6 +7,9 @@ export interface NodegroupState {
   releaseVersion?: string;
   status?: string;
   desiredSize?: number;
+  /** `health.issues` as `code: message`. */
+  healthIssues?: string[];
+  autoScalingGroup?: string;
   /** Set when DescribeNodegroup failed: the AWS error name and message. */
   error?: string;
 }
@@ -17,7 +20,13 @@ export interface ClusterState {
   region: string;
   /** The control plane's Kubernetes version. */
   version?: string;
+  /** The Kubernetes API endpoint and its CA (base64 PEM), from DescribeCluster. */
+  endpoint?: string;
+  caData?: string;
   /** Set when the cluster could not be read: the AWS error name and message. */
   error?: string;
+  /** The node groups read (after the `nodegroups` filter). */
   nodegroups: NodegroupState[];
+  /** Every node group name of the cluster, whatever the filter. */
+  nodegroupNames?: string[];
 }

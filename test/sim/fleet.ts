@@ -25,6 +25,8 @@ export interface SimWorkload {
   labels: Record<string, string>;
   nodegroup: string;
   replicas: number;
+  /** Its pods never become ready on nodes of a new AMI (a workload the new release breaks). */
+  unhealthyOnNewImage?: boolean;
 }
 
 export interface SimPdb {

@@ -138,6 +138,29 @@ export class GitHubSim {
     return sha;
   }
 
+  /** Opens a pull request from a branch, as a person would, for tests. */
+  openPull(head: string, title: string, body = '', login = 'octocat'): Issue {
+    const headSha = this.refs.get(`heads/${head}`) as string;
+    const pr: Issue = {
+      number: this.issues.length + 1,
+      title,
+      body,
+      state: 'open',
+      labels: [],
+      assignees: [],
+      user: login,
+      comments: [],
+      pull: { head, base: this.defaultBranch, headSha, forkSha: this.commits.get(headSha)?.parents[0] ?? headSha, merged: false, merge_commit_sha: null, reviewers: [] },
+    };
+    this.issues.push(pr);
+    return pr;
+  }
+
+  /** A new branch at the default branch's head. */
+  branch(name: string): void {
+    this.refs.set(`heads/${name}`, this.refs.get(`heads/${this.defaultBranch}`) as string);
+  }
+
   pulls(): Issue[] {
     return this.issues.filter((i) => i.pull);
   }

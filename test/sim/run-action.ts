@@ -13,6 +13,8 @@ export interface ActionRun {
   stderr: string;
   outputs: Record<string, string>;
   summary: string;
+  /** What the step saved with core.saveState: the runner gives it to the post step as STATE_*. */
+  state: Record<string, string>;
 }
 
 export interface RunOptions {
@@ -25,6 +27,10 @@ export interface RunOptions {
   eventName?: string;
   /** Script to run instead of dist/index.js. */
   script?: string;
+  /** The state a main step saved: runs the post step (`runs.post`), as the runner does. */
+  postOf?: ActionRun;
+  /** Sends SIGTERM when the step's output matches, as a cancelled job or a killed runner would. */
+  killWhen?: RegExp;
 }
 
 /** Parses the runner's GITHUB_OUTPUT file (`name<<DELIMITER` … `DELIMITER`, or `name=value`). */
@@ -56,6 +62,8 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
   const outputFile = join(dir, 'output');
   const summaryFile = join(dir, 'summary');
   const eventFile = join(dir, 'event.json');
+  const stateFile = join(dir, 'state');
+  writeFileSync(stateFile, '');
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
   writeFileSync(eventFile, JSON.stringify(options.event ?? {}));
@@ -65,6 +73,7 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     RUNNER_TEMP: dir,
     GITHUB_ACTIONS: 'true',
     GITHUB_OUTPUT: outputFile,
+    GITHUB_STATE: stateFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_EVENT_PATH: eventFile,
     GITHUB_EVENT_NAME: options.eventName ?? 'schedule',
@@ -74,11 +83,19 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     ...options.env,
   };
   for (const [name, value] of Object.entries(options.inputs ?? {})) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  for (const [name, value] of Object.entries(options.postOf?.state ?? {})) env[`STATE_${name}`] = value;
 
   const child = spawn(process.execPath, [options.script ?? DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  let killed = false;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (options.killWhen && !killed && options.killWhen.test(stdout)) {
+      killed = true;
+      child.kill('SIGTERM');
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
   const result = {
@@ -88,6 +105,7 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     stderr,
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
+    state: parseOutputFile(readFileSync(stateFile, 'utf8')),
   };
   rmSync(dir, { recursive: true, force: true });
   return result;

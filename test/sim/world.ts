@@ -46,6 +46,8 @@ export interface NodegroupUpdate {
   failure?: UpdateFailure;
   /** Whether cluster-autoscaler scaled the group during scale down (and EKS then left the size). */
   autoscalerInterfered: boolean;
+  /** cluster-autoscaler's replicas when the update started and entered each phase. */
+  autoscalerReplicas: number[];
 }
 
 export interface Asg {
@@ -105,7 +107,7 @@ export class World {
         kube.pods.set(KubeState.key(w.namespace, name), {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name, namespace: w.namespace, labels: w.labels },
+          metadata: { name, namespace: w.namespace, labels: w.labels, annotations: w.unhealthyOnNewImage ? { 'sim/unhealthy-on-new-image': 'true' } : {} },
           spec: { nodeName: nodes[i % nodes.length]?.metadata.name },
           status: { phase: 'Running' },
         });
@@ -228,6 +230,7 @@ export class World {
       original: { desired: asg.desired, max: asg.max },
       surge: Math.min(asg.desired, 2 * AZS),
       autoscalerInterfered: false,
+      autoscalerReplicas: [this.autoscalerReplicas(cluster)],
       ...(this.options.faults?.updateFailures?.[`${cluster.name}/${ng.name}`] ? { failure: this.options.faults.updateFailures[`${cluster.name}/${ng.name}`] } : {}),
     };
     ng.status = 'UPDATING';
@@ -243,8 +246,15 @@ export class World {
     }
   }
 
+  /** cluster-autoscaler's replica count, or -1 when the cluster has none. */
+  autoscalerReplicas(cluster: SimCluster): number {
+    const d = [...this.kubeOf(cluster).deployments.values()].find((x) => /cluster-autoscaler/.test(x.metadata.name));
+    return d ? Number(d.spec?.replicas ?? 0) : -1;
+  }
+
   private enter(u: NodegroupUpdate, phase: Phase, at: number): boolean {
     u.phases.push({ phase, at });
+    u.autoscalerReplicas.push(this.autoscalerReplicas(u.cluster));
     if (u.failure && (u.failure.phase ?? 'upgrade') === phase) {
       this.fail(u, at, { errorCode: u.failure.errorCode, errorMessage: u.failure.errorMessage ?? `Simulated ${u.failure.errorCode}`, resourceIds: [u.ng.name] });
       return false;
@@ -303,7 +313,7 @@ export class World {
         }
         u.blockedSince = undefined;
         const fresh = this.nodesOf(u.cluster, u.ng.name).filter((n) => !n.spec?.unschedulable);
-        pods.forEach((p, i) => (p.spec = { ...p.spec, nodeName: fresh[i % Math.max(1, fresh.length)]?.metadata.name }));
+        pods.forEach((p, i) => this.reschedule(p, fresh[i % Math.max(1, fresh.length)]));
         u.step = 'terminate';
         u.nextAt = t + 60 * SECOND;
         return;
@@ -349,19 +359,12 @@ export class World {
     }
   }
 
+  /** A failed update stops where it is: EKS leaves the nodes it made and the ones it had not drained. */
   private fail(u: NodegroupUpdate, t: number, error: UpdateError): void {
     u.status = 'Failed';
     u.errors.push(error);
     u.endedAt = t;
     u.ng.status = 'ACTIVE';
-    const asg = this.asgOf(u.ng);
-    asg.desired = u.original.desired;
-    asg.max = u.original.max;
-    const kube = this.kubeOf(u.cluster);
-    for (const node of this.oldNodes(u)) node.spec = { ...node.spec, unschedulable: false, taints: [] };
-    const nodes = this.nodesOf(u.cluster, u.ng.name);
-    const surplus = nodes.filter((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup-image'] === u.target.image).slice(0, Math.max(0, nodes.length - asg.desired));
-    for (const n of surplus) this.removeNode(u.cluster, u.ng, n);
   }
 
   /** Terminates a node; its pods are rescheduled on the group's other schedulable nodes. */
@@ -369,7 +372,14 @@ export class World {
     const kube = this.kubeOf(cluster);
     kube.nodes.delete(node.metadata.name);
     const rest = this.nodesOf(cluster, ng.name).filter((n) => !n.spec?.unschedulable);
-    kube.podsOn(node.metadata.name).forEach((p, i) => (p.spec = { ...p.spec, nodeName: rest[i % Math.max(1, rest.length)]?.metadata.name }));
+    kube.podsOn(node.metadata.name).forEach((p, i) => this.reschedule(p, rest[i % Math.max(1, rest.length)]));
+  }
+
+  /** Moves a pod to a node; a workload that the new AMI breaks never gets ready there. */
+  private reschedule(pod: KubeObject, node: KubeObject | undefined): void {
+    pod.spec = { ...pod.spec, nodeName: node?.metadata.name };
+    const broken = pod.metadata.annotations?.['sim/unhealthy-on-new-image'] === 'true' && node && this.updates.some((u) => u.target.image === node.metadata.labels?.['eks.amazonaws.com/nodegroup-image']);
+    pod.status = { ...pod.status, phase: broken ? 'Pending' : 'Running' };
   }
 }
 

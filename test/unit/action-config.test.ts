@@ -18,7 +18,7 @@ describe('the files GitHub reads', () => {
   it('declares exactly the inputs the action reads, each with a description', () => {
     const action = parse(read('action.yml')) as { inputs: Record<string, { description?: string }> };
     const source = read('src/inputs.ts');
-    const read_ = new Set([...source.matchAll(/(?:getInput|list|bool)\('([a-z-]+)'/g)].map((m) => m[1]));
+    const read_ = new Set([...source.matchAll(/(?:getInput|list|bool|duration)\('([a-z-]+)'/g)].map((m) => m[1]));
     expect(new Set(Object.keys(action.inputs))).toEqual(read_);
     for (const [name, input] of Object.entries(action.inputs)) expect([name, (input.description?.length ?? 0) > 20]).toEqual([name, true]);
   });

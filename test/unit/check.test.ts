@@ -9,19 +9,11 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { runCheck } from '../../src/check.js';
-import type { Settings } from '../../src/inputs.js';
+import { settingsWith } from './settings.js';
 
-const settings = (over: Partial<Settings> = {}): Settings => ({
-  command: 'check',
-  clusters: [],
-  regions: ['us-east-1'],
-  nodegroups: [],
-  minReleaseAge: { text: '0', ms: 0 },
-  failOnDrift: false,
-  kubeconfig: null,
-  ...over,
-});
+const settings = settingsWith;
 
 function fleet() {
   const eks = new EKSClient({ region: 'us-east-1' });
@@ -29,7 +21,7 @@ function fleet() {
   return { eks, ssm, eksMock: mockClient(eks), ssmMock: mockClient(ssm) };
 }
 
-const deps = (f: ReturnType<typeof fleet>) => ({ clientsFor: () => ({ eks: f.eks, ssm: f.ssm }), now: () => new Date('2026-11-21T00:00:00Z'), concurrency: 4 });
+const deps = (f: ReturnType<typeof fleet>) => ({ clientsFor: () => ({ eks: f.eks, ssm: f.ssm, autoscaling: new AutoScalingClient({ region: 'us-east-1' }) }), now: () => new Date('2026-11-21T00:00:00Z'), concurrency: 4 });
 
 describe('the fleet check against EKS and SSM', () => {
   it('follows ListClusters and ListNodegroups pages to the end', async () => {

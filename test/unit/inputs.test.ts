@@ -3,8 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getSettings, InputError, splitList } from '../../src/inputs.js';
+import { settingsWith } from './settings.js';
 
-const INPUTS = ['command', 'clusters', 'regions', 'nodegroups', 'min-release-age', 'fail-on-drift', 'kubeconfig'];
+const INPUTS = ['command', 'clusters', 'regions', 'nodegroups', 'min-release-age', 'fail-on-drift', 'kubeconfig', 'on-drift', 'labels', 'assignees', 'reviewers',
+  'github-token', 'manifest-dir', 'dry-run', 'force', 'release-version', 'follow-control-plane', 'pause-cluster-autoscaler', 'cluster-autoscaler', 'max-parallel',
+  'wait-timeout', 'poll-interval'];
 
 function withInputs(inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' }) {
   for (const name of INPUTS) delete process.env[`INPUT_${name.toUpperCase()}`];
@@ -31,15 +34,7 @@ afterEach(() => {
 
 describe('inputs', () => {
   it('has defaults that check every cluster in the runner region', () => {
-    expect(withInputs({})()).toEqual({
-      command: 'check',
-      clusters: [],
-      regions: ['us-east-1'],
-      nodegroups: [],
-      minReleaseAge: { text: '0', ms: 0 },
-      failOnDrift: false,
-      kubeconfig: null,
-    });
+    expect(withInputs({})()).toEqual(settingsWith());
   });
 
   it('splits lists on commas and newlines, trimming and dropping duplicates', () => {
@@ -69,7 +64,38 @@ describe('inputs', () => {
     expect(withInputs({ 'min-release-age': text })().minReleaseAge).toEqual({ text, ms });
   });
 
-  it('rejects an unknown command, naming the accepted ones', () => rejects({ command: 'upgrade-all' }, 'command', '"upgrade-all"', 'check'));
+  it('rejects an unknown command, naming the accepted ones', () => rejects({ command: 'upgrade-all' }, 'command', '"upgrade-all"', 'check, upgrade'));
+  it('reads the upgrade inputs', () => {
+    const s = withInputs({ command: 'upgrade', 'dry-run': 'true', 'release-version': '1.33.13-20260714', 'cluster-autoscaler': 'ops/ca', 'max-parallel': '4', 'wait-timeout': '2h', 'poll-interval': '500ms' })();
+    expect(s.upgrade).toMatchObject({ dryRun: true, releaseVersion: '1.33.13-20260714', clusterAutoscaler: { namespace: 'ops', name: 'ca' }, maxParallel: 4, waitTimeoutMs: 7_200_000, pollIntervalMs: 500 });
+  });
+  it.each([
+    [{ 'on-drift': 'pr' }, 'on-drift', 'none, issue, pull-request'],
+    [{ 'on-drift': 'issue' }, 'github-token', 'needs a token'],
+    [{ 'manifest-dir': '../outside' }, 'manifest-dir', 'relative path'],
+    [{ 'manifest-dir': '/etc' }, 'manifest-dir', 'relative path'],
+    [{ 'release-version': 'latest' }, 'release-version', '1.33.13-20260714'],
+    [{ 'cluster-autoscaler': 'cluster-autoscaler' }, 'cluster-autoscaler', 'namespace/name'],
+    [{ 'cluster-autoscaler': 'Kube_System/x' }, 'cluster-autoscaler', 'namespace/name'],
+    [{ 'max-parallel': '0' }, 'max-parallel', '1 to 20'],
+    [{ 'max-parallel': 'all' }, 'max-parallel', '1 to 20'],
+    [{ 'wait-timeout': 'forever' }, 'wait-timeout', '36h'],
+    [{ 'poll-interval': '0' }, 'poll-interval', 'more than 0'],
+    [{ 'dry-run': 'maybe' }, 'dry-run', 'true or false'],
+    [{ assignees: 'alice, bob smith' }, 'assignees', 'GitHub logins'],
+    [{ reviewers: '-bad-' }, 'reviewers', 'GitHub logins'],
+  ])('rejects %j naming the input', (inputs, input, mention) => rejects(inputs as Record<string, string>, input, mention));
+  it('masks the GitHub token as soon as it is read', () => {
+    const writes: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      withInputs({ 'github-token': 'ghs_secret123' })();
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(writes.join('')).toContain('::add-mask::ghs_secret123');
+  });
   it.each(['7 days', '-1d', '1.5h', 'h', '36', 'P7D', '1d 12h'])('rejects min-release-age %j with the accepted form', (bad) =>
     rejects({ 'min-release-age': bad }, 'min-release-age', '36h', '7d'),
   );

@@ -1,0 +1,107 @@
+import type { ClusterState, NodegroupState } from '../fleet/types.js';
+import type { PinnedRelease } from '../repo/manifest.js';
+import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
+
+export interface Version {
+  version: string;
+  releaseVersion: string;
+}
+
+/** One node group's line in the upgrade plan. */
+export interface PlanItem {
+  cluster: string;
+  region: string;
+  nodegroup: string;
+  amiType: string | null;
+  nodes: number | null;
+  current: Version | null;
+  target: Version | null;
+  /** Where the target came from. */
+  source: 'release-version' | 'manifest' | 'latest' | 'control-plane' | null;
+  action: 'update' | 'up-to-date' | 'skip';
+  reason: string;
+}
+
+export interface PlanInput {
+  cluster: ClusterState;
+  ng: NodegroupState;
+  /** The node group's entry in the cluster's manifest. */
+  pin?: PinnedRelease;
+  /** Whether the cluster has a manifest at all. */
+  manifestPresent: boolean;
+  /** The release-version input. */
+  explicit: string | null;
+  followControlPlane: boolean;
+  /** The latest published release of the node group's AMI type for a Kubernetes minor. */
+  latest: (minor: string) => string | undefined;
+}
+
+/**
+ * Decides what to do with one node group. Pure. Only forward: a target older than what runs is
+ * skipped (a rollback is not possible), the same release is up to date, anything that cannot be
+ * compared is skipped with the reason.
+ */
+export function planNodegroup(input: PlanInput): PlanItem {
+  const { cluster, ng } = input;
+  const current = ng.version && ng.releaseVersion ? { version: ng.version, releaseVersion: ng.releaseVersion } : null;
+  const item = (action: PlanItem['action'], reason: string, target: Version | null = null, source: PlanItem['source'] = null): PlanItem => ({
+    cluster: cluster.name,
+    region: cluster.region,
+    nodegroup: ng.name,
+    amiType: ng.amiType ?? null,
+    nodes: ng.desiredSize ?? null,
+    current,
+    target,
+    source,
+    action,
+    reason,
+  });
+
+  if (ng.error) return item('skip', ng.error);
+  if (!current) return item('skip', 'the node group has no version or release version');
+  if (ng.amiType === 'CUSTOM') return item('skip', 'custom AMI: it is upgraded through its launch template, not by release version');
+
+  const minor = kubernetesMinor(current.version) as string;
+  const controlPlane = cluster.version ? kubernetesMinor(cluster.version) : undefined;
+  let target: Version;
+  let source: NonNullable<PlanItem['source']>;
+  if (input.explicit) {
+    target = { version: kubernetesMinor(input.explicit) as string, releaseVersion: input.explicit };
+    source = 'release-version';
+  } else if (input.pin) {
+    target = { version: input.pin.kubernetesVersion, releaseVersion: input.pin.releaseVersion };
+    source = 'manifest';
+  } else if (input.manifestPresent) {
+    return item('skip', 'not pinned in the cluster’s manifest: left alone');
+  } else {
+    const follow = input.followControlPlane && controlPlane !== undefined && compareMinors(minor, controlPlane) < 0;
+    const version = follow ? (controlPlane as string) : minor;
+    const latest = input.latest(version);
+    if (!latest) return item('skip', `no published ${ng.amiType} release for Kubernetes ${version}`);
+    target = { version, releaseVersion: latest };
+    source = follow ? 'control-plane' : 'latest';
+  }
+
+  if (compareMinors(target.version, minor) < 0) {
+    return item('skip', `target Kubernetes ${target.version} is older than the node group’s ${minor}: a downgrade is not possible`, target, source);
+  }
+  if (controlPlane && compareMinors(target.version, controlPlane) > 0) {
+    return item('skip', `target Kubernetes ${target.version} is newer than the control plane’s ${controlPlane}`, target, source);
+  }
+  if (compareMinors(target.version, minor) > 0) {
+    return item('update', `Kubernetes ${minor} → ${target.version}, release ${current.releaseVersion} → ${target.releaseVersion}`, target, source);
+  }
+  const a = parseRelease(target.releaseVersion);
+  const b = parseRelease(current.releaseVersion);
+  if (!a || !b) return item('skip', `release ${!a ? target.releaseVersion : current.releaseVersion} does not parse`, target, source);
+  switch (compareReleases(a, b)) {
+    case 0:
+      return item('up-to-date', `already at ${current.releaseVersion}`, target, source);
+    case -1:
+      return item('skip', `target ${target.releaseVersion} is older than the running ${current.releaseVersion}: a rollback is not possible`, target, source);
+    case undefined:
+      return item('skip', `target ${target.releaseVersion} and running ${current.releaseVersion} cannot be ordered`, target, source);
+    default:
+      return item('update', `${current.releaseVersion} → ${target.releaseVersion}`, target, source);
+  }
+}

@@ -1,0 +1,447 @@
+import { createHash } from 'node:crypto';
+import {
+  DescribeNodegroupCommand,
+  DescribeUpdateCommand,
+  InvalidParameterException,
+  ListUpdatesCommand,
+  UpdateNodegroupVersionCommand,
+  type EKSClient,
+  type Update,
+} from '@aws-sdk/client-eks';
+import { DescribeAutoScalingGroupsCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { V1Node } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
+import type { UpgradeSettings } from '../inputs.js';
+import { describeError, type AwsClients } from '../fleet/aws.js';
+import { describeKubeError, type KubeApi } from '../fleet/kube.js';
+import type { ClusterState } from '../fleet/types.js';
+import { blockingBudgets } from '../decision/disruption.js';
+import type { PlanItem } from '../decision/plan.js';
+import { formatDuration } from '../decision/duration.js';
+import { findAutoscaler, pauseAutoscaler, restoreAutoscaler, type AutoscalerRef } from './autoscaler.js';
+
+export type Phase = 'setup' | 'scale up' | 'upgrade' | 'scale down';
+
+export interface UpdateErrorEntry {
+  errorCode: string;
+  errorMessage: string;
+  resourceIds: string[];
+}
+
+/** What happened to one node group. */
+export interface NodegroupUpgrade {
+  cluster: string;
+  region: string;
+  nodegroup: string;
+  amiType: string | null;
+  from: PlanItem['current'];
+  to: PlanItem['target'];
+  result: 'upgraded' | 'failed' | 'timed-out' | 'blocked' | 'not-started' | 'planned' | 'up-to-date' | 'skipped';
+  reason: string;
+  updateId: string | null;
+  resumed: boolean;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  phases: { phase: Phase; at: string }[];
+  errors: UpdateErrorEntry[];
+  blockers: string[];
+}
+
+export interface AutoscalerPause {
+  cluster: string;
+  region: string;
+  deployment: string | null;
+  replicas: number | null;
+  pausedAt: string | null;
+  restoredAt: string | null;
+  outcome: 'restored' | 'already-restored' | 'left-alone' | 'not-found' | 'not-paused' | 'restore-failed';
+  note: string;
+}
+
+/** What a post step needs to restore a pause if the main step dies. */
+export interface PauseRecord {
+  cluster: string;
+  region: string;
+  namespace: string;
+  name: string;
+  replicas: number;
+}
+
+export interface UpgradeDeps {
+  clientsFor: (region: string) => AwsClients;
+  kubeFor: (cluster: ClusterState) => KubeApi;
+  /** The commit that triggered the run: part of each update's idempotency token. */
+  sha: string;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  /** Records the pauses in force, for the post step. */
+  savePauses: (pauses: PauseRecord[]) => void;
+}
+
+/**
+ * `clientRequestToken` of an update: the same commit, cluster, node group and target give the same
+ * token, so a re-run cannot start a second update. Earlier failed attempts at the same target are
+ * counted in, so re-running after a failure can try again.
+ */
+export function updateToken(sha: string, item: PlanItem, failedAttempts: number): string {
+  const t = item.target;
+  return createHash('sha256')
+    .update([sha, item.region, item.cluster, item.nodegroup, t?.version, t?.releaseVersion, failedAttempts].join('\n'))
+    .digest('hex')
+    .slice(0, 40);
+}
+
+/** How long to wait for one node group: EKS replaces nodes one at a time by default. */
+export function defaultWaitTimeoutMs(nodes: number | null): number {
+  return Math.max(40 * 60_000, 15 * 60_000 + 8 * 60_000 * (nodes ?? 1));
+}
+
+function param(update: Update | undefined, type: string): string | undefined {
+  return update?.params?.find((p) => p.type === type)?.value;
+}
+
+interface Preflight {
+  item: PlanItem;
+  resume?: string;
+  failedAttempts: number;
+  blockers: string[];
+  problems: string[];
+  autoScalingGroup?: string;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Upgrades the planned node groups of one cluster: pre-flight (nothing changes when any fails), pause
+ * cluster-autoscaler, update at most `maxParallel` at once, wait for each, restore cluster-autoscaler
+ * whatever happens. Returns one entry per planned node group and the pause.
+ */
+export async function upgradeCluster(
+  cluster: ClusterState,
+  items: PlanItem[],
+  settings: UpgradeSettings,
+  deps: UpgradeDeps,
+): Promise<{ nodegroups: NodegroupUpgrade[]; autoscaler: AutoscalerPause | null }> {
+  const { eks, autoscaling } = deps.clientsFor(cluster.region);
+  const name = `${cluster.name}`;
+  const entry = (item: PlanItem, result: NodegroupUpgrade['result'], reason: string, extra: Partial<NodegroupUpgrade> = {}): NodegroupUpgrade => ({
+    cluster: item.cluster,
+    region: item.region,
+    nodegroup: item.nodegroup,
+    amiType: item.amiType,
+    from: item.current,
+    to: item.target,
+    result,
+    reason,
+    updateId: null,
+    resumed: false,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    phases: [],
+    errors: [],
+    blockers: [],
+    ...extra,
+  });
+
+  let kube: KubeApi;
+  try {
+    kube = deps.kubeFor(cluster);
+  } catch (error) {
+    return { nodegroups: items.map((i) => entry(i, 'not-started', `cannot reach the Kubernetes API: ${describeError(error)}`)), autoscaler: null };
+  }
+
+  // 1. Pre-flight: read only.
+  const checks = await preflight(eks, autoscaling, kube, cluster, items);
+  const blocked = checks.filter((c) => c.problems.length > 0 || (c.blockers.length > 0 && !settings.force));
+  for (const c of checks) {
+    for (const b of c.blockers) deps.warn(`${name}/${c.item.nodegroup}: ${b}${settings.force ? ' (force: the update evicts anyway after 15 minutes)' : ''}`);
+  }
+  if (blocked.length > 0) {
+    const why = `not started: pre-flight failed for ${blocked.map((b) => b.item.nodegroup).join(', ')}, so nothing was changed in ${name}`;
+    return {
+      nodegroups: checks.map((c) =>
+        blocked.includes(c) ? entry(c.item, 'blocked', [...c.problems, ...c.blockers].join('; '), { blockers: c.blockers }) : entry(c.item, 'not-started', why, { blockers: c.blockers }),
+      ),
+      autoscaler: null,
+    };
+  }
+  if (settings.dryRun) {
+    const resumed = ' (an update to this target is already running: it would be resumed)';
+    return { nodegroups: checks.map((c) => entry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers })), autoscaler: null };
+  }
+
+  // 2. Pause cluster-autoscaler, for as short as the plan allows: right before the first update.
+  let pause: AutoscalerPause | null = null;
+  let ref: AutoscalerRef | undefined;
+  if (settings.pauseClusterAutoscaler) {
+    try {
+      ref = settings.clusterAutoscaler === 'auto' ? await findAutoscaler(kube) : settings.clusterAutoscaler;
+    } catch (error) {
+      return { nodegroups: items.map((i) => entry(i, 'not-started', `cluster-autoscaler: ${describeKubeError(error)}`)), autoscaler: null };
+    }
+    if (!ref) {
+      pause = { cluster: cluster.name, region: cluster.region, deployment: null, replicas: null, pausedAt: null, restoredAt: null, outcome: 'not-found', note: 'no cluster-autoscaler found in kube-system: nothing to pause' };
+      deps.log(`${name}: no cluster-autoscaler found: nothing to pause`);
+    }
+  } else {
+    pause = { cluster: cluster.name, region: cluster.region, deployment: null, replicas: null, pausedAt: null, restoredAt: null, outcome: 'not-paused', note: 'pause-cluster-autoscaler is false: EKS may leave the node group larger after scale down if cluster-autoscaler scales it then' };
+    deps.warn(`${name}: cluster-autoscaler is not paused (pause-cluster-autoscaler: false)`);
+  }
+
+  const results: NodegroupUpgrade[] = [];
+  try {
+    if (ref) {
+      const record = { cluster: cluster.name, region: cluster.region, namespace: ref.namespace, name: ref.name, replicas: -1 };
+      try {
+        // The post step learns of the pause before it happens: if this process dies mid-patch, the
+        // annotation on the deployment holds the count and the post step restores from it.
+        deps.savePauses([record]);
+        const replicas = await pauseAutoscaler(kube, ref);
+        deps.savePauses([{ ...record, replicas }]);
+        pause = { cluster: cluster.name, region: cluster.region, deployment: `${ref.namespace}/${ref.name}`, replicas, pausedAt: iso(deps.now()), restoredAt: null, outcome: 'restored', note: '' };
+        deps.log(`${name}: paused cluster-autoscaler ${ref.namespace}/${ref.name} (replicas ${replicas} → 0)`);
+      } catch (error) {
+        deps.savePauses([]);
+        return { nodegroups: items.map((i) => entry(i, 'not-started', `could not pause cluster-autoscaler ${ref!.namespace}/${ref!.name}: ${describeKubeError(error)}`)), autoscaler: null };
+      }
+    }
+
+    // 3. Update and wait, at most maxParallel at once; after a failure no further update starts.
+    const limit = pLimit(settings.maxParallel);
+    let stop = false;
+    await Promise.all(
+      checks.map((c) =>
+        limit(async () => {
+          if (stop) {
+            results.push(entry(c.item, 'not-started', 'not started: an earlier node group of this cluster failed'));
+            return;
+          }
+          const r = await updateAndWait(eks, autoscaling, kube, cluster, c, settings, deps, entry);
+          if (r.result !== 'upgraded') stop = true;
+          results.push(r);
+        }),
+      ),
+    );
+  } finally {
+    // 4. Restore, whatever happened above.
+    if (ref && pause?.deployment) {
+      try {
+        const outcome = await restoreAutoscaler(kube, ref, pause.replicas ?? undefined);
+        pause.restoredAt = iso(deps.now());
+        pause.outcome = outcome.kind;
+        if (outcome.kind === 'left-alone') {
+          pause.note = `someone scaled it to ${outcome.replicas} during the upgrade: left at ${outcome.replicas} (recorded ${outcome.recorded})`;
+          deps.warn(`${name}: cluster-autoscaler ${pause.deployment} was scaled to ${outcome.replicas} during the upgrade: left alone`);
+        } else {
+          deps.log(`${name}: restored cluster-autoscaler ${pause.deployment} to ${pause.replicas} replicas`);
+        }
+        deps.savePauses([]);
+      } catch (error) {
+        pause.outcome = 'restore-failed';
+        pause.note = `could not restore: ${describeKubeError(error)}; the post step tries again`;
+        deps.warn(`${name}: could not restore cluster-autoscaler ${pause.deployment}: ${describeKubeError(error)}`);
+      }
+    }
+  }
+  const order = new Map(items.map((i, n) => [i.nodegroup, n]));
+  return { nodegroups: results.sort((a, b) => (order.get(a.nodegroup) ?? 0) - (order.get(b.nodegroup) ?? 0)), autoscaler: pause };
+}
+
+async function preflight(eks: EKSClient, autoscaling: AutoScalingClient, kube: KubeApi, cluster: ClusterState, items: PlanItem[]): Promise<Preflight[]> {
+  let pods: Awaited<ReturnType<KubeApi['listPods']>> = [];
+  let budgets: Awaited<ReturnType<KubeApi['listPodDisruptionBudgets']>> = [];
+  let kubeProblem: string | undefined;
+  try {
+    [pods, budgets] = await Promise.all([kube.listPods('status.phase=Running'), kube.listPodDisruptionBudgets()]);
+  } catch (error) {
+    kubeProblem = `cannot read pods and PodDisruptionBudgets: ${describeKubeError(error)}`;
+  }
+  return Promise.all(
+    items.map(async (item): Promise<Preflight> => {
+      const check: Preflight = { item, failedAttempts: 0, blockers: [], problems: kubeProblem ? [kubeProblem] : [] };
+      try {
+        const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: item.nodegroup }));
+        check.autoScalingGroup = nodegroup?.resources?.autoScalingGroups?.[0]?.name;
+        // Read now what the wait reads later: a missing permission stops the run before any change.
+        if (check.autoScalingGroup) await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [check.autoScalingGroup] }));
+        const updates = await recentUpdates(eks, cluster.name, item.nodegroup);
+        const sameTarget = (u: Update) => param(u, 'ReleaseVersion') === item.target?.releaseVersion;
+        check.failedAttempts = updates.filter((u) => sameTarget(u) && (u.status === 'Failed' || u.status === 'Cancelled')).length;
+        const running = updates.find((u) => u.status === 'InProgress');
+        if (running && sameTarget(running)) check.resume = running.id;
+        else if (running) check.problems.push(`another update (${running.id}, release ${param(running, 'ReleaseVersion') ?? 'unknown'}) is in progress`);
+        else if (nodegroup?.status !== 'ACTIVE') check.problems.push(`status is ${nodegroup?.status}, not ACTIVE`);
+        const health = nodegroup?.health?.issues ?? [];
+        if (health.length > 0) check.problems.push(`health issues: ${health.map((h) => `${h.code}: ${h.message}`).join('; ')}`);
+      } catch (error) {
+        check.problems.push(describeError(error));
+      }
+      if (item.target && item.current && item.target.version !== item.current.version) {
+        const skew = Number(cluster.version?.split('.')[1]) - Number(item.target.version.split('.')[1]);
+        if (skew < 0) check.problems.push(`target Kubernetes ${item.target.version} is newer than the control plane's ${cluster.version}`);
+      }
+      if (!kubeProblem && !check.resume) {
+        try {
+          const nodes = await kube.listNodes(`eks.amazonaws.com/nodegroup=${item.nodegroup}`);
+          check.blockers = blockingBudgets(pods, budgets, new Set(nodes.map((n) => n.metadata?.name ?? ''))).map((b) => b.reason);
+        } catch (error) {
+          check.problems.push(`cannot list the node group's nodes: ${describeKubeError(error)}`);
+        }
+      }
+      return check;
+    }),
+  );
+}
+
+/** The node group's most recent updates (ListUpdates then DescribeUpdate; at most 20). */
+async function recentUpdates(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<Update[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(new ListUpdatesCommand({ name: clusterName, nodegroupName, ...(nextToken ? { nextToken } : {}) }));
+    ids.push(...(page.updateIds ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken && ids.length < 100);
+  const recent = ids.slice(-20);
+  const described = await Promise.all(recent.map((updateId) => eks.send(new DescribeUpdateCommand({ name: clusterName, nodegroupName, updateId }))));
+  return described.map((d) => d.update).filter((u): u is Update => u?.type === 'VersionUpdate');
+}
+
+/** `Requested Nodegroup release version X is invalid. Allowed release version is Y` gives Y. */
+export function allowedRelease(message: string): string | undefined {
+  return /Allowed release version is (\S+?)\.?$/.exec(message.trim())?.[1];
+}
+
+async function updateAndWait(
+  eks: EKSClient,
+  autoscaling: AutoScalingClient,
+  kube: KubeApi,
+  cluster: ClusterState,
+  check: Preflight,
+  settings: UpgradeSettings,
+  deps: UpgradeDeps,
+  entry: (item: PlanItem, result: NodegroupUpgrade['result'], reason: string, extra?: Partial<NodegroupUpgrade>) => NodegroupUpgrade,
+): Promise<NodegroupUpgrade> {
+  const { item } = check;
+  const label = `${cluster.name}/${item.nodegroup}`;
+  const target = item.target!;
+  let updateId = check.resume;
+  const startedAt = deps.now();
+  if (updateId) {
+    deps.log(`${label}: resuming the wait on update ${updateId} (already running, same target ${target.releaseVersion})`);
+  } else {
+    try {
+      const { update } = await eks.send(
+        new UpdateNodegroupVersionCommand({
+          clusterName: cluster.name,
+          nodegroupName: item.nodegroup,
+          version: target.version,
+          releaseVersion: target.releaseVersion,
+          force: settings.force,
+          clientRequestToken: updateToken(deps.sha, item, check.failedAttempts),
+        }),
+      );
+      updateId = update?.id;
+      deps.log(`${label}: update ${updateId} started: ${item.current?.releaseVersion} → ${target.releaseVersion} (Kubernetes ${target.version})${settings.force ? ', force' : ''}`);
+    } catch (error) {
+      const allowed = error instanceof InvalidParameterException ? allowedRelease(error.message) : undefined;
+      const reason = allowed
+        ? `EKS refused ${target.releaseVersion}: the release it allows for this node group is ${allowed}. ${describeError(error)}`
+        : `UpdateNodegroupVersion failed: ${describeError(error)}`;
+      return entry(item, 'failed', reason, { startedAt: iso(startedAt), endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+    }
+  }
+  if (!updateId) return entry(item, 'failed', 'UpdateNodegroupVersion returned no update id');
+
+  const timeout = settings.waitTimeoutMs ?? defaultWaitTimeoutMs(item.nodes);
+  const phases: NodegroupUpgrade['phases'] = [];
+  let last = '';
+  let update: Update | undefined;
+  let createdAt = startedAt;
+  for (;;) {
+    try {
+      update = (await eks.send(new DescribeUpdateCommand({ name: cluster.name, nodegroupName: item.nodegroup, updateId }))).update;
+      if (update?.createdAt) createdAt = Math.min(createdAt, update.createdAt.getTime());
+      const progress = await observe(kube, autoscaling, item, check.autoScalingGroup, createdAt);
+      if (update?.status === 'InProgress' && progress && phases.at(-1)?.phase !== progress.phase) phases.push({ phase: progress.phase, at: iso(deps.now()) as string });
+      const line = `${label}: ${update?.status === 'InProgress' ? (progress?.phase ?? 'in progress') : update?.status} · ${progress?.text ?? 'progress unavailable'}`;
+      if (line !== last) deps.log(`${line} · ${formatDuration(deps.now() - startedAt)}`);
+      last = line;
+    } catch (error) {
+      if (isPermanent(error)) {
+        return entry(item, 'failed', `cannot follow update ${updateId}: ${describeError(error)}. The update goes on in EKS; fix the access and re-run to resume waiting`, {
+          updateId,
+          resumed: !!check.resume,
+          startedAt: iso(startedAt),
+          phases,
+        });
+      }
+      deps.warn(`${label}: could not read progress (${describeError(error)}); still waiting`);
+    }
+    if (update && update.status !== 'InProgress') break;
+    if (deps.now() - startedAt > timeout) {
+      return entry(item, 'timed-out', `still in progress after ${formatDuration(timeout)} (wait-timeout): the update goes on in EKS; re-run the job to resume waiting on update ${updateId}`, {
+        updateId,
+        resumed: !!check.resume,
+        startedAt: iso(startedAt),
+        phases,
+      });
+    }
+    await deps.sleep(settings.pollIntervalMs);
+  }
+
+  const ended = deps.now();
+  const base = { updateId, resumed: !!check.resume, startedAt: iso(startedAt), endedAt: iso(ended), durationMs: ended - startedAt, phases };
+  if (update.status !== 'Successful') {
+    const errors = (update.errors ?? []).map((e) => ({ errorCode: e.errorCode ?? 'Unknown', errorMessage: e.errorMessage ?? '', resourceIds: e.resourceIds ?? [] }));
+    let blockers: string[] = [];
+    if (errors.some((e) => e.errorCode === 'PodEvictionFailure')) {
+      try {
+        const [pods, budgets, nodes] = await Promise.all([kube.listPods('status.phase=Running'), kube.listPodDisruptionBudgets(), kube.listNodes(`eks.amazonaws.com/nodegroup=${item.nodegroup}`)]);
+        blockers = blockingBudgets(pods, budgets, new Set(nodes.map((n) => n.metadata?.name ?? ''))).map((b) => b.reason);
+      } catch {
+        // the errors from EKS are reported anyway
+      }
+    }
+    return entry(item, 'failed', `update ${update.status}: ${errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ') || 'no error given'}`, { ...base, errors, blockers });
+  }
+  // Successful is not enough: the node group must be ACTIVE at the target (it flips shortly after).
+  for (let i = 0; ; i++) {
+    const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: item.nodegroup }));
+    if (nodegroup?.status === 'ACTIVE' && nodegroup.releaseVersion === target.releaseVersion) {
+      return entry(item, 'upgraded', `${item.current?.releaseVersion} → ${target.releaseVersion}, ACTIVE`, { ...base, endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+    }
+    if (i >= 5 || (nodegroup?.status === 'ACTIVE' && nodegroup.releaseVersion !== target.releaseVersion)) {
+      return entry(item, 'failed', `the update reported Successful but the node group is ${nodegroup?.status} at ${nodegroup?.releaseVersion}, not at ${target.releaseVersion}`, base);
+    }
+    await deps.sleep(settings.pollIntervalMs);
+  }
+}
+
+/** An error that waiting will not cure: access denied, a missing resource, a bad request. */
+function isPermanent(error: unknown): boolean {
+  const e = error as { name?: string; code?: number; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode ?? e?.code;
+  return /AccessDenied|NotFound|Forbidden|Unauthorized/.test(e?.name ?? '') || status === 401 || status === 403 || status === 404;
+}
+
+/** Infers EKS's phase from what can be seen: the nodes' ages and cordons, the Auto Scaling group's size. */
+async function observe(kube: KubeApi, autoscaling: AutoScalingClient, item: PlanItem, group: string | undefined, createdAt: number): Promise<{ phase: Phase; text: string } | undefined> {
+  const [nodes, asg] = await Promise.all([
+    kube.listNodes(`eks.amazonaws.com/nodegroup=${item.nodegroup}`),
+    group ? autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] })).then((r) => r.AutoScalingGroups?.[0]) : Promise.resolve(undefined),
+  ]);
+  const born = (n: V1Node) => new Date(n.metadata?.creationTimestamp ?? 0).getTime();
+  const old = nodes.filter((n) => born(n) < createdAt);
+  const fresh = nodes.filter((n) => born(n) >= createdAt);
+  const cordoned = old.filter((n) => n.spec?.unschedulable).length;
+  const desired = asg?.DesiredCapacity;
+  const phase: Phase =
+    old.length === 0 ? 'scale down' : cordoned > 0 ? 'upgrade' : fresh.length === 0 && (desired === undefined || desired <= (item.nodes ?? 0)) ? 'setup' : 'scale up';
+  const size = asg ? ` · Auto Scaling group desired ${asg.DesiredCapacity} / max ${asg.MaxSize}` : '';
+  return { phase, text: `old nodes ${old.length}${cordoned ? ` (${cordoned} cordoned)` : ''} · new nodes ${fresh.length}${size}` };
+}

@@ -1,0 +1,37 @@
+import * as core from '@actions/core';
+import { getSettings } from './inputs.js';
+import { describeError } from './fleet/aws.js';
+import { describeKubeError } from './fleet/kube.js';
+import { readClusterEndpoint } from './fleet/discover.js';
+import { restoreAutoscaler } from './effects/autoscaler.js';
+import type { PauseRecord } from './effects/upgrade.js';
+import { kubeAccess, makeClients } from './main.js';
+
+/**
+ * The post step (`post-if: always()`): runs after the main step even when it failed, timed out or
+ * was cancelled, and restores any cluster-autoscaler the main step paused and did not restore.
+ * Restoring twice is harmless. Problems here are warnings, never a second failure.
+ */
+export async function post(): Promise<void> {
+  const pauses = JSON.parse(core.getState('pauses') || '[]') as PauseRecord[];
+  if (pauses.length === 0) return;
+  try {
+    const settings = getSettings();
+    const clients = makeClients(settings);
+    const kubeFor = kubeAccess(settings, clients.clientsFor);
+    for (const p of pauses) {
+      const label = `${p.cluster}: cluster-autoscaler ${p.namespace}/${p.name}`;
+      try {
+        const cluster = settings.kubeconfig ? { name: p.cluster, region: p.region, nodegroups: [] } : await readClusterEndpoint(clients.clientsFor(p.region).eks, p.region, p.cluster);
+        const outcome = await restoreAutoscaler(kubeFor(cluster), p, p.replicas >= 0 ? p.replicas : undefined);
+        if (outcome.kind === 'restored') core.info(`${label}: restored to ${outcome.replicas} replicas`);
+        else if (outcome.kind === 'already-restored') core.info(`${label}: already restored`);
+        else core.warning(`${label}: scaled to ${outcome.replicas} by someone during the upgrade: left alone (recorded ${outcome.recorded})`);
+      } catch (error) {
+        core.warning(`${label}: could not be restored: ${describeKubeError(error) || describeError(error)}. Restore it by hand: kubectl -n ${p.namespace} scale deployment ${p.name} --replicas=<count in the ${'eks-ami-drift/paused-replicas'} annotation>`);
+      }
+    }
+  } catch (error) {
+    core.warning(`post step: ${describeError(error)}`);
+  }
+}

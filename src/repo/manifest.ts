@@ -1,0 +1,156 @@
+import { Document, isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { kubernetesMinor, parseRelease } from '../decision/release.js';
+
+/**
+ * The desired state of one cluster, kept in the repository at `<manifest-dir>/<region>/<cluster>.yaml`
+ * (one file per cluster, so jobs fanned out per cluster never edit the same file).
+ */
+export interface Manifest {
+  cluster: string;
+  region: string;
+  nodegroups: Record<string, PinnedRelease>;
+}
+
+export interface PinnedRelease {
+  kubernetesVersion: string;
+  releaseVersion: string;
+}
+
+/** A manifest that does not validate: names the file and the line. */
+export class ManifestError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly problem: string,
+  ) {
+    super(`${file}:${line}: ${problem}`);
+    this.name = 'ManifestError';
+  }
+}
+
+export function manifestPath(dir: string, region: string, cluster: string): string {
+  return `${dir}/${region}/${cluster}.yaml`;
+}
+
+const TOP_KEYS = ['cluster', 'region', 'nodegroups'];
+const NODEGROUP_KEYS = ['kubernetesVersion', 'releaseVersion'];
+
+function header(cluster: string, region: string): string {
+  return [
+    ` eks-ami-drift: the pinned AMI release of each managed node group of EKS cluster ${cluster} (${region}).`,
+    ' Merging a change to this file upgrades those node groups: eks-ami-drift pauses cluster-autoscaler,',
+    ' runs the EKS rolling update to the release pinned here, and restores cluster-autoscaler.',
+    ' Keys: cluster, region, nodegroups.<name>.kubernetesVersion ("1.33"), nodegroups.<name>.releaseVersion.',
+  ].join('\n');
+}
+
+/** A new manifest file's text, with its header comment. */
+export function renderManifest(manifest: Manifest): string {
+  const doc = new Document({
+    cluster: manifest.cluster,
+    region: manifest.region,
+    nodegroups: Object.fromEntries(
+      Object.entries(manifest.nodegroups)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, pin]) => [name, { kubernetesVersion: pin.kubernetesVersion, releaseVersion: pin.releaseVersion }]),
+    ),
+  });
+  doc.commentBefore = header(manifest.cluster, manifest.region);
+  forceQuotedVersions(doc);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Changes the pins of some node groups in an existing manifest's text, keeping everything else a
+ * person wrote (comments, order, other node groups) as it is.
+ */
+export function updateManifest(text: string, pins: Record<string, PinnedRelease>): string {
+  const doc = parseDocument(text);
+  for (const [name, pin] of Object.entries(pins)) {
+    doc.setIn(['nodegroups', name, 'kubernetesVersion'], pin.kubernetesVersion);
+    doc.setIn(['nodegroups', name, 'releaseVersion'], pin.releaseVersion);
+  }
+  forceQuotedVersions(doc);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** `1.30` unquoted is the number 1.3 in YAML: Kubernetes versions are always written quoted. */
+function forceQuotedVersions(doc: Document): void {
+  const nodegroups = doc.get('nodegroups', true);
+  if (!isMap(nodegroups)) return;
+  for (const item of nodegroups.items) {
+    if (!isMap(item.value)) continue;
+    const version = item.value.get('kubernetesVersion', true);
+    if (isScalar(version)) version.type = 'QUOTE_DOUBLE';
+  }
+}
+
+/**
+ * Reads and validates a manifest: an unknown key, a malformed version or release, a file that names
+ * another cluster, or a node group not in `existing` (when given) is a ManifestError naming the line.
+ */
+export function parseManifest(file: string, text: string, expect: { cluster: string; region: string }, existing?: readonly string[]): Manifest {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ManifestError(file, e.linePos?.[0]?.line ?? 1, `not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const root = doc.contents;
+  if (!isMap(root)) throw new ManifestError(file, lineOf(root), 'expected a mapping with keys cluster, region, nodegroups');
+
+  const values: Record<string, Node | null> = {};
+  for (const item of root.items) {
+    const key = isScalar(item.key) ? String(item.key.value) : '';
+    if (!TOP_KEYS.includes(key)) throw new ManifestError(file, lineOf(item.key as Node), `unknown key ${JSON.stringify(key)} (expected ${TOP_KEYS.join(', ')})`);
+    values[key] = item.value as Node | null;
+  }
+  const text_ = (key: string): string => {
+    const node = values[key];
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.value) {
+      throw new ManifestError(file, lineOf(node ?? root), `${key}: expected a string`);
+    }
+    return node.value;
+  };
+  const cluster = text_('cluster');
+  if (cluster !== expect.cluster) throw new ManifestError(file, lineOf(values.cluster), `cluster is ${JSON.stringify(cluster)} but the file is for ${expect.cluster}`);
+  const region = text_('region');
+  if (region !== expect.region) throw new ManifestError(file, lineOf(values.region), `region is ${JSON.stringify(region)} but the file is under ${expect.region}/`);
+
+  const groups = values.nodegroups;
+  if (!isMap(groups)) throw new ManifestError(file, lineOf(groups ?? root), 'nodegroups: expected a mapping of node group name to kubernetesVersion and releaseVersion');
+  const nodegroups: Record<string, PinnedRelease> = {};
+  for (const item of groups.items) {
+    const name = isScalar(item.key) ? String(item.key.value) : '';
+    const at = lineOf(item.key as Node);
+    if (existing && !existing.includes(name)) {
+      throw new ManifestError(file, at, `node group ${JSON.stringify(name)} does not exist in cluster ${cluster} (it has ${existing.join(', ') || 'none'})`);
+    }
+    if (!isMap(item.value)) throw new ManifestError(file, at, `${name}: expected kubernetesVersion and releaseVersion`);
+    const pin: Partial<PinnedRelease> = {};
+    const lineOfField: Record<string, number> = {};
+    for (const field of item.value.items) {
+      const key = isScalar(field.key) ? String(field.key.value) : '';
+      const fieldLine = lineOf(field.key as Node);
+      lineOfField[key] = fieldLine;
+      if (!NODEGROUP_KEYS.includes(key)) throw new ManifestError(file, fieldLine, `unknown key ${JSON.stringify(key)} in node group ${name} (expected ${NODEGROUP_KEYS.join(', ')})`);
+      const value = isScalar(field.value) ? field.value.value : undefined;
+      if (typeof value !== 'string') {
+        throw new ManifestError(file, fieldLine, `${name}.${key}: expected a quoted string${typeof value === 'number' ? ` (unquoted ${value} is a number in YAML: write "${field.value && isScalar(field.value) ? field.value.source ?? value : value}")` : ''}`);
+      }
+      pin[key as keyof PinnedRelease] = value;
+    }
+    if (!pin.kubernetesVersion || !/^\d+\.\d+$/.test(pin.kubernetesVersion)) {
+      throw new ManifestError(file, lineOfField.kubernetesVersion ?? at, `${name}.kubernetesVersion: expected a Kubernetes minor such as "1.33", got ${JSON.stringify(pin.kubernetesVersion ?? null)}`);
+    }
+    if (!pin.releaseVersion || !parseRelease(pin.releaseVersion)) {
+      throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}.releaseVersion: ${JSON.stringify(pin.releaseVersion ?? null)} is not a release version (expected the form 1.33.13-20260714)`);
+    }
+    if (kubernetesMinor(pin.releaseVersion) !== pin.kubernetesVersion && !/^\d+\.\d+\.\d+-[0-9a-f]{8}$/.test(pin.releaseVersion)) {
+      throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}: release ${pin.releaseVersion} is not for Kubernetes ${pin.kubernetesVersion}`);
+    }
+    nodegroups[name] = pin as PinnedRelease;
+  }
+  return { cluster, region, nodegroups };
+}

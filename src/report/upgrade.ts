@@ -1,0 +1,95 @@
+import type { UpgradeReport } from '../upgrade.js';
+import type { NodegroupUpgrade } from '../effects/upgrade.js';
+import { formatDuration } from '../decision/duration.js';
+
+const ICON: Record<NodegroupUpgrade['result'], string> = {
+  upgraded: '✅',
+  failed: '❌',
+  'timed-out': '⌛',
+  blocked: '⛔',
+  'not-started': '⏸️',
+  planned: '📝',
+  'up-to-date': '✅',
+  skipped: '➖',
+};
+
+function cell(text: string | number | null | undefined): string {
+  if (text === null || text === undefined || text === '') return '—';
+  return String(text).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+/** A mermaid gantt chart of the phases each node group went through (GitHub renders it). */
+function timeline(report: UpgradeReport): string {
+  const timed = report.nodegroups.filter((n) => n.phases.length > 0 && n.endedAt);
+  if (timed.length === 0) return '';
+  const lines = ['```mermaid', 'gantt', '  title Node group updates (phases as observed)', '  dateFormat X', '  axisFormat %H:%M'];
+  for (const n of timed) {
+    lines.push(`  section ${n.cluster}/${n.nodegroup}`);
+    n.phases.forEach((p, i) => {
+      const start = Math.floor(Date.parse(p.at) / 1000);
+      const end = Math.max(start + 1, Math.floor(Date.parse(n.phases[i + 1]?.at ?? (n.endedAt as string)) / 1000));
+      lines.push(`  ${p.phase} :${n.result === 'upgraded' ? 'done' : i === n.phases.length - 1 ? 'crit' : 'done'}, ${start}, ${end}`);
+    });
+  }
+  lines.push('```');
+  return lines.join('\n');
+}
+
+/**
+ * The upgrade's summary: the job summary and the comment on the merged pull request are this same
+ * text, so they never disagree.
+ */
+export function renderUpgradeSummary(report: UpgradeReport): string {
+  const counts = new Map<string, number>();
+  for (const n of report.nodegroups) counts.set(n.result, (counts.get(n.result) ?? 0) + 1);
+  const tally = [...counts].map(([r, c]) => `${ICON[r as NodegroupUpgrade['result']]} ${c} ${r}`).join(' · ');
+  const headline = report.dryRun
+    ? report.ok
+      ? '📝 Dry run: this is what an upgrade would do. Nothing was changed.'
+      : '⛔ Dry run: pre-flight found problems. Nothing was changed.'
+    : report.ok
+      ? '✅ Every planned node group update succeeded.'
+      : '❌ Not every planned node group update succeeded: see below.';
+
+  const rows = report.nodegroups.map(
+    (n) =>
+      `| ${cell(n.cluster)} | ${cell(n.nodegroup)} | ${cell(n.from?.releaseVersion)} | ${cell(n.to?.releaseVersion)} | ${ICON[n.result]} ${n.result}${n.resumed ? ' (resumed)' : ''} | ${n.durationMs !== null ? formatDuration(n.durationMs) : '—'} | ${cell(n.reason)} |`,
+  );
+  const parts = [
+    '## EKS node group upgrade',
+    '',
+    headline,
+    '',
+    tally || 'Nothing to do.',
+    '',
+    '| Cluster | Node group | From | To | Result | Duration | Details |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ];
+
+  if (report.autoscalers.length > 0) {
+    parts.push('', '### cluster-autoscaler', '', '| Cluster | Deployment | Replicas | Paused | Restored | Outcome |', '|---|---|---|---|---|---|');
+    for (const a of report.autoscalers) {
+      const paused = a.pausedAt && a.restoredAt ? formatDuration(Date.parse(a.restoredAt) - Date.parse(a.pausedAt)) : a.pausedAt ? 'yes' : '—';
+      parts.push(`| ${cell(a.cluster)} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${a.outcome}${a.note ? `: ${cell(a.note)}` : ''} |`);
+    }
+  }
+
+  const failures = report.nodegroups.filter((n) => n.errors.length > 0 || n.blockers.length > 0);
+  for (const n of failures) {
+    parts.push('', `### ${n.cluster}/${n.nodegroup}: ${n.result}`, '');
+    for (const e of n.errors) parts.push(`- \`${e.errorCode}\`: ${cell(e.errorMessage)}${e.resourceIds.length ? ` (resources: ${e.resourceIds.map((r) => `\`${r}\``).join(', ')})` : ''}`);
+    for (const b of n.blockers) parts.push(`- Blocking: ${cell(b)}`);
+    if (n.errors.some((e) => e.errorCode === 'PodEvictionFailure')) {
+      parts.push('', 'EKS could not drain a node within 15 minutes. Relax the PodDisruptionBudget named above (or scale its workload up) and re-run, or re-run with `force: true` to evict regardless.');
+    }
+  }
+
+  const chart = timeline(report);
+  if (chart) parts.push('', '### Timeline', '', chart);
+  parts.push('');
+  return parts.join('\n');
+}
+
+/** The marker that tells a comment of this action's upgrade apart from others. */
+export const UPGRADE_COMMENT_MARKER = '<!-- eks-ami-drift:upgrade -->';

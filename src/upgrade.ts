@@ -1,0 +1,157 @@
+import pLimit from 'p-limit';
+import type { Settings } from './inputs.js';
+import { readRegion } from './fleet/discover.js';
+import { readLatestReleases, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
+import type { ClusterState } from './fleet/types.js';
+import { releaseSource } from './decision/ami-types.js';
+import { planNodegroup, type PlanItem } from './decision/plan.js';
+import { compareMinors, kubernetesMinor } from './decision/release.js';
+import { manifestPath, parseManifest, type Manifest } from './repo/manifest.js';
+import type { FileReader } from './repo/github.js';
+import { upgradeCluster, type AutoscalerPause, type NodegroupUpgrade, type UpgradeDeps } from './effects/upgrade.js';
+
+export interface UpgradeReport {
+  command: 'upgrade';
+  dryRun: boolean;
+  generatedAt: string;
+  /** Whether every planned update succeeded (or, in a dry run, passed pre-flight). */
+  ok: boolean;
+  plan: PlanItem[];
+  nodegroups: NodegroupUpgrade[];
+  autoscalers: AutoscalerPause[];
+}
+
+export interface RunUpgradeDeps extends UpgradeDeps {
+  readFile: FileReader;
+  concurrency: number;
+}
+
+/**
+ * The upgrade: read the fleet and the manifests (at the triggering commit), plan (only forward), then
+ * per cluster pre-flight, pause, update, wait, restore. A manifest that does not validate stops the
+ * run before anything changes.
+ */
+export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Promise<UpgradeReport> {
+  const limit = pLimit(deps.concurrency);
+  const explicit = settings.upgrade.releaseVersion;
+
+  const perRegion = await Promise.all(
+    settings.regions.map(async (region) => {
+      const { eks, ssm } = deps.clientsFor(region);
+      const clusters = await readRegion(eks, { region, clusters: settings.clusters, nodegroups: settings.nodegroups }, limit);
+      // Manifests are read (and validated) for every cluster before anything is changed anywhere.
+      const manifests = new Map<ClusterState, Manifest | null>();
+      for (const c of clusters.filter((c) => !c.error)) {
+        const path = manifestPath(settings.manifestDir, region, c.name);
+        const text = explicit ? null : await deps.readFile(path);
+        manifests.set(c, text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name)));
+      }
+      const requests = new Map<string, ParameterRequest>();
+      const want = (amiType: string | undefined, minor: string | undefined) => {
+        const source = minor ? releaseSource(amiType ?? '', minor) : undefined;
+        if (source?.kind === 'ssm') requests.set(source.parameter, { parameter: source.parameter, format: source.format });
+      };
+      if (!explicit) {
+        for (const c of clusters) {
+          if (manifests.get(c)) continue;
+          for (const ng of c.nodegroups) {
+            want(ng.amiType, ng.version ? kubernetesMinor(ng.version) : undefined);
+            if (settings.upgrade.followControlPlane && c.version) want(ng.amiType, kubernetesMinor(c.version));
+          }
+        }
+      }
+      const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
+      return { clusters, manifests, latest };
+    }),
+  );
+
+  const plan: PlanItem[] = [];
+  const errors: NodegroupUpgrade[] = [];
+  for (const { clusters, manifests, latest } of perRegion) {
+    for (const cluster of clusters) {
+      if (cluster.error) {
+        errors.push(clusterFailure(cluster, cluster.error));
+        continue;
+      }
+      const manifest = manifests.get(cluster) ?? null;
+      // Without a manifest, only a cluster named in `clusters` is upgraded to the latest release:
+      // discovering clusters never upgrades one that nobody pinned.
+      if (!manifest && !explicit && !settings.clusters.includes(cluster.name)) continue;
+      for (const ng of cluster.nodegroups) {
+        plan.push(
+          planNodegroup({
+            cluster,
+            ng,
+            ...(manifest?.nodegroups[ng.name] ? { pin: manifest.nodegroups[ng.name] } : {}),
+            manifestPresent: manifest !== null,
+            explicit,
+            followControlPlane: settings.upgrade.followControlPlane,
+            latest: (minor) => {
+              const source = releaseSource(ng.amiType ?? '', minor);
+              const found = source.kind === 'ssm' ? latest.get(source.parameter) : undefined;
+              return found?.kind === 'found' ? found.releaseVersion : undefined;
+            },
+          }),
+        );
+      }
+    }
+  }
+  for (const item of plan) deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}`);
+
+  const nodegroups: NodegroupUpgrade[] = [...errors];
+  const autoscalers: AutoscalerPause[] = [];
+  const byCluster = new Map<string, { cluster: ClusterState; items: PlanItem[] }>();
+  for (const { clusters } of perRegion) for (const c of clusters) byCluster.set(`${c.region}/${c.name}`, { cluster: c, items: [] });
+  for (const item of plan) {
+    if (item.action === 'update') byCluster.get(`${item.region}/${item.cluster}`)?.items.push(item);
+    else nodegroups.push(notUpdated(item));
+  }
+  // Clusters one after another: a fleet-wide rollout fans out over jobs (the `matrix` output), and
+  // one cluster at a time keeps each pause short and each failure contained.
+  for (const { cluster, items } of byCluster.values()) {
+    if (items.length === 0) continue;
+    const result = await upgradeCluster(cluster, items, settings.upgrade, deps);
+    nodegroups.push(...result.nodegroups);
+    if (result.autoscaler) autoscalers.push(result.autoscaler);
+  }
+  const failed = new Set<NodegroupUpgrade['result']>(['failed', 'timed-out', 'blocked', 'not-started']);
+  return {
+    command: 'upgrade',
+    dryRun: settings.upgrade.dryRun,
+    generatedAt: new Date(deps.now()).toISOString(),
+    ok: !nodegroups.some((n) => failed.has(n.result)) && !autoscalers.some((a) => a.outcome === 'restore-failed'),
+    plan,
+    nodegroups,
+    autoscalers,
+  };
+}
+
+function notUpdated(item: PlanItem): NodegroupUpgrade {
+  return {
+    cluster: item.cluster,
+    region: item.region,
+    nodegroup: item.nodegroup,
+    amiType: item.amiType,
+    from: item.current,
+    to: item.target,
+    result: item.action === 'up-to-date' ? 'up-to-date' : 'skipped',
+    reason: item.reason,
+    updateId: null,
+    resumed: false,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    phases: [],
+    errors: [],
+    blockers: [],
+  };
+}
+
+function clusterFailure(cluster: ClusterState, error: string): NodegroupUpgrade {
+  return { ...notUpdated({ cluster: cluster.name, region: cluster.region, nodegroup: '(cluster)', amiType: null, nodes: null, current: null, target: null, source: null, action: 'skip', reason: error }), result: 'failed' };
+}
+
+/** Used by plan rendering: does the node group move to a new Kubernetes minor? */
+export function changesMinor(item: PlanItem): boolean {
+  return !!item.current && !!item.target && compareMinors(item.target.version, item.current.version) !== 0;
+}

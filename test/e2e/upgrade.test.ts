@@ -1,0 +1,230 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { renderManifest } from '../../src/repo/manifest.js';
+import type { FleetSpec, SimCluster, SimOptions } from '../sim/fleet.js';
+import type { GitHubSpec } from '../sim/github.js';
+import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { runAction } from '../sim/run-action.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
+import type { UpgradeReport } from '../../src/upgrade.js';
+
+const al = (type: string) => releasesOf(type, '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+const [genOld, , genNew] = al('AL2023_x86_64_STANDARD');
+const [batchOld, , batchNew] = al('AL2023_ARM_64_STANDARD');
+const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
+
+function cluster(extra: Partial<SimCluster> = {}): SimCluster {
+  return {
+    name: 'prod',
+    region: 'us-east-1',
+    version: '1.33',
+    nodegroups: [
+      { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: genOld, desiredSize: 3 },
+      { name: 'batch', amiType: 'AL2023_ARM_64_STANDARD', version: '1.33', releaseVersion: batchOld, desiredSize: 2 },
+    ],
+    autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
+    workloads: [{ name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 3 }],
+    ...extra,
+  };
+}
+
+const manifest = (general: string, batch: string) =>
+  renderManifest({
+    cluster: 'prod',
+    region: 'us-east-1',
+    nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: general }, batch: { kubernetesVersion: '1.33', releaseVersion: batch } },
+  });
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function start(c: SimCluster = cluster(), options: SimOptions & { github?: GitHubSpec } = {}) {
+  const fleet: FleetSpec = { clusters: [c], parameters: amazonLinuxParameters() };
+  sim = await startSimulator(fleet, { clockSpeed: 300, github: { files: { [PATH]: manifest(genOld, batchOld) } }, ...options });
+  return sim;
+}
+
+/** A person merges the pull request that pins the new releases: the push the upgrade runs on. */
+function mergeManifestChange(s: Simulator, general = genNew, batch = batchNew): string {
+  s.github.branch('eks-ami-drift/us-east-1/prod');
+  s.github.push('eks-ami-drift/us-east-1/prod', { [PATH]: manifest(general, batch) }, 'github-actions[bot]', 'eks-ami-drift: upgrade prod');
+  const pr = s.github.openPull('eks-ami-drift/us-east-1/prod', 'Upgrade prod node groups');
+  return s.github.merge(pr.number);
+}
+
+const inputs = (extra: Record<string, string> = {}) => ({ command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms', ...extra });
+const env = (s: Simulator, sha: string) => ({ ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha });
+const report = (outputs: Record<string, string>) => JSON.parse(outputs.upgrades ?? '{}') as UpgradeReport;
+const autoscaler = (s: Simulator) => [...s.world.kubeOf(s.world.fleet.clusters[0]!).deployments.values()][0]!;
+
+describe('upgrade on merge', () => {
+  it('upgrades the two node groups the merged manifest pins, with cluster-autoscaler paused throughout, and reports on the pull request', async () => {
+    const s = await start();
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+
+    const r = report(run.outputs);
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result, n.to?.releaseVersion])).toEqual([
+      ['general', 'upgraded', genNew],
+      ['batch', 'upgraded', batchNew],
+    ]);
+    for (const ng of s.world.fleet.clusters[0]!.nodegroups) expect(ng.status).toBe('ACTIVE');
+    expect(s.world.fleet.clusters[0]!.nodegroups.map((n) => n.releaseVersion)).toEqual([genNew, batchNew]);
+    // cluster-autoscaler: zero at every phase of both updates, back at 2 after, no record left behind
+    expect(s.world.updates).toHaveLength(2);
+    for (const u of s.world.updates) {
+      expect(u.autoscalerReplicas.every((n) => n === 0)).toBe(true);
+      expect(u.autoscalerInterfered).toBe(false);
+      expect(u.phases.map((p) => p.phase)).toEqual(['setup', 'scale-up', 'upgrade', 'scale-down']);
+    }
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+    expect(autoscaler(s).metadata.annotations?.['eks-ami-drift/paused-replicas']).toBeUndefined();
+    expect(r.autoscalers).toEqual([expect.objectContaining({ deployment: 'kube-system/cluster-autoscaler', replicas: 2, outcome: 'restored' })]);
+
+    // the progress, the summary and the comment on the merged pull request
+    expect(run.stdout).toMatch(/prod\/general: upgrade · old nodes \d+ \(\d+ cordoned\) · new nodes \d+ · Auto Scaling group desired \d+ \/ max \d+/);
+    expect(run.stdout).toContain('prod/general: Successful');
+    expect(run.summary).toContain('✅ Every planned node group update succeeded.');
+    expect(run.summary).toContain('```mermaid');
+    const pr = s.github.pulls()[0]!;
+    expect(pr.comments).toHaveLength(1);
+    expect(pr.comments[0]!.body).toContain(run.summary.trim());
+    // the Kubernetes token is masked the moment it exists, and appears nowhere else
+    const lines = run.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('::add-mask::k8s-aws-v1.'))).toHaveLength(1);
+    expect(lines.filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('k8s-aws-v1.');
+  });
+
+  it('changes nothing in a dry run, and only prints the plan', async () => {
+    const s = await start();
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs({ 'dry-run': 'true' }), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    expect(report(run.outputs).nodegroups.map((n) => n.result)).toEqual(['planned', 'planned']);
+    expect(run.stdout).toContain(`plan: prod/general: update: ${genOld} → ${genNew}`);
+    expect(s.world.updates).toHaveLength(0);
+    expect(s.log.filter((l) => l.operation === 'UpdateNodegroupVersion')).toEqual([]);
+    expect(s.world.kubeOf(s.world.fleet.clusters[0]!).writes).toEqual([]);
+  });
+
+  it('skips a target older than what runs, and does nothing when already at target', async () => {
+    const s = await start();
+    const [, genMid] = al('AL2023_x86_64_STANDARD');
+    s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion = genMid;
+    const sha = mergeManifestChange(s, genOld, batchOld);
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    const r = report(run.outputs);
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['general', 'skipped'],
+      ['batch', 'up-to-date'],
+    ]);
+    expect(r.nodegroups[0]!.reason).toContain('a rollback is not possible');
+    expect(s.world.updates).toHaveLength(0);
+    expect(s.world.kubeOf(s.world.fleet.clusters[0]!).writes).toEqual([]);
+  });
+
+  it('fails on PodEvictionFailure: lists the error, names the blocking budget, restores cluster-autoscaler', async () => {
+    const s = await start(
+      cluster({
+        workloads: [{ name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 3, unhealthyOnNewImage: true }],
+        pdbs: [{ name: 'api', namespace: 'shop', matchLabels: { app: 'api' }, minAvailable: 2 }],
+      }),
+    );
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(1);
+    const r = report(run.outputs);
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['general', 'failed'],
+      ['batch', 'not-started'],
+    ]);
+    expect(r.nodegroups[0]!.errors).toEqual([expect.objectContaining({ errorCode: 'PodEvictionFailure', resourceIds: [expect.stringMatching(/^ip-/)] })]);
+    expect(r.nodegroups[0]!.blockers).toEqual([expect.stringContaining('PodDisruptionBudget shop/api allows no disruption now (minAvailable 2)')]);
+    expect(run.stdout).toContain('::error::');
+    expect(run.summary).toContain('`PodEvictionFailure`');
+    expect(run.summary).toContain('PodDisruptionBudget shop/api');
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+    expect(s.world.updates).toHaveLength(1);
+  });
+
+  it('blocks before any change when a budget allows no disruption now, unless forced', async () => {
+    const blocked = cluster({ pdbs: [{ name: 'api', namespace: 'shop', matchLabels: { app: 'api' }, minAvailable: 3 }] });
+    const s = await start(blocked);
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(1);
+    expect(report(run.outputs).nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['general', 'blocked'],
+      ['batch', 'not-started'],
+    ]);
+    expect(run.stdout).toContain('PodDisruptionBudget shop/api allows no disruption now (minAvailable 3)');
+    expect(s.world.updates).toHaveLength(0);
+    expect(s.world.kubeOf(s.world.fleet.clusters[0]!).writes).toEqual([]);
+
+    const forced = await runAction({ inputs: inputs({ force: 'true', nodegroups: 'batch' }), env: env(s, sha), eventName: 'push' });
+    expect(forced.code).toBe(0);
+    expect(s.log.find((l) => l.operation === 'UpdateNodegroupVersion')?.params.force).toBe(true);
+  });
+
+  it('restores cluster-autoscaler in the post step when the job is killed mid-wait, and a re-run resumes the same update', async () => {
+    const s = await start(cluster(), { clockSpeed: 30 });
+    const sha = mergeManifestChange(s);
+    const killed = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push', killWhen: /prod\/general: (scale up|upgrade) ·/ });
+    expect(killed.signal).toBe('SIGTERM');
+    expect(autoscaler(s).spec?.replicas).toBe(0);
+    expect(killed.state.pauses).toContain('cluster-autoscaler');
+
+    const post = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push', postOf: killed });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain('restored to 2 replicas');
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+    // restoring twice is harmless
+    const again = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push', postOf: killed });
+    expect(again.stdout).toContain('already restored');
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+
+    const rerun = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push' });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain('resuming the wait on update');
+    expect(s.log.filter((l) => l.operation === 'UpdateNodegroupVersion')).toHaveLength(1);
+    expect(s.world.updates).toHaveLength(1);
+    expect(report(rerun.outputs).nodegroups[0]).toMatchObject({ result: 'upgraded', resumed: true });
+    expect(s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion).toBe(genNew);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+  });
+
+  it('shows the scale-down interference that pausing prevents when cluster-autoscaler is left running', async () => {
+    const s = await start();
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs({ 'pause-cluster-autoscaler': 'false', nodegroups: 'general' }), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('cluster-autoscaler is not paused');
+    const u = s.world.updates[0]!;
+    expect(u.autoscalerInterfered).toBe(true);
+    expect(s.world.asgOf(s.world.fleet.clusters[0]!.nodegroups[0]!).desired).toBeGreaterThan(3);
+  });
+
+  it('reports the release EKS allows when it refuses the target', async () => {
+    const s = await start();
+    const run = await runAction({ inputs: inputs({ clusters: 'prod', nodegroups: 'general', 'release-version': '1.33.99-20990101' }), env: env(s, 'a'.repeat(40)), eventName: 'workflow_dispatch' });
+    expect(run.code).toBe(1);
+    expect(report(run.outputs).nodegroups[0]!.reason).toContain(`the release it allows for this node group is ${genNew}`);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+  });
+
+  it('fails with the file and line of a malformed manifest, before any change', async () => {
+    const s = await start();
+    s.github.branch('bad');
+    const sha = s.github.push('main', { [PATH]: manifest(genNew, batchNew).replace('releaseVersion: ' + batchNew, 'releaseVersoin: ' + batchNew) });
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`::error::${PATH.replace(/\./g, '\\.')}:\\d+: unknown key "releaseVersoin" in node group batch`));
+    expect(s.log.filter((l) => l.operation === 'UpdateNodegroupVersion')).toEqual([]);
+    expect(s.world.kubeOf(s.world.fleet.clusters[0]!).writes).toEqual([]);
+  });
+});

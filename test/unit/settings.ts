@@ -1,0 +1,33 @@
+import type { Settings } from '../../src/inputs.js';
+
+/** The settings the action.yml defaults give, with some changed: for tests that skip the inputs. */
+export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Settings['upgrade']> = {}): Settings {
+  return {
+    command: 'check',
+    clusters: [],
+    regions: ['us-east-1'],
+    nodegroups: [],
+    minReleaseAge: { text: '0', ms: 0 },
+    failOnDrift: false,
+    kubeconfig: null,
+    onDrift: 'none',
+    labels: ['eks-ami-drift'],
+    assignees: [],
+    reviewers: [],
+    githubToken: '',
+    manifestDir: '.github/eks-ami-drift',
+    ...over,
+    upgrade: {
+      dryRun: false,
+      force: false,
+      releaseVersion: null,
+      followControlPlane: false,
+      pauseClusterAutoscaler: true,
+      clusterAutoscaler: 'auto',
+      maxParallel: 1,
+      waitTimeoutMs: null,
+      pollIntervalMs: 10_000,
+      ...upgrade,
+    },
+  };
+}
