@@ -67,5 +67,6 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
       }))
       .sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster)),
     nodegroups,
+    proposals: [],
   };
 }

@@ -11,6 +11,7 @@ import { renderLogLine, renderMatrix, renderSummary } from './report/render.js';
 import { renderUpgradeSummary, UPGRADE_COMMENT_MARKER } from './report/upgrade.js';
 import { NEEDS_UPGRADE } from './report/types.js';
 import type { PauseRecord } from './effects/upgrade.js';
+import { propose } from './effects/propose.js';
 
 /** AWS calls in flight at once, across regions. */
 const CONCURRENCY = 10;
@@ -53,16 +54,33 @@ async function check(settings: Settings, clients: Clients): Promise<void> {
     return r;
   });
 
+  if (settings.onDrift !== 'none' && clients.github) {
+    report.proposals = await core.group(`Proposing the upgrades (${settings.onDrift})`, async () => {
+      const proposals = await propose(report, settings, clients.github as GitHub, currentRepo());
+      for (const p of proposals) core.info(`${p.region}/${p.cluster}: ${p.kind} ${p.result}${p.number ? ` #${p.number}` : ''}: ${p.reason}`);
+      return proposals;
+    });
+  }
+
   // Outputs and summary first: a failing step still leaves its report behind.
+  const opened = report.proposals.filter((p) => p.number !== null && p.result !== 'closed');
+  const numbers = (kind: string) => opened.filter((p) => p.kind === kind);
+  core.setOutput('pull-request-number', numbers('pull-request').map((p) => p.number).join(','));
+  core.setOutput('pull-request-url', numbers('pull-request').map((p) => p.url).join(','));
+  core.setOutput('issue-number', numbers('issue').map((p) => p.number).join(','));
   core.setOutput('report', JSON.stringify(report));
   core.setOutput('drift', String(report.drift));
   core.setOutput('matrix', renderMatrix(report));
   await core.summary.addRaw(renderSummary(report)).write();
 
   const errors = report.nodegroups.filter((n) => n.status === 'error');
+  const problems = report.proposals.filter((p) => p.result === 'error').map((p) => `${p.region}/${p.cluster}: ${p.reason}`);
   if (errors.length > 0) {
     const names = errors.map((e) => (e.nodegroup ? `${e.cluster}/${e.nodegroup}` : e.cluster)).join(', ');
-    core.setFailed(`${errors.length} could not be checked (${names}): see the report; the rest were checked.`);
+    problems.unshift(`${errors.length} could not be checked (${names}): see the report; the rest were checked.`);
+  }
+  if (problems.length > 0) {
+    core.setFailed(problems.join('\n'));
   } else if (settings.failOnDrift && report.drift) {
     const drifted = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
     core.setFailed(`${drifted} node group(s) should be upgraded, and fail-on-drift is true.`);

@@ -4,10 +4,7 @@ import { join } from 'node:path';
 
 export type GitHub = ReturnType<typeof getOctokit>;
 
-export interface Repo {
-  owner: string;
-  repo: string;
-}
+export type Repo = { owner: string; repo: string };
 
 /**
  * The one place the GitHub client is made. `@actions/github` takes the API's address from

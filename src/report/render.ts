@@ -74,6 +74,11 @@ export function renderSummary(report: CheckReport): string {
         ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.`
         : `✅ No drift: ${total} node groups checked.`;
 
+  const proposals = report.proposals.filter((p) => p.result !== 'none');
+  const proposalRows = proposals.map(
+    (p) => `| ${cell(p.cluster)} (${p.region}) | ${p.kind} | ${p.url ? `[#${p.number}](${p.url})` : '—'} | ${p.result} | ${cell(p.reason)} |`,
+  );
+  const proposalSection = proposalRows.length > 0 ? ['### Pull requests and issues', '', '| Cluster | Kind | Link | What happened | Why |', '|---|---|---|---|---|', ...proposalRows, ''] : [];
   return [
     '## EKS AMI drift',
     '',
@@ -83,6 +88,7 @@ export function renderSummary(report: CheckReport): string {
     '',
     `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
     '',
+    ...proposalSection,
     ...clusters.map((c) => clusterSection(c, byCluster.get(`${c.region}/${c.cluster}`) ?? [])),
     '',
   ].join('\n');

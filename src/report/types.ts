@@ -1,3 +1,5 @@
+import type { Proposal } from '../effects/propose.js';
+
 /** What the check found for one managed node group: the one object every output is rendered from. */
 export type NodegroupStatus =
   | 'up-to-date'
@@ -63,4 +65,6 @@ export interface CheckReport {
   counts: Record<NodegroupStatus, number>;
   clusters: ClusterReport[];
   nodegroups: NodegroupReport[];
+  /** What `on-drift` did per cluster (empty when it is `none`). */
+  proposals: Proposal[];
 }

@@ -135,6 +135,7 @@ export class GitHubSim {
     }
     const sha = this.writeCommit({ tree: this.writeTree(entries), parents: [parent], message, login });
     this.refs.set(`heads/${branch}`, sha);
+    for (const pr of this.pulls()) if (pr.state === 'open' && pr.pull!.head === branch) pr.pull!.headSha = sha;
     return sha;
   }
 

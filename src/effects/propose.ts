@@ -1,0 +1,236 @@
+import type { Settings } from '../inputs.js';
+import type { CheckReport, NodegroupReport } from '../report/types.js';
+import { describeGitHubError, readRepoFile, type GitHub, type Repo } from '../repo/github.js';
+import { manifestPath, parseManifest, renderManifest, updateManifest, type PinnedRelease } from '../repo/manifest.js';
+import { marker, proposalBody, proposalTitle, targetsHash } from '../report/proposal.js';
+
+/** What happened to one cluster's pull request or issue. */
+export interface Proposal {
+  cluster: string;
+  region: string;
+  kind: 'pull-request' | 'issue';
+  result: 'created' | 'updated' | 'unchanged' | 'closed' | 'none' | 'error';
+  number: number | null;
+  url: string | null;
+  reason: string;
+}
+
+/** The trailer that marks a commit as this action's: a commit without it was made by a person. */
+export const COMMIT_TRAILER = 'Eks-Ami-Drift:';
+
+export function branchName(region: string, cluster: string): string {
+  return `eks-ami-drift/${region}/${cluster}`;
+}
+
+interface Context {
+  github: GitHub;
+  repo: Repo;
+  settings: Settings;
+  defaultBranch: string;
+}
+
+/**
+ * Turns the check's drift into one pull request or one issue per cluster, idempotently: run ten
+ * times on the same drift and there is one, unchanged; a newer release updates it; when the drift is
+ * gone it is closed with a comment saying why. A pull request a person edited, or one with merge
+ * conflicts, is never overwritten: it gets a comment instead.
+ */
+export async function propose(report: CheckReport, settings: Settings, github: GitHub, repo: Repo): Promise<Proposal[]> {
+  const { data } = await github.rest.repos.get(repo).catch((error: unknown) => {
+    throw new Error(describeGitHubError(error, `reading ${repo.owner}/${repo.repo}`));
+  });
+  const ctx: Context = { github, repo, settings, defaultBranch: data.default_branch };
+  const proposals: Proposal[] = [];
+  // One cluster at a time: each has its own file, branch and pull request, so there is nothing to
+  // gain in racing GitHub's secondary rate limits.
+  for (const cluster of report.clusters.filter((c) => !c.error)) {
+    const entries = report.nodegroups.filter((n) => n.cluster === cluster.cluster && n.region === cluster.region && n.nodegroup !== null);
+    const kind = settings.onDrift === 'issue' ? 'issue' : 'pull-request';
+    try {
+      proposals.push(kind === 'issue' ? await proposeIssue(ctx, cluster.region, cluster.cluster, entries) : await proposePullRequest(ctx, cluster.region, cluster.cluster, entries));
+    } catch (error) {
+      proposals.push({ cluster: cluster.cluster, region: cluster.region, kind, result: 'error', number: null, url: null, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return proposals;
+}
+
+const isDrift = (e: NodegroupReport) => e.status === 'drift' && e.latestReleaseVersion !== null;
+
+/** The manifest's new text: the file on the default branch with the drifted pins moved, or a new file. */
+async function desiredManifest(ctx: Context, region: string, cluster: string, entries: readonly NodegroupReport[]): Promise<{ path: string; current: string | null; next: string }> {
+  const path = manifestPath(ctx.settings.manifestDir, region, cluster);
+  const current = await readRepoFile(ctx.github, ctx.repo, path, ctx.defaultBranch);
+  const names = entries.map((e) => e.nodegroup as string);
+  if (current !== null) parseManifest(path, current, { cluster, region }, names);
+  const targets: Record<string, PinnedRelease> = {};
+  for (const e of entries.filter(isDrift)) targets[e.nodegroup as string] = { kubernetesVersion: e.kubernetesVersion as string, releaseVersion: e.latestReleaseVersion as string };
+  if (current !== null) return { path, current, next: updateManifest(current, targets) };
+  // A first manifest records the current state of every node group it can pin, and the targets.
+  const pins: Record<string, PinnedRelease> = {};
+  for (const e of entries) {
+    if (e.amiType === 'CUSTOM' || !e.kubernetesVersion || !e.releaseVersion || e.status === 'unsupported' || e.status === 'unknown' || e.status === 'error') continue;
+    pins[e.nodegroup as string] = targets[e.nodegroup as string] ?? { kubernetesVersion: e.kubernetesVersion, releaseVersion: e.releaseVersion };
+  }
+  return { path, current, next: renderManifest({ cluster, region, nodegroups: pins }) };
+}
+
+async function proposePullRequest(ctx: Context, region: string, cluster: string, entries: readonly NodegroupReport[]): Promise<Proposal> {
+  const { github, repo } = ctx;
+  const branch = branchName(region, cluster);
+  const drift = entries.filter(isDrift);
+  const soaking = entries.some((e) => e.status === 'soaking');
+  const result = (r: Proposal['result'], reason: string, pr?: { number: number; html_url: string }): Proposal => ({
+    cluster,
+    region,
+    kind: 'pull-request',
+    result: r,
+    number: pr?.number ?? null,
+    url: pr?.html_url ?? null,
+    reason,
+  });
+  const gh = async <T>(doing: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw new Error(describeGitHubError(error, doing));
+    }
+  };
+
+  const open = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'open', head: `${repo.owner}:${branch}`, per_page: 10 }))).data[0];
+
+  if (drift.length === 0) {
+    if (!open) return result('none', soaking ? 'newer releases are soaking (younger than min-release-age)' : 'no drift');
+    if (soaking) return result('unchanged', 'the newest releases are still soaking: the pull request is kept as it is', open);
+    await gh('commenting on the pull request', () =>
+      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: `Closing: every node group of ${cluster} (${region}) is now on its latest release (upgraded outside this pull request), so there is nothing left to merge.` }),
+    );
+    await gh('closing the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, state: 'closed' }));
+    await github.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` }).catch(() => undefined);
+    return result('closed', 'the drift is gone: closed with a comment', open);
+  }
+
+  const { path, next } = await desiredManifest(ctx, region, cluster, entries);
+  const title = proposalTitle(region, cluster, drift);
+  const body = proposalBody('pr', region, cluster, entries, path);
+  const hash = targetsHash(drift);
+
+  if (open) {
+    const full = (await gh('reading the pull request', () => github.rest.pulls.get({ ...repo, pull_number: open.number }))).data;
+    const commits = (await gh('listing the pull request commits', () => github.rest.pulls.listCommits({ ...repo, pull_number: open.number, per_page: 100 }))).data;
+    const edited = commits.some((c) => !c.commit.message.includes(COMMIT_TRAILER));
+    const sameTargets = (full.body ?? '').includes(`eks-ami-drift:targets ${hash}`);
+    const bodyEdited = sameTargets && full.body !== body;
+    const conflicting = full.mergeable === false;
+    if (edited || bodyEdited || conflicting) {
+      const why = edited ? 'it has commits made by a person' : bodyEdited ? 'its description was edited by a person' : 'it has merge conflicts with the base branch';
+      await noticeOnce(ctx, open.number, hash, `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${d.latestReleaseVersion}\``).join(', ')}. This pull request was not updated because ${why}. Update it by hand, or close it and a fresh one will be opened.`);
+      return result('unchanged', `not overwritten: ${why} (commented)`, open);
+    }
+    const onBranch = await readRepoFile(github, repo, path, branch);
+    if (onBranch === next && full.body === body && full.title === title) return result('unchanged', 'already proposes these releases', open);
+    await commitToBranch(ctx, branch, path, next, drift, true);
+    await gh('updating the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, title, body }));
+    return result('updated', `now proposes ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, open);
+  }
+
+  // A pull request a person closed for these same releases is not opened again.
+  const closed = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'closed', head: `${repo.owner}:${branch}`, per_page: 10 }))).data;
+  const declined = closed.find((p) => !p.merged_at && (p.body ?? '').includes(`eks-ami-drift:targets ${hash}`));
+  if (declined) return result('unchanged', `pull request #${declined.number} for these releases was closed without merging: not reopened until a newer release appears`, declined);
+
+  await commitToBranch(ctx, branch, path, next, drift, false);
+  const pr = (await gh('opening the pull request', () => github.rest.pulls.create({ ...repo, title, body, head: branch, base: ctx.defaultBranch }))).data;
+  if (ctx.settings.labels.length > 0) await gh('labelling the pull request', () => github.rest.issues.addLabels({ ...repo, issue_number: pr.number, labels: ctx.settings.labels }));
+  if (ctx.settings.assignees.length > 0) await gh('assigning the pull request', () => github.rest.issues.addAssignees({ ...repo, issue_number: pr.number, assignees: ctx.settings.assignees }));
+  if (ctx.settings.reviewers.length > 0) await gh('requesting reviewers', () => github.rest.pulls.requestReviewers({ ...repo, pull_number: pr.number, reviewers: ctx.settings.reviewers }));
+  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, pr);
+}
+
+/**
+ * One commit on top of the default branch (git data API: blob, tree, commit, ref), so the workflow
+ * needs no checkout and the commit is the token's. The branch is (re)pointed at it.
+ */
+async function commitToBranch(ctx: Context, branch: string, path: string, content: string, drift: readonly NodegroupReport[], exists: boolean): Promise<void> {
+  const { github, repo } = ctx;
+  try {
+    const base = (await github.rest.git.getRef({ ...repo, ref: `heads/${ctx.defaultBranch}` })).data.object.sha;
+    const baseTree = (await github.rest.git.getCommit({ ...repo, commit_sha: base })).data.tree.sha;
+    const blob = (await github.rest.git.createBlob({ ...repo, content, encoding: 'utf-8' })).data.sha;
+    const tree = (await github.rest.git.createTree({ ...repo, base_tree: baseTree, tree: [{ path, mode: '100644', type: 'blob', sha: blob }] })).data.sha;
+    const [region, cluster] = [drift[0]?.region, drift[0]?.cluster];
+    const message = [
+      `eks-ami-drift: upgrade ${cluster} (${region}) node groups`,
+      '',
+      ...drift.map((d) => `- ${d.nodegroup}: ${d.releaseVersion} -> ${d.latestReleaseVersion}`),
+      '',
+      `${COMMIT_TRAILER} ${region}/${cluster}`,
+    ].join('\n');
+    const commit = (await github.rest.git.createCommit({ ...repo, message, tree, parents: [base] })).data.sha;
+    if (exists) await github.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: commit, force: true });
+    else {
+      try {
+        await github.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha: commit });
+      } catch (error) {
+        // The branch outlived its pull request (closed, or made by an earlier run): point it anew.
+        if ((error as { status?: number }).status !== 422) throw error;
+        await github.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: commit, force: true });
+      }
+    }
+  } catch (error) {
+    throw new Error(describeGitHubError(error, `committing ${path} to ${branch}`));
+  }
+}
+
+/** A comment, once per set of targets (a hidden marker says which), so re-runs do not spam. */
+async function noticeOnce(ctx: Context, number: number, hash: string, text: string): Promise<void> {
+  const tag = `<!-- eks-ami-drift:notice ${hash} -->`;
+  const comments = await ctx.github.paginate(ctx.github.rest.issues.listComments, { ...ctx.repo, issue_number: number, per_page: 100 });
+  if (comments.some((c) => (c.body ?? '').includes(tag))) return;
+  await ctx.github.rest.issues.createComment({ ...ctx.repo, issue_number: number, body: `${tag}\n${text}` });
+}
+
+async function proposeIssue(ctx: Context, region: string, cluster: string, entries: readonly NodegroupReport[]): Promise<Proposal> {
+  const { github, repo, settings } = ctx;
+  const drift = entries.filter(isDrift);
+  const soaking = entries.some((e) => e.status === 'soaking');
+  const tag = marker('issue', region, cluster);
+  let existing: { number: number; html_url: string; body?: string | null; title: string } | undefined;
+  try {
+    // Found by the hidden marker in its body: not by title, not by search (which lags).
+    const issues = await github.paginate(github.rest.issues.listForRepo, { ...repo, state: 'open', per_page: 100, ...(settings.labels[0] ? { labels: settings.labels[0] } : {}) });
+    existing = issues.find((i) => !i.pull_request && (i.body ?? '').includes(tag));
+  } catch (error) {
+    throw new Error(describeGitHubError(error, 'listing issues'));
+  }
+  const result = (r: Proposal['result'], reason: string, issue?: { number: number; html_url: string }): Proposal => ({
+    cluster,
+    region,
+    kind: 'issue',
+    result: r,
+    number: issue?.number ?? null,
+    url: issue?.html_url ?? null,
+    reason,
+  });
+  try {
+    if (drift.length === 0) {
+      if (!existing) return result('none', soaking ? 'newer releases are soaking (younger than min-release-age)' : 'no drift');
+      if (soaking) return result('unchanged', 'the newest releases are still soaking: the issue is kept as it is', existing);
+      await github.rest.issues.createComment({ ...repo, issue_number: existing.number, body: `Resolved: every node group of ${cluster} (${region}) is now on its latest release.` });
+      await github.rest.issues.update({ ...repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' });
+      return result('closed', 'the drift is gone: closed with a comment', existing);
+    }
+    const path = manifestPath(settings.manifestDir, region, cluster);
+    const title = proposalTitle(region, cluster, drift);
+    const body = proposalBody('issue', region, cluster, entries, path);
+    if (existing) {
+      if (existing.body === body && existing.title === title) return result('unchanged', 'already reports these releases', existing);
+      await github.rest.issues.update({ ...repo, issue_number: existing.number, title, body });
+      return result('updated', `now reports ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, existing);
+    }
+    const { data } = await github.rest.issues.create({ ...repo, title, body, labels: settings.labels, ...(settings.assignees.length ? { assignees: settings.assignees } : {}) });
+    return result('created', `reports ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, data);
+  } catch (error) {
+    throw new Error(describeGitHubError(error, existing ? `updating issue #${existing.number}` : 'opening the issue'));
+  }
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { NodegroupReport } from './types.js';
+
+/** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
+export function marker(kind: 'pr' | 'issue', region: string, cluster: string): string {
+  return `<!-- eks-ami-drift:${kind} ${region}/${cluster} -->`;
+}
+
+/** A short fingerprint of the targets, so "the same proposal" can be recognised. */
+export function targetsHash(drift: readonly NodegroupReport[]): string {
+  return createHash('sha256')
+    .update(drift.map((d) => `${d.nodegroup}=${d.latestReleaseVersion}`).sort().join(','))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+/** A rough duration for people: EKS replaces one node at a time by default (about 4 minutes each). */
+export function estimatedMinutes(nodes: number | null): number {
+  return 10 + 4 * (nodes ?? 1);
+}
+
+function cell(text: string | number | null | undefined): string {
+  if (text === null || text === undefined || text === '') return '—';
+  return String(text).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+export function proposalTitle(region: string, cluster: string, drift: readonly NodegroupReport[]): string {
+  const names = drift.map((d) => d.nodegroup).join(', ');
+  return `Upgrade EKS node groups of ${cluster} (${region}): ${names}`;
+}
+
+/**
+ * The body of a pull request (or issue): per node group the current and target release, what kind of
+ * AMI, how old the release is, its notes, what merging does and how long it may take. Rendered from
+ * the check's report entries only.
+ */
+export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: string, entries: readonly NodegroupReport[], manifest: string): string {
+  const drift = entries.filter((e) => e.status === 'drift');
+  const rest = entries.filter((e) => e.status !== 'drift' && e.status !== 'up-to-date' && e.nodegroup !== null);
+  // Absolute dates: the body must be the same text on every run while the drift is the same.
+  const published = (e: NodegroupReport) => e.latestReleasePublishedAt?.slice(0, 10) ?? '—';
+  const total = drift.reduce((sum, e) => sum + estimatedMinutes(e.nodes), 0);
+  const rows = drift.map(
+    (e) =>
+      `| ${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)} | ${e.releaseNotesUrl ? `[${e.latestReleaseVersion}](${e.releaseNotesUrl})` : cell(e.latestReleaseVersion)} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e.nodes)} min |`,
+  );
+  const lines = [
+    `${marker(kind, region, cluster)}`,
+    `<!-- eks-ami-drift:targets ${targetsHash(drift)} -->`,
+    `Newer EKS-optimized AMI releases are published for ${drift.length} node group(s) of **${cluster}** (${region}).`,
+    '',
+    '| Node group | AMI type | Kubernetes | Current | Target | Published | Nodes | Expected duration |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
+  if (kind === 'pr') {
+    lines.push(
+      `**What merging does.** This pull request changes \`${manifest}\`. Merging it starts the upgrade workflow: pre-flight checks (node group ACTIVE with no health issues, no update already running, no PodDisruptionBudget that allows no disruption on these nodes); if any fails nothing changes. Then cluster-autoscaler is paused, each node group gets the EKS rolling update (new nodes on the target AMI, old nodes cordoned, drained and terminated one by one), and cluster-autoscaler is restored to its replica count, also if the job fails or is cancelled. The result is commented here. Expected about ${total} minutes in all, one node group at a time.`,
+      '',
+      'Not ready? Leave this open: it is updated when a newer release appears, and closed when the drift is gone.',
+    );
+  } else {
+    lines.push(`**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), or run \`aws eks update-nodegroup-version\` by hand with cluster-autoscaler paused. Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`);
+  }
+  if (rest.length > 0) {
+    lines.push('', '<details><summary>Other node groups of this cluster that need a look (not changed here)</summary>', '', '| Node group | Status | Why |', '|---|---|---|');
+    for (const e of rest) lines.push(`| ${cell(e.nodegroup)} | ${e.status} | ${cell(e.reason)} |`);
+    lines.push('', '</details>');
+  }
+  lines.push('', '_Kept up to date by eks-ami-drift from the scheduled check. It does not overwrite a person’s edits: it comments instead._');
+  return lines.join('\n');
+}

@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+import type { FleetSpec } from '../sim/fleet.js';
+import type { GitHubSpec } from '../sim/github.js';
+import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { runAction } from '../sim/run-action.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
+import type { CheckReport } from '../../src/report/types.js';
+
+const releases = releasesOf('AL2023_x86_64_STANDARD', '1.33').map((r) => r.releaseVersion);
+const [old, mid, latest] = releases.slice(-3) as [string, string, string];
+const BRANCH = (cluster: string) => `eks-ami-drift/us-east-1/${cluster}`;
+const PATH = (cluster: string) => `.github/eks-ami-drift/us-east-1/${cluster}.yaml`;
+
+function fleet(): FleetSpec {
+  const cluster = (name: string) => ({
+    name,
+    region: 'us-east-1',
+    version: '1.33',
+    nodegroups: [
+      { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: old, desiredSize: 4 },
+      { name: 'gpu', amiType: 'AL2023_x86_64_NVIDIA', version: '1.33', releaseVersion: releasesOf('AL2023_x86_64_NVIDIA', '1.33').at(-1)!.releaseVersion, desiredSize: 2 },
+    ],
+  });
+  // SSM as it was on 2026-06-30: `mid` is the latest; `latest` appears later in some tests.
+  return { clusters: [cluster('prod'), cluster('staging')], parameters: amazonLinuxParameters('2026-06-30') };
+}
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function start(github: GitHubSpec = {}) {
+  sim = await startSimulator(fleet(), { github });
+  return sim;
+}
+
+const run = (s: Simulator, inputs: Record<string, string>) =>
+  runAction({ inputs: { regions: 'us-east-1', clusters: 'prod', 'on-drift': 'pull-request', ...inputs }, env: { ...s.env(), AWS_REGION: 'us-east-1' } });
+const reportOf = (outputs: Record<string, string>) => JSON.parse(outputs.report ?? '{}') as CheckReport;
+const publish = (s: Simulator, release: string) => {
+  const p = s.world.fleet.parameters.find((x) => x.name.includes('/1.33/amazon-linux-2023/x86_64/standard/'))!;
+  p.value = release;
+  p.lastModified = '2026-07-14T18:00:00Z';
+};
+
+describe('on drift, a pull request', () => {
+  it('is created with the manifest change, once: ten runs on the same drift leave one unchanged pull request', async () => {
+    const s = await start();
+    const first = await run(s, { reviewers: 'alice', assignees: 'bob' });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(reportOf(first.outputs).proposals).toEqual([expect.objectContaining({ cluster: 'prod', kind: 'pull-request', result: 'created', number: 1 })]);
+    expect(first.outputs['pull-request-number']).toBe('1');
+    expect(first.outputs['pull-request-url']).toBe('https://github.com/acme/platform/pull/1');
+
+    const pr = s.github.pulls()[0]!;
+    expect(pr.pull).toMatchObject({ head: BRANCH('prod'), base: 'main', reviewers: ['alice'] });
+    expect(pr.labels).toEqual(['eks-ami-drift']);
+    expect(pr.assignees).toEqual(['bob']);
+    expect(pr.user).toBe('github-actions[bot]');
+    expect(pr.body).toContain(`| general | AL2023_x86_64_STANDARD | 1.33 | ${old} | [${mid}](https://github.com/awslabs/amazon-eks-ami/releases/tag/v${mid.split('-')[1]}) |`);
+    expect(pr.body).toContain('cluster-autoscaler is paused');
+    // the file the pull request creates: the current state and the target, with its header
+    const file = s.github.filesAt(BRANCH('prod')).get(PATH('prod'))!;
+    expect(file).toMatch(/^# eks-ami-drift: the pinned AMI release/);
+    expect(parse(file)).toEqual({
+      cluster: 'prod',
+      region: 'us-east-1',
+      nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: mid }, gpu: { kubernetesVersion: '1.33', releaseVersion: expect.any(String) } },
+    });
+    expect(s.github.filesAt('main').has(PATH('prod'))).toBe(false);
+
+    for (let i = 0; i < 9; i++) {
+      const again = await run(s, { reviewers: 'alice', assignees: 'bob' });
+      expect(reportOf(again.outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1 });
+    }
+    expect(s.github.pulls()).toHaveLength(1);
+    expect(s.github.log.filter((l) => l.method !== 'GET' && l.path.includes('/pulls')).length).toBe(2); // create + reviewers, once
+  });
+
+  it('is updated when a newer release appears, and closed with a comment when the drift is gone', async () => {
+    const s = await start();
+    await run(s, {});
+    publish(s, latest);
+    const updated = await run(s, {});
+    expect(reportOf(updated.outputs).proposals[0]).toMatchObject({ result: 'updated', number: 1 });
+    expect(s.github.pulls()).toHaveLength(1);
+    expect(parse(s.github.filesAt(BRANCH('prod')).get(PATH('prod'))!).nodegroups.general.releaseVersion).toBe(latest);
+    expect(s.github.pulls()[0]!.body).toContain(`[${latest}]`);
+
+    s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion = latest; // upgraded by hand
+    const closed = await run(s, {});
+    expect(reportOf(closed.outputs).proposals[0]).toMatchObject({ result: 'closed', number: 1 });
+    expect(s.github.pulls()[0]!.state).toBe('closed');
+    expect(s.github.pulls()[0]!.comments.at(-1)!.body).toContain('now on its latest release');
+    expect(s.github.refs.has(`heads/${BRANCH('prod')}`)).toBe(false);
+    expect(closed.outputs['pull-request-number']).toBe('');
+  });
+
+  it('is not overwritten when a person has pushed to it: a comment says what is new, once', async () => {
+    const s = await start();
+    await run(s, {});
+    s.github.push(BRANCH('prod'), { 'NOTES.md': 'careful with gpu\n' }, 'alice', 'Add notes');
+    publish(s, latest);
+    const edited = await run(s, {});
+    expect(reportOf(edited.outputs).proposals[0]).toMatchObject({ result: 'unchanged', reason: expect.stringContaining('commits made by a person') });
+    expect(s.github.filesAt(BRANCH('prod')).get('NOTES.md')).toBe('careful with gpu\n');
+    await run(s, {});
+    const comments = s.github.pulls()[0]!.comments;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain(`\`general\` → \`${latest}\``);
+  });
+
+  it('is not overwritten when it conflicts with the base branch', async () => {
+    const s = await start();
+    await run(s, {});
+    s.github.push('main', { [PATH('prod')]: 'cluster: prod\nregion: us-east-1\nnodegroups: {}\n' });
+    publish(s, latest);
+    const r = await run(s, {});
+    expect(reportOf(r.outputs).proposals[0]).toMatchObject({ result: 'unchanged', reason: expect.stringContaining('merge conflicts') });
+  });
+
+  it('opens nothing for a release younger than min-release-age', async () => {
+    const s = await start();
+    const p = s.world.fleet.parameters.find((x) => x.name.includes('/1.33/amazon-linux-2023/x86_64/standard/'))!;
+    p.lastModified = new Date(Date.now() - 3_600_000).toISOString();
+    const r = await run(s, { 'min-release-age': '2d' });
+    expect(r.code).toBe(0);
+    expect(reportOf(r.outputs).proposals[0]).toMatchObject({ result: 'none', reason: expect.stringContaining('soaking') });
+    expect(s.github.pulls()).toHaveLength(0);
+  });
+
+  it('fails with the file and line of a malformed manifest', async () => {
+    const s = await start({ files: { [PATH('prod')]: `cluster: prod\nregion: us-east-1\nnodegroups:\n  general:\n    kubernetesVersion: "1.33"\n    release: ${old}\n` } });
+    const r = await run(s, {});
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`::error::us-east-1/prod: ${PATH('prod')}:6: unknown key "release" in node group general (expected kubernetesVersion, releaseVersion)`);
+    expect(s.github.pulls()).toHaveLength(0);
+    // the check itself is still reported
+    expect(reportOf(r.outputs).nodegroups.find((n) => n.nodegroup === 'general')?.status).toBe('drift');
+  });
+
+  it('fails with GitHub’s message and the permission to add when the token may not open pull requests', async () => {
+    const s = await start({ tokens: { ghs_readonly: { login: 'github-actions[bot]', permissions: { contents: 'write', pull_requests: 'read', issues: 'read' } } } });
+    const r = await run(s, {});
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('opening the pull request: GitHub answered 403 "Resource not accessible by integration". The token needs pull-requests: write');
+    // the token is masked the moment it is read, and appears nowhere else
+    expect(r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('ghs_readonly');
+  });
+
+  it('works for two clusters of the same repository in parallel runs: different files, different branches', async () => {
+    const s = await start();
+    const [a, b] = await Promise.all([run(s, { clusters: 'prod' }), run(s, { clusters: 'staging' })]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(s.github.pulls().map((p) => p.pull!.head).sort()).toEqual([BRANCH('prod'), BRANCH('staging')]);
+    expect(s.github.filesAt(BRANCH('prod')).has(PATH('staging'))).toBe(false);
+    expect(s.github.filesAt(BRANCH('staging')).has(PATH('staging'))).toBe(true);
+  });
+});
+
+describe('on drift, an issue', () => {
+  it('is created once, updated in place on a newer release, and closed when resolved', async () => {
+    const s = await start();
+    const created = await run(s, { 'on-drift': 'issue' });
+    expect(created.code).toBe(0);
+    expect(created.outputs['issue-number']).toBe('1');
+    for (let i = 0; i < 3; i++) expect(reportOf((await run(s, { 'on-drift': 'issue' })).outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1 });
+    // found again by its hidden marker, whatever its title says now
+    s.github.issues[0]!.title = 'renamed by someone';
+    publish(s, latest);
+    expect(reportOf((await run(s, { 'on-drift': 'issue' })).outputs).proposals[0]).toMatchObject({ result: 'updated', number: 1 });
+    expect(s.github.issues).toHaveLength(1);
+    expect(s.github.issues[0]!.body).toContain(latest);
+    s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion = latest;
+    expect(reportOf((await run(s, { 'on-drift': 'issue' })).outputs).proposals[0]).toMatchObject({ result: 'closed' });
+    expect(s.github.issues[0]).toMatchObject({ state: 'closed', state_reason: 'completed' });
+    expect(s.github.pulls()).toHaveLength(0);
+  });
+});
