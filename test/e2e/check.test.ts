@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readmePolicyActions } from './readme.js';
 import { exampleFleet, generatedFleet } from '../sim/example-fleet.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { runAction } from '../sim/run-action.js';
@@ -154,17 +154,8 @@ describe('check, as the bundled action', () => {
   });
 });
 
-/** The IAM policy the README documents for the check, as the actions it allows. */
-function readmePolicyActions(): string[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const block = /<!-- iam-policy:check -->\s*```json\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (!block) throw new Error('README has no iam-policy:check block');
-  const policy = JSON.parse(block) as { Statement: { Action: string | string[] }[] };
-  return policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-}
-
 describe("the README's IAM policy for the check", () => {
-  const allow = readmePolicyActions();
+  const allow = readmePolicyActions('check');
 
   it('lets the whole check pass', async () => {
     const { run, report } = await check({ regions: 'us-east-1,eu-west-1' }, exampleFleet(), { faults: { allow } });

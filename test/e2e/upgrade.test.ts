@@ -6,6 +6,7 @@ import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/upgrade.js';
+import { readmePolicyActions, readmeRbacRules } from './readme.js';
 
 const al = (type: string) => releasesOf(type, '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
 const [genOld, , genNew] = al('AL2023_x86_64_STANDARD');
@@ -226,5 +227,43 @@ describe('upgrade on merge', () => {
     expect(run.stdout).toMatch(new RegExp(`::error::${PATH.replace(/\./g, '\\.')}:\\d+: unknown key "releaseVersoin" in node group batch`));
     expect(s.log.filter((l) => l.operation === 'UpdateNodegroupVersion')).toEqual([]);
     expect(s.world.kubeOf(s.world.fleet.clusters[0]!).writes).toEqual([]);
+  });
+});
+
+describe("the README's IAM policy and RBAC for upgrades", () => {
+  const allow = readmePolicyActions('upgrade');
+  const kubeAllow = readmeRbacRules();
+  /** The whole flow: the scheduled check over every cluster, then an upgrade of prod to the latest. */
+  async function flow(s: Simulator) {
+    const checked = await runAction({ inputs: { regions: 'us-east-1' }, env: env(s, 'b'.repeat(40)) });
+    const upgraded = await runAction({ inputs: inputs({ clusters: 'prod' }), env: env(s, 'b'.repeat(40)), eventName: 'workflow_dispatch' });
+    return { checked, upgraded };
+  }
+
+  it('let the whole flow pass', async () => {
+    const s = await start(cluster(), { faults: { allow, kubeAllow }, github: { files: {} } });
+    const { checked, upgraded } = await flow(s);
+    expect([checked.code, upgraded.code]).toEqual([0, 0]);
+    expect(report(upgraded.outputs).nodegroups.map((n) => n.result)).toEqual(['upgraded', 'upgraded']);
+    expect(kubeAllow.sort()).toEqual(['get deployments', 'list deployments', 'list nodes', 'list poddisruptionbudgets', 'list pods', 'patch deployments']);
+  });
+
+  it.each(allow)('fail with an access-denied message naming %s when it is removed', async (action) => {
+    const s = await start(cluster(), { faults: { allow: allow.filter((a) => a !== action), kubeAllow }, github: { files: {} } });
+    const { checked, upgraded } = await flow(s);
+    const failed = [checked, upgraded].filter((r) => r.code !== 0);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.map((r) => r.stdout).join('\n')).toContain(`not authorized to perform: ${action}`);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+  });
+
+  it.each(kubeAllow)('fail before any change with a forbidden message when the rule "%s" is removed', async (rule) => {
+    const s = await start(cluster(), { faults: { allow, kubeAllow: kubeAllow.filter((r) => r !== rule) }, github: { files: {} } });
+    const upgraded = await runAction({ inputs: inputs({ clusters: 'prod' }), env: env(s, 'c'.repeat(40)), eventName: 'workflow_dispatch' });
+    expect(upgraded.code).toBe(1);
+    const [verb, resource] = rule.split(' ');
+    expect(upgraded.stdout).toContain(`cannot ${verb} resource "${resource}"`);
+    expect(s.world.updates).toHaveLength(0);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
   });
 });

