@@ -5,7 +5,7 @@ import { readLatestReleases, type LatestRelease, type ParameterRequest } from '.
 import type { ClusterState } from './fleet/types.js';
 import { releaseSource } from './decision/ami-types.js';
 import { planNodegroup, type PlanItem } from './decision/plan.js';
-import { compareMinors, kubernetesMinor } from './decision/release.js';
+import { kubernetesMinor } from './decision/release.js';
 import { manifestPath, parseManifest, type Manifest } from './repo/manifest.js';
 import type { FileReader } from './repo/github.js';
 import { upgradeCluster, type AutoscalerPause, type NodegroupUpgrade, type UpgradeDeps } from './effects/upgrade.js';
@@ -114,6 +114,9 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     nodegroups.push(...result.nodegroups);
     if (result.autoscaler) autoscalers.push(result.autoscaler);
   }
+  // In the plan's order (clusters as read, node groups as listed), whatever finished first.
+  const position = new Map(plan.map((p, i) => [`${p.region}/${p.cluster}/${p.nodegroup}`, i]));
+  nodegroups.sort((a, b) => (position.get(`${a.region}/${a.cluster}/${a.nodegroup}`) ?? -1) - (position.get(`${b.region}/${b.cluster}/${b.nodegroup}`) ?? -1));
   const failed = new Set<NodegroupUpgrade['result']>(['failed', 'timed-out', 'blocked', 'not-started']);
   return {
     command: 'upgrade',
@@ -149,9 +152,4 @@ function notUpdated(item: PlanItem): NodegroupUpgrade {
 
 function clusterFailure(cluster: ClusterState, error: string): NodegroupUpgrade {
   return { ...notUpdated({ cluster: cluster.name, region: cluster.region, nodegroup: '(cluster)', amiType: null, nodes: null, current: null, target: null, source: null, action: 'skip', reason: error }), result: 'failed' };
-}
-
-/** Used by plan rendering: does the node group move to a new Kubernetes minor? */
-export function changesMinor(item: PlanItem): boolean {
-  return !!item.current && !!item.target && compareMinors(item.target.version, item.current.version) !== 0;
 }

@@ -1,44 +1,100 @@
 /**
- * `npm run demo`: the built-in example fleet in the simulator, checked by the bundled action exactly
- * as a GitHub runner runs it. No AWS account, nothing left running.
+ * `npm run demo`: the whole loop on the built-in example fleet, with the bundled action run exactly
+ * as a GitHub runner runs it, against the local simulator. No AWS account, nothing left running.
+ *
+ *   1. the scheduled check, which opens a pull request per drifted cluster
+ *   2. a person merges one of them
+ *   3. the upgrade that the merge triggers: cluster-autoscaler paused, EKS's rolling update, restored
  */
 import { exampleFleet } from './example-fleet.js';
 import { startSimulator } from './server.js';
-import { runAction } from './run-action.js';
+import { runAction, type ActionRun } from './run-action.js';
 
-const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const tty = process.stdout.isTTY;
+const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
+const heading = (s: string) => console.log(`\n${bold(`━━ ${s} `.padEnd(100, '━'))}`);
 
-/** The job summary as a terminal shows it: the HTML GitHub renders, reduced to text. */
+/** The step log as the Actions UI shows it: commands to the runner hidden, groups flattened. */
+function log(run: ActionRun): string {
+  return run.stdout
+    .split('\n')
+    .filter((l) => !/^::(add-mask|group|endgroup|save-state|set-output)/.test(l))
+    .map((l) => l.replace(/^::(error|warning)::/, (_, k: string) => `${k.toUpperCase()}: `))
+    .join('\n')
+    .trim();
+}
+
+/** A job summary as a terminal can show it: the HTML GitHub renders, reduced to text. */
 function asText(markdown: string): string {
   return markdown
     .replace(/<\/?details( open)?>\n?/g, '')
-    .replace(/<summary>(.*)<\/summary>/g, '\n### $1')
+    .replace(/<summary>(.*)<\/summary>/g, '\n#### $1')
+    .replace(/<!--.*?-->\n?/g, '')
     .replace(/<\/?b>/g, '')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
-    .replace(/\n{3,}/g, '\n\n');
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
-const sim = await startSimulator(exampleFleet());
+const started = Date.now();
+const fleet = exampleFleet();
+// Some pods and a budget that allows disruption, so the update has something to drain.
+fleet.clusters[0]!.workloads = [{ name: 'payments-api', namespace: 'payments', labels: { app: 'payments-api' }, nodegroup: 'general', replicas: 6 }];
+fleet.clusters[0]!.pdbs = [{ name: 'payments-api', namespace: 'payments', matchLabels: { app: 'payments-api' }, maxUnavailable: 1 }];
+const sim = await startSimulator(fleet, { clockSpeed: 200, github: { files: { 'README.md': '# platform\n' } } });
+const env = { ...sim.env(), AWS_REGION: 'us-east-1' };
+let exit = 0;
 try {
-  const inputs = { regions: 'us-east-1, eu-west-1', 'min-release-age': '36h' };
-  console.log(bold('eks-ami-drift demo: a simulated fleet of 3 clusters in 2 regions, checked by dist/index.js'));
-  console.log(`inputs: ${JSON.stringify(inputs)}\n`);
-  const run = await runAction({ inputs, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
+  console.log(bold('eks-ami-drift demo: 3 clusters in 2 regions, a GitHub repository, all simulated on 127.0.0.1'));
+  console.log(dim('Every step below runs dist/index.js as a GitHub runner does (INPUT_* variables, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY).'));
 
-  console.log(bold('── step log ──'));
-  console.log(run.stdout.replace(/^::set-output.*$/gm, '').trim());
-  console.log(bold('\n── job summary ──'));
-  console.log(asText(run.summary).trim());
-  console.log(bold('\n── outputs ──'));
-  console.log(`drift:  ${run.outputs.drift}`);
-  console.log(`matrix: ${run.outputs.matrix}`);
-  console.log(`report: ${(run.outputs.report ?? '').length} bytes of JSON (${JSON.parse(run.outputs.report ?? '{"nodegroups":[]}').nodegroups.length} node groups)`);
+  heading('1. Scheduled check, with on-drift: pull-request');
+  const checkInputs = { regions: 'us-east-1, eu-west-1', 'min-release-age': '36h', 'on-drift': 'pull-request' };
+  console.log(dim(`with: ${JSON.stringify(checkInputs)}`));
+  const check = await runAction({ inputs: checkInputs, env });
+  console.log(log(check));
+  console.log(bold('\nJob summary:\n'));
+  console.log(asText(check.summary));
+  console.log(bold('\nOutputs:'));
+  for (const name of ['drift', 'matrix', 'pull-request-number', 'pull-request-url']) console.log(`  ${name}: ${check.outputs[name]}`);
   const calls = Object.entries(sim.counts()).map(([op, n]) => `${op} ×${n}`);
-  console.log(bold('\n── AWS calls the check made ──'));
-  console.log(calls.join(', '));
-  console.log(`\nexit code ${run.code}${run.code === 0 ? '' : ' (the step fails: see the log above)'}`);
-  process.exitCode = run.code === 0 ? 0 : 1;
+  console.log(dim(`  AWS calls: ${calls.join(', ')}`));
+
+  const pr = sim.github.pulls().find((p) => p.pull?.head.endsWith('/prod-payments'));
+  if (!pr) throw new Error('the check opened no pull request for prod-payments');
+  heading(`2. Pull request #${pr.number}: ${pr.title}`);
+  console.log(asText(pr.body).split('\n').slice(0, 8).join('\n'));
+  console.log(dim('  …'));
+  const file = [...sim.github.filesAt(pr.pull!.head)].find(([p]) => p.endsWith('prod-payments.yaml'));
+  console.log(bold(`\n${file?.[0]} on the branch ${pr.pull!.head}:\n`));
+  console.log(file?.[1].trim());
+  const sha = sim.github.merge(pr.number, 'platform-engineer');
+  console.log(bold(`\nA platform engineer merges #${pr.number}: main is now ${sha.slice(0, 7)}, and the push starts the upgrade workflow.`));
+
+  heading('3. Upgrade on merge (command: upgrade)');
+  const upgradeInputs = { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms' };
+  console.log(dim(`with: ${JSON.stringify(upgradeInputs)}  (poll-interval is fast because EKS runs ${200}× fast here)`));
+  const autoscaler = () => [...sim.world.kubeOf(fleet.clusters[0]!).deployments.values()][0]?.spec?.replicas;
+  console.log(dim(`cluster-autoscaler replicas before: ${autoscaler()}`));
+  const upgrade = await runAction({ inputs: upgradeInputs, env: { ...env, GITHUB_SHA: sha }, eventName: 'push' });
+  console.log(log(upgrade));
+  console.log(bold('\nJob summary (also posted on the pull request):\n'));
+  console.log(asText(upgrade.summary));
+  const update = sim.world.updates[0];
+  if (update) {
+    const seen = update.autoscalerReplicas.join(', ');
+    console.log(dim(`\nWhat EKS saw: phases ${update.phases.map((p) => p.phase).join(' → ')}; cluster-autoscaler replicas at each phase: ${seen}`));
+  }
+  console.log(dim(`cluster-autoscaler replicas after: ${autoscaler()}`));
+  console.log(dim(`comments on #${pr.number}: ${sim.github.pulls().find((p) => p.number === pr.number)?.comments.length}`));
+  exit = check.code === 0 && upgrade.code === 0 ? 0 : 1;
+  console.log(bold(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s: check exit ${check.code}, upgrade exit ${upgrade.code}.`));
+} catch (error) {
+  console.error(error);
+  exit = 1;
 } finally {
   await sim.close();
 }
+process.exitCode = exit;
