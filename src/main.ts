@@ -74,6 +74,10 @@ async function check(settings: Settings, clients: Clients): Promise<void> {
   await core.summary.addRaw(renderSummary(report)).write();
 
   const errors = report.nodegroups.filter((n) => n.status === 'error');
+  if (report.clusters.length === 0) {
+    core.setFailed(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
+    return;
+  }
   const problems = report.proposals.filter((p) => p.result === 'error').map((p) => `${p.region}/${p.cluster}: ${p.reason}`);
   if (errors.length > 0) {
     const names = errors.map((e) => (e.nodegroup ? `${e.cluster}/${e.nodegroup}` : e.cluster)).join(', ');

@@ -78,6 +78,10 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
       // discovering clusters never upgrades one that nobody pinned.
       if (!manifest && !explicit && !settings.clusters.includes(cluster.name)) continue;
       for (const ng of cluster.nodegroups) {
+        if (ng.error) {
+          errors.push(clusterFailure(cluster, ng.error, ng.name));
+          continue;
+        }
         plan.push(
           planNodegroup({
             cluster,
@@ -97,6 +101,9 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     }
   }
   for (const item of plan) deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}`);
+  if (perRegion.every((r) => r.clusters.length === 0)) {
+    throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
+  }
 
   const nodegroups: NodegroupUpgrade[] = [...errors];
   const autoscalers: AutoscalerPause[] = [];
@@ -129,7 +136,9 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
   };
 }
 
+/** A node group the plan does not update. An explicit release-version that cannot apply is a failure. */
 function notUpdated(item: PlanItem): NodegroupUpgrade {
+  const impossible = item.action === 'skip' && item.source === 'release-version';
   return {
     cluster: item.cluster,
     region: item.region,
@@ -137,8 +146,8 @@ function notUpdated(item: PlanItem): NodegroupUpgrade {
     amiType: item.amiType,
     from: item.current,
     to: item.target,
-    result: item.action === 'up-to-date' ? 'up-to-date' : 'skipped',
-    reason: item.reason,
+    result: item.action === 'up-to-date' ? 'up-to-date' : impossible ? 'failed' : 'skipped',
+    reason: impossible ? `release-version ${item.target?.releaseVersion}: ${item.reason}` : item.reason,
     updateId: null,
     resumed: false,
     startedAt: null,
@@ -150,6 +159,6 @@ function notUpdated(item: PlanItem): NodegroupUpgrade {
   };
 }
 
-function clusterFailure(cluster: ClusterState, error: string): NodegroupUpgrade {
-  return { ...notUpdated({ cluster: cluster.name, region: cluster.region, nodegroup: '(cluster)', amiType: null, nodes: null, current: null, target: null, source: null, action: 'skip', reason: error }), result: 'failed' };
+function clusterFailure(cluster: ClusterState, error: string, nodegroup = '(cluster)'): NodegroupUpgrade {
+  return { ...notUpdated({ cluster: cluster.name, region: cluster.region, nodegroup, amiType: null, nodes: null, current: null, target: null, source: null, action: 'skip', reason: error }), result: 'failed' };
 }

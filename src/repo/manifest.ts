@@ -147,7 +147,9 @@ export function parseManifest(file: string, text: string, expect: { cluster: str
     if (!pin.releaseVersion || !parseRelease(pin.releaseVersion)) {
       throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}.releaseVersion: ${JSON.stringify(pin.releaseVersion ?? null)} is not a release version (expected the form 1.33.13-20260714)`);
     }
-    if (kubernetesMinor(pin.releaseVersion) !== pin.kubernetesVersion && !/^\d+\.\d+\.\d+-[0-9a-f]{8}$/.test(pin.releaseVersion)) {
+    // Amazon Linux and Windows releases (a date suffix) carry their Kubernetes version; Bottlerocket's
+    // carry the OS version, which is unrelated.
+    if (parseRelease(pin.releaseVersion)?.date !== undefined && kubernetesMinor(pin.releaseVersion) !== pin.kubernetesVersion) {
       throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}: release ${pin.releaseVersion} is not for Kubernetes ${pin.kubernetesVersion}`);
     }
     nodegroups[name] = pin as PinnedRelease;
