@@ -51,6 +51,10 @@ function pausedCount(d: V1Deployment): number | undefined {
  * run (its annotation is there) keeps the count recorded then, never 0. Returns the count to restore.
  */
 export async function pauseAutoscaler(kube: KubeApi, ref: AutoscalerRef): Promise<number> {
+  return retryOnConflict(() => pauseOnce(kube, ref));
+}
+
+async function pauseOnce(kube: KubeApi, ref: AutoscalerRef): Promise<number> {
   const d = await kube.readDeployment(ref.namespace, ref.name);
   const earlier = pausedCount(d);
   const replicas = earlier ?? d.spec?.replicas ?? 1;
@@ -74,6 +78,25 @@ export type RestoreOutcome =
  * its count; the record is dropped and the caller warns.
  */
 export async function restoreAutoscaler(kube: KubeApi, ref: AutoscalerRef, fallback?: number): Promise<RestoreOutcome> {
+  return retryOnConflict(() => restoreOnce(kube, ref, fallback));
+}
+
+/**
+ * Each patch is guarded by the resourceVersion it read; when someone else wrote in between (HTTP 409
+ * or a failed `test`, 422), read again and decide again.
+ */
+async function retryOnConflict<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (i >= tries || (code !== 409 && code !== 422)) throw error;
+    }
+  }
+}
+
+async function restoreOnce(kube: KubeApi, ref: AutoscalerRef, fallback?: number): Promise<RestoreOutcome> {
   const d = await kube.readDeployment(ref.namespace, ref.name);
   const recorded = pausedCount(d) ?? undefined;
   if (recorded === undefined && fallback === undefined) return { kind: 'already-restored' };

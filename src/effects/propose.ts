@@ -110,7 +110,13 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
     return result('closed', 'the drift is gone: closed with a comment', open);
   }
 
-  const { path, next } = await desiredManifest(ctx, region, cluster, entries);
+  const { path, current, next } = await desiredManifest(ctx, region, cluster, entries);
+  if (current === next) {
+    // The default branch already pins these releases: the change was merged but the nodes are not
+    // there. A pull request with no change would help nobody; the upgrade workflow's run says why.
+    if (open) return result('unchanged', `${path} on ${ctx.defaultBranch} already pins these releases: see the upgrade workflow's last run`, open);
+    return result('none', `${path} on ${ctx.defaultBranch} already pins these releases, but the node groups are not on them: see the upgrade workflow's last run`);
+  }
   const title = proposalTitle(region, cluster, drift);
   const body = proposalBody('pr', region, cluster, entries, path);
   const hash = targetsHash(drift);

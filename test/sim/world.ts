@@ -11,7 +11,11 @@ export class Clock {
     private readonly virtualStart = Date.now(),
   ) {}
   now(): number {
-    return this.virtualStart + (Date.now() - this.realStart) * this.speed;
+    return this.at(Date.now());
+  }
+  /** The virtual time of a wall-clock instant. */
+  at(realMs: number): number {
+    return this.virtualStart + (realMs - this.realStart) * this.speed;
   }
 }
 

@@ -1,0 +1,232 @@
+/**
+ * `npm run bench`: speed and cost at fleet scale, against the simulator, with the bundled action run as
+ * a process. Prints a table and writes test/bench/results.json. Numbers, not pass/fail: the tests
+ * assert behaviour; this measures it.
+ *
+ *   npm run bench                     # all rows
+ *   npm run bench -- --sizes 1,10     # fewer fleet sizes
+ */
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { renderManifest } from '../../src/repo/manifest.js';
+import type { CheckReport } from '../../src/report/types.js';
+import type { UpgradeReport } from '../../src/upgrade.js';
+import { generatedFleet } from '../sim/example-fleet.js';
+import type { SimCluster } from '../sim/fleet.js';
+import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { DIST, runAction } from '../sim/run-action.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
+
+// The simulator runs in this process: commands run asynchronously, so it can answer them.
+const execFileAsync = promisify(execFile);
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+const SIZES = arg('sizes', '1,10,100,500').split(',').map(Number);
+const LATENCY_MS = Number(arg('latency', '30'));
+const RATE = Number(arg('rate', '50'));
+/** The action's limit on AWS calls in flight (src/main.ts). */
+const CONCURRENCY = 10;
+/** EKS list operations return up to 100 names a page by default. */
+const PAGE = 100;
+
+interface Row {
+  [k: string]: string | number | null;
+}
+const results: Record<string, Row[]> = {};
+const table = (title: string, rows: Row[]) => {
+  results[title] = rows;
+  console.log(`\n${title}`);
+  console.table(rows);
+};
+const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
+
+/** The least calls a correct check can make, by operation, for a fleet read in pages of PAGE. */
+function minimumCalls(clusters: number, report: CheckReport): Record<string, number> {
+  const nodegroups = report.nodegroups.filter((n) => n.nodegroup !== null).length;
+  const parameters = new Set(report.nodegroups.map((n) => n.latestReleaseParameter).filter(Boolean)).size;
+  return {
+    'eks:ListClusters': Math.max(1, Math.ceil(clusters / PAGE)),
+    'eks:DescribeCluster': clusters,
+    'eks:ListNodegroups': clusters,
+    'eks:DescribeNodegroup': nodegroups,
+    'ssm:GetParameters': Math.ceil(parameters / 10),
+  };
+}
+
+/** The shortest time latency, the concurrency limit and the rate limit allow for those calls. */
+function lowerBoundMs(minimum: Record<string, number>): number {
+  const total = Object.values(minimum).reduce((a, b) => a + b, 0);
+  const chain = (minimum['eks:ListClusters']! + 4) * LATENCY_MS; // pages, then describe, list, describe, SSM
+  const byConcurrency = (total * LATENCY_MS) / CONCURRENCY;
+  // The simulator allows RATE requests in any one-second window: the first RATE go at once.
+  const byRate = Math.max(...Object.values(minimum).map((n) => (Math.max(0, n - RATE) / RATE) * 1000));
+  return Math.max(chain, byConcurrency, byRate);
+}
+
+async function fleetCheck(): Promise<void> {
+  const rows: Row[] = [];
+  for (const size of SIZES) {
+    const sim = await startSimulator(generatedFleet(size), { pageSize: PAGE, faults: { latencyMs: LATENCY_MS, rateLimitPerSecond: RATE } });
+    try {
+      const t0 = Date.now();
+      const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
+      const wall = Date.now() - t0;
+      const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+      const minimum = minimumCalls(size, report);
+      const made = sim.log.length;
+      const need = Object.values(minimum).reduce((a, b) => a + b, 0);
+      const awsSpan = (sim.log.at(-1)?.at ?? 0) - (sim.log[0]?.at ?? 0) + LATENCY_MS;
+      const bound = lowerBoundMs(minimum);
+      rows.push({
+        clusters: size,
+        'node groups': report.nodegroups.length,
+        'exit code': run.code,
+        'calls made': made,
+        'calls needed': need,
+        'calls ratio': Number((made / need).toFixed(2)),
+        throttled: sim.log.filter((l) => l.error === 'ThrottlingException').length,
+        'wall s': seconds(wall),
+        'AWS span s': seconds(awsSpan),
+        'lower bound s': seconds(bound),
+        'span / bound': Number((awsSpan / bound).toFixed(2)),
+      });
+    } finally {
+      await sim.close();
+    }
+  }
+  table(`Fleet check (5 node groups a cluster; ${LATENCY_MS} ms a call; ${RATE} requests/s per operation, then ThrottlingException)`, rows);
+}
+
+/** The manual procedure: one `aws eks describe-nodegroup` and one `aws ssm get-parameter` per node group. */
+async function manualProcedure(): Promise<void> {
+  const aws = spawnSync('aws', ['--version'], { encoding: 'utf8' });
+  if (aws.status !== 0) {
+    table('Manual procedure with the AWS CLI', [{ skipped: 'the aws command is not installed (apt-get install awscli)' }]);
+    return;
+  }
+  const size = 10;
+  const sim = await startSimulator(generatedFleet(size), { pageSize: PAGE, faults: { latencyMs: LATENCY_MS, rateLimitPerSecond: RATE } });
+  try {
+    const t0 = Date.now();
+    const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
+    const action = Date.now() - t0;
+    const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+    const env = { ...process.env, ...sim.env(), AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
+    const before = sim.log.length;
+    const t1 = Date.now();
+    for (const ng of report.nodegroups) {
+      await execFileAsync('aws', ['eks', 'describe-nodegroup', '--cluster-name', ng.cluster, '--nodegroup-name', ng.nodegroup!, '--endpoint-url', sim.url, '--output', 'json'], { env });
+      if (ng.latestReleaseParameter) {
+        await execFileAsync('aws', ['ssm', 'get-parameter', '--name', ng.latestReleaseParameter, '--endpoint-url', sim.url, '--query', 'Parameter.Value', '--output', 'text'], { env });
+      }
+    }
+    const manual = Date.now() - t1;
+    table(`Manual procedure with the AWS CLI (${aws.stdout.trim() || aws.stderr.trim()}), ${size} clusters`, [
+      { how: 'eks-ami-drift check (one process)', 'wall s': seconds(action), 'AWS calls': before, 'node groups': report.nodegroups.length },
+      { how: 'aws CLI per node group', 'wall s': seconds(manual), 'AWS calls': sim.log.length - before, 'node groups': report.nodegroups.length },
+      { how: 'ratio (CLI / action)', 'wall s': Number((manual / action).toFixed(1)), 'AWS calls': Number(((sim.log.length - before) / before).toFixed(2)), 'node groups': null },
+    ]);
+  } finally {
+    await sim.close();
+  }
+}
+
+/** Four node groups of one cluster, pinned to a newer release by a merged manifest. */
+async function upgradeFleet(speed: number): Promise<{ sim: Simulator; sha: string }> {
+  const [from, , to] = releasesOf('AL2023_x86_64_STANDARD', '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+  const cluster: SimCluster = {
+    name: 'prod',
+    region: 'us-east-1',
+    version: '1.33',
+    nodegroups: [0, 1, 2, 3].map((i) => ({ name: `ng-${i}`, amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: from, desiredSize: 3 })),
+    autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 },
+  };
+  const pin = (release: string) =>
+    renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: Object.fromEntries(cluster.nodegroups.map((n) => [n.name, { kubernetesVersion: '1.33', releaseVersion: release }])) });
+  const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
+  const sim = await startSimulator({ clusters: [cluster], parameters: amazonLinuxParameters() }, { clockSpeed: speed, github: { files: { [PATH]: pin(from) } } });
+  return { sim, sha: sim.github.push('main', { [PATH]: pin(to) }) };
+}
+
+async function upgrade(): Promise<void> {
+  const SPEED = 100;
+  const POLL_MS = 100;
+  const rows: Row[] = [];
+  for (const parallel of [1, 4]) {
+    const { sim, sha } = await upgradeFleet(SPEED);
+    try {
+      const t0 = Date.now();
+      const run = await runAction({
+        inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': `${POLL_MS}ms`, 'max-parallel': String(parallel) },
+        env: { ...sim.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha },
+        eventName: 'push',
+      });
+      const wall = Date.now() - t0;
+      const report = JSON.parse(run.outputs.upgrades ?? '{}') as UpgradeReport;
+      // How long after EKS finished did the action see it: the first DescribeUpdate after the end.
+      const virtual = (realMs: number) => sim.world.clock.at(realMs);
+      const lags = sim.world.updates.map((u) => {
+        const seen = sim.log.find((l) => l.operation === 'DescribeUpdate' && l.params.sub === u.id && virtual(l.at) >= (u.endedAt ?? Infinity));
+        return seen ? virtual(seen.at) - u.endedAt! : NaN;
+      });
+      // cluster-autoscaler: paused from the patch to zero to the patch back, in virtual time.
+      const writes = sim.world.kubeOf(sim.world.fleet.clusters[0]!).writes;
+      const pausedFrom = writes[0]?.at ?? 0;
+      const pausedTo = writes.at(-1)?.at ?? 0;
+      const updatesFrom = Math.min(...sim.world.updates.map((u) => u.createdAt));
+      const updatesTo = Math.max(...sim.world.updates.map((u) => u.endedAt ?? 0));
+      const covered = Math.max(0, Math.min(pausedTo, updatesTo) - Math.max(pausedFrom, updatesFrom)) / (updatesTo - updatesFrom);
+      rows.push({
+        'max-parallel': parallel,
+        'node groups': report.nodegroups.filter((n) => n.result === 'upgraded').length,
+        'exit code': run.code,
+        'wall s': seconds(wall),
+        'EKS virtual min': Number(((updatesTo - updatesFrom) / 60_000).toFixed(1)),
+        'end seen after (virtual s, max)': Number((Math.max(...lags) / 1000).toFixed(1)),
+        'updates under pause %': Math.round(covered * 100),
+        'pause / updates span': Number(((pausedTo - pausedFrom) / (updatesTo - updatesFrom)).toFixed(3)),
+        'CA replicas seen by EKS': [...new Set(sim.world.updates.flatMap((u) => u.autoscalerReplicas))].join(','),
+      });
+    } finally {
+      await sim.close();
+    }
+  }
+  const [one, four] = rows;
+  if (one && four) rows.push({ 'max-parallel': 'ratio 1 / 4', 'wall s': Number(((one['wall s'] as number) / (four['wall s'] as number)).toFixed(2)) });
+  table(`Upgrade of 4 node groups × 3 nodes (EKS simulated ${SPEED}× fast, poll-interval ${POLL_MS} ms = ${(POLL_MS * SPEED) / 1000} virtual s)`, rows);
+}
+
+async function startup(): Promise<void> {
+  const sim = await startSimulator(generatedFleet(1), { pageSize: PAGE });
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = Date.now();
+      await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
+      times.push(Date.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+    const size = readdirSync(dist).reduce((n, f) => n + statSync(`${dist}${f}`).size, 0);
+    table('Start-up (node dist/index.js, one-cluster check, 7 runs)', [
+      { 'median s': seconds(times[3]!), 'min s': seconds(times[0]!), 'max s': seconds(times[6]!), 'dist/ MB': Number((size / 1e6).toFixed(1)), 'index.js MB': Number((statSync(DIST).size / 1e6).toFixed(1)) },
+    ]);
+  } finally {
+    await sim.close();
+  }
+}
+
+const started = new Date();
+console.log(`eks-ami-drift bench, ${started.toISOString()}, node ${process.version}, ${execFileSync('nproc').toString().trim()} cores`);
+await fleetCheck();
+await manualProcedure();
+await upgrade();
+await startup();
+const out = fileURLToPath(new URL('./results.json', import.meta.url));
+writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), node: process.version, latencyMs: LATENCY_MS, ratePerSecond: RATE, results }, null, 2)}\n`);
+console.log(`\nwritten: ${out}`);

@@ -1,0 +1,65 @@
+import { describe, expect, it } from '@jest/globals';
+import { planNodegroup, type PlanInput } from '../../src/decision/plan.js';
+import { allowedRelease, defaultWaitTimeoutMs, updateToken } from '../../src/effects/upgrade.js';
+
+const base = (over: Partial<PlanInput> = {}, ng: Partial<PlanInput['ng']> = {}): PlanInput => ({
+  cluster: { name: 'prod', region: 'us-east-1', version: '1.33', nodegroups: [] },
+  ng: { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: '1.33.12-20260610', desiredSize: 3, ...ng },
+  manifestPresent: false,
+  explicit: null,
+  followControlPlane: false,
+  latest: (minor) => ({ '1.33': '1.33.13-20260714', '1.32': '1.32.13-20260714' })[minor],
+  ...over,
+});
+
+describe('the upgrade plan for one node group', () => {
+  it('updates to the manifest’s pin', () => {
+    const item = planNodegroup(base({ manifestPresent: true, pin: { kubernetesVersion: '1.33', releaseVersion: '1.33.13-20260625' } }));
+    expect(item).toMatchObject({ action: 'update', source: 'manifest', target: { version: '1.33', releaseVersion: '1.33.13-20260625' } });
+  });
+
+  it('prefers release-version over the manifest, and the latest when there is no manifest', () => {
+    expect(planNodegroup(base({ explicit: '1.33.13-20260618', manifestPresent: true, pin: { kubernetesVersion: '1.33', releaseVersion: '1.33.13-20260625' } }))).toMatchObject({
+      source: 'release-version',
+      target: { releaseVersion: '1.33.13-20260618' },
+    });
+    expect(planNodegroup(base())).toMatchObject({ action: 'update', source: 'latest', target: { releaseVersion: '1.33.13-20260714' } });
+  });
+
+  it('only goes forward: older is skipped as a rollback, the same is up to date', () => {
+    expect(planNodegroup(base({ explicit: '1.33.11-20260501' }))).toMatchObject({ action: 'skip', reason: expect.stringContaining('a rollback is not possible') });
+    expect(planNodegroup(base({ explicit: '1.33.12-20260610' }))).toMatchObject({ action: 'up-to-date' });
+    // semantic version first: 1.33.9 is older than 1.33.12 whatever the date says
+    expect(planNodegroup(base({ explicit: '1.33.9-20270101' }))).toMatchObject({ action: 'skip' });
+  });
+
+  it('leaves alone a node group the manifest does not pin, and custom AMIs', () => {
+    expect(planNodegroup(base({ manifestPresent: true }))).toMatchObject({ action: 'skip', reason: expect.stringContaining('not pinned') });
+    expect(planNodegroup(base({}, { amiType: 'CUSTOM' }))).toMatchObject({ action: 'skip', reason: expect.stringContaining('launch template') });
+  });
+
+  it('follows the control plane only when asked, and never past it', () => {
+    const behind = { version: '1.32', releaseVersion: '1.32.12-20260610' };
+    expect(planNodegroup(base({}, behind))).toMatchObject({ action: 'update', target: { version: '1.32', releaseVersion: '1.32.13-20260714' } });
+    expect(planNodegroup(base({ followControlPlane: true }, behind))).toMatchObject({ action: 'update', source: 'control-plane', target: { version: '1.33', releaseVersion: '1.33.13-20260714' } });
+    expect(planNodegroup(base({ explicit: '1.34.9-20260714' }))).toMatchObject({ action: 'skip', reason: expect.stringContaining('newer than the control plane') });
+  });
+});
+
+describe('update helpers', () => {
+  const item = planNodegroup(base());
+  it('derives the same idempotency token from the same commit, cluster, node group, target and attempt', () => {
+    expect(updateToken('abc', item, 0)).toBe(updateToken('abc', item, 0));
+    expect(updateToken('abc', item, 0)).not.toBe(updateToken('abd', item, 0));
+    expect(updateToken('abc', item, 0)).not.toBe(updateToken('abc', item, 1));
+    expect(updateToken('abc', item, 0)).toMatch(/^[0-9a-f]{40}$/);
+  });
+  it('reads the release EKS allows from its error', () => {
+    expect(allowedRelease('Requested Nodegroup release version 1.31.3-20250103 is invalid. Allowed release version is 1.31.2-20241121')).toBe('1.31.2-20241121');
+    expect(allowedRelease('Requested release version 1.31.3-20250103 is not valid for kubernetes version 1.30.')).toBeUndefined();
+  });
+  it('waits longer for bigger node groups', () => {
+    expect(defaultWaitTimeoutMs(1)).toBe(40 * 60_000);
+    expect(defaultWaitTimeoutMs(20)).toBe((15 + 160) * 60_000);
+  });
+});
