@@ -94,6 +94,8 @@ async function check(settings: Settings, clients: Clients): Promise<void> {
 async function upgrade(settings: Settings, clients: Clients): Promise<void> {
   const repo = currentRepo();
   const sha = context.sha;
+  // Every pause in force, for the post step: saved whole each time one starts or ends.
+  const pauses = new Map<string, PauseRecord>();
   const report = await runUpgrade(settings, {
     clientsFor: clients.clientsFor,
     kubeFor: kubeAccess(settings, clients.clientsFor),
@@ -104,7 +106,11 @@ async function upgrade(settings: Settings, clients: Clients): Promise<void> {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     log: (line) => core.info(line),
     warn: (line) => core.warning(line),
-    savePauses: (pauses: PauseRecord[]) => core.saveState('pauses', JSON.stringify(pauses)),
+    recordPause: (cluster, pause) => {
+      if (pause) pauses.set(`${cluster.region}/${cluster.name}`, pause);
+      else pauses.delete(`${cluster.region}/${cluster.name}`);
+      core.saveState('pauses', JSON.stringify([...pauses.values()]));
+    },
   });
 
   const summary = renderUpgradeSummary(report);

@@ -8,7 +8,7 @@ import { planNodegroup, type PlanItem } from './decision/plan.js';
 import { kubernetesMinor } from './decision/release.js';
 import { manifestPath, parseManifest, type Manifest } from './repo/manifest.js';
 import type { FileReader } from './repo/github.js';
-import { upgradeCluster, type AutoscalerPause, type NodegroupUpgrade, type UpgradeDeps } from './effects/upgrade.js';
+import { upgradeCluster, upgradeEntry, type AutoscalerPause, type NodegroupUpgrade, type UpgradeDeps } from './effects/upgrade.js';
 
 export interface UpgradeReport {
   command: 'upgrade';
@@ -70,7 +70,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
   for (const { clusters, manifests, latest } of perRegion) {
     for (const cluster of clusters) {
       if (cluster.error) {
-        errors.push(clusterFailure(cluster, cluster.error));
+        errors.push(readFailure(cluster, cluster.error));
         continue;
       }
       const manifest = manifests.get(cluster) ?? null;
@@ -79,7 +79,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
       if (!manifest && !explicit && !settings.clusters.includes(cluster.name)) continue;
       for (const ng of cluster.nodegroups) {
         if (ng.error) {
-          errors.push(clusterFailure(cluster, ng.error, ng.name));
+          errors.push(readFailure(cluster, ng.error, ng.name));
           continue;
         }
         plan.push(
@@ -138,27 +138,14 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
 
 /** A node group the plan does not update. An explicit release-version that cannot apply is a failure. */
 function notUpdated(item: PlanItem): NodegroupUpgrade {
-  const impossible = item.action === 'skip' && item.source === 'release-version';
-  return {
-    cluster: item.cluster,
-    region: item.region,
-    nodegroup: item.nodegroup,
-    amiType: item.amiType,
-    from: item.current,
-    to: item.target,
-    result: item.action === 'up-to-date' ? 'up-to-date' : impossible ? 'failed' : 'skipped',
-    reason: impossible ? `release-version ${item.target?.releaseVersion}: ${item.reason}` : item.reason,
-    updateId: null,
-    resumed: false,
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    phases: [],
-    errors: [],
-    blockers: [],
-  };
+  if (item.action === 'skip' && item.source === 'release-version') {
+    return upgradeEntry(item, 'failed', `release-version ${item.target?.releaseVersion}: ${item.reason}`);
+  }
+  return upgradeEntry(item, item.action === 'up-to-date' ? 'up-to-date' : 'skipped', item.reason);
 }
 
-function clusterFailure(cluster: ClusterState, error: string, nodegroup = '(cluster)'): NodegroupUpgrade {
-  return { ...notUpdated({ cluster: cluster.name, region: cluster.region, nodegroup, amiType: null, nodes: null, current: null, target: null, source: null, action: 'skip', reason: error }), result: 'failed' };
+/** A cluster, or a node group asked for by name, that could not be read. */
+function readFailure(cluster: ClusterState, error: string, nodegroup = '(cluster)'): NodegroupUpgrade {
+  const item: PlanItem = { cluster: cluster.name, region: cluster.region, nodegroup, amiType: null, nodes: null, current: null, target: null, source: null, action: 'skip', reason: error };
+  return upgradeEntry(item, 'failed', error);
 }

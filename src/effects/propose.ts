@@ -55,6 +55,28 @@ export async function propose(report: CheckReport, settings: Settings, github: G
   return proposals;
 }
 
+/** Builds one cluster's Proposal from what happened and the pull request or issue it happened to. */
+function resultFor(kind: Proposal['kind'], region: string, cluster: string) {
+  return (result: Proposal['result'], reason: string, on?: { number: number; html_url: string }): Proposal => ({
+    cluster,
+    region,
+    kind,
+    result,
+    number: on?.number ?? null,
+    url: on?.html_url ?? null,
+    reason,
+  });
+}
+
+/** A GitHub call whose failure says what was being done, and which permission is missing. */
+async function gh<T>(doing: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new Error(describeGitHubError(error, doing));
+  }
+}
+
 const isDrift = (e: NodegroupReport) => e.status === 'drift' && e.latestReleaseVersion !== null;
 
 /** The manifest's new text: the file on the default branch with the drifted pins moved, or a new file. */
@@ -80,22 +102,7 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
   const branch = branchName(region, cluster);
   const drift = entries.filter(isDrift);
   const soaking = entries.some((e) => e.status === 'soaking');
-  const result = (r: Proposal['result'], reason: string, pr?: { number: number; html_url: string }): Proposal => ({
-    cluster,
-    region,
-    kind: 'pull-request',
-    result: r,
-    number: pr?.number ?? null,
-    url: pr?.html_url ?? null,
-    reason,
-  });
-  const gh = async <T>(doing: string, call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (error) {
-      throw new Error(describeGitHubError(error, doing));
-    }
-  };
+  const result = resultFor('pull-request', region, cluster);
 
   const open = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'open', head: `${repo.owner}:${branch}`, per_page: 10 }))).data[0];
 
@@ -209,15 +216,7 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
   } catch (error) {
     throw new Error(describeGitHubError(error, 'listing issues'));
   }
-  const result = (r: Proposal['result'], reason: string, issue?: { number: number; html_url: string }): Proposal => ({
-    cluster,
-    region,
-    kind: 'issue',
-    result: r,
-    number: issue?.number ?? null,
-    url: issue?.html_url ?? null,
-    reason,
-  });
+  const result = resultFor('issue', region, cluster);
   try {
     if (drift.length === 0) {
       if (!existing) return result('none', soaking ? 'newer releases are soaking (younger than min-release-age)' : 'no drift');

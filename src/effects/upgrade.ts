@@ -77,8 +77,31 @@ export interface UpgradeDeps {
   sleep: (ms: number) => Promise<void>;
   log: (line: string) => void;
   warn: (line: string) => void;
-  /** Records the pauses in force, for the post step. */
-  savePauses: (pauses: PauseRecord[]) => void;
+  /** Records (or, with null, forgets) a cluster's pause in the action's state, for the post step. */
+  recordPause: (cluster: ClusterState, pause: PauseRecord | null) => void;
+}
+
+/** One node group's line in the upgrade report, before anything happened to it. */
+export function upgradeEntry(item: PlanItem, result: NodegroupUpgrade['result'], reason: string, extra: Partial<NodegroupUpgrade> = {}): NodegroupUpgrade {
+  return {
+    cluster: item.cluster,
+    region: item.region,
+    nodegroup: item.nodegroup,
+    amiType: item.amiType,
+    from: item.current,
+    to: item.target,
+    result,
+    reason,
+    updateId: null,
+    resumed: false,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    phases: [],
+    errors: [],
+    blockers: [],
+    ...extra,
+  };
 }
 
 /**
@@ -126,32 +149,13 @@ export async function upgradeCluster(
   deps: UpgradeDeps,
 ): Promise<{ nodegroups: NodegroupUpgrade[]; autoscaler: AutoscalerPause | null }> {
   const { eks, autoscaling } = deps.clientsFor(cluster.region);
-  const name = `${cluster.name}`;
-  const entry = (item: PlanItem, result: NodegroupUpgrade['result'], reason: string, extra: Partial<NodegroupUpgrade> = {}): NodegroupUpgrade => ({
-    cluster: item.cluster,
-    region: item.region,
-    nodegroup: item.nodegroup,
-    amiType: item.amiType,
-    from: item.current,
-    to: item.target,
-    result,
-    reason,
-    updateId: null,
-    resumed: false,
-    startedAt: null,
-    endedAt: null,
-    durationMs: null,
-    phases: [],
-    errors: [],
-    blockers: [],
-    ...extra,
-  });
+  const name = cluster.name;
 
   let kube: KubeApi;
   try {
     kube = deps.kubeFor(cluster);
   } catch (error) {
-    return { nodegroups: items.map((i) => entry(i, 'not-started', `cannot reach the Kubernetes API: ${describeError(error)}`)), autoscaler: null };
+    return { nodegroups: items.map((i) => upgradeEntry(i, 'not-started', `cannot reach the Kubernetes API: ${describeError(error)}`)), autoscaler: null };
   }
 
   // 1. Pre-flight: read only.
@@ -164,14 +168,14 @@ export async function upgradeCluster(
     const why = `not started: pre-flight failed for ${blocked.map((b) => b.item.nodegroup).join(', ')}, so nothing was changed in ${name}`;
     return {
       nodegroups: checks.map((c) =>
-        blocked.includes(c) ? entry(c.item, 'blocked', [...c.problems, ...c.blockers].join('; '), { blockers: c.blockers }) : entry(c.item, 'not-started', why, { blockers: c.blockers }),
+        blocked.includes(c) ? upgradeEntry(c.item, 'blocked', [...c.problems, ...c.blockers].join('; '), { blockers: c.blockers }) : upgradeEntry(c.item, 'not-started', why, { blockers: c.blockers }),
       ),
       autoscaler: null,
     };
   }
   if (settings.dryRun) {
     const resumed = ' (an update to this target is already running: it would be resumed)';
-    return { nodegroups: checks.map((c) => entry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers })), autoscaler: null };
+    return { nodegroups: checks.map((c) => upgradeEntry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers })), autoscaler: null };
   }
 
   // 2. Pause cluster-autoscaler, for as short as the plan allows: right before the first update.
@@ -181,7 +185,7 @@ export async function upgradeCluster(
     try {
       ref = settings.clusterAutoscaler === 'auto' ? await findAutoscaler(kube) : settings.clusterAutoscaler;
     } catch (error) {
-      return { nodegroups: items.map((i) => entry(i, 'not-started', `cluster-autoscaler: ${describeKubeError(error)}`)), autoscaler: null };
+      return { nodegroups: items.map((i) => upgradeEntry(i, 'not-started', `cluster-autoscaler: ${describeKubeError(error)}`)), autoscaler: null };
     }
     if (!ref) {
       pause = { cluster: cluster.name, region: cluster.region, deployment: null, replicas: null, pausedAt: null, restoredAt: null, outcome: 'not-found', note: 'no cluster-autoscaler found in kube-system: nothing to pause' };
@@ -199,14 +203,19 @@ export async function upgradeCluster(
       try {
         // The post step learns of the pause before it happens: if this process dies mid-patch, the
         // annotation on the deployment holds the count and the post step restores from it.
-        deps.savePauses([record]);
+        deps.recordPause(cluster, record);
         const replicas = await pauseAutoscaler(kube, ref);
-        deps.savePauses([{ ...record, replicas }]);
+        deps.recordPause(cluster, { ...record, replicas });
         pause = { cluster: cluster.name, region: cluster.region, deployment: `${ref.namespace}/${ref.name}`, replicas, pausedAt: iso(deps.now()), restoredAt: null, outcome: 'restored', note: '' };
         deps.log(`${name}: paused cluster-autoscaler ${ref.namespace}/${ref.name} (replicas ${replicas} → 0)`);
       } catch (error) {
-        deps.savePauses([]);
-        return { nodegroups: items.map((i) => entry(i, 'not-started', `could not pause cluster-autoscaler ${ref!.namespace}/${ref!.name}: ${describeKubeError(error)}`)), autoscaler: null };
+        // The patch may have landed even though the answer did not: undo it from its annotation.
+        const undone = await restoreAutoscaler(kube, ref).then(
+          () => true,
+          () => false,
+        );
+        if (undone) deps.recordPause(cluster, null);
+        return { nodegroups: items.map((i) => upgradeEntry(i, 'not-started', `could not pause cluster-autoscaler ${ref!.namespace}/${ref!.name}: ${describeKubeError(error)}`)), autoscaler: null };
       }
     }
 
@@ -217,10 +226,10 @@ export async function upgradeCluster(
       checks.map((c) =>
         limit(async () => {
           if (stop) {
-            results.push(entry(c.item, 'not-started', 'not started: an earlier node group of this cluster failed'));
+            results.push(upgradeEntry(c.item, 'not-started', 'not started: an earlier node group of this cluster failed'));
             return;
           }
-          const r = await updateAndWait(eks, autoscaling, kube, cluster, c, settings, deps, entry);
+          const r = await updateAndWait(eks, autoscaling, kube, cluster, c, settings, deps);
           if (r.result !== 'upgraded') stop = true;
           results.push(r);
         }),
@@ -239,7 +248,7 @@ export async function upgradeCluster(
         } else {
           deps.log(`${name}: restored cluster-autoscaler ${pause.deployment} to ${pause.replicas} replicas`);
         }
-        deps.savePauses([]);
+        deps.recordPause(cluster, null);
       } catch (error) {
         pause.outcome = 'restore-failed';
         pause.note = `could not restore: ${describeKubeError(error)}; the post step tries again`;
@@ -247,8 +256,7 @@ export async function upgradeCluster(
       }
     }
   }
-  const order = new Map(items.map((i, n) => [i.nodegroup, n]));
-  return { nodegroups: results.sort((a, b) => (order.get(a.nodegroup) ?? 0) - (order.get(b.nodegroup) ?? 0)), autoscaler: pause };
+  return { nodegroups: results, autoscaler: pause };
 }
 
 async function preflight(eks: EKSClient, autoscaling: AutoScalingClient, kube: KubeApi, cluster: ClusterState, items: PlanItem[]): Promise<Preflight[]> {
@@ -324,7 +332,6 @@ async function updateAndWait(
   check: Preflight,
   settings: UpgradeSettings,
   deps: UpgradeDeps,
-  entry: (item: PlanItem, result: NodegroupUpgrade['result'], reason: string, extra?: Partial<NodegroupUpgrade>) => NodegroupUpgrade,
 ): Promise<NodegroupUpgrade> {
   const { item } = check;
   const label = `${cluster.name}/${item.nodegroup}`;
@@ -352,10 +359,10 @@ async function updateAndWait(
       const reason = allowed
         ? `EKS refused ${target.releaseVersion}: the release it allows for this node group is ${allowed}. ${describeError(error)}`
         : `UpdateNodegroupVersion failed: ${describeError(error)}`;
-      return entry(item, 'failed', reason, { startedAt: iso(startedAt), endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+      return upgradeEntry(item, 'failed', reason, { startedAt: iso(startedAt), endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
     }
   }
-  if (!updateId) return entry(item, 'failed', 'UpdateNodegroupVersion returned no update id');
+  if (!updateId) return upgradeEntry(item, 'failed', 'UpdateNodegroupVersion returned no update id');
 
   const timeout = settings.waitTimeoutMs ?? defaultWaitTimeoutMs(item.nodes);
   const phases: NodegroupUpgrade['phases'] = [];
@@ -373,7 +380,7 @@ async function updateAndWait(
       last = line;
     } catch (error) {
       if (isPermanent(error)) {
-        return entry(item, 'failed', `cannot follow update ${updateId}: ${describeError(error)}. The update goes on in EKS; fix the access and re-run to resume waiting`, {
+        return upgradeEntry(item, 'failed', `cannot follow update ${updateId}: ${describeError(error)}. The update goes on in EKS; fix the access and re-run to resume waiting`, {
           updateId,
           resumed: !!check.resume,
           startedAt: iso(startedAt),
@@ -384,7 +391,7 @@ async function updateAndWait(
     }
     if (update && update.status !== 'InProgress') break;
     if (deps.now() - startedAt > timeout) {
-      return entry(item, 'timed-out', `still in progress after ${formatDuration(timeout)} (wait-timeout): the update goes on in EKS; re-run the job to resume waiting on update ${updateId}`, {
+      return upgradeEntry(item, 'timed-out', `still in progress after ${formatDuration(timeout)} (wait-timeout): the update goes on in EKS; re-run the job to resume waiting on update ${updateId}`, {
         updateId,
         resumed: !!check.resume,
         startedAt: iso(startedAt),
@@ -407,16 +414,16 @@ async function updateAndWait(
         // the errors from EKS are reported anyway
       }
     }
-    return entry(item, 'failed', `update ${update.status}: ${errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ') || 'no error given'}`, { ...base, errors, blockers });
+    return upgradeEntry(item, 'failed', `update ${update.status}: ${errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ') || 'no error given'}`, { ...base, errors, blockers });
   }
   // Successful is not enough: the node group must be ACTIVE at the target (it flips shortly after).
   for (let i = 0; ; i++) {
     const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: item.nodegroup }));
     if (nodegroup?.status === 'ACTIVE' && nodegroup.releaseVersion === target.releaseVersion) {
-      return entry(item, 'upgraded', `${item.current?.releaseVersion} → ${target.releaseVersion}, ACTIVE`, { ...base, endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+      return upgradeEntry(item, 'upgraded', `${item.current?.releaseVersion} → ${target.releaseVersion}, ACTIVE`, { ...base, endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
     }
     if (i >= 5 || (nodegroup?.status === 'ACTIVE' && nodegroup.releaseVersion !== target.releaseVersion)) {
-      return entry(item, 'failed', `the update reported Successful but the node group is ${nodegroup?.status} at ${nodegroup?.releaseVersion}, not at ${target.releaseVersion}`, base);
+      return upgradeEntry(item, 'failed', `the update reported Successful but the node group is ${nodegroup?.status} at ${nodegroup?.releaseVersion}, not at ${target.releaseVersion}`, base);
     }
     await deps.sleep(settings.pollIntervalMs);
   }

@@ -85,7 +85,7 @@ export function eksKubeApi(clusterName: string, endpoint: KubeEndpoint, token: (
 export function kubeconfigApi(path: string, context?: string): KubeApi {
   const kc = new KubeConfig();
   kc.loadFromFile(path);
-  if (context) kc.setCurrentContext(context);
+  if (context && kc.getContexts().some((c) => c.name === context)) kc.setCurrentContext(context);
   const made = { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
   return kubeApiFrom(async () => made);
 }
