@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { context } from '@actions/github';
 import { getSettings, type Settings } from './inputs.js';
 import { createAwsClients, type AwsClients } from './fleet/aws.js';
-import { eksKubeApi, eksToken, kubeconfigApi, type KubeApi } from './fleet/kube.js';
+import { describeKubeError, eksKubeApi, eksToken, kubeconfigApi, type KubeApi } from './fleet/kube.js';
 import type { ClusterState } from './fleet/types.js';
 import { createGitHub, currentRepo, describeGitHubError, repoFileReader, type GitHub } from './repo/github.js';
 import { runCheck } from './check.js';
@@ -10,8 +10,9 @@ import { runUpgrade } from './upgrade.js';
 import { renderLogLine, renderMatrix, renderSummary } from './report/render.js';
 import { renderUpgradeSummary, UPGRADE_COMMENT_MARKER } from './report/upgrade.js';
 import { NEEDS_UPGRADE } from './report/types.js';
-import type { PauseRecord } from './effects/upgrade.js';
-import { propose } from './effects/propose.js';
+import { readBlockers, type PauseRecord } from './effects/upgrade.js';
+import { propose, type LookForBlockers } from './effects/propose.js';
+import { readClusterEndpoint } from './fleet/discover.js';
 
 /** AWS calls in flight at once, across regions. */
 const CONCURRENCY = 10;
@@ -56,7 +57,7 @@ async function check(settings: Settings, clients: Clients): Promise<void> {
 
   if (settings.onDrift !== 'none' && clients.github) {
     report.proposals = await core.group(`Proposing the upgrades (${settings.onDrift})`, async () => {
-      const proposals = await propose(report, settings, clients.github as GitHub, currentRepo());
+      const proposals = await propose(report, settings, clients.github as GitHub, currentRepo(), blockerLook(settings, clients));
       for (const p of proposals) core.info(`${p.region}/${p.cluster}: ${p.kind} ${p.result}${p.number ? ` #${p.number}` : ''}: ${p.reason}`);
       return proposals;
     });
@@ -89,6 +90,23 @@ async function check(settings: Settings, clients: Clients): Promise<void> {
     const drifted = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
     core.setFailed(`${drifted} node group(s) should be upgraded, and fail-on-drift is true.`);
   }
+}
+
+/**
+ * The upgrade's PodDisruptionBudget pre-flight, run from the check for the pull request's description.
+ * Best effort: a check role without Kubernetes access gets the reason in the description instead.
+ */
+function blockerLook(settings: Settings, clients: Clients): LookForBlockers {
+  const kubeFor = kubeAccess(settings, clients.clientsFor);
+  return async (region, name, nodegroups) => {
+    try {
+      const cluster = settings.kubeconfig ? { name, region, nodegroups: [] } : await readClusterEndpoint(clients.clientsFor(region).eks, region, name);
+      const blockers = await readBlockers(kubeFor(cluster), nodegroups);
+      return { ran: true, blockers };
+    } catch (error) {
+      return { ran: false, reason: describeKubeError(error) };
+    }
+  };
 }
 
 async function upgrade(settings: Settings, clients: Clients): Promise<void> {

@@ -2,7 +2,7 @@ import type { Settings } from '../inputs.js';
 import type { CheckReport, NodegroupReport } from '../report/types.js';
 import { describeGitHubError, readRepoFile, type GitHub, type Repo } from '../repo/github.js';
 import { manifestPath, parseManifest, renderManifest, updateManifest, type PinnedRelease } from '../repo/manifest.js';
-import { marker, proposalBody, proposalTitle, targetsHash } from '../report/proposal.js';
+import { marker, proposalBody, proposalTitle, targetsHash, type BlockerLook } from '../report/proposal.js';
 
 /** What happened to one cluster's pull request or issue. */
 export interface Proposal {
@@ -27,6 +27,7 @@ interface Context {
   repo: Repo;
   settings: Settings;
   defaultBranch: string;
+  lookForBlockers?: LookForBlockers;
 }
 
 /**
@@ -35,11 +36,14 @@ interface Context {
  * gone it is closed with a comment saying why. A pull request a person edited, or one with merge
  * conflicts, is never overwritten: it gets a comment instead.
  */
-export async function propose(report: CheckReport, settings: Settings, github: GitHub, repo: Repo): Promise<Proposal[]> {
+/** Looks at what would block the upgrade of these node groups now (PodDisruptionBudgets), if it can. */
+export type LookForBlockers = (region: string, cluster: string, nodegroups: string[]) => Promise<BlockerLook>;
+
+export async function propose(report: CheckReport, settings: Settings, github: GitHub, repo: Repo, lookForBlockers?: LookForBlockers): Promise<Proposal[]> {
   const { data } = await github.rest.repos.get(repo).catch((error: unknown) => {
     throw new Error(describeGitHubError(error, `reading ${repo.owner}/${repo.repo}`));
   });
-  const ctx: Context = { github, repo, settings, defaultBranch: data.default_branch };
+  const ctx: Context = { github, repo, settings, defaultBranch: data.default_branch, ...(lookForBlockers ? { lookForBlockers } : {}) };
   const proposals: Proposal[] = [];
   // One cluster at a time: each has its own file, branch and pull request, so there is nothing to
   // gain in racing GitHub's secondary rate limits.
@@ -125,7 +129,8 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
     return result('none', `${path} on ${ctx.defaultBranch} already pins these releases, but the node groups are not on them: see the upgrade workflow's last run`);
   }
   const title = proposalTitle(region, cluster, drift);
-  const body = proposalBody('pr', region, cluster, entries, path);
+  const look = ctx.lookForBlockers ? await ctx.lookForBlockers(region, cluster, drift.map((d) => d.nodegroup as string)) : undefined;
+  const body = proposalBody('pr', region, cluster, entries, path, look);
   const hash = targetsHash(drift);
 
   if (open) {

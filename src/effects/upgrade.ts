@@ -18,6 +18,7 @@ import type { ClusterState } from '../fleet/types.js';
 import { blockingBudgets } from '../decision/disruption.js';
 import type { PlanItem } from '../decision/plan.js';
 import { formatDuration } from '../decision/duration.js';
+import { compareMinors } from '../decision/release.js';
 import { findAutoscaler, pauseAutoscaler, restoreAutoscaler, type AutoscalerRef } from './autoscaler.js';
 
 export type Phase = 'setup' | 'scale up' | 'upgrade' | 'scale down';
@@ -260,13 +261,12 @@ export async function upgradeCluster(
 }
 
 async function preflight(eks: EKSClient, autoscaling: AutoScalingClient, kube: KubeApi, cluster: ClusterState, items: PlanItem[]): Promise<Preflight[]> {
-  let pods: Awaited<ReturnType<KubeApi['listPods']>> = [];
-  let budgets: Awaited<ReturnType<KubeApi['listPodDisruptionBudgets']>> = [];
+  let blockers: Record<string, string[]> = {};
   let kubeProblem: string | undefined;
   try {
-    [pods, budgets] = await Promise.all([kube.listPods('status.phase=Running'), kube.listPodDisruptionBudgets()]);
+    blockers = await readBlockers(kube, items.map((i) => i.nodegroup));
   } catch (error) {
-    kubeProblem = `cannot read pods and PodDisruptionBudgets: ${describeKubeError(error)}`;
+    kubeProblem = `cannot read nodes, pods and PodDisruptionBudgets: ${describeKubeError(error)}`;
   }
   return Promise.all(
     items.map(async (item): Promise<Preflight> => {
@@ -288,21 +288,28 @@ async function preflight(eks: EKSClient, autoscaling: AutoScalingClient, kube: K
       } catch (error) {
         check.problems.push(describeError(error));
       }
-      if (item.target && item.current && item.target.version !== item.current.version) {
-        const skew = Number(cluster.version?.split('.')[1]) - Number(item.target.version.split('.')[1]);
-        if (skew < 0) check.problems.push(`target Kubernetes ${item.target.version} is newer than the control plane's ${cluster.version}`);
+      if (item.target && cluster.version && compareMinors(item.target.version, cluster.version) > 0) {
+        check.problems.push(`target Kubernetes ${item.target.version} is newer than the control plane's ${cluster.version}`);
       }
-      if (!kubeProblem && !check.resume) {
-        try {
-          const nodes = await kube.listNodes(`eks.amazonaws.com/nodegroup=${item.nodegroup}`);
-          check.blockers = blockingBudgets(pods, budgets, new Set(nodes.map((n) => n.metadata?.name ?? ''))).map((b) => b.reason);
-        } catch (error) {
-          check.problems.push(`cannot list the node group's nodes: ${describeKubeError(error)}`);
-        }
-      }
+      // An update already draining has its own disruptions: only a new update is judged by budgets.
+      if (!check.resume) check.blockers = blockers[item.nodegroup] ?? [];
       return check;
     }),
   );
+}
+
+/**
+ * Per node group, the PodDisruptionBudgets that would stop EKS from draining its nodes now: one read
+ * of pods and budgets for the cluster, one of nodes per node group.
+ */
+export async function readBlockers(kube: KubeApi, nodegroups: readonly string[]): Promise<Record<string, string[]>> {
+  const [pods, budgets] = await Promise.all([kube.listPods('status.phase!=Succeeded'), kube.listPodDisruptionBudgets()]);
+  const result: Record<string, string[]> = {};
+  for (const ng of nodegroups) {
+    const nodes = await kube.listNodes(`eks.amazonaws.com/nodegroup=${ng}`);
+    result[ng] = blockingBudgets(pods, budgets, new Set(nodes.map((n) => n.metadata?.name ?? ''))).map((b) => b.reason);
+  }
+  return result;
 }
 
 /** The node group's most recent updates (ListUpdates then DescribeUpdate; at most 20). */
@@ -407,12 +414,10 @@ async function updateAndWait(
     const errors = (update.errors ?? []).map((e) => ({ errorCode: e.errorCode ?? 'Unknown', errorMessage: e.errorMessage ?? '', resourceIds: e.resourceIds ?? [] }));
     let blockers: string[] = [];
     if (errors.some((e) => e.errorCode === 'PodEvictionFailure')) {
-      try {
-        const [pods, budgets, nodes] = await Promise.all([kube.listPods('status.phase=Running'), kube.listPodDisruptionBudgets(), kube.listNodes(`eks.amazonaws.com/nodegroup=${item.nodegroup}`)]);
-        blockers = blockingBudgets(pods, budgets, new Set(nodes.map((n) => n.metadata?.name ?? ''))).map((b) => b.reason);
-      } catch {
-        // the errors from EKS are reported anyway
-      }
+      blockers = await readBlockers(kube, [item.nodegroup]).then(
+        (found) => found[item.nodegroup] ?? [],
+        () => [], // EKS's errors are reported anyway
+      );
     }
     return upgradeEntry(item, 'failed', `update ${update.status}: ${errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ') || 'no error given'}`, { ...base, errors, blockers });
   }

@@ -34,7 +34,10 @@ export function proposalTitle(region: string, cluster: string, drift: readonly N
  * AMI, how old the release is, its notes, what merging does and how long it may take. Rendered from
  * the check's report entries only.
  */
-export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: string, entries: readonly NodegroupReport[], manifest: string): string {
+/** What the check could see now of what would block the upgrade. */
+export type BlockerLook = { ran: true; blockers: Record<string, string[]> } | { ran: false; reason: string };
+
+export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: string, entries: readonly NodegroupReport[], manifest: string, look?: BlockerLook): string {
   const drift = entries.filter((e) => e.status === 'drift');
   const rest = entries.filter((e) => e.status !== 'drift' && e.status !== 'up-to-date' && e.nodegroup !== null);
   // Absolute dates: the body must be the same text on every run while the drift is the same.
@@ -62,6 +65,17 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
     );
   } else {
     lines.push(`**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), or run \`aws eks update-nodegroup-version\` by hand with cluster-autoscaler paused. Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`);
+  }
+  if (look?.ran) {
+    const found = drift.flatMap((e) => (look.blockers[e.nodegroup as string] ?? []).map((b) => `- \`${e.nodegroup}\`: ${b}`));
+    lines.push(
+      '',
+      found.length > 0
+        ? `**Will block the upgrade now** (unless it is run with \`force: true\`):\n${found.join('\n')}`
+        : '**Pre-flight now:** no PodDisruptionBudget that allows no disruption covers pods on these node groups.',
+    );
+  } else if (look) {
+    lines.push('', `**Pre-flight now:** not run from the check (${cell(look.reason)}); the upgrade runs it before changing anything.`);
   }
   if (rest.length > 0) {
     lines.push('', '<details><summary>Other node groups of this cluster that need a look (not changed here)</summary>', '', '| Node group | Status | Why |', '|---|---|---|');

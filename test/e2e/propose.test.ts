@@ -63,6 +63,7 @@ describe('on drift, a pull request', () => {
     expect(pr.user).toBe('github-actions[bot]');
     expect(pr.body).toContain(`| general | AL2023_x86_64_STANDARD | 1.33 | ${old} | [${mid}](https://github.com/awslabs/amazon-eks-ami/releases/tag/v${mid.split('-')[1]}) |`);
     expect(pr.body).toContain('cluster-autoscaler is paused');
+    expect(pr.body).toContain('**Pre-flight now:** no PodDisruptionBudget that allows no disruption covers pods on these node groups.');
     // the file the pull request creates: the current state and the target, with its header
     const file = s.github.filesAt(BRANCH('prod')).get(PATH('prod'))!;
     expect(file).toMatch(/^# eks-ami-drift: the pinned AMI release/);
@@ -121,6 +122,25 @@ describe('on drift, a pull request', () => {
     publish(s, latest);
     const r = await run(s, {});
     expect(reportOf(r.outputs).proposals[0]).toMatchObject({ result: 'unchanged', reason: expect.stringContaining('merge conflicts') });
+  });
+
+  it('names what will block the upgrade now: a PodDisruptionBudget that allows no disruption', async () => {
+    const spec = fleet();
+    spec.clusters[0]!.workloads = [{ name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 2 }];
+    spec.clusters[0]!.pdbs = [{ name: 'api', namespace: 'shop', matchLabels: { app: 'api' }, minAvailable: 2 }];
+    sim = await startSimulator(spec, {});
+    const r = await run(sim, {});
+    expect(r.code).toBe(0);
+    expect(sim.github.pulls()[0]!.body).toContain(
+      '**Will block the upgrade now** (unless it is run with `force: true`):\n- `general`: PodDisruptionBudget shop/api allows no disruption now (minAvailable 2) and covers 2 pod(s) on this node group',
+    );
+  });
+
+  it('says so when the check cannot look at the cluster, and still opens the pull request', async () => {
+    sim = await startSimulator(fleet(), { faults: { kubeAllow: [] } });
+    const r = await run(sim, {});
+    expect(r.code).toBe(0);
+    expect(sim.github.pulls()[0]!.body).toMatch(/\*\*Pre-flight now:\*\* not run from the check \(Forbidden: .*cannot list resource "pods".*\); the upgrade runs it before changing anything\./);
   });
 
   it('opens nothing for a release younger than min-release-age', async () => {
