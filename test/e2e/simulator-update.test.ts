@@ -85,6 +85,29 @@ describe('the simulated Kubernetes API', () => {
     await expect(kube.readDeployment('kube-system', 'nope')).rejects.toMatchObject({ code: 404 });
   });
 
+  it('gets a new token before the old one expires, during long waits', async () => {
+    const { sim } = await start(fleet());
+    let clock = Date.now();
+    let tokens = 0;
+    const kube = eksKubeApi(
+      'prod',
+      { server: `${sim.url}/k8s/us-east-1/prod` },
+      async () => {
+        tokens++;
+        return eksToken('prod', 'us-east-1', async () => credentials);
+      },
+      () => clock,
+    );
+    await Promise.all([kube.listNodes(''), kube.listPods(''), kube.listPodDisruptionBudgets()]);
+    expect(tokens).toBe(1);
+    clock += 9 * 60_000;
+    await kube.listNodes('');
+    expect(tokens).toBe(1);
+    clock += 2 * 60_000; // 11 minutes: renewed, well before the 15-minute expiry
+    await kube.listNodes('');
+    expect(tokens).toBe(2);
+  });
+
   it('refuses what the RBAC allow-list does not grant', async () => {
     const { kube } = await start(fleet(), { faults: { kubeAllow: ['list nodes'] } });
     await expect(kube.listNodes('')).resolves.toHaveLength(3);

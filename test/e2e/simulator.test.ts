@@ -104,6 +104,17 @@ describe('the simulator speaks the AWS wire protocols', () => {
     sim.setFaults({});
   });
 
+  it('answers an unknown operation with an AWS-shaped error, never an HTML page', async () => {
+    const res = await fetch(`${sim.url}/clusters/prod-payments/addons-nonsense/x`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=A/20261121/us-east-1/eks/aws4_request' } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+    expect(await res.json()).toEqual({ message: expect.stringContaining('No EKS operation matches') });
+    const unsigned = await fetch(`${sim.url}/clusters`);
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+  });
+
   it('logs and counts every request by operation', () => {
     const counts = sim.counts();
     expect(counts['eks:ListClusters']).toBeGreaterThanOrEqual(2);
