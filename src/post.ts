@@ -3,7 +3,7 @@ import { getSettings } from './inputs.js';
 import { describeError } from './fleet/aws.js';
 import { describeKubeError } from './fleet/kube.js';
 import { readClusterEndpoint } from './fleet/discover.js';
-import { restoreAutoscaler } from './effects/autoscaler.js';
+import { PAUSED_ANNOTATION, restoreAutoscaler } from './effects/autoscaler.js';
 import type { PauseRecord } from './effects/upgrade.js';
 import { kubeAccess, makeClients } from './main.js';
 
@@ -28,7 +28,7 @@ export async function post(): Promise<void> {
         else if (outcome.kind === 'already-restored') core.info(`${label}: already restored`);
         else core.warning(`${label}: scaled to ${outcome.replicas} by someone during the upgrade: left alone (recorded ${outcome.recorded})`);
       } catch (error) {
-        core.warning(`${label}: could not be restored: ${describeKubeError(error) || describeError(error)}. Restore it by hand: kubectl -n ${p.namespace} scale deployment ${p.name} --replicas=<count in the ${'eks-ami-drift/paused-replicas'} annotation>`);
+        core.warning(`${label}: could not be restored: ${describeKubeError(error) || describeError(error)}. Restore it by hand: kubectl -n ${p.namespace} scale deployment ${p.name} --replicas=<count in the ${PAUSED_ANNOTATION} annotation>`);
       }
     }
   } catch (error) {
