@@ -58,7 +58,7 @@ async function readCluster(eks: EKSClient, query: FleetQuery, name: string, limi
   return cluster;
 }
 
-export async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<NodegroupState> {
+async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<NodegroupState> {
   try {
     const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
     return {
@@ -68,8 +68,6 @@ export async function readNodegroup(eks: EKSClient, clusterName: string, nodegro
       releaseVersion: nodegroup?.releaseVersion,
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
-      healthIssues: (nodegroup?.health?.issues ?? []).map((i) => `${i.code}: ${i.message}`),
-      autoScalingGroup: nodegroup?.resources?.autoScalingGroups?.[0]?.name,
     };
   } catch (error) {
     return { name: nodegroupName, error: describeError(error) };

@@ -7,9 +7,6 @@ export interface NodegroupState {
   releaseVersion?: string;
   status?: string;
   desiredSize?: number;
-  /** `health.issues` as `code: message`. */
-  healthIssues?: string[];
-  autoScalingGroup?: string;
   /** Set when DescribeNodegroup failed: the AWS error name and message. */
   error?: string;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NodegroupReport } from './types.js';
+import { cell } from './markdown.js';
 
 /** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
 export function marker(kind: 'pr' | 'issue', region: string, cluster: string): string {
@@ -19,10 +20,6 @@ export function estimatedMinutes(nodes: number | null): number {
   return 10 + 4 * (nodes ?? 1);
 }
 
-function cell(text: string | number | null | undefined): string {
-  if (text === null || text === undefined || text === '') return '—';
-  return String(text).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
-}
 
 export function proposalTitle(region: string, cluster: string, drift: readonly NodegroupReport[]): string {
   const names = drift.map((d) => d.nodegroup).join(', ');

@@ -1,5 +1,6 @@
 import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } from './types.js';
 import { NEEDS_UPGRADE, STATUSES } from './types.js';
+import { cell } from './markdown.js';
 
 const ICON: Record<NodegroupStatus, string> = {
   'up-to-date': '✅',
@@ -20,11 +21,6 @@ export function renderMatrix(report: CheckReport): string {
   return JSON.stringify({ include });
 }
 
-/** A table cell: no pipes, no HTML, no line breaks from AWS messages. */
-function cell(text: string | number | null): string {
-  if (text === null || text === '') return '—';
-  return String(text).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
-}
 
 function countsLine(counts: Partial<Record<NodegroupStatus, number>>): string {
   return STATUSES.filter((s) => (counts[s] ?? 0) > 0)

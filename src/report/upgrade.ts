@@ -1,6 +1,7 @@
 import type { UpgradeReport } from '../upgrade.js';
 import type { NodegroupUpgrade } from '../effects/upgrade.js';
 import { formatDuration } from '../decision/duration.js';
+import { cell } from './markdown.js';
 
 const ICON: Record<NodegroupUpgrade['result'], string> = {
   upgraded: '✅',
@@ -13,10 +14,6 @@ const ICON: Record<NodegroupUpgrade['result'], string> = {
   skipped: '➖',
 };
 
-function cell(text: string | number | null | undefined): string {
-  if (text === null || text === undefined || text === '') return '—';
-  return String(text).replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
-}
 
 /** A mermaid gantt chart of the phases each node group went through (GitHub renders it). */
 function timeline(report: UpgradeReport): string {
