@@ -5,12 +5,16 @@ import { readRegion } from './fleet/discover.js';
 import { readLatestReleases, type ParameterRequest } from './fleet/releases.js';
 import { classify, clusterError, releaseRequestFor } from './decision/drift.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from './report/types.js';
+import type { ClusterState } from './fleet/types.js';
+import type { PauseReport } from './effects/pauses.js';
 
 export interface CheckDeps {
   clientsFor: AwsClientFactory;
   now: () => Date;
   /** AWS calls in flight at once, across regions. */
   concurrency: number;
+  /** Looks (read-only) for cluster-autoscaler pauses on the clusters read; absent: not looked for. */
+  lookForPauses?: (clusters: ClusterState[]) => Promise<{ found: PauseReport[]; unchecked: string[] }>;
 }
 
 /**
@@ -46,6 +50,8 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
     (a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster) || (a.nodegroup ?? '').localeCompare(b.nodegroup ?? ''),
   );
 
+  const pauses = deps.lookForPauses ? await deps.lookForPauses(perRegion.flatMap((r) => r.clusters)) : { found: [], unchecked: [] };
+
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<NodegroupStatus, number>;
   for (const ng of nodegroups) counts[ng.status]++;
 
@@ -67,6 +73,8 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
       }))
       .sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster)),
     nodegroups,
+    pauses: pauses.found,
+    pausesUnchecked: pauses.unchecked,
     proposals: [],
   };
 }

@@ -2,8 +2,9 @@ import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DURATION_FORM, parseDuration } from './decision/duration.js';
+import type { RoleSettings } from './fleet/credentials.js';
 
-export const COMMANDS = ['check', 'upgrade'] as const;
+export const COMMANDS = ['check', 'upgrade', 'restore'] as const;
 export type Command = (typeof COMMANDS)[number];
 export const ON_DRIFT = ['none', 'issue', 'pull-request'] as const;
 export type OnDrift = (typeof ON_DRIFT)[number];
@@ -25,6 +26,8 @@ export interface Settings {
   /** Masked as soon as it is read. Empty when not given (then nothing touches GitHub). */
   githubToken: string;
   manifestDir: string;
+  /** role-to-assume and its companions; `null`: the SDK's default credentials. */
+  role: RoleSettings | null;
   upgrade: UpgradeSettings;
 }
 
@@ -67,6 +70,10 @@ const LABEL = /^[^,\n]{1,50}$/;
 const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const RELEASE_VERSION = /^\d+\.\d+(\.\d+)?-[0-9A-Za-z][0-9A-Za-z._-]*$/;
+// arn:aws:iam::123456789012:role/path/name (any partition).
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+// STS RoleSessionName: 2-64 of letters, digits and _+=,.@-.
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
 /** Splits a comma or newline separated list, trims, drops empties and duplicates. */
 export function splitList(value: string): string[] {
@@ -138,8 +145,30 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     reviewers: list('reviewers', LOGIN, 'GitHub logins, comma or newline separated'),
     githubToken,
     manifestDir,
+    role: getRoleSettings(),
     upgrade: getUpgradeSettings(),
   };
+}
+
+/**
+ * role-to-assume: the role's ARN; its session lasts role-duration (STS allows 15 minutes up to the
+ * role's MaxSessionDuration, at most 12 hours), renewed by the action for as long as the job runs.
+ */
+function getRoleSettings(): RoleSettings | null {
+  const roleArn = core.getInput('role-to-assume').trim();
+  if (!roleArn) return null;
+  if (!ROLE_ARN.test(roleArn)) throw new InputError('role-to-assume', `${JSON.stringify(roleArn)} is not a role ARN: expected arn:aws:iam::123456789012:role/name`);
+  const sessionName = core.getInput('role-session-name').trim() || 'eks-ami-drift';
+  if (!SESSION_NAME.test(sessionName)) {
+    throw new InputError('role-session-name', `${JSON.stringify(sessionName)} is not valid: expected 2 to 64 letters, digits or _+=,.@-`);
+  }
+  const durationMs = duration('role-duration', '1h');
+  if (durationMs < 15 * 60_000 || durationMs > 12 * 3600_000 || durationMs % 1000 !== 0) {
+    throw new InputError('role-duration', `${JSON.stringify(core.getInput('role-duration').trim())} is not valid: expected a duration from 15m to 12h (at most the role's MaxSessionDuration), such as 1h`);
+  }
+  const audience = core.getInput('audience').trim() || 'sts.amazonaws.com';
+  if (/\s/.test(audience)) throw new InputError('audience', `${JSON.stringify(audience)} is not valid: expected the audience the role's trust policy names, such as sts.amazonaws.com`);
+  return { roleArn, sessionName, durationSeconds: durationMs / 1000, audience };
 }
 
 function orDefault(values: string[], fallback: string[]): string[] {

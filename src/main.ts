@@ -12,7 +12,11 @@ import { renderUpgradeSummary, UPGRADE_COMMENT_MARKER } from './report/upgrade.j
 import { NEEDS_UPGRADE } from './report/types.js';
 import { readBlockers, type PauseRecord } from './effects/upgrade.js';
 import { propose, type LookForBlockers } from './effects/propose.js';
-import { readClusterEndpoint } from './fleet/discover.js';
+import { readClusterEndpoint, readRegion } from './fleet/discover.js';
+import { assumeRoleProvider, credentialOutlook } from './fleet/credentials.js';
+import { handlePauses, type PauseDeps } from './effects/pauses.js';
+import { renderPauses } from './report/render.js';
+import pLimit from 'p-limit';
 
 /** AWS calls in flight at once, across regions. */
 const CONCURRENCY = 10;
@@ -25,9 +29,13 @@ export interface Clients {
 
 export function makeClients(settings: Settings): Clients {
   const made = new Map<string, AwsClients>();
+  // With role-to-assume, one provider for every client: the action renews the session itself.
+  const credentials = settings.role
+    ? assumeRoleProvider(settings.role, { getIdToken: (audience) => core.getIDToken(audience), mask: (secret) => core.setSecret(secret), region: settings.regions[0] as string })
+    : undefined;
   return {
     clientsFor: (region) => {
-      if (!made.has(region)) made.set(region, createAwsClients(region));
+      if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
       return made.get(region) as AwsClients;
     },
     github: settings.githubToken ? createGitHub(settings.githubToken) : null,
@@ -36,13 +44,15 @@ export function makeClients(settings: Settings): Clients {
 
 /** Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. */
 export function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients): (cluster: ClusterState) => KubeApi {
+  const masked = new Set<string>();
   return (cluster) => {
     if (settings.kubeconfig) return kubeconfigApi(settings.kubeconfig, cluster.name);
     if (!cluster.endpoint) throw new Error(`DescribeCluster gave no endpoint for ${cluster.name}`);
     const { eks } = clientsFor(cluster.region);
     return eksKubeApi(cluster.name, { server: cluster.endpoint, ...(cluster.caData ? { caData: cluster.caData } : {}) }, async () => {
       const token = await eksToken(cluster.name, cluster.region, eks.config.credentials);
-      core.setSecret(token);
+      if (!masked.has(token.token)) core.setSecret(token.token);
+      masked.add(token.token);
       return token;
     });
   };
@@ -50,8 +60,19 @@ export function kubeAccess(settings: Settings, clientsFor: (region: string) => A
 
 async function check(settings: Settings, clients: Clients): Promise<void> {
   const report = await core.group(`Checking ${settings.clusters.join(', ') || 'every cluster'} in ${settings.regions.join(', ')}`, async () => {
-    const r = await runCheck(settings, { clientsFor: clients.clientsFor, now: () => new Date(), concurrency: CONCURRENCY });
+    const r = await runCheck(settings, {
+      clientsFor: clients.clientsFor,
+      now: () => new Date(),
+      concurrency: CONCURRENCY,
+      // Read-only: pauses are reported, never restored, by the check.
+      lookForPauses: async (clusters) => {
+        const unchecked: string[] = [];
+        const found = await handlePauses(clusters, settings.upgrade.clusterAutoscaler, 'report', false, pauseDeps(settings, clients), (c, reason) => unchecked.push(`${c.name} (${c.region}): ${reason}`));
+        return { found, unchecked };
+      },
+    });
     for (const ng of r.nodegroups) core.info(renderLogLine(ng));
+    for (const p of r.pauses) (p.stale ? core.warning : core.info)(`${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}${p.stale ? ': stale, its job is gone; the next upgrade run restores it, or run command: restore' : ''}`);
     return r;
   });
 
@@ -120,8 +141,9 @@ async function upgrade(settings: Settings, clients: Clients): Promise<void> {
     readFile: repoFileReader(clients.github, repo, sha, process.env.GITHUB_WORKSPACE),
     sha,
     concurrency: CONCURRENCY,
+    credentials: credentialOutlook(settings.role, process.env, Date.now()),
     now: Date.now,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     log: (line) => core.info(line),
     warn: (line) => core.warning(line),
     recordPause: (cluster, pause) => {
@@ -147,6 +169,38 @@ async function upgrade(settings: Settings, clients: Clients): Promise<void> {
   }
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function pauseDeps(settings: Settings, clients: Clients): PauseDeps {
+  return { eks: (region) => clients.clientsFor(region).eks, kubeFor: kubeAccess(settings, clients.clientsFor), now: Date.now, sleep };
+}
+
+/**
+ * `command: restore`: restores the cluster-autoscaler pauses of the clusters named (every cluster of
+ * the regions when none is), stale or not, but not while a node group update of that cluster is in
+ * progress unless `force`. For a workflow_dispatch button when a job was lost.
+ */
+async function restore(settings: Settings, clients: Clients): Promise<void> {
+  const limit = pLimit(CONCURRENCY);
+  const clusters = (
+    await Promise.all(settings.regions.map((region) => readRegion(clients.clientsFor(region).eks, { region, clusters: settings.clusters, nodegroups: [] }, limit)))
+  ).flat();
+  const problems: string[] = clusters.filter((c) => c.error).map((c) => `${c.name} (${c.region}): ${c.error}`);
+  const pauses = await handlePauses(clusters, settings.upgrade.clusterAutoscaler, 'restore', settings.upgrade.force, pauseDeps(settings, clients), (c, reason) =>
+    problems.push(`${c.name} (${c.region}): cannot read its Kubernetes API: ${reason}`),
+  );
+  for (const p of pauses) (p.outcome === 'restored' ? core.info : core.warning)(`${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`);
+  const read = clusters.filter((c) => !c.error).length;
+  if (pauses.length === 0 && problems.length === 0) core.info(`no cluster-autoscaler is paused in the ${read} cluster(s) read: nothing to restore`);
+  core.setOutput('pauses', JSON.stringify(pauses));
+  const headline =
+    pauses.length === 0 ? `✅ No cluster-autoscaler was paused in the ${read} cluster(s) read.` : `${pauses.filter((p) => p.outcome === 'restored').length} of ${pauses.length} paused cluster-autoscaler(s) restored.`;
+  await core.summary.addRaw(['## cluster-autoscaler restore', '', headline, '', ...renderPauses(pauses, problems)].join('\n')).write();
+  problems.push(...pauses.filter((p) => p.outcome === 'left' || p.outcome === 'restore-failed').map((p) => `${p.cluster} (${p.region}): ${p.note}`));
+  if (clusters.length === 0) problems.push(`no EKS clusters found in ${settings.regions.join(', ')}`);
+  if (problems.length > 0) core.setFailed(problems.join('\n'));
+}
+
 /** Reports back on the pull request whose merge triggered the run. A failure here is a warning. */
 async function commentOnMergedPullRequest(github: GitHub, sha: string, summary: string): Promise<void> {
   const repo = currentRepo();
@@ -167,6 +221,7 @@ export async function run(): Promise<void> {
     const settings = getSettings();
     const clients = makeClients(settings);
     if (settings.command === 'upgrade') await upgrade(settings, clients);
+    else if (settings.command === 'restore') await restore(settings, clients);
     else await check(settings, clients);
   } catch (error) {
     core.setFailed(error instanceof Error ? error.message : String(error));

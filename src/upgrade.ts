@@ -8,7 +8,10 @@ import { planNodegroup, type PlanItem } from './decision/plan.js';
 import { kubernetesMinor } from './decision/release.js';
 import { manifestPath, parseManifest, type Manifest } from './repo/manifest.js';
 import type { FileReader } from './repo/github.js';
-import { upgradeCluster, upgradeEntry, type AutoscalerPause, type NodegroupUpgrade, type UpgradeDeps } from './effects/upgrade.js';
+import { defaultWaitTimeoutMs, upgradeCluster, upgradeEntry, type AutoscalerPause, type NodegroupUpgrade, type UpgradeDeps } from './effects/upgrade.js';
+import { handlePauses, type PauseReport } from './effects/pauses.js';
+import type { CredentialOutlook } from './fleet/credentials.js';
+import { formatDuration } from './decision/duration.js';
 
 export interface UpgradeReport {
   command: 'upgrade';
@@ -19,11 +22,46 @@ export interface UpgradeReport {
   plan: PlanItem[];
   nodegroups: NodegroupUpgrade[];
   autoscalers: AutoscalerPause[];
+  /** Stale pauses of earlier runs found on the clusters read, and what was done about them. */
+  pauses: PauseReport[];
+  /** Said before anything changed: what could make this run fail half-way. */
+  warnings: string[];
 }
 
 export interface RunUpgradeDeps extends UpgradeDeps {
   readFile: FileReader;
   concurrency: number;
+  /** What the AWS credentials can be counted on for. */
+  credentials: CredentialOutlook;
+}
+
+/**
+ * How long the plan may keep the job busy: clusters one after another, in each the updates in waves
+ * of max-parallel, each wave as long as its longest wait timeout.
+ */
+export function planBudgetMs(items: readonly PlanItem[], settings: Settings['upgrade']): number {
+  const byCluster = new Map<string, number[]>();
+  for (const i of items.filter((p) => p.action === 'update')) {
+    const key = `${i.region}/${i.cluster}`;
+    byCluster.set(key, [...(byCluster.get(key) ?? []), settings.waitTimeoutMs ?? defaultWaitTimeoutMs(i.nodes)]);
+  }
+  let total = 0;
+  for (const timeouts of byCluster.values()) {
+    timeouts.sort((a, b) => b - a);
+    for (let w = 0; w < timeouts.length; w += settings.maxParallel) total += timeouts[w] as number;
+  }
+  return total;
+}
+
+/** The warning for a plan that may outlast credentials nobody can renew, or `undefined`. */
+export function credentialWarning(budgetMs: number, outlook: CredentialOutlook, now: number): string | undefined {
+  if (outlook.renewable || outlook.expiresAt === null || budgetMs === 0 || now + budgetMs <= outlook.expiresAt) return undefined;
+  const left = Math.max(0, outlook.expiresAt - now);
+  return (
+    `The plan may take up to ${formatDuration(budgetMs)} (its wait timeouts), but the AWS credentials are ${outlook.source} and have about ${formatDuration(left)} left, with nobody to renew them: ` +
+    'once they expire the action can neither follow the updates nor restore cluster-autoscaler. Set role-to-assume (and permissions: id-token: write) so the action renews its own credentials, ' +
+    "or raise role-duration-seconds of aws-actions/configure-aws-credentials above the plan's duration (at most the role's MaxSessionDuration)."
+  );
 }
 
 /**
@@ -65,6 +103,23 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     }),
   );
 
+  // Pauses whose job is gone (a lost runner, a job killed without its post step) are restored
+  // before anything else; a dry run only reports them.
+  const pauses = await handlePauses(
+    perRegion.flatMap((r) => r.clusters),
+    settings.upgrade.clusterAutoscaler,
+    settings.upgrade.dryRun ? 'report' : 'restore-stale',
+    false,
+    { eks: (region) => deps.clientsFor(region).eks, kubeFor: deps.kubeFor, now: deps.now, sleep: deps.sleep },
+    (c, reason) => deps.log(`${c.name}: could not look for a cluster-autoscaler pause left by an earlier run: ${reason}`),
+  );
+  for (const p of pauses) {
+    const line = `${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`;
+    if (p.outcome === 'restored' || p.outcome === 'left-alone') deps.warn(`${line} (an earlier run's job was lost before it could restore it)`);
+    else if (p.outcome === 'restore-failed') deps.warn(line);
+    else deps.log(line);
+  }
+
   const plan: PlanItem[] = [];
   const errors: NodegroupUpgrade[] = [];
   for (const { clusters, manifests, latest } of perRegion) {
@@ -86,7 +141,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
           planNodegroup({
             cluster,
             ng,
-            ...(manifest?.nodegroups[ng.name] ? { pin: manifest.nodegroups[ng.name] } : {}),
+            ...(manifest?.nodegroups[ng.name] ? { pin: manifest.nodegroups[ng.name], pinAt: `${manifestPath(settings.manifestDir, cluster.region, cluster.name)}:${manifest.nodegroups[ng.name]!.line ?? 1}` } : {}),
             manifestPresent: manifest !== null,
             explicit,
             followControlPlane: settings.upgrade.followControlPlane,
@@ -104,13 +159,19 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
   if (perRegion.every((r) => r.clusters.length === 0)) {
     throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
   }
+  const warnings: string[] = [];
+  const credentials = credentialWarning(planBudgetMs(plan, settings.upgrade), deps.credentials, deps.now());
+  if (credentials) {
+    warnings.push(credentials);
+    deps.warn(credentials);
+  }
 
   const nodegroups: NodegroupUpgrade[] = [...errors];
   const autoscalers: AutoscalerPause[] = [];
   const byCluster = new Map<string, { cluster: ClusterState; items: PlanItem[] }>();
   for (const { clusters } of perRegion) for (const c of clusters) byCluster.set(`${c.region}/${c.name}`, { cluster: c, items: [] });
   for (const item of plan) {
-    if (item.action === 'update') byCluster.get(`${item.region}/${item.cluster}`)?.items.push(item);
+    if (item.action === 'update' || item.action === 'block') byCluster.get(`${item.region}/${item.cluster}`)?.items.push(item);
     else nodegroups.push(notUpdated(item));
   }
   // Clusters one after another: a fleet-wide rollout fans out over jobs (the `matrix` output), and
@@ -129,10 +190,12 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     command: 'upgrade',
     dryRun: settings.upgrade.dryRun,
     generatedAt: new Date(deps.now()).toISOString(),
-    ok: !nodegroups.some((n) => failed.has(n.result)) && !autoscalers.some((a) => a.outcome === 'restore-failed'),
+    ok: !nodegroups.some((n) => failed.has(n.result)) && !autoscalers.some((a) => a.outcome === 'restore-failed') && !pauses.some((p) => p.outcome === 'restore-failed'),
     plan,
     nodegroups,
     autoscalers,
+    pauses,
+    warnings,
   };
 }
 

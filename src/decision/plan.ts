@@ -18,7 +18,8 @@ export interface PlanItem {
   target: Version | null;
   /** Where the target came from. */
   source: 'release-version' | 'manifest' | 'latest' | 'control-plane' | null;
-  action: 'update' | 'up-to-date' | 'skip';
+  /** `block`: the target asked for cannot apply, so nothing may change in the cluster. */
+  action: 'update' | 'up-to-date' | 'skip' | 'block';
   reason: string;
 }
 
@@ -27,6 +28,8 @@ export interface PlanInput {
   ng: NodegroupState;
   /** The node group's entry in the cluster's manifest. */
   pin?: PinnedRelease;
+  /** Where the pin is written, `file:line`, for messages. */
+  pinAt?: string;
   /** Whether the cluster has a manifest at all. */
   manifestPresent: boolean;
   /** The release-version input. */
@@ -65,28 +68,49 @@ export function planNodegroup(input: PlanInput): PlanItem {
   const controlPlane = cluster.version ? kubernetesMinor(cluster.version) : undefined;
   let target: Version;
   let source: NonNullable<PlanItem['source']>;
+  const lagging = input.followControlPlane && controlPlane !== undefined && compareMinors(minor, controlPlane) < 0;
   if (input.explicit) {
-    target = { version: kubernetesMinor(input.explicit) as string, releaseVersion: input.explicit };
     source = 'release-version';
+    if (ng.amiType?.startsWith('BOTTLEROCKET')) {
+      // A Bottlerocket release names the OS version (1.41.0-…), the same for every Kubernetes minor
+      // (terraform-provider-aws PR 40903, eksctl #4423): the minor is the node group's, or the
+      // control plane's when follow-control-plane moves a lagging node group up.
+      target = { version: lagging ? (controlPlane as string) : minor, releaseVersion: input.explicit };
+    } else {
+      const releaseMinor = kubernetesMinor(input.explicit) as string;
+      if (releaseMinor !== minor && !(lagging && releaseMinor === controlPlane)) {
+        const how =
+          controlPlane === releaseMinor
+            ? `set follow-control-plane: true to move it to Kubernetes ${releaseMinor} with this release`
+            : `name a release of Kubernetes ${minor}`;
+        return item('block', `release-version ${input.explicit} is for Kubernetes ${releaseMinor}, but the node group runs ${minor}: ${how}`, { version: releaseMinor, releaseVersion: input.explicit }, source);
+      }
+      target = { version: releaseMinor, releaseVersion: input.explicit };
+    }
   } else if (input.pin) {
     target = { version: input.pin.kubernetesVersion, releaseVersion: input.pin.releaseVersion };
     source = 'manifest';
   } else if (input.manifestPresent) {
     return item('skip', 'not pinned in the cluster’s manifest: left alone');
   } else {
-    const follow = input.followControlPlane && controlPlane !== undefined && compareMinors(minor, controlPlane) < 0;
-    const version = follow ? (controlPlane as string) : minor;
+    const version = lagging ? (controlPlane as string) : minor;
     const latest = input.latest(version);
     if (!latest) return item('skip', `no published ${ng.amiType} release for Kubernetes ${version}`);
     target = { version, releaseVersion: latest };
-    source = follow ? 'control-plane' : 'latest';
+    source = lagging ? 'control-plane' : 'latest';
   }
 
   if (compareMinors(target.version, minor) < 0) {
     return item('skip', `target Kubernetes ${target.version} is older than the node group’s ${minor}: a downgrade is not possible`, target, source);
   }
   if (controlPlane && compareMinors(target.version, controlPlane) > 0) {
-    return item('skip', `target Kubernetes ${target.version} is newer than the control plane’s ${controlPlane}`, target, source);
+    // EKS refuses a node group newer than its control plane. A pin or a release-version asking for it
+    // blocks the whole cluster (nothing there changes), rather than being skipped on a green job while
+    // the cluster's other node groups move.
+    const where = source === 'manifest' ? (input.pinAt ?? 'the manifest') : source === 'release-version' ? 'release-version' : undefined;
+    const reason = `target Kubernetes ${target.version} is newer than the control plane’s ${controlPlane}`;
+    if (!where) return item('skip', reason, target, source);
+    return item('block', `${where} asks for Kubernetes ${target.version} (${target.releaseVersion}), newer than the control plane’s ${controlPlane}: upgrade the control plane first, or pin a release of ${controlPlane} or older`, target, source);
   }
   if (compareMinors(target.version, minor) > 0) {
     return item('update', `Kubernetes ${minor} → ${target.version}, release ${current.releaseVersion} → ${target.releaseVersion}`, target, source);

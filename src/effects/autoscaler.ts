@@ -3,6 +3,17 @@ import type { KubeApi } from '../fleet/kube.js';
 
 /** Where the replica count to restore is kept, on the deployment itself, for a later run to find. */
 export const PAUSED_ANNOTATION = 'eks-ami-drift/paused-replicas';
+/** When the pause began (ISO 8601). */
+export const PAUSED_AT_ANNOTATION = 'eks-ami-drift/paused-at';
+/**
+ * The pause's lease (ISO 8601): the job holding the pause renews it at least every LEASE_RENEW_MS. A
+ * lease older than LEASE_STALE_MS means the job is gone (a lost runner, a job killed without its post
+ * step): a later run may restore the pause.
+ */
+export const LEASE_ANNOTATION = 'eks-ami-drift/lease-renewed-at';
+export const LEASE_RENEW_MS = 30_000;
+export const LEASE_STALE_MS = 10 * 60_000;
+const OUR_ANNOTATIONS = [PAUSED_ANNOTATION, PAUSED_AT_ANNOTATION, LEASE_ANNOTATION];
 
 export interface AutoscalerRef {
   namespace: string;
@@ -50,21 +61,71 @@ function pausedCount(d: V1Deployment): number | undefined {
  * JSON Patch guarded by the deployment's resourceVersion. A deployment already paused by an earlier
  * run (its annotation is there) keeps the count recorded then, never 0. Returns the count to restore.
  */
-export async function pauseAutoscaler(kube: KubeApi, ref: AutoscalerRef): Promise<number> {
-  return retryOnConflict(() => pauseOnce(kube, ref));
+export async function pauseAutoscaler(kube: KubeApi, ref: AutoscalerRef, now: number): Promise<number> {
+  return retryOnConflict(() => pauseOnce(kube, ref, now));
 }
 
-async function pauseOnce(kube: KubeApi, ref: AutoscalerRef): Promise<number> {
+async function pauseOnce(kube: KubeApi, ref: AutoscalerRef, now: number): Promise<number> {
   const d = await kube.readDeployment(ref.namespace, ref.name);
   const earlier = pausedCount(d);
   const replicas = earlier ?? d.spec?.replicas ?? 1;
-  if (earlier !== undefined && (d.spec?.replicas ?? 0) === 0) return earlier;
+  const annotations = d.metadata?.annotations ?? {};
+  const at = new Date(now).toISOString();
+  // Adopting an earlier run's pause (a re-run after a lost runner) keeps its count and start, and
+  // takes over its lease.
   await kube.patchDeployment(ref.namespace, ref.name, [
     { op: 'test', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion },
-    { op: 'add', path: '/metadata/annotations', value: { ...(d.metadata?.annotations ?? {}), [PAUSED_ANNOTATION]: String(replicas) } },
-    { op: 'replace', path: '/spec/replicas', value: 0 },
+    { op: 'add', path: '/metadata/annotations', value: { ...annotations, [PAUSED_ANNOTATION]: String(replicas), [PAUSED_AT_ANNOTATION]: annotations[PAUSED_AT_ANNOTATION] ?? at, [LEASE_ANNOTATION]: at } },
+    ...(earlier !== undefined && (d.spec?.replicas ?? 0) === 0 ? [] : [{ op: 'replace', path: '/spec/replicas', value: 0 }]),
   ]);
   return replicas;
+}
+
+/**
+ * Renews the pause's lease. The `test` makes it a no-op once the pause is gone (restored by the post
+ * step, a person or another run): a lease is never written on a deployment that is not paused.
+ */
+export async function renewLease(kube: KubeApi, ref: AutoscalerRef, replicas: number, now: number): Promise<void> {
+  await kube.patchDeployment(ref.namespace, ref.name, [
+    { op: 'test', path: `/metadata/annotations/${escapePointer(PAUSED_ANNOTATION)}`, value: String(replicas) },
+    { op: 'add', path: `/metadata/annotations/${escapePointer(LEASE_ANNOTATION)}`, value: new Date(now).toISOString() },
+  ]);
+}
+
+/** RFC 6901: `~` and `/` in a JSON Pointer segment. */
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** A pause as its annotations record it on the deployment. */
+export interface PauseFound {
+  namespace: string;
+  name: string;
+  replicas: number;
+  /** The deployment's replicas now (0 while paused). */
+  current: number;
+  pausedAt: string | null;
+  leaseRenewedAt: string | null;
+}
+
+/** The pause recorded on cluster-autoscaler's deployment, if any. */
+export async function readPause(kube: KubeApi, ref: AutoscalerRef): Promise<PauseFound | undefined> {
+  const d = await kube.readDeployment(ref.namespace, ref.name);
+  const replicas = pausedCount(d);
+  if (replicas === undefined) return undefined;
+  const a = d.metadata?.annotations ?? {};
+  return { ...ref, replicas, current: d.spec?.replicas ?? 0, pausedAt: a[PAUSED_AT_ANNOTATION] ?? null, leaseRenewedAt: a[LEASE_ANNOTATION] ?? null };
+}
+
+/**
+ * Whether a pause has outlived its job: its lease is older than LEASE_STALE_MS (or it has none: a
+ * pause left by a version of the action without leases), and no node group update of the cluster is
+ * in progress (restoring then would let cluster-autoscaler upset EKS's scale down).
+ */
+export function isStale(pause: PauseFound, now: number, updateInProgress: boolean): boolean {
+  if (updateInProgress) return false;
+  const renewed = pause.leaseRenewedAt ? Date.parse(pause.leaseRenewedAt) : NaN;
+  return !Number.isFinite(renewed) || now - renewed > LEASE_STALE_MS;
 }
 
 export type RestoreOutcome =
@@ -106,7 +167,7 @@ async function restoreOnce(kube: KubeApi, ref: AutoscalerRef, fallback?: number)
   }
   const target = recorded ?? (fallback as number);
   const annotations = { ...(d.metadata?.annotations ?? {}) };
-  delete annotations[PAUSED_ANNOTATION];
+  for (const key of OUR_ANNOTATIONS) delete annotations[key];
   const current = d.spec?.replicas ?? 0;
   const ops: object[] = [
     { op: 'test', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion },

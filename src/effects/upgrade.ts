@@ -3,12 +3,14 @@ import {
   DescribeNodegroupCommand,
   DescribeUpdateCommand,
   InvalidParameterException,
-  ListUpdatesCommand,
+  paginateListUpdates,
   UpdateNodegroupVersionCommand,
   type EKSClient,
+  type Nodegroup,
   type Update,
 } from '@aws-sdk/client-eks';
 import { DescribeAutoScalingGroupsCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DescribeLaunchTemplateVersionsCommand, RunInstancesCommand, type _InstanceType, type EC2Client } from '@aws-sdk/client-ec2';
 import type { V1Node } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { UpgradeSettings } from '../inputs.js';
@@ -19,7 +21,8 @@ import { blockingBudgets } from '../decision/disruption.js';
 import type { PlanItem } from '../decision/plan.js';
 import { formatDuration } from '../decision/duration.js';
 import { compareMinors } from '../decision/release.js';
-import { findAutoscaler, pauseAutoscaler, restoreAutoscaler, type AutoscalerRef } from './autoscaler.js';
+import { findAutoscaler, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler, type AutoscalerRef } from './autoscaler.js';
+import { retryTransient } from './retry.js';
 
 export type Phase = 'setup' | 'scale up' | 'upgrade' | 'scale down';
 
@@ -149,7 +152,7 @@ export async function upgradeCluster(
   settings: UpgradeSettings,
   deps: UpgradeDeps,
 ): Promise<{ nodegroups: NodegroupUpgrade[]; autoscaler: AutoscalerPause | null }> {
-  const { eks, autoscaling } = deps.clientsFor(cluster.region);
+  const { eks, autoscaling, ec2 } = deps.clientsFor(cluster.region);
   const name = cluster.name;
 
   let kube: KubeApi;
@@ -160,7 +163,7 @@ export async function upgradeCluster(
   }
 
   // 1. Pre-flight: read only.
-  const checks = await preflight(eks, autoscaling, kube, cluster, items);
+  const checks = await preflight({ eks, autoscaling, ec2 }, kube, cluster, items, deps);
   const blocked = checks.filter((c) => c.problems.length > 0 || (c.blockers.length > 0 && !settings.force));
   for (const c of checks) {
     for (const b of c.blockers) deps.warn(`${name}/${c.item.nodegroup}: ${b}${settings.force ? ' (force: the update evicts anyway after 15 minutes)' : ''}`);
@@ -198,6 +201,7 @@ export async function upgradeCluster(
   }
 
   const results: NodegroupUpgrade[] = [];
+  let lease: (() => void) | undefined;
   try {
     if (ref) {
       const record = { cluster: cluster.name, region: cluster.region, namespace: ref.namespace, name: ref.name, replicas: -1 };
@@ -205,8 +209,9 @@ export async function upgradeCluster(
         // The post step learns of the pause before it happens: if this process dies mid-patch, the
         // annotation on the deployment holds the count and the post step restores from it.
         deps.recordPause(cluster, record);
-        const replicas = await pauseAutoscaler(kube, ref);
+        const replicas = await pauseAutoscaler(kube, ref, deps.now());
         deps.recordPause(cluster, { ...record, replicas });
+        lease = keepLease(kube, ref, replicas, name, deps);
         pause = { cluster: cluster.name, region: cluster.region, deployment: `${ref.namespace}/${ref.name}`, replicas, pausedAt: iso(deps.now()), restoredAt: null, outcome: 'restored', note: '' };
         deps.log(`${name}: paused cluster-autoscaler ${ref.namespace}/${ref.name} (replicas ${replicas} → 0)`);
       } catch (error) {
@@ -237,10 +242,12 @@ export async function upgradeCluster(
       ),
     );
   } finally {
-    // 4. Restore, whatever happened above.
+    // 4. Restore, whatever happened above: with a Kubernetes client (and token) built now, from
+    // credentials renewed if they are near expiry, retried on transient errors.
+    lease?.();
     if (ref && pause?.deployment) {
       try {
-        const outcome = await restoreAutoscaler(kube, ref, pause.replicas ?? undefined);
+        const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), ref, pause!.replicas ?? undefined), deps.sleep);
         pause.restoredAt = iso(deps.now());
         pause.outcome = outcome.kind;
         if (outcome.kind === 'left-alone') {
@@ -260,7 +267,27 @@ export async function upgradeCluster(
   return { nodegroups: results, autoscaler: pause };
 }
 
-async function preflight(eks: EKSClient, autoscaling: AutoScalingClient, kube: KubeApi, cluster: ClusterState, items: PlanItem[]): Promise<Preflight[]> {
+/**
+ * Renews the pause's lease every LEASE_RENEW_MS for as long as the pause is held, so a later run can
+ * tell a live pause from one whose job is gone. Returns the function that stops it. The timer does
+ * not keep the process alive.
+ */
+function keepLease(kube: KubeApi, ref: AutoscalerRef, replicas: number, cluster: string, deps: UpgradeDeps): () => void {
+  const timer = setInterval(() => {
+    renewLease(kube, ref, replicas, deps.now()).catch((error: unknown) => deps.warn(`${cluster}: could not renew the pause's lease on ${ref.namespace}/${ref.name}: ${describeKubeError(error)}`));
+  }, LEASE_RENEW_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+async function preflight(
+  clients: { eks: EKSClient; autoscaling: AutoScalingClient; ec2: EC2Client },
+  kube: KubeApi,
+  cluster: ClusterState,
+  items: PlanItem[],
+  deps: Pick<UpgradeDeps, 'warn'>,
+): Promise<Preflight[]> {
+  const { eks, autoscaling } = clients;
   let blockers: Record<string, string[]> = {};
   let kubeProblem: string | undefined;
   try {
@@ -271,15 +298,18 @@ async function preflight(eks: EKSClient, autoscaling: AutoScalingClient, kube: K
   return Promise.all(
     items.map(async (item): Promise<Preflight> => {
       const check: Preflight = { item, failedAttempts: 0, blockers: [], problems: kubeProblem ? [kubeProblem] : [] };
+      // A target that cannot apply (the plan says why) blocks the cluster like any failed check.
+      if (item.action === 'block') return { ...check, problems: [item.reason] };
       try {
         const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: item.nodegroup }));
         check.autoScalingGroup = nodegroup?.resources?.autoScalingGroups?.[0]?.name;
         // Read now what the wait reads later: a missing permission stops the run before any change.
         if (check.autoScalingGroup) await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [check.autoScalingGroup] }));
-        const updates = await recentUpdates(eks, cluster.name, item.nodegroup);
+        if (nodegroup?.launchTemplate) check.problems.push(...(await launchTemplateProblems(clients.ec2, nodegroup, deps)));
+        const updates = await updateHistory(eks, cluster.name, item.nodegroup);
         const sameTarget = (u: Update) => param(u, 'ReleaseVersion') === item.target?.releaseVersion;
         check.failedAttempts = updates.filter((u) => sameTarget(u) && (u.status === 'Failed' || u.status === 'Cancelled')).length;
-        const running = updates.find((u) => u.status === 'InProgress');
+        const running = updates.findLast((u) => u.status === 'InProgress');
         if (running && sameTarget(running)) check.resume = running.id;
         else if (running) check.problems.push(`another update (${running.id}, release ${param(running, 'ReleaseVersion') ?? 'unknown'}) is in progress`);
         else if (nodegroup?.status !== 'ACTIVE') check.problems.push(`status is ${nodegroup?.status}, not ACTIVE`);
@@ -299,6 +329,53 @@ async function preflight(eks: EKSClient, autoscaling: AutoScalingClient, kube: K
 }
 
 /**
+ * A node group made from a launch template: EKS reads the template version and launches instances
+ * from it as the caller of UpdateNodegroupVersion, so the caller needs
+ * `ec2:DescribeLaunchTemplateVersions` (else InvalidRequestException "You are not authorized to
+ * describe the launch template version", re:Post QUCe-6r8biRj-GJQdakFnSXw) and, when the template
+ * has tag specifications, `ec2:RunInstances` and `ec2:CreateTags` (EKS user guide, "Customize managed
+ * nodes with launch templates", Tagging Amazon EC2 instances). Both are checked here, before the
+ * pause: the version is read, and RunInstances is tried with DryRun, which answers DryRunOperation when
+ * allowed and UnauthorizedOperation when not (EC2 API reference, DryRun). UNVERIFIED whether a dry run
+ * also evaluates ec2:CreateTags for the template's tags, and whether EC2 checks authorization before
+ * the other parameters: any other answer is a warning, not a block.
+ */
+async function launchTemplateProblems(ec2: EC2Client, nodegroup: Nodegroup, deps: Pick<UpgradeDeps, 'warn'>): Promise<string[]> {
+  const lt = nodegroup.launchTemplate ?? {};
+  const label = `launch template ${lt.id ?? lt.name} version ${lt.version ?? '$Default'}`;
+  let data;
+  try {
+    const { LaunchTemplateVersions } = await ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ ...(lt.id ? { LaunchTemplateId: lt.id } : { LaunchTemplateName: lt.name }), Versions: [lt.version ?? '$Default'] }),
+    );
+    data = LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+  } catch (error) {
+    return [`cannot read ${label} (ec2:DescribeLaunchTemplateVersions, which EKS needs of the caller to update this node group): ${describeError(error)}`];
+  }
+  if (!data?.TagSpecifications?.length) return [];
+  try {
+    await ec2.send(
+      new RunInstancesCommand({
+        DryRun: true,
+        MinCount: 1,
+        MaxCount: 1,
+        LaunchTemplate: { ...(lt.id ? { LaunchTemplateId: lt.id } : { LaunchTemplateName: lt.name }), ...(lt.version ? { Version: lt.version } : {}) },
+        ...(nodegroup.subnets?.[0] ? { SubnetId: nodegroup.subnets[0] } : {}),
+        ...(!data.InstanceType && nodegroup.instanceTypes?.[0] ? { InstanceType: nodegroup.instanceTypes[0] as _InstanceType } : {}),
+      }),
+    );
+  } catch (error) {
+    const code = (error as { name?: string }).name;
+    if (code === 'DryRunOperation') return [];
+    if (code === 'UnauthorizedOperation') {
+      return [`not allowed to launch instances from ${label}, whose tag specifications EKS applies as the caller: grant ec2:RunInstances and ec2:CreateTags (${describeError(error)})`];
+    }
+    deps.warn(`${nodegroup.nodegroupName}: could not check ec2:RunInstances on ${label} by dry run: ${describeError(error)}`);
+  }
+  return [];
+}
+
+/**
  * Per node group, the PodDisruptionBudgets that would stop EKS from draining its nodes now: one read
  * of pods and budgets for the cluster, one of nodes per node group.
  */
@@ -312,23 +389,50 @@ export async function readBlockers(kube: KubeApi, nodegroups: readonly string[])
   return result;
 }
 
-/** The node group's most recent updates (ListUpdates then DescribeUpdate; at most 20). */
-async function recentUpdates(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<Update[]> {
+/** ListUpdates ids read at most: a node group's whole update history, in practice. */
+export const MAX_UPDATE_HISTORY = 500;
+
+/**
+ * The node group's version updates, oldest first. ListUpdates documents no order and users see it in
+ * random order (aws/containers-roadmap#1439), so every page is read (up to MAX_UPDATE_HISTORY ids),
+ * each update described, and the list sorted by `createdAt`.
+ */
+export async function updateHistory(eks: EKSClient, clusterName: string, nodegroupName: string): Promise<Update[]> {
   const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await eks.send(new ListUpdatesCommand({ name: clusterName, nodegroupName, ...(nextToken ? { nextToken } : {}) }));
+  for await (const page of paginateListUpdates({ client: eks, pageSize: 100 }, { name: clusterName, nodegroupName })) {
     ids.push(...(page.updateIds ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken && ids.length < 100);
-  const recent = ids.slice(-20);
-  const described = await Promise.all(recent.map((updateId) => eks.send(new DescribeUpdateCommand({ name: clusterName, nodegroupName, updateId }))));
-  return described.map((d) => d.update).filter((u): u is Update => u?.type === 'VersionUpdate');
+    if (ids.length >= MAX_UPDATE_HISTORY) break;
+  }
+  const limit = pLimit(10);
+  const described = await Promise.all(
+    [...new Set(ids)].slice(0, MAX_UPDATE_HISTORY).map((updateId) => limit(() => eks.send(new DescribeUpdateCommand({ name: clusterName, nodegroupName, updateId })))),
+  );
+  return described
+    .map((d) => d.update)
+    .filter((u): u is Update => u?.type === 'VersionUpdate')
+    .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
 }
 
-/** `Requested Nodegroup release version X is invalid. Allowed release version is Y` gives Y. */
-export function allowedRelease(message: string): string | undefined {
-  return /Allowed release version is (\S+?)\.?$/.exec(message.trim())?.[1];
+/** What EKS said when it refused a release, and what to do about it. */
+export interface Refusal {
+  allowed?: string;
+  /** The Kubernetes version the release is not valid for. */
+  notValidFor?: string;
+}
+
+/**
+ * EKS's two refusal texts of UpdateNodegroupVersion (InvalidParameterException):
+ * - current: `Requested release version 1.31.3-20250103 is not valid for kubernetes version 1.30.`
+ *   (eksctl #7976, 2025);
+ * - 2020: `Requested Nodegroup release version X is invalid. Allowed release version is Y`.
+ */
+export function parseRefusal(message: string): Refusal | undefined {
+  const text = message.trim();
+  const allowed = /Allowed release version is (\S+?)\.?$/.exec(text)?.[1];
+  if (allowed) return { allowed };
+  const notValidFor = /is not valid for kubernetes version (\d+\.\d+)\.?$/i.exec(text)?.[1];
+  if (notValidFor) return { notValidFor };
+  return undefined;
 }
 
 async function updateAndWait(
@@ -362,10 +466,12 @@ async function updateAndWait(
       updateId = update?.id;
       deps.log(`${label}: update ${updateId} started: ${item.current?.releaseVersion} → ${target.releaseVersion} (Kubernetes ${target.version})${settings.force ? ', force' : ''}`);
     } catch (error) {
-      const allowed = error instanceof InvalidParameterException ? allowedRelease(error.message) : undefined;
-      const reason = allowed
-        ? `EKS refused ${target.releaseVersion}: the release it allows for this node group is ${allowed}. ${describeError(error)}`
-        : `UpdateNodegroupVersion failed: ${describeError(error)}`;
+      const refusal = error instanceof InvalidParameterException ? parseRefusal(error.message) : undefined;
+      const reason = refusal?.allowed
+        ? `EKS refused ${target.releaseVersion}: the release it allows for this node group is ${refusal.allowed}; pin that release (or a newer one EKS offers) and re-run. ${describeError(error)}`
+        : refusal?.notValidFor
+          ? `EKS refused ${target.releaseVersion}: it is not a release of Kubernetes ${refusal.notValidFor}, the version the update asked for; pin a release of Kubernetes ${refusal.notValidFor} that EKS offers for ${item.amiType ?? 'this AMI type'} (the check's latest, or the AMI's release notes) and re-run. ${describeError(error)}`
+          : `UpdateNodegroupVersion failed: ${describeError(error)}`;
       return upgradeEntry(item, 'failed', reason, { startedAt: iso(startedAt), endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
     }
   }

@@ -2,18 +2,38 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { partition } from '@aws-sdk/core/client';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Deployment, type V1Node, type V1Pod, type V1PodDisruptionBudget } from '@kubernetes/client-node';
 
 /** EKS tokens are valid 15 minutes; renew well before. */
 export const TOKEN_RENEW_MS = 10 * 60_000;
 
 /**
- * The bearer token EKS accepts: `k8s-aws-v1.` + base64url (no padding) of a presigned STS
- * GetCallerIdentity URL whose signed headers include `x-k8s-aws-id: <cluster>`.
+ * The STS host an EKS token is presigned for: `sts.<region>.<partition's DNS suffix>`, the suffix from
+ * the SDK's own partition data (`amazonaws.com`, `amazonaws.com.cn` in China, `c2s.ic.gov`, ...).
+ * aws-iam-authenticator accepts exactly `sts.<region>.<domain of its partition>`
+ * (pkg/token/token.go verifySTSHostnameFormat, pkg/endpoints/partitions.go GetSTSPartitionDomain).
  */
-export async function eksToken(clusterName: string, region: string, credentials: AwsCredentialIdentityProvider, signingDate = new Date()): Promise<string> {
-  const hostname = `sts.${region}.amazonaws.com`;
-  const signer = new SignatureV4({ credentials, region, service: 'sts', sha256: Sha256 });
+export function stsHost(region: string): string {
+  return `sts.${region}.${partition(region).dnsSuffix}`;
+}
+
+export interface EksToken {
+  token: string;
+  /** When to build a new one: 10 minutes on, or a minute before the credentials it was signed with expire. */
+  renewAt: number;
+}
+
+/**
+ * The bearer token EKS accepts: `k8s-aws-v1.` + base64url (no padding) of a presigned STS
+ * GetCallerIdentity URL whose signed headers include `x-k8s-aws-id: <cluster>`. The authenticator
+ * calls STS with it, so it stops working when its session credentials expire, even within its own
+ * 15 minutes: the renewal time accounts for both.
+ */
+export async function eksToken(clusterName: string, region: string, credentials: AwsCredentialIdentityProvider, signingDate = new Date()): Promise<EksToken> {
+  const hostname = stsHost(region);
+  const identity = await credentials();
+  const signer = new SignatureV4({ credentials: identity, region, service: 'sts', sha256: Sha256 });
   const signed = await signer.presign(
     new HttpRequest({
       method: 'GET',
@@ -27,7 +47,9 @@ export async function eksToken(clusterName: string, region: string, credentials:
   );
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(signed.query ?? {})) if (typeof v === 'string') query.set(k, v);
-  return `k8s-aws-v1.${Buffer.from(`https://${hostname}/?${query.toString()}`).toString('base64url')}`;
+  const byAge = signingDate.getTime() + TOKEN_RENEW_MS;
+  const byCredentials = identity.expiration ? identity.expiration.getTime() - 60_000 : Infinity;
+  return { token: `k8s-aws-v1.${Buffer.from(`https://${hostname}/?${query.toString()}`).toString('base64url')}`, renewAt: Math.min(byAge, byCredentials) };
 }
 
 /** Where and how to reach one cluster's Kubernetes API. */
@@ -49,14 +71,15 @@ export interface KubeApi {
 
 /**
  * A Kubernetes client whose token is renewed before it expires: every call asks for a fresh client
- * when the token is older than TOKEN_RENEW_MS. `token` is called with the cluster name and returns a
- * new token (and masks it).
+ * when the token reaches its renewal time, and a call answered 401 (the token or the session behind
+ * it expired anyway) is made once more with a new token. `token` builds a new token (and masks it).
  */
-export function eksKubeApi(clusterName: string, endpoint: KubeEndpoint, token: () => Promise<string>, now: () => number = Date.now): KubeApi {
+export function eksKubeApi(clusterName: string, endpoint: KubeEndpoint, token: () => Promise<EksToken>, now: () => number = Date.now): KubeApi {
   type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api };
   // One client (and one token) at a time, shared by concurrent calls, renewed when the token ages.
-  let current: { at: number; made: Promise<Clients> } | undefined;
-  async function make(): Promise<Clients> {
+  let current: { renewAt: number; made: Promise<Clients> } | undefined;
+  async function make(): Promise<{ renewAt: number; clients: Clients }> {
+    const fresh = await token();
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [
@@ -68,17 +91,39 @@ export function eksKubeApi(clusterName: string, endpoint: KubeEndpoint, token: (
           skipTLSVerify: endpoint.server.startsWith('http://'),
         },
       ],
-      users: [{ name: 'eks-ami-drift', token: await token() }],
+      users: [{ name: 'eks-ami-drift', token: fresh.token }],
       contexts: [{ name: clusterName, cluster: clusterName, user: 'eks-ami-drift' }],
       currentContext: clusterName,
     });
-    return { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
+    return { renewAt: fresh.renewAt, clients: { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) } };
   }
-  function clients(): Promise<Clients> {
-    if (!current || now() - current.at > TOKEN_RENEW_MS) current = { at: now(), made: make() };
-    return current.made;
+  function renew(): Promise<Clients> {
+    const made = make();
+    const entry = { renewAt: Infinity, made: made.then((m) => m.clients) };
+    current = entry;
+    made.then(
+      (m) => (entry.renewAt = m.renewAt),
+      () => current === entry && (current = undefined),
+    );
+    return entry.made;
   }
-  return kubeApiFrom(clients);
+  const clients = (): Promise<Clients> => (current && now() < current.renewAt ? current.made : renew());
+  const api = kubeApiFrom(clients);
+  // A 401 means the token is no longer accepted: build a new one and try once more.
+  return Object.fromEntries(
+    Object.entries(api).map(([name, call]) => [
+      name,
+      async (...args: unknown[]) => {
+        try {
+          return await (call as (...a: unknown[]) => Promise<unknown>)(...args);
+        } catch (error) {
+          if ((error as { code?: number }).code !== 401) throw error;
+          await renew();
+          return (call as (...a: unknown[]) => Promise<unknown>)(...args);
+        }
+      },
+    ]),
+  ) as unknown as KubeApi;
 }
 
 /** The same calls through a user's kubeconfig (its own auth), for the `kubeconfig` input. */

@@ -14,6 +14,8 @@ export interface Manifest {
 export interface PinnedRelease {
   kubernetesVersion: string;
   releaseVersion: string;
+  /** The line of the pin's releaseVersion, when read from a file. */
+  line?: number;
 }
 
 /** A manifest that does not validate: names the file and the line. */
@@ -139,7 +141,7 @@ export function parseManifest(file: string, text: string, expect: { cluster: str
       if (typeof value !== 'string') {
         throw new ManifestError(file, fieldLine, `${name}.${key}: expected a quoted string${typeof value === 'number' ? ` (unquoted ${value} is a number in YAML: write "${field.value && isScalar(field.value) ? field.value.source ?? value : value}")` : ''}`);
       }
-      pin[key as keyof PinnedRelease] = value;
+      (pin as Record<string, string>)[key] = value;
     }
     if (!pin.kubernetesVersion || !/^\d+\.\d+$/.test(pin.kubernetesVersion)) {
       throw new ManifestError(file, lineOfField.kubernetesVersion ?? at, `${name}.kubernetesVersion: expected a Kubernetes minor such as "1.33", got ${JSON.stringify(pin.kubernetesVersion ?? null)}`);
@@ -152,7 +154,7 @@ export function parseManifest(file: string, text: string, expect: { cluster: str
     if (parseRelease(pin.releaseVersion)?.date !== undefined && kubernetesMinor(pin.releaseVersion) !== pin.kubernetesVersion) {
       throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}: release ${pin.releaseVersion} is not for Kubernetes ${pin.kubernetesVersion}`);
     }
-    nodegroups[name] = pin as PinnedRelease;
+    nodegroups[name] = { ...(pin as PinnedRelease), line: lineOfField.releaseVersion ?? at };
   }
   return { cluster, region, nodegroups };
 }

@@ -1,6 +1,37 @@
 import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } from './types.js';
 import { NEEDS_UPGRADE, STATUSES } from './types.js';
 import { cell } from './markdown.js';
+import type { PauseReport } from '../effects/pauses.js';
+
+const PAUSE_ICON: Record<PauseReport['outcome'], string> = { reported: '⏸️', restored: '▶️', left: '⏸️', 'left-alone': '➖', 'restore-failed': '❌' };
+
+/**
+ * The cluster-autoscaler pauses found, one row each: the check's, the upgrade's and the restore
+ * command's summaries show the same table.
+ */
+export function renderPauses(pauses: readonly PauseReport[], unchecked: readonly string[] = []): string[] {
+  const parts: string[] = [];
+  if (pauses.length > 0) {
+    parts.push(
+      '### cluster-autoscaler pauses',
+      '',
+      '| Cluster | Deployment | Recorded replicas | Paused since | Lease renewed | State | What happened |',
+      '|---|---|---|---|---|---|---|',
+      ...pauses.map(
+        (p) =>
+          `| ${cell(p.cluster)} (${p.region}) | ${cell(p.deployment)} | ${p.replicas} | ${cell(p.pausedAt)} | ${cell(p.leaseRenewedAt)} | ${p.stale ? '**stale**: its job is gone' : p.updateInProgress ? 'update in progress' : 'held by a running job'} | ${PAUSE_ICON[p.outcome]} ${p.outcome}: ${cell(p.note)} |`,
+      ),
+      '',
+    );
+    if (pauses.some((p) => p.stale && p.outcome === 'reported')) {
+      parts.push('A stale pause leaves the cluster without autoscaling. The next `upgrade` run restores it, or run `command: restore` for the cluster now.', '');
+    }
+  }
+  if (unchecked.length > 0) {
+    parts.push(`<details><summary>Pauses not looked for in ${unchecked.length} cluster(s): the Kubernetes API could not be read</summary>\n\n${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`, '');
+  }
+  return parts;
+}
 
 const ICON: Record<NodegroupStatus, string> = {
   'up-to-date': '✅',
@@ -85,6 +116,7 @@ export function renderSummary(report: CheckReport): string {
     `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
     '',
     ...proposalSection,
+    ...renderPauses(report.pauses, report.pausesUnchecked),
     ...clusters.map((c) => clusterSection(c, byCluster.get(`${c.region}/${c.cluster}`) ?? [])),
     '',
   ].join('\n');

@@ -1,4 +1,5 @@
 import type { Proposal } from '../effects/propose.js';
+import type { PauseReport } from '../effects/pauses.js';
 
 /** What the check found for one managed node group: the one object every output is rendered from. */
 export type NodegroupStatus =
@@ -65,6 +66,10 @@ export interface CheckReport {
   counts: Record<NodegroupStatus, number>;
   clusters: ClusterReport[];
   nodegroups: NodegroupReport[];
+  /** cluster-autoscaler deployments paused by this action (a pause whose job is gone is `stale`). */
+  pauses: PauseReport[];
+  /** Clusters whose Kubernetes API could not be read to look for pauses, with the reason. */
+  pausesUnchecked: string[];
   /** What `on-drift` did per cluster (empty when it is `none`). */
   proposals: Proposal[];
 }

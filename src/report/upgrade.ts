@@ -2,6 +2,7 @@ import type { UpgradeReport } from '../upgrade.js';
 import type { NodegroupUpgrade } from '../effects/upgrade.js';
 import { formatDuration } from '../decision/duration.js';
 import { cell } from './markdown.js';
+import { renderPauses } from './render.js';
 
 const ICON: Record<NodegroupUpgrade['result'], string> = {
   upgraded: '✅',
@@ -57,6 +58,8 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     '',
     headline,
     '',
+    ...report.warnings.flatMap((w) => [`> [!WARNING]\n> ${cell(w)}`, '']),
+    ...renderPauses(report.pauses),
     tally || 'Nothing to do.',
     '',
     '| Cluster | Node group | From | To | Result | Duration | Details |',

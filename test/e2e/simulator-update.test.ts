@@ -57,12 +57,22 @@ async function waitFor(eks: EKSClient, updateId: string) {
 
 describe('the simulated Kubernetes API', () => {
   it('accepts an EKS token for its own cluster only, as EKS checks it', async () => {
-    const token = `Bearer ${await eksToken('prod', 'us-east-1', async () => credentials)}`;
-    expect(await verifyToken(token, 'prod', credentials)).toEqual({ ok: true });
-    expect((await verifyToken(token, 'staging', credentials)).reason).toBe('the signature does not match cluster staging');
-    const old = `Bearer ${await eksToken('prod', 'us-east-1', async () => credentials, new Date(Date.now() - 16 * 60_000))}`;
-    expect((await verifyToken(old, 'prod', credentials)).reason).toBe('the token has expired');
-    expect((await verifyToken('Bearer abc', 'prod', credentials)).ok).toBe(false);
+    const sessions = (id: string) => (id === credentials.accessKeyId ? { ...credentials, expiresAt: null } : undefined);
+    const prod = { name: 'prod', region: 'us-east-1' };
+    const token = `Bearer ${(await eksToken('prod', 'us-east-1', async () => credentials)).token}`;
+    expect(await verifyToken(token, prod, sessions)).toEqual({ ok: true });
+    expect((await verifyToken(token, { name: 'staging', region: 'us-east-1' }, sessions)).reason).toBe('the signature does not match cluster staging');
+    const old = `Bearer ${(await eksToken('prod', 'us-east-1', async () => credentials, new Date(Date.now() - 16 * 60_000))).token}`;
+    expect((await verifyToken(old, prod, sessions)).reason).toBe('the token has expired');
+    expect((await verifyToken('Bearer abc', prod, sessions)).ok).toBe(false);
+    // a session that STS no longer accepts makes the token worthless, however fresh the token is
+    const expired = (id: string) => (id === credentials.accessKeyId ? { ...credentials, expiresAt: Date.now() - 1 } : undefined);
+    expect((await verifyToken(token, prod, expired)).reason).toBe('the security token included in the request is expired');
+    // China: the token must be presigned for the partition's own STS domain
+    const china = `Bearer ${(await eksToken('prod', 'cn-north-1', async () => credentials)).token}`;
+    expect(Buffer.from(china.slice('Bearer k8s-aws-v1.'.length), 'base64url').toString()).toMatch(/^https:\/\/sts\.cn-north-1\.amazonaws\.com\.cn\/\?/);
+    expect(await verifyToken(china, { name: 'prod', region: 'cn-north-1' }, sessions)).toEqual({ ok: true });
+    expect((await verifyToken(token, { name: 'prod', region: 'cn-north-1' }, sessions)).reason).toBe('unexpected host sts.us-east-1.amazonaws.com (expected sts.cn-north-1.amazonaws.com.cn)');
   });
 
   it('serves nodes with the EKS labels, pods, budgets and deployments to the real client', async () => {
@@ -179,7 +189,12 @@ describe('the simulated node group update', () => {
     await waitFor(eks, first.update!.id!);
     const invalid = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.33.99-20990101' })).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(InvalidParameterException);
-    expect((invalid as Error).message).toBe(`Requested Nodegroup release version 1.33.99-20990101 is invalid. Allowed release version is ${newer}`);
+    // the current text (eksctl #7976), and the 2020 one that names the allowed release
+    expect((invalid as Error).message).toBe('Requested release version 1.33.99-20990101 is not valid for kubernetes version 1.33.');
+    sim.setFaults({ refusalText: '2020' });
+    const invalid2020 = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.33.99-20990101' })).catch((e: unknown) => e);
+    expect((invalid2020 as Error).message).toBe(`Requested Nodegroup release version 1.33.99-20990101 is invalid. Allowed release version is ${newer}`);
+    sim.setFaults({});
     const wrongMinor = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.31.14-20260714' })).catch((e: unknown) => e);
     expect((wrongMinor as Error).message).toBe('Requested release version 1.31.14-20260714 is not valid for kubernetes version 1.33.');
     expect(sim.world.updates).toHaveLength(1);

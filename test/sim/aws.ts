@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions } from './fleet.js';
+import { createHash } from 'node:crypto';
 import type { NodegroupUpdate, World } from './world.js';
+import type { Identity } from './identity.js';
 
 /** A reply the HTTP layer writes as is. */
 export interface Reply {
@@ -11,7 +13,7 @@ export interface Reply {
 
 /** One AWS request as the log and counters see it. */
 export interface AwsCall {
-  service: 'eks' | 'ssm' | 'autoscaling' | 'unknown';
+  service: 'eks' | 'ssm' | 'autoscaling' | 'ec2' | 'sts' | 'unknown';
   operation: string;
   region: string;
   params: Record<string, unknown>;
@@ -44,7 +46,9 @@ export function identify(req: IncomingMessage, url: URL, body: string): AwsCall 
   }
   if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
     const form = Object.fromEntries(new URLSearchParams(body));
-    const service = signingScope(req)?.service === 'autoscaling' ? 'autoscaling' : 'unknown';
+    const scope = signingScope(req)?.service;
+    // AssumeRoleWithWebIdentity is sent unsigned (STS API reference: it needs no AWS credentials).
+    const service = scope === 'autoscaling' || scope === 'ec2' || scope === 'sts' ? scope : form.Action === 'AssumeRoleWithWebIdentity' ? 'sts' : 'unknown';
     return { service, operation: form.Action ?? '', region, params: form };
   }
   return { service: 'eks', ...eksRoute(req.method ?? 'GET', url, body), region };
@@ -87,6 +91,9 @@ export class AwsState {
     readonly world: World,
     /** Where each cluster's Kubernetes API is served. */
     readonly kubeEndpoint: (cluster: SimCluster) => string,
+    readonly identity: Identity,
+    /** Whether the caller's IAM policy allows an action (`ec2:RunInstances`). */
+    readonly allowed: (action: string) => boolean,
   ) {
     this.accountId = fleet.accountId ?? '123456789012';
     this.pageSize = options.pageSize ?? 2;
@@ -101,6 +108,10 @@ export class AwsState {
         return this.ssm(call);
       case 'autoscaling':
         return this.autoscaling(call);
+      case 'ec2':
+        return this.ec2(call);
+      case 'sts':
+        return this.sts(call);
       default:
         throw new AwsError(400, 'UnknownOperationException', `The operation ${call.operation || '(none)'} is not supported by this endpoint.`);
     }
@@ -161,6 +172,16 @@ export class AwsState {
       case 'UpdateNodegroupVersion': {
         const c = this.cluster(call.region, p.name);
         const ng = this.nodegroup(c, p.sub);
+        if (ng.launchTemplate) {
+          // EKS acts on the launch template as the caller (EKS user guide, launch templates: the caller
+          // of UpdateNodegroupVersion needs ec2:RunInstances and ec2:CreateTags when the template has
+          // tag specifications; re:Post: "You are not authorized to describe the launch template
+          // version" without ec2:DescribeLaunchTemplateVersions). The second text is UNVERIFIED.
+          if (!this.allowed('ec2:DescribeLaunchTemplateVersions')) throw new AwsError(400, 'InvalidRequestException', 'You are not authorized to describe the launch template version.');
+          if (ng.launchTemplate.tagSpecifications && !(this.allowed('ec2:RunInstances') && this.allowed('ec2:CreateTags'))) {
+            throw new AwsError(400, 'InvalidRequestException', 'You are not authorized to launch instances with this launch template. Encoded authorization failure message: sim');
+          }
+        }
         const update = this.world.startUpdate(c, ng, p, (status, code, message) => {
           throw new AwsError(status, code, message);
         });
@@ -174,7 +195,13 @@ export class AwsState {
       }
       case 'ListUpdates': {
         const c = this.cluster(call.region, p.name);
-        const ids = this.world.updates.filter((u) => u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName)).map((u) => u.id);
+        // No documented order, and users see a random one (aws/containers-roadmap#1439): a fixed
+        // shuffle (by a hash of each id), so pages agree with each other but not with time.
+        const shuffled = (id: string) => createHash('sha1').update(id).digest('hex');
+        const ids = this.world.updates
+          .filter((u) => u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName))
+          .map((u) => u.id)
+          .sort((a, b) => shuffled(a).localeCompare(shuffled(b)));
         const { items, nextToken } = this.page(ids, p.nextToken, p.maxResults);
         return { updateIds: items, ...(nextToken ? { nextToken } : {}) };
       }
@@ -198,6 +225,9 @@ export class AwsState {
       scalingConfig: { minSize: ng.minSize ?? 1, maxSize: ng.maxSize ?? Math.max(desired, 3), desiredSize: desired },
       updateConfig: { maxUnavailable: 1 },
       resources: { autoScalingGroups: [{ name: asg.name }] },
+      subnets: ['subnet-0sim0000000000001', 'subnet-0sim0000000000002'],
+      instanceTypes: ['m5.large'],
+      ...(ng.launchTemplate ? { launchTemplate: { id: ng.launchTemplate.id, name: ng.launchTemplate.name, version: ng.launchTemplate.version } } : {}),
       health: { issues: [] },
       createdAt: Date.parse('2025-01-01T00:00:00Z') / 1000,
     };
@@ -250,6 +280,51 @@ export class AwsState {
     }
   }
 
+  /** The node group whose launch template this is. */
+  private launchTemplate(p: Record<string, unknown>): SimNodegroup {
+    const key = String(p.LaunchTemplateId ?? p['LaunchTemplate.LaunchTemplateId'] ?? p.LaunchTemplateName ?? p['LaunchTemplate.LaunchTemplateName'] ?? '');
+    const ng = this.fleet.clusters.flatMap((c) => c.nodegroups).find((n) => n.launchTemplate && (n.launchTemplate.id === key || n.launchTemplate.name === key));
+    if (!ng) throw new AwsError(400, 'InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${key}, does not exist.`);
+    return ng;
+  }
+
+  /**
+   * EC2, the two calls the upgrade's pre-flight makes for a launch-template node group: reading the
+   * template version, and RunInstances with DryRun, which answers DryRunOperation when the caller may
+   * launch and UnauthorizedOperation when not (EC2 API reference, DryRun). Tagging on launch needs
+   * ec2:CreateTags too (EC2 user guide, tag on create); modelled here as evaluated by the dry run,
+   * which is UNVERIFIED: the action treats any other answer as a warning only.
+   */
+  private ec2(call: AwsCall): unknown {
+    const p = call.params;
+    switch (call.operation) {
+      case 'DescribeLaunchTemplateVersions': {
+        const ng = this.launchTemplate(p);
+        const lt = ng.launchTemplate!;
+        return { xml: ec2Versions(lt, ng) };
+      }
+      case 'RunInstances': {
+        if (p.DryRun !== 'true') throw new AwsError(400, 'UnsupportedOperation', 'The simulator launches no instances.');
+        const lt = this.launchTemplate(p).launchTemplate!;
+        const missing = ['ec2:RunInstances', ...(lt.tagSpecifications ? ['ec2:CreateTags'] : [])].find((a) => !this.allowed(a));
+        if (missing) {
+          throw new AwsError(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:sts::${this.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${missing} on resource: arn:aws:ec2:${call.region}:${this.accountId}:instance/* because no identity-based policy allows the ${missing} action. Encoded authorization failure message: sim`);
+        }
+        throw new AwsError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+      }
+      default:
+        throw new AwsError(400, 'InvalidAction', `The action ${call.operation} is not valid for this web service.`);
+    }
+  }
+
+  private sts(call: AwsCall): unknown {
+    if (call.operation !== 'AssumeRoleWithWebIdentity') throw new AwsError(400, 'InvalidAction', `Could not find operation ${call.operation} for version 2011-06-15`);
+    const s = this.identity.assumeRoleWithWebIdentity(call.params);
+    return {
+      xml: `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>${s.accessKeyId}</AccessKeyId><SecretAccessKey>${xml(s.secretAccessKey)}</SecretAccessKey><SessionToken>${xml(s.sessionToken ?? '')}</SessionToken><Expiration>${new Date(s.expiresAt as number).toISOString()}</Expiration></Credentials><AssumedRoleUser><Arn>${s.roleArn.replace(':iam:', ':sts:').replace(':role/', ':assumed-role/')}/${xml(s.sessionName)}</Arn><AssumedRoleId>AROASIMULATOR:${xml(s.sessionName)}</AssumedRoleId></AssumedRoleUser><Audience>sts.amazonaws.com</Audience><Provider>arn:aws:iam::${this.accountId}:oidc-provider/token.actions.githubusercontent.com</Provider></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`,
+    };
+  }
+
   private autoscaling(call: AwsCall): unknown {
     if (call.operation !== 'DescribeAutoScalingGroups') {
       throw new AwsError(400, 'InvalidAction', `The action ${call.operation} is not valid for this web service.`);
@@ -276,9 +351,17 @@ function describeUpdate(u: NodegroupUpdate): Record<string, unknown> {
   };
 }
 
-/** AWS's three wire formats for one result or error. */
+function ec2Versions(lt: NonNullable<SimNodegroup['launchTemplate']>, ng: SimNodegroup): string {
+  const tags = lt.tagSpecifications
+    ? '<tagSpecificationSet><item><resourceType>instance</resourceType><tagSet><item><key>team</key><value>platform</value></item></tagSet></item></tagSpecificationSet>'
+    : '';
+  return `<DescribeLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId><launchTemplateVersionSet><item><launchTemplateId>${lt.id}</launchTemplateId><launchTemplateName>${lt.name}</launchTemplateName><versionNumber>${lt.version}</versionNumber><defaultVersion>true</defaultVersion><launchTemplateData><userData>${Buffer.from(`# ${ng.name}`).toString('base64')}</userData>${tags}</launchTemplateData></item></launchTemplateVersionSet></DescribeLaunchTemplateVersionsResponse>`;
+}
+
+/** AWS's wire formats for one result or error. */
 export function encode(call: AwsCall, result: unknown, requestId: string): Reply {
   const base = { 'x-amzn-requestid': requestId };
+  if (call.service === 'ec2' || call.service === 'sts') return { status: 200, headers: { ...base, 'content-type': 'text/xml' }, body: (result as { xml: string }).xml };
   if (call.service === 'autoscaling') {
     const groups = (result as { autoScalingGroups: { name: string; min: number; max: number; desired: number }[] }).autoScalingGroups;
     const members = groups
@@ -299,7 +382,14 @@ export function encode(call: AwsCall, result: unknown, requestId: string): Reply
 
 export function encodeError(call: AwsCall, error: AwsError, requestId: string): Reply {
   const base = { 'x-amzn-requestid': requestId };
-  if (call.service === 'autoscaling' || call.service === 'unknown' && error.code === 'InvalidAction') {
+  if (call.service === 'ec2') {
+    return {
+      status: error.status,
+      headers: { ...base, 'content-type': 'text/xml' },
+      body: `<Response><Errors><Error><Code>${error.code}</Code><Message>${xml(error.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+    };
+  }
+  if (call.service === 'autoscaling' || call.service === 'sts' || call.service === 'unknown' && error.code === 'InvalidAction') {
     return {
       status: error.status,
       headers: { ...base, 'content-type': 'text/xml' },

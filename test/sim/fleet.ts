@@ -1,3 +1,4 @@
+import type { IdentitySpec } from './identity.js';
 /** The description a simulator is started from: what the fleet looks like before anything happens. */
 export interface SimNodegroup {
   name: string;
@@ -9,6 +10,10 @@ export interface SimNodegroup {
   minSize?: number;
   maxSize?: number;
   status?: string;
+  /** Made from a launch template (terraform-aws-eks's default). */
+  launchTemplate?: { id: string; name: string; version: string; tagSpecifications?: boolean };
+  /** Past version updates, already ended, oldest first: a long history. */
+  history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
 }
 
 export interface SimAutoscaler {
@@ -86,11 +91,20 @@ export interface Faults {
   seed?: number;
   /** Kubernetes RBAC rules allowed (`list nodes`, `patch deployments/scale`); absent: all allowed. */
   kubeAllow?: string[];
+  /** Which text EKS refuses a release with: the current one (default) or the 2020 one. */
+  refusalText?: 'current' | '2020';
   /** By `cluster/nodegroup`: the update fails with this error. */
   updateFailures?: Record<string, UpdateFailure>;
 }
 
 export interface SimOptions {
+  /**
+   * The action runs on the simulator's clock (runAction's `clock`): tokens, sessions and OIDC
+   * tokens are then judged by the virtual time. Without it they are judged by the wall clock.
+   */
+  sharedClock?: boolean;
+  /** Credentials: static keys (default), a static session that expires, a role to assume. */
+  identity?: IdentitySpec;
   /** Items per page of list operations, so clients must follow nextToken. */
   pageSize?: number;
   faults?: Faults;

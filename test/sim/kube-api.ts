@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Reply } from './aws.js';
-import { KubeState, labelSelector, matches, verifyToken, type KubeObject } from './kube.js';
+import { KubeState, labelSelector, matches, verifyToken, type KubeObject, type SessionLookup } from './kube.js';
 import type { World } from './world.js';
 
 class KubeError extends Error {
@@ -85,13 +85,14 @@ export async function handleKube(
   url: URL,
   body: string,
   headers: IncomingHttpHeaders,
-  credentials: { accessKeyId: string; secretAccessKey: string },
+  sessions: SessionLookup,
+  now: number,
 ): Promise<Reply> {
   try {
     const [, , region, clusterName, ...rest] = url.pathname.split('/');
     const cluster = world.fleet.clusters.find((c) => c.region === region && c.name === clusterName);
     if (!cluster) throw new KubeError(404, 'NotFound', `no cluster ${region}/${clusterName}`);
-    const token = await verifyToken(headers.authorization, cluster.name, credentials);
+    const token = await verifyToken(headers.authorization, cluster, sessions, now);
     if (!token.ok) throw new KubeError(401, 'Unauthorized', `Unauthorized: ${token.reason}`);
     const path = `/${rest.join('/')}`;
     const kube = world.kubeOf(cluster);

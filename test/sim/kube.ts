@@ -43,6 +43,14 @@ export class KubeState {
     return healthy;
   }
 
+  /** The budgets whose selector matches this pod. */
+  budgetsOf(pod: KubeObject): KubeObject[] {
+    return [...this.pdbs.values()].filter((pdb) => {
+      const selector = ((pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {}) as Record<string, string>;
+      return pdb.metadata.namespace === pod.metadata.namespace && matches(pod.metadata.labels ?? {}, selector);
+    });
+  }
+
   /** The budgets that forbid evicting this pod now. */
   blockingBudgets(pod: KubeObject): KubeObject[] {
     return [...this.pdbs.values()].filter((pdb) => {
@@ -81,17 +89,26 @@ export interface TokenCheck {
   reason?: string;
 }
 
+/** The credentials STS knows, by access key: what GetCallerIdentity would accept. */
+export type SessionLookup = (accessKeyId: string) => { secretAccessKey: string; sessionToken?: string; expiresAt: number | null } | undefined;
+
+/**
+ * The STS domain of a region's partition, as aws-iam-authenticator's verifier has it
+ * (pkg/endpoints/partitions.go GetSTSPartitionDomain): China's regions are `amazonaws.com.cn`. The
+ * simulated regions are commercial or China.
+ */
+function stsDomain(region: string): string {
+  return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+}
+
 /**
  * Checks a bearer token the way EKS (aws-iam-authenticator) does: `k8s-aws-v1.` + base64url of a
- * presigned STS GetCallerIdentity URL, dated within 15 minutes, whose signed headers include
- * `x-k8s-aws-id`, and whose signature is valid for this cluster's name in that header.
+ * presigned STS GetCallerIdentity URL for `sts.<region>.<partition domain>` (pkg/token/token.go
+ * verifySTSHostnameFormat), dated within 15 minutes, whose signed headers include `x-k8s-aws-id`,
+ * whose signature is valid for this cluster's name in that header, and whose credentials STS still
+ * accepts now (the authenticator calls STS with the URL: an expired session fails).
  */
-export async function verifyToken(
-  header: string | undefined,
-  clusterName: string,
-  credentials: { accessKeyId: string; secretAccessKey: string },
-  now = Date.now(),
-): Promise<TokenCheck> {
+export async function verifyToken(header: string | undefined, cluster: { name: string; region: string }, sessions: SessionLookup, now = Date.now()): Promise<TokenCheck> {
   const prefix = 'Bearer k8s-aws-v1.';
   if (!header?.startsWith(prefix)) return { ok: false, reason: 'no k8s-aws-v1 bearer token' };
   let url: URL;
@@ -101,7 +118,8 @@ export async function verifyToken(
     return { ok: false, reason: 'the token is not a base64url URL' };
   }
   const q = url.searchParams;
-  if (!/^sts(\.[a-z0-9-]+)?\.amazonaws\.com$/.test(url.hostname)) return { ok: false, reason: `unexpected host ${url.hostname}` };
+  const host = `sts.${cluster.region}.${stsDomain(cluster.region)}`;
+  if (url.hostname !== host) return { ok: false, reason: `unexpected host ${url.hostname} (expected ${host})` };
   if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return { ok: false, reason: 'not a GetCallerIdentity request' };
   const signedHeaders = (q.get('X-Amz-SignedHeaders') ?? '').split(';');
   if (!signedHeaders.includes('x-k8s-aws-id')) return { ok: false, reason: 'x-k8s-aws-id is not a signed header' };
@@ -110,12 +128,15 @@ export async function verifyToken(
   if (!Number.isFinite(signedAt)) return { ok: false, reason: 'no X-Amz-Date' };
   if (now - signedAt > 15 * 60_000) return { ok: false, reason: 'the token has expired' };
   const credential = q.get('X-Amz-Credential') ?? '';
-  const [accessKeyId, , region = 'us-east-1'] = credential.split('/');
-  if (accessKeyId !== credentials.accessKeyId) return { ok: false, reason: 'unknown access key' };
+  const [accessKeyId = '', , region = 'us-east-1'] = credential.split('/');
+  const session = sessions(accessKeyId);
+  if (!session) return { ok: false, reason: 'unknown access key' };
+  if ((session.sessionToken ?? null) !== q.get('X-Amz-Security-Token')) return { ok: false, reason: 'the session token does not match' };
+  if (session.expiresAt !== null && session.expiresAt <= now) return { ok: false, reason: 'the security token included in the request is expired' };
 
-  const signer = new SignatureV4({ credentials, region, service: 'sts', sha256: Sha256 });
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: session.secretAccessKey, ...(session.sessionToken ? { sessionToken: session.sessionToken } : {}) }, region, service: 'sts', sha256: Sha256 });
   const query: Record<string, string> = {};
-  for (const [k, v] of q) if (k.startsWith('X-Amz-') === false || k === 'X-Amz-Security-Token') query[k] = v;
+  for (const [k, v] of q) if (k.startsWith('X-Amz-') === false) query[k] = v;
   const expected = await signer.presign(
     new HttpRequest({
       method: 'GET',
@@ -123,12 +144,12 @@ export async function verifyToken(
       hostname: url.hostname,
       path: '/',
       query,
-      headers: { host: url.hostname, 'x-k8s-aws-id': clusterName },
+      headers: { host: url.hostname, 'x-k8s-aws-id': cluster.name },
     }),
     { signingDate: new Date(signedAt), expiresIn: Number(q.get('X-Amz-Expires') ?? 60) },
   );
   if (expected.query?.['X-Amz-Signature'] !== q.get('X-Amz-Signature')) {
-    return { ok: false, reason: `the signature does not match cluster ${clusterName}` };
+    return { ok: false, reason: `the signature does not match cluster ${cluster.name}` };
   }
   return { ok: true };
 }

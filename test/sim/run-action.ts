@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const FAST_CLOCK = fileURLToPath(new URL('./fast-clock.mjs', import.meta.url));
 
 export interface ActionRun {
   code: number | null;
@@ -31,6 +32,13 @@ export interface RunOptions {
   postOf?: ActionRun;
   /** Sends SIGTERM when the step's output matches, as a cancelled job or a killed runner would. */
   killWhen?: RegExp;
+  /** The signal killWhen sends: SIGKILL is a runner that vanished (no chance to clean up). */
+  killSignal?: NodeJS.Signals;
+  /**
+   * Runs the action on this virtual clock (the simulator's): its Date and timers go at the clock's
+   * speed, so hours of waiting, credential expiry and token renewal happen in seconds.
+   */
+  clock?: { speed: number; realStart: number; virtualStart: number };
 }
 
 /** Parses the runner's GITHUB_OUTPUT file (`name<<DELIMITER` … `DELIMITER`, or `name=value`). */
@@ -85,7 +93,14 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
   for (const [name, value] of Object.entries(options.inputs ?? {})) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(options.postOf?.state ?? {})) env[`STATE_${name}`] = value;
 
-  const child = spawn(process.execPath, [options.script ?? DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [options.script ?? DIST];
+  if (options.clock) {
+    env.SIM_CLOCK_SPEED = String(options.clock.speed);
+    env.SIM_CLOCK_REAL_START = String(options.clock.realStart);
+    env.SIM_CLOCK_VIRTUAL_START = String(options.clock.virtualStart);
+    args.unshift('--import', FAST_CLOCK);
+  }
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let killed = false;
@@ -93,7 +108,7 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     stdout += d.toString();
     if (options.killWhen && !killed && options.killWhen.test(stdout)) {
       killed = true;
-      child.kill('SIGTERM');
+      child.kill(options.killSignal ?? 'SIGTERM');
     }
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

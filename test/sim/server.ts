@@ -5,6 +5,7 @@ import type { Faults, FleetSpec, SimOptions } from './fleet.js';
 import { World } from './world.js';
 import { handleKube } from './kube-api.js';
 import { GitHubSim, type GitHubSpec } from './github.js';
+import { Identity } from './identity.js';
 
 export interface KubeCall {
   at: number;
@@ -32,6 +33,8 @@ export interface Simulator {
   world: World;
   /** The GitHub repository, at `${url}/github` (GITHUB_API_URL). */
   github: GitHubSim;
+  /** Credentials: static keys or session, the runner's OIDC tokens, STS's sessions. */
+  identity: Identity;
   /** Every AWS request, in order. */
   log: LoggedCall[];
   /** Every Kubernetes API request, in order. */
@@ -79,15 +82,20 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
   let url = '';
 
   const world = new World(fleet, options);
-  const aws = new AwsState(fleet, options, world, (c) => `${url}/k8s/${c.region}/${c.name}`);
-  const credentials = { accessKeyId: 'AKIASIMULATOR0000000', secretAccessKey: 'simulator-secret-key-not-real-0000000000' };
+  // What "now" is for tokens and sessions: the virtual clock when the action runs on it too.
+  const now = () => (options.sharedClock ? world.clock.now() : Date.now());
+  const identity = new Identity(options.identity ?? {}, now);
+  const allowed = (action: string) => !faults.allow || faults.allow.includes(action);
+  const aws = new AwsState(fleet, options, world, (c) => `${url}/k8s/${c.region}/${c.name}`, identity, allowed);
+  const credentials = identity.staticCredentials;
 
   /** What an injected fault or a missing permission answers, if anything. */
   function fault(call: AwsCall): AwsError | undefined {
-    if (faults.allow && !faults.allow.includes(iamAction(call))) {
+    // AssumeRoleWithWebIdentity is governed by the role's trust policy, not the caller's policy.
+    if (faults.allow && call.service !== 'sts' && !faults.allow.includes(iamAction(call))) {
       return new AwsError(
         call.service === 'ssm' ? 400 : 403,
-        'AccessDeniedException',
+        call.service === 'ec2' ? 'UnauthorizedOperation' : 'AccessDeniedException',
         `User: arn:aws:sts::${aws.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${iamAction(call)} because no identity-based policy allows the ${iamAction(call)} action`,
       );
     }
@@ -116,9 +124,20 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
         send(res, github.handle(req.method ?? 'GET', ghUrl, body, req.headers));
         return;
       }
+      if (parsed.pathname === '/oidc/token') {
+        // The runner's OIDC token service (ACTIONS_ID_TOKEN_REQUEST_URL), as @actions/core's
+        // getIDToken calls it: GET with the request bearer, `audience` in the query, `{value}` back.
+        const ok = req.headers.authorization === `Bearer ${identity.requestToken}`;
+        send(res, {
+          status: ok ? 200 : 401,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ok ? { value: identity.issueOidcToken(parsed.searchParams.get('audience') ?? '') } : { message: 'Bad credentials' }),
+        });
+        return;
+      }
       if (parsed.pathname.startsWith('/k8s/')) {
         world.advance();
-        const reply = await handleKube(world, req.method ?? 'GET', parsed, body, req.headers, credentials);
+        const reply = await handleKube(world, req.method ?? 'GET', parsed, body, req.headers, (id) => identity.sessions.get(id), now());
         kubeLog.push({ at: Date.now(), method: req.method ?? 'GET', path: parsed.pathname + parsed.search, status: reply.status });
         send(res, reply);
         return;
@@ -128,8 +147,13 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
       let reply: Reply;
       try {
         call = identify(req, parsed, body);
-        if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-          throw new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+        const unsigned = call.service === 'sts' && call.operation === 'AssumeRoleWithWebIdentity';
+        if (!unsigned) {
+          if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+            throw new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+          }
+          const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization))?.[1];
+          identity.check(accessKeyId, req.headers['x-amz-security-token'] as string | undefined);
         }
         const injected = fault(call);
         if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
@@ -166,6 +190,7 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
     aws,
     world,
     github,
+    identity,
     log,
     kubeLog,
     counts() {
@@ -178,6 +203,7 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
     },
     setFaults(next) {
       faults = next;
+      world.options.faults = next;
       random = seeded(next.seed ?? 1);
     },
     env() {
@@ -185,6 +211,9 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
         AWS_ENDPOINT_URL: url,
         AWS_ACCESS_KEY_ID: credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+        ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/oidc/token?api-version=2.0`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: identity.requestToken,
         AWS_EC2_METADATA_DISABLED: 'true',
         GITHUB_API_URL: `${url}/github`,
         GITHUB_REPOSITORY: `${github.owner}/${github.repo}`,

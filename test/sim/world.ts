@@ -5,10 +5,10 @@ import { releasesOf } from './releases.js';
 
 /** Virtual time: runs `speed` times faster than the wall clock, from the wall clock's start. */
 export class Clock {
-  private readonly realStart = Date.now();
+  readonly realStart = Date.now();
   constructor(
     readonly speed = 1,
-    private readonly virtualStart = Date.now(),
+    readonly virtualStart = Date.now(),
   ) {}
   now(): number {
     return this.at(Date.now());
@@ -84,6 +84,36 @@ export class World {
   ) {
     this.clock = new Clock(options.clockSpeed ?? 1);
     for (const cluster of fleet.clusters) this.initCluster(cluster);
+    for (const cluster of fleet.clusters) for (const ng of cluster.nodegroups) this.initHistory(cluster, ng);
+  }
+
+  /** Past updates of a node group, ended long ago, as ListUpdates and DescribeUpdate show them. */
+  private initHistory(cluster: SimCluster, ng: SimNodegroup): void {
+    for (const h of ng.history ?? []) {
+      const at = this.clock.now() - h.minutesAgo * MINUTE;
+      this.updates.push({
+        id: randomUUID(),
+        cluster,
+        ng,
+        status: h.status,
+        createdAt: at,
+        endedAt: at + 20 * MINUTE,
+        params: [
+          { type: 'Version', value: ng.version },
+          { type: 'ReleaseVersion', value: h.releaseVersion },
+        ],
+        errors: h.status === 'Failed' ? [{ errorCode: 'NodeCreationFailure', errorMessage: 'Simulated past failure', resourceIds: [] }] : [],
+        target: { version: ng.version, releaseVersion: h.releaseVersion, image: imageFor(h.releaseVersion) },
+        force: false,
+        phases: [],
+        step: 'finish',
+        nextAt: Infinity,
+        original: { desired: ng.desiredSize ?? 2, max: ng.maxSize ?? 3 },
+        surge: 0,
+        autoscalerInterfered: false,
+        autoscalerReplicas: [],
+      });
+    }
   }
 
   private initCluster(cluster: SimCluster): void {
@@ -207,9 +237,13 @@ export class World {
       const allowed = this.allowedRelease(ng, version);
       release ??= allowed;
       if (!release) fail(400, 'InvalidParameterException', `No ${ng.amiType} release exists for kubernetes version ${version}.`);
-      if (!release.startsWith(`${version}.`)) fail(400, 'InvalidParameterException', `Requested release version ${release} is not valid for kubernetes version ${version}.`);
       if (!this.offered(ng, version, release)) {
-        fail(400, 'InvalidParameterException', `Requested Nodegroup release version ${release} is invalid. Allowed release version is ${allowed}`);
+        // EKS's refusal has had two texts: the 2020 one names the release it allows; the current one
+        // (eksctl #7976, 2025) only says the release is not valid for that Kubernetes version.
+        if (this.options.faults?.refusalText === '2020') {
+          fail(400, 'InvalidParameterException', `Requested Nodegroup release version ${release} is invalid. Allowed release version is ${allowed}`);
+        }
+        fail(400, 'InvalidParameterException', `Requested release version ${release} is not valid for kubernetes version ${version}.`);
       }
     }
     const now = this.clock.now();
@@ -301,7 +335,9 @@ export class World {
           return;
         }
         const pods = kube.podsOn(node.metadata.name);
-        const blocked = pods.filter((p) => kube.blockingBudgets(p).length > 0);
+        // A budget that allows no disruption blocks eviction; so does a pod under two or more budgets,
+        // which the eviction API refuses outright (kubernetes pkg/registry/core/pod/storage/eviction.go).
+        const blocked = pods.filter((p) => kube.blockingBudgets(p).length > 0 || kube.budgetsOf(p).length > 1);
         if (blocked.length > 0 && !u.force) {
           u.blockedSince ??= t;
           if (t - u.blockedSince >= 15 * MINUTE) {

@@ -1,6 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { findAutoscaler, pauseAutoscaler, PAUSED_ANNOTATION, restoreAutoscaler } from '../../src/effects/autoscaler.js';
+import {
+  findAutoscaler,
+  isStale,
+  LEASE_ANNOTATION,
+  pauseAutoscaler,
+  PAUSED_ANNOTATION,
+  PAUSED_AT_ANNOTATION,
+  readPause,
+  renewLease,
+  restoreAutoscaler,
+} from '../../src/effects/autoscaler.js';
+
+const NOW = Date.parse('2026-11-21T00:00:00Z');
 import type { KubeApi } from '../../src/fleet/kube.js';
 
 /** A deployment store that applies JSON Patches like the API server, resourceVersion test included. */
@@ -24,6 +36,9 @@ function fakeKube(deployments: V1Deployment[]): KubeApi & { deployments: V1Deplo
       const d = deployments.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name)!;
       for (const op of ops as { op: string; path: string; value: unknown }[]) {
         if (op.op === 'test' && op.path === '/metadata/resourceVersion' && op.value !== d.metadata?.resourceVersion) throw Object.assign(new Error('conflict'), { code: 422 });
+        const annotation = /^\/metadata\/annotations\/(.+)$/.exec(op.path)?.[1]?.replace(/~1/g, '/').replace(/~0/g, '~');
+        if (op.op === 'test' && annotation && d.metadata?.annotations?.[annotation] !== op.value) throw Object.assign(new Error('test failed'), { code: 422 });
+        if (op.op === 'add' && annotation) d.metadata!.annotations = { ...d.metadata!.annotations, [annotation]: op.value as string };
         if (op.path === '/spec/replicas') d.spec!.replicas = op.value as number;
         if (op.path === '/metadata/annotations') d.metadata!.annotations = op.value as Record<string, string>;
       }
@@ -44,7 +59,7 @@ const ref = { namespace: 'kube-system', name: 'cluster-autoscaler' };
 describe('cluster-autoscaler pause and restore', () => {
   it('records the count on the deployment, scales to zero, and restores exactly that count', async () => {
     const kube = fakeKube([ca(3)]);
-    expect(await pauseAutoscaler(kube, ref)).toBe(3);
+    expect(await pauseAutoscaler(kube, ref, NOW)).toBe(3);
     expect(kube.deployments[0]?.spec?.replicas).toBe(0);
     expect(kube.deployments[0]?.metadata?.annotations?.[PAUSED_ANNOTATION]).toBe('3');
     expect(await restoreAutoscaler(kube, ref)).toEqual({ kind: 'restored', replicas: 3 });
@@ -56,15 +71,21 @@ describe('cluster-autoscaler pause and restore', () => {
   });
 
   it('keeps the count an earlier, interrupted run recorded, never 0', async () => {
-    const kube = fakeKube([ca(0, { annotations: { [PAUSED_ANNOTATION]: '2' } })]);
-    expect(await pauseAutoscaler(kube, ref)).toBe(2);
-    expect(kube.patches).toBe(0);
+    const kube = fakeKube([ca(0, { annotations: { [PAUSED_ANNOTATION]: '2', [PAUSED_AT_ANNOTATION]: '2026-11-20T23:00:00.000Z' } })]);
+    expect(await pauseAutoscaler(kube, ref, NOW)).toBe(2);
+    // it takes the pause over: still at zero, same count and start, its own lease
+    expect(kube.deployments[0]?.spec?.replicas).toBe(0);
+    expect(kube.deployments[0]?.metadata?.annotations).toEqual({
+      [PAUSED_ANNOTATION]: '2',
+      [PAUSED_AT_ANNOTATION]: '2026-11-20T23:00:00.000Z',
+      [LEASE_ANNOTATION]: new Date(NOW).toISOString(),
+    });
     expect(await restoreAutoscaler(kube, ref)).toEqual({ kind: 'restored', replicas: 2 });
   });
 
   it('leaves a deployment someone scaled up meanwhile at its count, and drops the record', async () => {
     const kube = fakeKube([ca(2)]);
-    await pauseAutoscaler(kube, ref);
+    await pauseAutoscaler(kube, ref, NOW);
     kube.deployments[0]!.spec!.replicas = 5;
     expect(await restoreAutoscaler(kube, ref)).toEqual({ kind: 'left-alone', replicas: 5, recorded: 2 });
     expect(kube.deployments[0]?.spec?.replicas).toBe(5);
@@ -83,7 +104,7 @@ describe('cluster-autoscaler pause and restore', () => {
       }
       return d;
     };
-    expect(await pauseAutoscaler(kube, ref)).toBe(2);
+    expect(await pauseAutoscaler(kube, ref, NOW)).toBe(2);
     expect(kube.deployments[0]?.spec?.replicas).toBe(0);
   });
 
@@ -93,5 +114,23 @@ describe('cluster-autoscaler pause and restore', () => {
     expect(await findAutoscaler(fakeKube([helm]))).toEqual({ namespace: 'kube-system', name: 'cluster-autoscaler-aws-cluster-autoscaler' });
     expect(await findAutoscaler(fakeKube([]))).toBeUndefined();
     await expect(findAutoscaler(fakeKube([ca(1), helm]))).rejects.toThrow('more than one cluster-autoscaler');
+  });
+
+  it('renews the lease only while the pause stands, and tells a live pause from one whose job is gone', async () => {
+    const kube = fakeKube([ca(2)]);
+    await pauseAutoscaler(kube, ref, NOW);
+    await renewLease(kube, ref, 2, NOW + 30_000);
+    const pause = await readPause(kube, ref);
+    expect(pause).toEqual({ ...ref, replicas: 2, current: 0, pausedAt: new Date(NOW).toISOString(), leaseRenewedAt: new Date(NOW + 30_000).toISOString() });
+    // stale only when the lease is older than ten minutes and no update runs
+    expect(isStale(pause!, NOW + 30_000 + 9 * 60_000, false)).toBe(false);
+    expect(isStale(pause!, NOW + 30_000 + 11 * 60_000, false)).toBe(true);
+    expect(isStale(pause!, NOW + 30_000 + 11 * 60_000, true)).toBe(false);
+    expect(isStale({ ...pause!, leaseRenewedAt: null }, NOW, false)).toBe(true);
+    // once restored (by the post step, a person, another run), a late renewal writes nothing
+    await restoreAutoscaler(kube, ref);
+    await expect(renewLease(kube, ref, 2, NOW + 60_000)).rejects.toMatchObject({ code: 422 });
+    expect(kube.deployments[0]?.metadata?.annotations).toEqual({});
+    expect(await readPause(kube, ref)).toBeUndefined();
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { runCheck } from '../../src/check.js';
 import { settingsWith } from './settings.js';
 
@@ -21,7 +22,7 @@ function fleet() {
   return { eks, ssm, eksMock: mockClient(eks), ssmMock: mockClient(ssm) };
 }
 
-const deps = (f: ReturnType<typeof fleet>) => ({ clientsFor: () => ({ eks: f.eks, ssm: f.ssm, autoscaling: new AutoScalingClient({ region: 'us-east-1' }) }), now: () => new Date('2026-11-21T00:00:00Z'), concurrency: 4 });
+const deps = (f: ReturnType<typeof fleet>) => ({ clientsFor: () => ({ eks: f.eks, ssm: f.ssm, autoscaling: new AutoScalingClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }), now: () => new Date('2026-11-21T00:00:00Z'), concurrency: 4 });
 
 describe('the fleet check against EKS and SSM', () => {
   it('follows ListClusters and ListNodegroups pages to the end', async () => {

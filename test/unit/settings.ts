@@ -16,6 +16,7 @@ export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Sett
     reviewers: [],
     githubToken: '',
     manifestDir: '.github/eks-ami-drift',
+    role: null,
     ...over,
     upgrade: {
       dryRun: false,
