@@ -137,6 +137,8 @@ interface Preflight {
   blockers: string[];
   problems: string[];
   autoScalingGroup?: string;
+  /** The node group reached the target between the plan and the pre-flight (an earlier run's update ended). */
+  reached?: boolean;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -177,9 +179,12 @@ export async function upgradeCluster(
       autoscaler: null,
     };
   }
+  const done = checks.filter((c) => c.reached).map((c) => upgradeEntry(c.item, 'up-to-date', `already at ${c.item.target?.releaseVersion}: an earlier run's update ended after the plan was read`));
+  const todo = checks.filter((c) => !c.reached);
+  if (todo.length === 0) return { nodegroups: done, autoscaler: null };
   if (settings.dryRun) {
     const resumed = ' (an update to this target is already running: it would be resumed)';
-    return { nodegroups: checks.map((c) => upgradeEntry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers })), autoscaler: null };
+    return { nodegroups: [...done, ...todo.map((c) => upgradeEntry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers }))], autoscaler: null };
   }
 
   // 2. Pause cluster-autoscaler, for as short as the plan allows: right before the first update.
@@ -200,7 +205,7 @@ export async function upgradeCluster(
     deps.warn(`${name}: cluster-autoscaler is not paused (pause-cluster-autoscaler: false)`);
   }
 
-  const results: NodegroupUpgrade[] = [];
+  const results: NodegroupUpgrade[] = [...done];
   let lease: (() => void) | undefined;
   try {
     if (ref) {
@@ -229,7 +234,7 @@ export async function upgradeCluster(
     const limit = pLimit(settings.maxParallel);
     let stop = false;
     await Promise.all(
-      checks.map((c) =>
+      todo.map((c) =>
         limit(async () => {
           if (stop) {
             results.push(upgradeEntry(c.item, 'not-started', 'not started: an earlier node group of this cluster failed'));
@@ -313,6 +318,7 @@ async function preflight(
         if (running && sameTarget(running)) check.resume = running.id;
         else if (running) check.problems.push(`another update (${running.id}, release ${param(running, 'ReleaseVersion') ?? 'unknown'}) is in progress`);
         else if (nodegroup?.status !== 'ACTIVE') check.problems.push(`status is ${nodegroup?.status}, not ACTIVE`);
+        else if (nodegroup.releaseVersion === item.target?.releaseVersion && nodegroup.version === item.target?.version) check.reached = true;
         const health = nodegroup?.health?.issues ?? [];
         if (health.length > 0) check.problems.push(`health issues: ${health.map((h) => `${h.code}: ${h.message}`).join('; ')}`);
       } catch (error) {

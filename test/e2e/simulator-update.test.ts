@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
+  DescribeClusterCommand,
+  paginateListUpdates,
   DescribeNodegroupCommand,
   DescribeUpdateCommand,
   EKSClient,
@@ -204,5 +206,37 @@ describe('the simulated node group update', () => {
     const { eks } = await start(fleet(), { faults: { updateFailures: { 'prod/general': { errorCode: 'NodeCreationFailure', phase: 'scale-up' } } } });
     const { update } = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer }));
     expect(await waitFor(eks, update!.id!)).toMatchObject({ status: 'Failed', errors: [expect.objectContaining({ errorCode: 'NodeCreationFailure' })] });
+  });
+
+  it('lists a long update history in an order that is not the order of time (aws/containers-roadmap#1439), consistently across pages', async () => {
+    const history = Array.from({ length: 30 }, (_, i) => ({ releaseVersion: older, status: 'Successful' as const, minutesAgo: (30 - i) * 60 }));
+    const spec = fleet();
+    spec.clusters[0]!.nodegroups[0]!.history = history;
+    const { eks, sim } = await start(spec, { pageSize: 4 });
+    const ids: string[] = [];
+    for await (const page of paginateListUpdates({ client: eks }, { name: 'prod', nodegroupName: 'general' })) ids.push(...(page.updateIds ?? []));
+    expect(new Set(ids).size).toBe(30);
+    const byTime = [...sim.world.updates].sort((a, b) => a.createdAt - b.createdAt).map((u) => u.id);
+    expect(ids).not.toEqual(byTime);
+    expect([...ids].sort()).toEqual([...byTime].sort());
+  });
+
+  it('accepts an assumed session until it expires, and never with another session token', async () => {
+    const { sim } = await start(fleet(), { identity: { role: { arn: 'arn:aws:iam::123456789012:role/r' } } });
+    const token = sim.identity.issueOidcToken('sts.amazonaws.com');
+    const session = sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', RoleSessionName: 's', WebIdentityToken: token, DurationSeconds: 900 });
+    expect(sim.identity.check(session.accessKeyId, session.sessionToken).source).toBe('assumed');
+    expect(() => sim.identity.check(session.accessKeyId, 'other')).toThrow('The security token included in the request is invalid.');
+    expect(() => sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', WebIdentityToken: token, DurationSeconds: 7200 })).toThrow(
+      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    );
+    expect(() => sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', WebIdentityToken: sim.identity.issueOidcToken('other') })).toThrow('Incorrect token audience');
+    session.expiresAt = Date.now() - 1;
+    sim.identity.sessions.set(session.accessKeyId, session);
+    expect(() => sim.identity.check(session.accessKeyId, session.sessionToken)).toThrow('The security token included in the request is expired');
+    const denied = await new EKSClient({ region: 'us-east-1', endpoint: sim.url, credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken }, maxAttempts: 1 })
+      .send(new DescribeClusterCommand({ name: 'prod' }))
+      .catch((e: unknown) => e);
+    expect((denied as Error).name).toBe('ExpiredTokenException');
   });
 });

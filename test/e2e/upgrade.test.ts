@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { renderManifest } from '../../src/repo/manifest.js';
 import type { FleetSpec, SimCluster, SimOptions } from '../sim/fleet.js';
 import type { GitHubSpec } from '../sim/github.js';
-import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { amazonLinuxParameters, bottlerocketParameter, releasesOf } from '../sim/releases.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/upgrade.js';
@@ -239,6 +239,82 @@ describe('upgrade on merge', () => {
     expect(run.stdout).toMatch(new RegExp(`::error::${PATH.replace(/\./g, '\\.')}:\\d+: unknown key "releaseVersoin" in node group batch`));
     expect(s.log.filter((l) => l.operation === 'UpdateNodegroupVersion')).toEqual([]);
     expect(s.world.kubeOf(s.world.fleet.clusters[0]!).writes).toEqual([]);
+  });
+});
+
+describe('pre-flight: what must stop a cluster before anything changes', () => {
+  const untouched = (s: Simulator) => {
+    expect(s.log.filter((l) => l.operation === 'UpdateNodegroupVersion')).toEqual([]);
+    expect(s.world.kubeOf(s.world.fleet.clusters[0]!).writes).toEqual([]);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+  };
+
+  it('blocks the whole cluster when one pin is newer than the control plane, naming the file and line', async () => {
+    const s = await start();
+    s.github.branch('eks-ami-drift/us-east-1/prod');
+    const text = renderManifest({
+      cluster: 'prod',
+      region: 'us-east-1',
+      nodegroups: { general: { kubernetesVersion: '1.34', releaseVersion: '1.34.9-20260714' }, batch: { kubernetesVersion: '1.33', releaseVersion: batchNew } },
+    });
+    const sha = s.github.push('main', { [PATH]: text });
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(1);
+    const line = text.split('\n').findIndex((l) => l.includes('1.34.9-20260714')) + 1;
+    const r = report(run.outputs);
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['general', 'blocked'],
+      ['batch', 'not-started'],
+    ]);
+    expect(r.nodegroups[0]!.reason).toBe(`${PATH}:${line} asks for Kubernetes 1.34 (1.34.9-20260714), newer than the control plane’s 1.33: upgrade the control plane first, or pin a release of 1.33 or older`);
+    expect(run.stdout).toContain(`::error::`);
+    expect(run.stdout).toContain(`${PATH}:${line}`);
+    untouched(s);
+  });
+
+  it('blocks when a pod is covered by two PodDisruptionBudgets (the eviction API refuses it), even though both allow disruptions', async () => {
+    const s = await start(
+      cluster({
+        pdbs: [
+          { name: 'api', namespace: 'shop', matchLabels: { app: 'api' }, maxUnavailable: 2 },
+          { name: 'api-team', namespace: 'shop', matchLabels: { app: 'api' }, maxUnavailable: 2 },
+        ],
+      }),
+    );
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(1);
+    const general = report(run.outputs).nodegroups.find((n) => n.nodegroup === 'general')!;
+    expect(general.result).toBe('blocked');
+    expect(general.blockers).toEqual([expect.stringContaining('are covered by more than one PodDisruptionBudget (shop/api, shop/api-team)')]);
+    untouched(s);
+  });
+
+  it('keeps the node group’s Kubernetes minor for a Bottlerocket release-version (it names the OS version)', async () => {
+    const c = cluster({ nodegroups: [{ name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.33', releaseVersion: '1.26.0-85f0d68c', desiredSize: 2 }] });
+    sim = await startSimulator(
+      { clusters: [c], parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', '2026-11-01T00:00:00Z')] },
+      { clockSpeed: 300, github: { files: {} } },
+    );
+    const run = await runAction({ inputs: inputs({ clusters: 'prod', 'release-version': '1.34.0-18d04e52' }), env: env(sim, 'd'.repeat(40)), eventName: 'workflow_dispatch' });
+    expect(run.code).toBe(0);
+    expect(report(run.outputs).nodegroups[0]).toMatchObject({ result: 'upgraded', to: { version: '1.33', releaseVersion: '1.34.0-18d04e52' } });
+    expect(sim.log.find((l) => l.operation === 'UpdateNodegroupVersion')?.params).toMatchObject({ version: '1.33', releaseVersion: '1.34.0-18d04e52' });
+  });
+
+  it('signs the Kubernetes token for its partition’s STS: sts.cn-north-1.amazonaws.com.cn in China', async () => {
+    const c = cluster({ region: 'cn-north-1' });
+    const path = '.github/eks-ami-drift/cn-north-1/prod.yaml';
+    sim = await startSimulator(
+      { clusters: [c], parameters: amazonLinuxParameters() },
+      { clockSpeed: 300, github: { files: { [path]: renderManifest({ cluster: 'prod', region: 'cn-north-1', nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: genNew } } }) } } },
+    );
+    const run = await runAction({ inputs: inputs({ regions: 'cn-north-1' }), env: { ...env(sim, sim.github.push('main', {})), AWS_REGION: 'cn-north-1' }, eventName: 'push' });
+    expect(run.code).toBe(0);
+    expect(report(run.outputs).nodegroups.find((n) => n.nodegroup === 'general')?.result).toBe('upgraded');
+    const token = /::add-mask::k8s-aws-v1\.(\S+)/.exec(run.stdout)![1]!;
+    expect(new URL(Buffer.from(token, 'base64url').toString()).hostname).toBe('sts.cn-north-1.amazonaws.com.cn');
+    expect(sim.kubeLog.filter((k) => k.status === 401)).toEqual([]);
   });
 });
 
