@@ -1,4 +1,5 @@
 import { DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
+import pLimit from 'p-limit';
 import type { UpgradeSettings } from '../inputs.js';
 import { describeError } from '../fleet/aws.js';
 import { describeKubeError, type KubeApi } from '../fleet/kube.js';
@@ -101,7 +102,10 @@ function describePause(p: PauseFound, now: number, updateInProgress: boolean): s
   return `paused since ${p.pausedAt ?? 'an unknown time'} at ${p.replicas} replica(s), ${lease}${updateInProgress ? ', a node group update is in progress' : ''}`;
 }
 
-/** Runs `handlePause` over clusters, one at a time; a cluster that cannot be read is passed to `onError`. */
+/**
+ * Runs `handlePause` over clusters, ten at a time (each is a few Kubernetes calls); results in the
+ * clusters' order. A cluster that cannot be read is passed to `onError`.
+ */
 export async function handlePauses(
   clusters: readonly ClusterState[],
   autoscaler: UpgradeSettings['clusterAutoscaler'],
@@ -110,14 +114,18 @@ export async function handlePauses(
   deps: PauseDeps,
   onError: (cluster: ClusterState, reason: string) => void,
 ): Promise<PauseReport[]> {
-  const found: PauseReport[] = [];
-  for (const cluster of clusters.filter((c) => !c.error)) {
-    try {
-      const pause = await handlePause(cluster, autoscaler, mode, force, deps);
-      if (pause) found.push(pause);
-    } catch (error) {
-      onError(cluster, describeKubeError(error) || describeError(error));
-    }
-  }
-  return found;
+  const limit = pLimit(10);
+  const found = await Promise.all(
+    clusters
+      .filter((c) => !c.error)
+      .map((cluster) =>
+        limit(() =>
+          handlePause(cluster, autoscaler, mode, force, deps).catch((error: unknown) => {
+            onError(cluster, describeKubeError(error) || describeError(error));
+            return undefined;
+          }),
+        ),
+      ),
+  );
+  return found.filter((p): p is PauseReport => p !== undefined);
 }
