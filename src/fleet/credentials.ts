@@ -26,7 +26,10 @@ export interface CredentialDeps {
  * by the EKS token signer, so they renew together.
  *
  * Sources: the runner's OIDC tokens are short-lived and can be requested at any time of the job
- * (`core.getIDToken`, needs `permissions: id-token: write`); AssumeRoleWithWebIdentity's sessions
+ * (`core.getIDToken`, needs `permissions: id-token: write`; the runner gives every action step
+ * ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, actions/runner#1234 and #1270: UNVERIFIED for post steps
+ * specifically, where a failure to get a token makes the restore a warning with the manual command);
+ * AssumeRoleWithWebIdentity's sessions
  * last `DurationSeconds` (900 s up to the role's MaxSessionDuration, default 3600 s; STS API
  * reference). The SDK refreshes a provider whose identity carries `expiration`
  * (@smithy/core memoizeIdentityProvider).
