@@ -82,7 +82,8 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
       for (const c of clusters.filter((c) => !c.error)) {
         const path = manifestPath(settings.manifestDir, region, c.name);
         const text = explicit ? null : await deps.readFile(path);
-        manifests.set(c, text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name)));
+        const amiTypes = Object.fromEntries(c.nodegroups.map((n) => [n.name, n.amiType]));
+        manifests.set(c, text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name), amiTypes));
       }
       const requests = new Map<string, ParameterRequest>();
       const want = (amiType: string | undefined, minor: string | undefined) => {

@@ -4,6 +4,7 @@ import type { NodegroupReport, NodegroupStatus } from '../report/types.js';
 import { releaseNotesUrl, releaseSource } from './ami-types.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
 import { formatDuration } from './duration.js';
+import { endedReason, endingNotice, supportOf } from './support.js';
 
 export interface DriftPolicy {
   /** A newer release younger than this (milliseconds) is `soaking`, not `drift`. */
@@ -56,6 +57,8 @@ export function classify(
   const found = parameter ? latest(parameter) : undefined;
   const latestRelease = found?.kind === 'found' ? found : undefined;
 
+  const support = supportOf(ng.amiType, policy.now);
+  const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
   const entry = (status: NodegroupStatus, reason: string): NodegroupReport => ({
     cluster: cluster.name,
     region: cluster.region,
@@ -70,16 +73,18 @@ export function classify(
     releaseNotesUrl: latestRelease ? (releaseNotesUrl(ng.amiType ?? '', latestRelease.releaseVersion) ?? null) : null,
     nodes: ng.desiredSize ?? null,
     status,
-    reason,
+    reason: `${reason}${status === 'error' ? '' : notice}`,
   });
 
   if (ng.error) return entry('error', ng.error);
+  // A family AWS no longer patches is unsupported whatever its Kubernetes version or release.
+  if (support.kind === 'ended') return entry('unsupported', endedReason(support.eos));
   if (!minor) return entry('unknown', `Kubernetes version ${ng.version ?? '(none)'} does not parse`);
 
   const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;
   if (controlPlaneMinor && compareMinors(minor, controlPlaneMinor) < 0) {
     const also =
-      latestRelease && ng.releaseVersion && isNewer(latestRelease.releaseVersion, ng.releaseVersion)
+      latestRelease && ng.releaseVersion && isNewer(latestRelease.releaseVersion, ng.releaseVersion, ng.amiType)
         ? `; a newer ${minor} release ${latestRelease.releaseVersion} is also available`
         : '';
     return entry(
@@ -104,8 +109,8 @@ export function classify(
     return entry('unknown', `SSM parameter ${source.parameter} does not exist: no published ${ng.amiType} release for Kubernetes ${minor}`);
   }
 
-  const current = ng.releaseVersion ? parseRelease(ng.releaseVersion) : undefined;
-  const target = parseRelease(found.releaseVersion);
+  const current = ng.releaseVersion ? parseRelease(ng.releaseVersion, ng.amiType) : undefined;
+  const target = parseRelease(found.releaseVersion, ng.amiType);
   if (!current) return entry('unknown', `release version ${ng.releaseVersion ?? '(none)'} does not parse`);
   if (!target) return entry('unknown', `latest release ${found.releaseVersion} in ${source.parameter} does not parse`);
 
@@ -126,8 +131,8 @@ export function classify(
   return entry('drift', `${current.raw} → ${target.raw}${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`);
 }
 
-function isNewer(candidate: string, current: string): boolean {
-  const a = parseRelease(candidate);
-  const b = parseRelease(current);
+function isNewer(candidate: string, current: string, amiType: string | undefined): boolean {
+  const a = parseRelease(candidate, amiType);
+  const b = parseRelease(current, amiType);
   return !!a && !!b && compareReleases(a, b) === 1;
 }

@@ -115,8 +115,8 @@ export function planNodegroup(input: PlanInput): PlanItem {
   if (compareMinors(target.version, minor) > 0) {
     return item('update', `Kubernetes ${minor} → ${target.version}, release ${current.releaseVersion} → ${target.releaseVersion}`, target, source);
   }
-  const a = parseRelease(target.releaseVersion);
-  const b = parseRelease(current.releaseVersion);
+  const a = parseRelease(target.releaseVersion, ng.amiType);
+  const b = parseRelease(current.releaseVersion, ng.amiType);
   if (!a || !b) return item('skip', `release ${!a ? target.releaseVersion : current.releaseVersion} does not parse`, target, source);
   switch (compareReleases(a, b)) {
     case 0:

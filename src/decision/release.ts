@@ -17,13 +17,26 @@ export interface Release {
 const RELEASE = /^v?(\d+)\.(\d+)(?:\.(\d+))?-([0-9A-Za-z][0-9A-Za-z.\-_]*)$/;
 const DATE = /^(\d{4})[.-]?(\d{2})[.-]?(\d{2})$/;
 
-export function parseRelease(raw: string): Release | undefined {
+/**
+ * What a release's suffix is, by the node group's AMI type, never by the suffix's shape: a build date
+ * for Amazon Linux and Windows, a commit for Bottlerocket (whose commits can be all digits,
+ * `1.4.0-42360701`, which would read as a date), unknown for anything else.
+ */
+export function suffixKind(amiType: string | null | undefined): 'date' | 'commit' | 'unknown' {
+  if (!amiType) return 'unknown';
+  if (amiType.startsWith('BOTTLEROCKET')) return 'commit';
+  if (amiType.startsWith('AL2') || amiType.startsWith('WINDOWS')) return 'date';
+  return 'unknown';
+}
+
+/** Parses a release of a node group of `amiType`; only a `date` suffix kind is read as a date. */
+export function parseRelease(raw: string, amiType: string | null | undefined): Release | undefined {
   const m = RELEASE.exec(raw.trim());
   if (!m) return undefined;
   const version = semver.parse(`${m[1]}.${m[2]}.${m[3] ?? '0'}`);
   if (!version) return undefined;
   const suffix = m[4] as string;
-  const d = DATE.exec(suffix);
+  const d = suffixKind(amiType) === 'date' ? DATE.exec(suffix) : null;
   const date = d ? Number(`${d[1]}${d[2]}${d[3]}`) : undefined;
   return { raw: raw.trim(), version, suffix, ...(date !== undefined ? { date } : {}) };
 }

@@ -88,7 +88,7 @@ async function desiredManifest(ctx: Context, region: string, cluster: string, en
   const path = manifestPath(ctx.settings.manifestDir, region, cluster);
   const current = await readRepoFile(ctx.github, ctx.repo, path, ctx.defaultBranch);
   const names = entries.map((e) => e.nodegroup as string);
-  if (current !== null) parseManifest(path, current, { cluster, region }, names);
+  if (current !== null) parseManifest(path, current, { cluster, region }, names, Object.fromEntries(entries.map((e) => [e.nodegroup as string, e.amiType ?? undefined])));
   const targets: Record<string, PinnedRelease> = {};
   for (const e of entries.filter(isDrift)) targets[e.nodegroup as string] = { kubernetesVersion: e.kubernetesVersion as string, releaseVersion: e.latestReleaseVersion as string };
   if (current !== null) return { path, current, next: updateManifest(current, targets) };

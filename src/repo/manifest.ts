@@ -1,5 +1,5 @@
 import { Document, isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
-import { kubernetesMinor, parseRelease } from '../decision/release.js';
+import { kubernetesMinor, parseRelease, suffixKind } from '../decision/release.js';
 
 /**
  * The desired state of one cluster, kept in the repository at `<manifest-dir>/<region>/<cluster>.yaml`
@@ -90,8 +90,16 @@ function forceQuotedVersions(doc: Document): void {
 /**
  * Reads and validates a manifest: an unknown key, a malformed version or release, a file that names
  * another cluster, or a node group not in `existing` (when given) is a ManifestError naming the line.
+ * A release is read by its node group's AMI type (`amiTypes`, when known): an Amazon Linux or Windows
+ * release must be of the pinned Kubernetes version; a Bottlerocket release names the OS version.
  */
-export function parseManifest(file: string, text: string, expect: { cluster: string; region: string }, existing?: readonly string[]): Manifest {
+export function parseManifest(
+  file: string,
+  text: string,
+  expect: { cluster: string; region: string },
+  existing?: readonly string[],
+  amiTypes: Readonly<Record<string, string | undefined>> = {},
+): Manifest {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
@@ -146,12 +154,13 @@ export function parseManifest(file: string, text: string, expect: { cluster: str
     if (!pin.kubernetesVersion || !/^\d+\.\d+$/.test(pin.kubernetesVersion)) {
       throw new ManifestError(file, lineOfField.kubernetesVersion ?? at, `${name}.kubernetesVersion: expected a Kubernetes minor such as "1.33", got ${JSON.stringify(pin.kubernetesVersion ?? null)}`);
     }
-    if (!pin.releaseVersion || !parseRelease(pin.releaseVersion)) {
+    const amiType = amiTypes[name];
+    if (!pin.releaseVersion || !parseRelease(pin.releaseVersion, amiType)) {
       throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}.releaseVersion: ${JSON.stringify(pin.releaseVersion ?? null)} is not a release version (expected the form 1.33.13-20260714)`);
     }
-    // Amazon Linux and Windows releases (a date suffix) carry their Kubernetes version; Bottlerocket's
-    // carry the OS version, which is unrelated.
-    if (parseRelease(pin.releaseVersion)?.date !== undefined && kubernetesMinor(pin.releaseVersion) !== pin.kubernetesVersion) {
+    // Amazon Linux and Windows releases carry their Kubernetes version; Bottlerocket's carry the OS
+    // version, which is unrelated.
+    if (suffixKind(amiType) === 'date' && kubernetesMinor(pin.releaseVersion) !== pin.kubernetesVersion) {
       throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}: release ${pin.releaseVersion} is not for Kubernetes ${pin.kubernetesVersion}`);
     }
     nodegroups[name] = { ...(pin as PinnedRelease), line: lineOfField.releaseVersion ?? at };

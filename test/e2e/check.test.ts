@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readmePolicyActions } from './readme.js';
 import { exampleFleet, generatedFleet } from '../sim/example-fleet.js';
+import { amazonLinuxParameters, amazonLinuxReleases, bottlerocketParameter } from '../sim/releases.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { runAction } from '../sim/run-action.js';
 import type { CheckReport } from '../../src/report/types.js';
@@ -23,6 +24,31 @@ const statusOf = (report: CheckReport | undefined) =>
   Object.fromEntries((report?.nodegroups ?? []).map((n) => [`${n.cluster}/${n.nodegroup ?? '*'}`, n.status]));
 
 describe('check, as the bundled action', () => {
+  it('reports an AL2 node group on 1.31 as unsupported with its end-of-support date, and reads a Bottlerocket commit of digits as a commit', async () => {
+    const fleet = {
+      clusters: [
+        {
+          name: 'legacy',
+          region: 'us-east-1',
+          version: '1.31',
+          nodegroups: [
+            { name: 'al2', amiType: 'AL2_x86_64', version: '1.31', releaseVersion: amazonLinuxReleases().filter((r) => r.amiType === 'AL2_x86_64' && r.minor === '1.31').at(-1)!.releaseVersion },
+            { name: 'br', amiType: 'BOTTLEROCKET_x86_64', version: '1.31', releaseVersion: '1.4.0-42360701' },
+          ],
+        },
+      ],
+      parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.31', 'x86_64', '1.4.0-42360701', '2026-10-01T00:00:00Z')],
+    };
+    const { run, report } = await check({ regions: 'us-east-1' }, fleet);
+    expect(run.code).toBe(0);
+    expect(report?.nodegroups.map((n) => [n.nodegroup, n.status])).toEqual([
+      ['al2', 'unsupported'],
+      ['br', 'up-to-date'],
+    ]);
+    expect(report?.nodegroups[0]!.reason).toContain('Amazon Linux 2 AMIs reached end of support on 2025-11-26');
+    expect(run.summary).toContain('migrate to AL2023 or Bottlerocket');
+  });
+
   it('reports every node group of the example fleet, with outputs and a job summary', async () => {
     const { run, report } = await check({ regions: 'us-east-1,eu-west-1', 'min-release-age': '36h' });
     expect(run.stderr).toBe('');

@@ -302,6 +302,19 @@ describe('pre-flight: what must stop a cluster before anything changes', () => {
     expect(sim.log.find((l) => l.operation === 'UpdateNodegroupVersion')?.params).toMatchObject({ version: '1.33', releaseVersion: '1.34.0-18d04e52' });
   });
 
+  it('validates and upgrades to a Bottlerocket pin whose commit is all digits (1.4.0-42360701)', async () => {
+    const c = cluster({ nodegroups: [{ name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.33', releaseVersion: '1.3.0-0a1b2c3d', desiredSize: 2 }] });
+    sim = await startSimulator(
+      { clusters: [c], parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.4.0-42360701', '2026-11-01T00:00:00Z')] },
+      { clockSpeed: 300, github: { files: {} } },
+    );
+    const sha = sim.github.push('main', { [PATH]: renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { system: { kubernetesVersion: '1.33', releaseVersion: '1.4.0-42360701' } } }) });
+    const run = await runAction({ inputs: inputs(), env: env(sim, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('plan: prod/system: update: 1.3.0-0a1b2c3d → 1.4.0-42360701');
+    expect(report(run.outputs).nodegroups[0]).toMatchObject({ result: 'upgraded', to: { version: '1.33', releaseVersion: '1.4.0-42360701' } });
+  });
+
   it('signs the Kubernetes token for its partition’s STS: sts.cn-north-1.amazonaws.com.cn in China', async () => {
     const c = cluster({ region: 'cn-north-1' });
     const path = '.github/eks-ami-drift/cn-north-1/prod.yaml';

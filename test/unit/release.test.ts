@@ -2,9 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from '../../src/decision/release.js';
 import { amazonLinuxReleases, bottlerocketReleases } from '../sim/releases.js';
 
-function cmp(a: string, b: string) {
-  const ra = parseRelease(a);
-  const rb = parseRelease(b);
+const AL = 'AL2023_x86_64_STANDARD';
+const BR = 'BOTTLEROCKET_x86_64';
+
+function cmp(a: string, b: string, amiType = AL) {
+  const ra = parseRelease(a, amiType);
+  const rb = parseRelease(b, amiType);
   if (!ra || !rb) throw new Error(`unparsable: ${a} or ${b}`);
   return compareReleases(ra, rb);
 }
@@ -19,25 +22,34 @@ describe('release versions', () => {
 
   it('orders the same version by build date, in every date form', () => {
     expect(cmp('1.31.2-20241121', '1.31.2-20241024')).toBe(1);
-    expect(cmp('1.31-2024.11.12', '1.31-2024.10.08')).toBe(1);
-    expect(cmp('1.31-2024-11-12', '1.31-2024.11.12')).toBe(0);
+    expect(cmp('1.31-2024.11.12', '1.31-2024.10.08', 'WINDOWS_CORE_2022_x86_64')).toBe(1);
+    expect(cmp('1.31-2024-11-12', '1.31-2024.11.12', 'WINDOWS_CORE_2022_x86_64')).toBe(0);
     expect(cmp('1.30.4-20241024', '1.30.4-20241024')).toBe(0);
   });
 
   it('orders Bottlerocket by OS version only, and refuses to order two builds of one version', () => {
-    expect(cmp('1.34.0-18d04e52', '1.26.0-85f0d68c')).toBe(1);
-    expect(cmp('1.19.2-29cc92cc', '1.19.2-29cc92cc')).toBe(0);
-    expect(cmp('1.19.2-29cc92cc', '1.19.2-abcdef01')).toBeUndefined();
+    expect(cmp('1.34.0-18d04e52', '1.26.0-85f0d68c', BR)).toBe(1);
+    expect(cmp('1.19.2-29cc92cc', '1.19.2-29cc92cc', BR)).toBe(0);
+    expect(cmp('1.19.2-29cc92cc', '1.19.2-abcdef01', BR)).toBeUndefined();
+  });
+
+  it('reads a Bottlerocket suffix as a commit even when it is all digits (about 2% of commits)', () => {
+    expect(parseRelease('1.4.0-42360701', BR)).toMatchObject({ suffix: '42360701' });
+    expect(parseRelease('1.4.0-42360701', BR)?.date).toBeUndefined();
+    expect(cmp('1.4.0-42360701', '1.4.0-20240101', BR)).toBeUndefined();
+    expect(cmp('1.5.0-0a1b2c3d', '1.4.0-42360701', BR)).toBe(1);
+    // the same text on an Amazon Linux node group is a build date
+    expect(parseRelease('1.4.0-20240101', AL)?.date).toBe(20240101);
   });
 
   it('rejects what is not a release', () => {
     for (const bad of ['', 'latest', '1.31', 'ami-0abc', '1.31.2', '1.31.2-', 'x.y.z-20240101', '1.31.2 -20240101']) {
-      expect(parseRelease(bad)).toBeUndefined();
+      expect(parseRelease(bad, AL)).toBeUndefined();
     }
   });
 
   it('orders every Amazon Linux release in the changelog data as its release tags do', () => {
-    const byStream = new Map<string, { tag: string; releaseVersion: string }[]>();
+    const byStream = new Map<string, { tag: string; releaseVersion: string; amiType: string }[]>();
     for (const r of amazonLinuxReleases()) {
       const key = `${r.amiType} ${r.minor}`;
       byStream.set(key, [...(byStream.get(key) ?? []), r]);
@@ -48,7 +60,7 @@ describe('release versions', () => {
       for (let i = 1; i < releases.length; i++) {
         const older = releases[i - 1]!;
         const newer = releases[i]!;
-        expect(parseRelease(newer.releaseVersion)).toBeDefined();
+        expect(parseRelease(newer.releaseVersion, newer.amiType)).toBeDefined();
         const expected = newer.tag === older.tag ? 0 : 1;
         expect([newer.releaseVersion, older.releaseVersion, cmp(newer.releaseVersion, older.releaseVersion)]).toEqual([
           newer.releaseVersion,
@@ -66,7 +78,7 @@ describe('release versions', () => {
 
   it('orders the Bottlerocket releases of the data', () => {
     const releases = bottlerocketReleases();
-    for (let i = 1; i < releases.length; i++) expect(cmp(releases[i]!, releases[i - 1]!)).toBe(1);
+    for (let i = 1; i < releases.length; i++) expect(cmp(releases[i]!, releases[i - 1]!, BR)).toBe(1);
   });
 
   it('reads Kubernetes minors from versions and releases', () => {
