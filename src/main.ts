@@ -79,13 +79,17 @@ async function check(settings: Settings, clients: Clients): Promise<void> {
   if (settings.onDrift !== 'none' && clients.github) {
     report.proposals = await core.group(`Proposing the upgrades (${settings.onDrift})`, async () => {
       const proposals = await propose(report, settings, clients.github as GitHub, currentRepo(), blockerLook(settings, clients));
-      for (const p of proposals) core.info(`${p.region}/${p.cluster}: ${p.kind} ${p.result}${p.number ? ` #${p.number}` : ''}: ${p.reason}`);
+      for (const p of proposals) {
+        core.info(`${p.region}/${p.cluster}: ${p.kind} ${p.result}${p.number ? ` #${p.number}` : ''}: ${p.reason}`);
+        for (const w of p.warnings) core.warning(`${p.region}/${p.cluster}: ${p.kind}${p.number ? ` #${p.number}` : ''}: ${w}`);
+      }
       return proposals;
     });
   }
 
   // Outputs and summary first: a failing step still leaves its report behind.
-  const opened = report.proposals.filter((p) => p.number !== null && p.result !== 'closed');
+  // Only pull requests and issues that are open now: never one a person closed.
+  const opened = report.proposals.filter((p) => p.open);
   const numbers = (kind: string) => opened.filter((p) => p.kind === kind);
   core.setOutput('pull-request-number', numbers('pull-request').map((p) => p.number).join(','));
   core.setOutput('pull-request-url', numbers('pull-request').map((p) => p.url).join(','));

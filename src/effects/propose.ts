@@ -2,7 +2,7 @@ import type { Settings } from '../inputs.js';
 import type { CheckReport, NodegroupReport } from '../report/types.js';
 import { describeGitHubError, readRepoFile, type GitHub, type Repo } from '../repo/github.js';
 import { manifestPath, parseManifest, renderManifest, updateManifest, type PinnedRelease } from '../repo/manifest.js';
-import { marker, proposalBody, proposalTitle, targetsHash, type BlockerLook } from '../report/proposal.js';
+import { editedByPerson, marker, proposalBody, proposalTitle, targetsHash, type BlockerLook } from '../report/proposal.js';
 
 /** What happened to one cluster's pull request or issue. */
 export interface Proposal {
@@ -12,7 +12,11 @@ export interface Proposal {
   result: 'created' | 'updated' | 'unchanged' | 'closed' | 'none' | 'error';
   number: number | null;
   url: string | null;
+  /** Whether `number` is an open pull request or issue (the outputs list only those). */
+  open: boolean;
   reason: string;
+  /** What did not work but does not undo the proposal (a label, an assignee, a reviewer refused). */
+  warnings: string[];
 }
 
 /** The trailer that marks a commit as this action's: a commit without it was made by a person. */
@@ -53,7 +57,7 @@ export async function propose(report: CheckReport, settings: Settings, github: G
     try {
       proposals.push(kind === 'issue' ? await proposeIssue(ctx, cluster.region, cluster.cluster, entries) : await proposePullRequest(ctx, cluster.region, cluster.cluster, entries));
     } catch (error) {
-      proposals.push({ cluster: cluster.cluster, region: cluster.region, kind, result: 'error', number: null, url: null, reason: error instanceof Error ? error.message : String(error) });
+      proposals.push({ cluster: cluster.cluster, region: cluster.region, kind, result: 'error', number: null, url: null, open: false, reason: error instanceof Error ? error.message : String(error), warnings: [] });
     }
   }
   return proposals;
@@ -61,15 +65,79 @@ export async function propose(report: CheckReport, settings: Settings, github: G
 
 /** Builds one cluster's Proposal from what happened and the pull request or issue it happened to. */
 function resultFor(kind: Proposal['kind'], region: string, cluster: string) {
-  return (result: Proposal['result'], reason: string, on?: { number: number; html_url: string }): Proposal => ({
+  return (result: Proposal['result'], reason: string, on?: { number: number; html_url: string; state?: string }, warnings: string[] = []): Proposal => ({
     cluster,
     region,
     kind,
     result,
     number: on?.number ?? null,
     url: on?.html_url ?? null,
+    open: on !== undefined && result !== 'closed' && (on.state ?? 'open') === 'open',
     reason,
+    warnings,
   });
+}
+
+/** GitHub's refusal when "Allow GitHub Actions to create and approve pull requests" is off. */
+const ACTIONS_MAY_NOT_CREATE = /not permitted to create or approve pull requests/i;
+
+/**
+ * Labels, assignees and (for a pull request) reviewers are best effort: the pull request or issue
+ * stands without them. What is missing is applied on every run, and what GitHub refuses or silently
+ * drops (labels and assignees of a token without push access, a non-collaborator; a review request
+ * to the author or a non-collaborator answers 422) becomes a warning naming the login and GitHub's
+ * reason (see ../shared/reference/eks.md section 10). A reviewer who already reviewed is not asked again.
+ */
+async function converge(
+  ctx: Context,
+  number: number,
+  current: { labels?: ({ name?: string } | string)[]; assignees?: { login: string }[] | null; requested_reviewers?: { login: string }[] | null } | null,
+  pull: boolean,
+): Promise<string[]> {
+  const { github, repo, settings } = ctx;
+  const warnings: string[] = [];
+  const labelsNow = (current?.labels ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+  const labels = settings.labels.filter((l) => !labelsNow.includes(l));
+  if (labels.length > 0) {
+    try {
+      const { data } = await github.rest.issues.addLabels({ ...repo, issue_number: number, labels });
+      const dropped = labels.filter((l) => !data.some((d) => d.name === l));
+      if (dropped.length > 0) warnings.push(`label(s) ${dropped.join(', ')} were not applied by GitHub (a token without push access cannot label)`);
+    } catch (error) {
+      warnings.push(describeGitHubError(error, `labelling #${number} with ${labels.join(', ')}`));
+    }
+  }
+  const assigneesNow = (current?.assignees ?? []).map((a) => a.login);
+  const assignees = settings.assignees.filter((a) => !assigneesNow.includes(a));
+  if (assignees.length > 0) {
+    try {
+      const { data } = await github.rest.issues.addAssignees({ ...repo, issue_number: number, assignees });
+      const dropped = assignees.filter((a) => !(data.assignees ?? []).some((d) => d.login === a));
+      if (dropped.length > 0) warnings.push(`${dropped.join(', ')} could not be assigned: GitHub silently ignores logins that cannot be assigned in this repository`);
+    } catch (error) {
+      warnings.push(describeGitHubError(error, `assigning #${number} to ${assignees.join(', ')}`));
+    }
+  }
+  if (pull && settings.reviewers.length > 0) {
+    const requested = (current?.requested_reviewers ?? []).map((r) => r.login);
+    let wanted = settings.reviewers.filter((r) => !requested.includes(r));
+    if (wanted.length > 0 && current) {
+      const reviews = await github.rest.pulls.listReviews({ ...repo, pull_number: number, per_page: 100 }).then(
+        (r) => r.data,
+        () => [],
+      );
+      wanted = wanted.filter((r) => !reviews.some((v) => v.user?.login === r));
+    }
+    // One at a time: one login GitHub refuses must not cost the others their request.
+    for (const reviewer of wanted) {
+      try {
+        await github.rest.pulls.requestReviewers({ ...repo, pull_number: number, reviewers: [reviewer] });
+      } catch (error) {
+        warnings.push(`reviewer ${reviewer}: ${describeGitHubError(error, 'requesting a review')}`);
+      }
+    }
+  }
+  return warnings;
 }
 
 /** A GitHub call whose failure says what was being done, and which permission is missing. */
@@ -137,32 +205,52 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
     const full = (await gh('reading the pull request', () => github.rest.pulls.get({ ...repo, pull_number: open.number }))).data;
     const commits = (await gh('listing the pull request commits', () => github.rest.pulls.listCommits({ ...repo, pull_number: open.number, per_page: 100 }))).data;
     const edited = commits.some((c) => !c.commit.message.includes(COMMIT_TRAILER));
-    const sameTargets = (full.body ?? '').includes(`eks-ami-drift:targets ${hash}`);
-    const bodyEdited = sameTargets && full.body !== body;
+    // The body carries a hash of what the action wrote: any other text is a person's, whatever the
+    // targets were then or are now.
+    const bodyEdited = editedByPerson(full.body);
     const conflicting = full.mergeable === false;
+    const warnings = await converge(ctx, open.number, full, true);
     if (edited || bodyEdited || conflicting) {
       const why = edited ? 'it has commits made by a person' : bodyEdited ? 'its description was edited by a person' : 'it has merge conflicts with the base branch';
-      await noticeOnce(ctx, open.number, hash, `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${d.latestReleaseVersion}\``).join(', ')}. This pull request was not updated because ${why}. Update it by hand, or close it and a fresh one will be opened.`);
-      return result('unchanged', `not overwritten: ${why} (commented)`, open);
+      await noticeOnce(
+        ctx,
+        open.number,
+        hash,
+        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${d.latestReleaseVersion}\``).join(', ')}. This pull request was not updated because ${why}, and will not be while that is so. Update it by hand (merging upgrades to what \`${path}\` pins then), or close it: a new pull request is opened when a release newer than these appears, not for these.`,
+      );
+      return result('unchanged', `not overwritten: ${why} (commented)`, open, warnings);
     }
     const onBranch = await readRepoFile(github, repo, path, branch);
-    if (onBranch === next && full.body === body && full.title === title) return result('unchanged', 'already proposes these releases', open);
+    if (onBranch === next && full.body === body && full.title === title) return result('unchanged', 'already proposes these releases', open, warnings);
     await commitToBranch(ctx, branch, path, next, drift, true);
     await gh('updating the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, title, body }));
-    return result('updated', `now proposes ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, open);
+    return result('updated', `now proposes ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, open, warnings);
   }
 
   // A pull request a person closed for these same releases is not opened again.
   const closed = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'closed', head: `${repo.owner}:${branch}`, per_page: 10 }))).data;
   const declined = closed.find((p) => !p.merged_at && (p.body ?? '').includes(`eks-ami-drift:targets ${hash}`));
-  if (declined) return result('unchanged', `pull request #${declined.number} for these releases was closed without merging: not reopened until a newer release appears`, declined);
+  if (declined) return result('unchanged', `pull request #${declined.number} for these releases was closed without merging: not reopened until a newer release appears`, { ...declined, state: 'closed' });
 
   await commitToBranch(ctx, branch, path, next, drift, false);
-  const pr = (await gh('opening the pull request', () => github.rest.pulls.create({ ...repo, title, body, head: branch, base: ctx.defaultBranch }))).data;
-  if (ctx.settings.labels.length > 0) await gh('labelling the pull request', () => github.rest.issues.addLabels({ ...repo, issue_number: pr.number, labels: ctx.settings.labels }));
-  if (ctx.settings.assignees.length > 0) await gh('assigning the pull request', () => github.rest.issues.addAssignees({ ...repo, issue_number: pr.number, assignees: ctx.settings.assignees }));
-  if (ctx.settings.reviewers.length > 0) await gh('requesting reviewers', () => github.rest.pulls.requestReviewers({ ...repo, pull_number: pr.number, reviewers: ctx.settings.reviewers }));
-  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, pr);
+  let pr;
+  try {
+    pr = (await github.rest.pulls.create({ ...repo, title, body, head: branch, base: ctx.defaultBranch })).data;
+  } catch (error) {
+    const e = error as { status?: number; message?: string; response?: { data?: { message?: string } } };
+    if (e.status === 403 && ACTIONS_MAY_NOT_CREATE.test(e.response?.data?.message ?? e.message ?? '')) {
+      // Leave nothing behind: the branch just pushed goes again.
+      await github.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` }).catch(() => undefined);
+      throw new Error(
+        'opening the pull request: GitHub refused it because the repository (or its organization) does not allow GitHub Actions to create pull requests. ' +
+          'Turn on "Allow GitHub Actions to create and approve pull requests" under Settings → Actions → General → Workflow permissions, ' +
+          'or pass a GitHub App token (actions/create-github-app-token) as github-token. The branch pushed for it was deleted again.',
+      );
+    }
+    throw new Error(describeGitHubError(error, 'opening the pull request'));
+  }
+  const warnings = await converge(ctx, pr.number, null, true);
+  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, pr, warnings);
 }
 
 /**
@@ -213,10 +301,12 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
   const drift = entries.filter(isDrift);
   const soaking = entries.some((e) => e.status === 'soaking');
   const tag = marker('issue', region, cluster);
-  let existing: { number: number; html_url: string; body?: string | null; title: string } | undefined;
+  let existing: { number: number; html_url: string; body?: string | null; title: string; labels?: ({ name?: string } | string)[]; assignees?: { login: string }[] | null } | undefined;
   try {
-    // Found by the hidden marker in its body: not by title, not by search (which lags).
-    const issues = await github.paginate(github.rest.issues.listForRepo, { ...repo, state: 'open', per_page: 100, ...(settings.labels[0] ? { labels: settings.labels[0] } : {}) });
+    // Found by the hidden marker in its body among all open issues, whatever their labels now (a
+    // person may relabel it): not by title, not by search (which lags). The list also holds pull
+    // requests: those are skipped.
+    const issues = await github.paginate(github.rest.issues.listForRepo, { ...repo, state: 'open', per_page: 100 });
     existing = issues.find((i) => !i.pull_request && (i.body ?? '').includes(tag));
   } catch (error) {
     throw new Error(describeGitHubError(error, 'listing issues'));
@@ -234,12 +324,21 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
     const title = proposalTitle(region, cluster, drift);
     const body = proposalBody('issue', region, cluster, entries, path);
     if (existing) {
-      if (existing.body === body && existing.title === title) return result('unchanged', 'already reports these releases', existing);
+      const warnings = await converge(ctx, existing.number, existing, false);
+      if (existing.body === body && existing.title === title) return result('unchanged', 'already reports these releases', existing, warnings);
       await github.rest.issues.update({ ...repo, issue_number: existing.number, title, body });
-      return result('updated', `now reports ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, existing);
+      return result('updated', `now reports ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, existing, warnings);
     }
+    // An issue a person closed as not planned for these same releases is not filed again (newer
+    // releases are): like a pull request closed without merging. The most recently updated closed
+    // issues are looked at.
+    const closed = (await github.rest.issues.listForRepo({ ...repo, state: 'closed', sort: 'updated', direction: 'desc', per_page: 100 })).data;
+    const declined = closed.find((i) => !i.pull_request && i.state_reason === 'not_planned' && (i.body ?? '').includes(tag) && (i.body ?? '').includes(`eks-ami-drift:targets ${targetsHash(drift)}`));
+    if (declined) return result('unchanged', `issue #${declined.number} for these releases was closed as not planned: not filed again until a newer release appears`, { ...declined, state: 'closed' });
     const { data } = await github.rest.issues.create({ ...repo, title, body, labels: settings.labels, ...(settings.assignees.length ? { assignees: settings.assignees } : {}) });
-    return result('created', `reports ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, data);
+    // Labels and assignees of a token without push access are dropped silently on create.
+    const warnings = await converge(ctx, data.number, data, false);
+    return result('created', `reports ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, data, warnings);
   } catch (error) {
     throw new Error(describeGitHubError(error, existing ? `updating issue #${existing.number}` : 'opening the issue'));
   }

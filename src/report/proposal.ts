@@ -15,6 +15,26 @@ export function targetsHash(drift: readonly NodegroupReport[]): string {
     .slice(0, 12);
 }
 
+const BODY_MARKER = /<!-- eks-ami-drift:body ([0-9a-f]{12}) -->\n?/;
+
+/**
+ * The body as the action writes it: with a hidden marker holding a hash of the rest, so a later run
+ * can tell the body it wrote from one a person edited, whatever the targets are now.
+ */
+export function signBody(body: string): string {
+  const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
+  const [first, ...rest] = body.split('\n');
+  return [first, `<!-- eks-ami-drift:body ${hash} -->`, ...rest].join('\n');
+}
+
+/** Whether a person changed a body this action wrote (or the body has no marker of the action's). */
+export function editedByPerson(body: string | null | undefined): boolean {
+  const text = body ?? '';
+  const m = BODY_MARKER.exec(text);
+  if (!m) return true;
+  return createHash('sha256').update(text.replace(BODY_MARKER, '')).digest('hex').slice(0, 12) !== m[1];
+}
+
 /** A rough duration for people: EKS replaces one node at a time by default (about 4 minutes each). */
 export function estimatedMinutes(nodes: number | null): number {
   return 10 + 4 * (nodes ?? 1);
@@ -58,7 +78,7 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
     lines.push(
       `**What merging does.** This pull request changes \`${manifest}\`. Merging it starts the upgrade workflow: pre-flight checks (node group ACTIVE with no health issues, no update already running, no PodDisruptionBudget that allows no disruption on these nodes); if any fails nothing changes. Then cluster-autoscaler is paused, each node group gets the EKS rolling update (new nodes on the target AMI, old nodes cordoned, drained and terminated one by one), and cluster-autoscaler is restored to its replica count, also if the job fails or is cancelled. The result is commented here. Expected about ${total} minutes in all, one node group at a time.`,
       '',
-      'Not ready? Leave this open: it is updated when a newer release appears, and closed when the drift is gone.',
+      'Not ready? Leave this open: it is updated when a newer release appears, and closed when the drift is gone. Closed without merging, it is not opened again for these releases, only for newer ones.',
     );
   } else {
     lines.push(`**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), or run \`aws eks update-nodegroup-version\` by hand with cluster-autoscaler paused. Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`);
@@ -80,5 +100,5 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
     lines.push('', '</details>');
   }
   lines.push('', '_Kept up to date by eks-ami-drift from the scheduled check. It does not overwrite a person’s edits: it comments instead._');
-  return lines.join('\n');
+  return signBody(lines.join('\n'));
 }

@@ -200,4 +200,85 @@ describe('on drift, an issue', () => {
     expect(s.github.issues[0]).toMatchObject({ state: 'closed', state_reason: 'completed' });
     expect(s.github.pulls()).toHaveLength(0);
   });
+
+  it('is found again when a person relabels it, and not filed again for the same releases once closed as not planned', async () => {
+    const s = await start();
+    expect((await run(s, { 'on-drift': 'issue' })).code).toBe(0);
+    s.github.issues[0]!.labels = ['triaged'];
+    const relabelled = await run(s, { 'on-drift': 'issue' });
+    expect(reportOf(relabelled.outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1, open: true });
+    expect(s.github.issues).toHaveLength(1);
+    // every run puts back the label it owes the issue
+    expect(s.github.issues[0]!.labels).toEqual(['triaged', 'eks-ami-drift']);
+    // a person closes it as not planned: the same releases are not filed again, and it is not an output
+    Object.assign(s.github.issues[0]!, { state: 'closed', state_reason: 'not_planned' });
+    const declined = await run(s, { 'on-drift': 'issue' });
+    expect(declined.code).toBe(0);
+    expect(reportOf(declined.outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1, open: false, reason: expect.stringContaining('closed as not planned') });
+    expect(declined.outputs['issue-number']).toBe('');
+    expect(s.github.issues).toHaveLength(1);
+    // a newer release is another matter
+    publish(s, latest);
+    const newer = await run(s, { 'on-drift': 'issue' });
+    expect(reportOf(newer.outputs).proposals[0]).toMatchObject({ result: 'created', number: 2 });
+    expect(newer.outputs['issue-number']).toBe('2');
+  });
+});
+
+describe('pull requests that respect people', () => {
+  it('keeps a person’s edit of the description when a newer release comes, and says so once', async () => {
+    const s = await start();
+    expect((await run(s, {})).code).toBe(0);
+    const pr = s.github.pulls()[0]!;
+    pr.body = `${pr.body}\n\nPlease hold until the freeze ends. — Dana`;
+    publish(s, latest);
+    for (let i = 0; i < 2; i++) {
+      const again = await run(s, {});
+      expect(reportOf(again.outputs).proposals[0]).toMatchObject({ result: 'unchanged', reason: expect.stringContaining('its description was edited by a person') });
+    }
+    expect(pr.body).toContain('Please hold until the freeze ends. — Dana');
+    expect(pr.body).not.toContain(latest);
+    expect(pr.comments).toHaveLength(1);
+    expect(pr.comments[0]!.body).toContain(`\`general\` → \`${latest}\``);
+    expect(pr.comments[0]!.body).toContain('a new pull request is opened when a release newer than these appears, not for these');
+    expect(pr.comments[0]!.body).not.toContain('a fresh one will be opened');
+  });
+
+  it('lists only open pull requests in the outputs: never one a person closed', async () => {
+    const s = await start();
+    expect((await run(s, {})).outputs['pull-request-number']).toBe('1');
+    s.github.pulls()[0]!.state = 'closed';
+    const after = await run(s, {});
+    expect(reportOf(after.outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1, open: false });
+    expect(after.outputs['pull-request-number']).toBe('');
+    expect(after.outputs['pull-request-url']).toBe('');
+  });
+
+  it('fails naming the repository setting when GitHub Actions may not create pull requests, and leaves no branch behind', async () => {
+    const s = await start({ actionsCanCreatePullRequests: false });
+    const refused = await run(s, {});
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('Allow GitHub Actions to create and approve pull requests');
+    expect(refused.stdout).toContain('Settings → Actions → General → Workflow permissions');
+    expect(refused.stdout).toContain('GitHub App token');
+    expect(s.github.refs.has(`heads/${BRANCH('prod')}`)).toBe(false);
+    expect(s.github.pulls()).toHaveLength(0);
+  });
+
+  it('warns about a refused reviewer and keeps the pull request; a later run adds the labels and assignees that were missing', async () => {
+    const s = await start();
+    // labels and assignees fail this once (GitHub's 502), the review request is refused for the author
+    s.github.failures.push({ method: 'POST', path: /\/issues\/\d+\/labels$/, status: 502, times: 1 }, { method: 'POST', path: /\/issues\/\d+\/assignees$/, status: 502, times: 1 });
+    const first = await run(s, { reviewers: 'github-actions[bot],alice', assignees: 'bob' });
+    expect(first.code).toBe(0);
+    expect(reportOf(first.outputs).proposals[0]).toMatchObject({ result: 'created', number: 1, open: true });
+    expect(first.stdout).toContain('::warning::us-east-1/prod: pull-request #1: reviewer github-actions[bot]: requesting a review: GitHub answered 422 "Review cannot be requested from pull request author."');
+    expect(first.stdout).toMatch(/::warning::.*labelling #1 with eks-ami-drift: GitHub answered 502/);
+    const pr = s.github.pulls()[0]!;
+    expect(pr.pull!.reviewers).toEqual(['alice']);
+    expect([pr.labels, pr.assignees]).toEqual([[], []]);
+    const later = await run(s, { reviewers: 'github-actions[bot],alice', assignees: 'bob' });
+    expect(reportOf(later.outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1 });
+    expect([pr.labels, pr.assignees, pr.pull!.reviewers]).toEqual([['eks-ami-drift'], ['bob'], ['alice']]);
+  });
 });

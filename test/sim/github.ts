@@ -18,6 +18,15 @@ export interface GitHubSpec {
   files?: Record<string, string>;
   /** Tokens by value; `ghs_simulated` with contents, pull-requests and issues write when absent. */
   tokens?: Record<string, SimToken>;
+  /**
+   * The repository (or organization) setting "Allow GitHub Actions to create and approve pull
+   * requests" (Settings → Actions → General → Workflow permissions), off by default in many
+   * organizations: with it off, GITHUB_TOKEN (github-actions[bot]) gets 403 "GitHub Actions is not
+   * permitted to create or approve pull requests." Default: on.
+   */
+  actionsCanCreatePullRequests?: boolean;
+  /** Logins with access to the repository: only they can be assigned or asked to review. */
+  collaborators?: string[];
 }
 
 interface Commit {
@@ -83,6 +92,10 @@ export class GitHubSim {
   readonly issues: Issue[] = [];
   readonly labels = new Set<string>();
   readonly tokens: Record<string, SimToken>;
+  readonly actionsCanCreatePullRequests: boolean;
+  readonly collaborators: string[];
+  /** Failures to answer next, for tests: method, path pattern, status, how many times. */
+  readonly failures: { method: string; path: RegExp; status: number; times: number }[] = [];
   /** Every request, for tests: `POST /repos/acme/platform/pulls 201`. */
   readonly log: { method: string; path: string; status: number }[] = [];
   private commentId = 1000;
@@ -93,6 +106,8 @@ export class GitHubSim {
     this.owner = spec.owner ?? 'acme';
     this.repo = spec.repo ?? 'platform';
     this.tokens = spec.tokens ?? { ghs_simulated: { login: 'github-actions[bot]', permissions: { contents: 'write', pull_requests: 'write', issues: 'write' } } };
+    this.actionsCanCreatePullRequests = spec.actionsCanCreatePullRequests ?? true;
+    this.collaborators = spec.collaborators ?? ['octocat', 'alice', 'bob', 'carol'];
     const tree = this.writeTree(new Map(Object.entries(spec.files ?? { 'README.md': '# platform\n' }).map(([p, c]) => [p, this.writeBlob(c)])));
     this.refs.set(`heads/${this.defaultBranch}`, this.writeCommit({ tree, parents: [], message: 'Initial commit', login: 'octocat' }));
   }
@@ -256,6 +271,14 @@ export class GitHubSim {
     };
     const prefix = `/repos/${this.owner}/${this.repo}`;
     if (!url.pathname.startsWith(prefix)) throw new HttpError(404, { message: 'Not Found' });
+    const failure = this.failures.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));
+    if (failure) {
+      failure.times--;
+      throw new HttpError(failure.status, { message: failure.status >= 500 ? 'Server Error' : 'Injected failure' });
+    }
+    // Labels and assignees set on create by a user without push access are dropped silently
+    // (../shared/reference/eks.md section 10; GitHub REST "Create an issue").
+    const canPush = who.permissions.contents === 'write';
     const path = url.pathname.slice(prefix.length) || '/';
     const q = url.searchParams;
     const ok = (value: unknown, s = 200): [number, unknown, Record<string, string>] => [s, value, {}];
@@ -355,6 +378,9 @@ export class GitHubSim {
     }
     if (path === '/pulls' && method === 'POST') {
       need('pull_requests', 'write');
+      if (who.login === 'github-actions[bot]' && !this.actionsCanCreatePullRequests) {
+        throw new HttpError(403, { message: 'GitHub Actions is not permitted to create or approve pull requests.', documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request', status: '403' });
+      }
       const head = String(input.head).split(':').pop() as string;
       const headSha = this.refs.get(`heads/${head}`);
       if (!headSha) throw new HttpError(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] });
@@ -403,8 +429,18 @@ export class GitHubSim {
       }
       if (sub === '/requested_reviewers' && method === 'POST') {
         need('pull_requests', 'write');
-        pr.pull!.reviewers.push(...((input.reviewers as string[]) ?? []));
+        const reviewers = (input.reviewers as string[]) ?? [];
+        // GitHub answers 422 for the pull request's author and for anyone who is not a collaborator.
+        if (reviewers.includes(pr.user)) throw new HttpError(422, { message: 'Review cannot be requested from pull request author.', documentation_url: 'https://docs.github.com/rest/pulls/review-requests' });
+        if (reviewers.some((r) => !this.collaborators.includes(r))) {
+          throw new HttpError(422, { message: `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${this.owner}/${this.repo} repository.`, documentation_url: 'https://docs.github.com/rest/pulls/review-requests' });
+        }
+        pr.pull!.reviewers.push(...reviewers.filter((r) => !pr.pull!.reviewers.includes(r)));
         return ok(this.shapePull(pr), 201);
+      }
+      if (sub === '/reviews' && method === 'GET') {
+        need('pull_requests', 'read');
+        return ok([]);
       }
     }
     if ((m = /^\/commits\/([0-9a-f]{40})\/pulls$/.exec(path)) && method === 'GET') {
@@ -430,8 +466,8 @@ export class GitHubSim {
         title: String(input.title),
         body: String(input.body ?? ''),
         state: 'open',
-        labels: (input.labels as string[]) ?? [],
-        assignees: (input.assignees as string[]) ?? [],
+        labels: canPush ? ((input.labels as string[]) ?? []) : [],
+        assignees: canPush ? ((input.assignees as string[]) ?? []).filter((a) => this.collaborators.includes(a)) : [],
         user: who.login,
         comments: [],
       };
@@ -476,7 +512,8 @@ export class GitHubSim {
       }
       if (sub === '/assignees' && method === 'POST') {
         need(perm, 'write');
-        issue.assignees.push(...((input.assignees as string[]) ?? []));
+        // Logins that cannot be assigned are ignored without an error.
+        issue.assignees.push(...((input.assignees as string[]) ?? []).filter((a) => this.collaborators.includes(a) && !issue.assignees.includes(a)));
         return ok(this.shapeIssue(issue), 201);
       }
     }
