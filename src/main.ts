@@ -7,7 +7,11 @@ import type { ClusterState } from './fleet/types.js';
 import { createGitHub, currentRepo, describeGitHubError, repoFileReader, type GitHub } from './repo/github.js';
 import { runCheck } from './check.js';
 import { runUpgrade } from './upgrade.js';
-import { renderLogLine, renderMatrix, renderSummary } from './report/render.js';
+import { renderLogLine, renderMatrix, renderSummary, reportOutput } from './report/render.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BODY_BUDGET_CHARS, fitMarkdown } from './report/markdown.js';
 import { renderUpgradeSummary, UPGRADE_COMMENT_MARKER } from './report/upgrade.js';
 import { NEEDS_UPGRADE } from './report/types.js';
 import { readBlockers, type PauseRecord } from './effects/upgrade.js';
@@ -94,7 +98,8 @@ async function check(settings: Settings, clients: Clients): Promise<void> {
   core.setOutput('pull-request-number', numbers('pull-request').map((p) => p.number).join(','));
   core.setOutput('pull-request-url', numbers('pull-request').map((p) => p.url).join(','));
   core.setOutput('issue-number', numbers('issue').map((p) => p.number).join(','));
-  core.setOutput('report', JSON.stringify(report));
+  core.setOutput('report', reportOutput(report));
+  core.setOutput('report-file', writeReportFile(report));
   core.setOutput('drift', String(report.drift));
   core.setOutput('matrix', renderMatrix(report));
   await core.summary.addRaw(renderSummary(report)).write();
@@ -175,6 +180,18 @@ async function upgrade(settings: Settings, clients: Clients): Promise<void> {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The whole report as a JSON file in the job's temporary directory (RUNNER_TEMP), one per step, for
+ * actions/upload-artifact or a later step: unlike the `report` output it has no size limit.
+ */
+function writeReportFile(report: object): string {
+  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'eks-ami-drift');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `report-${(process.env.GITHUB_ACTION || String(process.pid)).replace(/[^\w.-]/g, '_')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  return file;
+}
+
 export function pauseDeps(settings: Settings, clients: Clients): PauseDeps {
   return { eks: (region) => clients.clientsFor(region).eks, kubeFor: kubeAccess(settings, clients.clientsFor), now: Date.now, sleep };
 }
@@ -212,7 +229,8 @@ async function commentOnMergedPullRequest(github: GitHub, sha: string, summary: 
     const { data } = await github.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: sha });
     const pr = data.find((p) => p.merged_at || p.state === 'closed') ?? data[0];
     if (!pr) return;
-    await github.rest.issues.createComment({ ...repo, issue_number: pr.number, body: `${UPGRADE_COMMENT_MARKER}\n${summary}` });
+    const body = fitMarkdown(`${UPGRADE_COMMENT_MARKER}\n${summary}`, BODY_BUDGET_CHARS, "Shortened to GitHub's 65,536-character comment limit: the whole result is in the job summary and the `upgrades` output.");
+    await github.rest.issues.createComment({ ...repo, issue_number: pr.number, body });
     core.info(`commented on pull request #${pr.number}`);
   } catch (error) {
     core.warning(describeGitHubError(error, 'commenting the result on the merged pull request'));

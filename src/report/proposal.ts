@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NodegroupReport } from './types.js';
-import { cell } from './markdown.js';
+import { BODY_BUDGET_CHARS, cell, fitMarkdown } from './markdown.js';
 
 /** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
 export function marker(kind: 'pr' | 'issue', region: string, cluster: string): string {
@@ -100,5 +100,5 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
     lines.push('', '</details>');
   }
   lines.push('', '_Kept up to date by eks-ami-drift from the scheduled check. It does not overwrite a person’s edits: it comments instead._');
-  return signBody(lines.join('\n'));
+  return signBody(fitMarkdown(lines.join('\n'), BODY_BUDGET_CHARS, "Shortened to GitHub's 65,536-character limit: every node group is in the check's job summary and report."));
 }

@@ -1,6 +1,6 @@
 import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } from './types.js';
 import { NEEDS_UPGRADE, STATUSES } from './types.js';
-import { cell } from './markdown.js';
+import { bytes, cell, OUTPUT_BUDGET_BYTES, SUMMARY_BUDGET_BYTES } from './markdown.js';
 import type { PauseReport } from '../effects/pauses.js';
 
 const PAUSE_ICON: Record<PauseReport['outcome'], string> = { reported: '⏸️', restored: '▶️', left: '⏸️', 'left-alone': '➖', 'restore-failed': '❌' };
@@ -106,7 +106,7 @@ export function renderSummary(report: CheckReport): string {
     (p) => `| ${cell(p.cluster)} (${p.region}) | ${p.kind} | ${p.url ? `[#${p.number}](${p.url})` : '—'} | ${p.result} | ${cell(p.reason)} |`,
   );
   const proposalSection = proposalRows.length > 0 ? ['### Pull requests and issues', '', '| Cluster | Kind | Link | What happened | Why |', '|---|---|---|---|---|', ...proposalRows, ''] : [];
-  return [
+  const head = [
     '## EKS AMI drift',
     '',
     headline,
@@ -117,9 +117,52 @@ export function renderSummary(report: CheckReport): string {
     '',
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),
-    ...clusters.map((c) => clusterSection(c, byCluster.get(`${c.region}/${c.cluster}`) ?? [])),
-    '',
   ].join('\n');
+
+  // Every cluster gets a table, the ones that need a look first. A fleet too large for GitHub's 1 MiB
+  // summary is shortened, visibly: clusters that need nothing collapse into one line, then the tables
+  // that do not fit are left out (every node group stays in the report and report-file).
+  const entriesOf = (c: ClusterReport) => byCluster.get(`${c.region}/${c.cluster}`) ?? [];
+  const sections = clusters.map((c) => ({ c, text: clusterSection(c, entriesOf(c)) }));
+  const full = [head, ...sections.map((x) => x.text), ''].join('\n');
+  if (bytes(full) <= SUMMARY_BUDGET_BYTES) return full;
+
+  const quiet = sections.filter((x) => !x.c.error && !entriesOf(x.c).some((e) => NEEDS_LOOK.has(e.status)));
+  const loud = sections.filter((x) => !quiet.includes(x));
+  const quietLine =
+    quiet.length > 0
+      ? `<details>\n<summary>✅ ${quiet.length} cluster(s) need nothing (${quiet.reduce((n, x) => n + entriesOf(x.c).length, 0)} node groups up to date, soaking or custom): their tables are collapsed into this line</summary>\n\n${quiet.map((x) => `${cell(x.c.cluster)} (${x.c.region})`).join(' · ')}\n\n</details>`
+      : '';
+  const parts = [head];
+  let size = bytes(head) + bytes(quietLine) + 2048;
+  let left = 0;
+  for (const x of loud) {
+    if (size + bytes(x.text) + 1 > SUMMARY_BUDGET_BYTES) {
+      left++;
+      continue;
+    }
+    size += bytes(x.text) + 1;
+    parts.push(x.text);
+  }
+  if (quietLine) parts.push(quietLine);
+  parts.push(
+    `> [!NOTE]\n> Shortened to stay under GitHub's 1 MiB job summary limit: ${quiet.length > 0 ? `${quiet.length} cluster(s) that need nothing are collapsed into one line` : ''}${quiet.length > 0 && left > 0 ? '; ' : ''}${left > 0 ? `${left} cluster table(s) that need a look were left out` : ''}. Every node group is in the JSON file named by the \`report-file\` output.`,
+    '',
+  );
+  return parts.join('\n');
+}
+
+/**
+ * The `report` output: the whole report when it fits GitHub's 1 MB job output limit; otherwise only
+ * the node groups that need a look, marked `truncated` (the whole report is in report-file).
+ */
+export function reportOutput(report: CheckReport): string {
+  const whole = JSON.stringify(report);
+  if (bytes(whole) <= OUTPUT_BUDGET_BYTES) return whole;
+  const kept = report.nodegroups.filter((n) => NEEDS_LOOK.has(n.status));
+  const truncated = { reason: "over GitHub's 1 MB job output limit: only node groups that need a look are listed; the whole report is in report-file", nodegroups: report.nodegroups.length, kept: kept.length };
+  const shorter = JSON.stringify({ ...report, nodegroups: kept, truncated });
+  return bytes(shorter) <= OUTPUT_BUDGET_BYTES ? shorter : JSON.stringify({ ...report, nodegroups: [], truncated: { ...truncated, kept: 0 } });
 }
 
 /** One line per node group for the log. */

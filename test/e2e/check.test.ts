@@ -24,6 +24,22 @@ const statusOf = (report: CheckReport | undefined) =>
   Object.fromEntries((report?.nodegroups ?? []).map((n) => [`${n.cluster}/${n.nodegroup ?? '*'}`, n.status]));
 
 describe('check, as the bundled action', () => {
+  it('keeps the summary under 1 MiB and the report output under 1 MB for 5,000 node groups, with the whole report in report-file', async () => {
+    const { run, sim: s } = await check({ regions: 'us-east-1' }, generatedFleet(1000), { pageSize: 100 });
+    expect(run.code).toBe(0);
+    expect(Buffer.byteLength(run.summary)).toBeLessThan(1024 * 1024);
+    expect(run.summary).toContain("Shortened to stay under GitHub's 1 MiB job summary limit");
+    expect(Buffer.byteLength(run.outputs.report!)).toBeLessThan(1_000_000);
+    const whole = JSON.parse(run.reportFile!) as CheckReport;
+    expect(whole.nodegroups).toHaveLength(5000);
+    expect(whole.clusters).toHaveLength(1000);
+    expect(run.outputs['report-file']).toMatch(/eks-ami-drift\/report-.*\.json$/);
+    const output = JSON.parse(run.outputs.report!) as CheckReport & { truncated?: { nodegroups: number; kept: number } };
+    expect(output.truncated).toMatchObject({ nodegroups: 5000 });
+    expect(output.nodegroups.every((n) => n.status !== 'up-to-date')).toBe(true);
+    expect(s.counts()['eks:DescribeNodegroup']).toBe(5000);
+  }, 120_000);
+
   it('reports an AL2 node group on 1.31 as unsupported with its end-of-support date, and reads a Bottlerocket commit of digits as a commit', async () => {
     const fleet = {
       clusters: [

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ export interface ActionRun {
   summary: string;
   /** What the step saved with core.saveState: the runner gives it to the post step as STATE_*. */
   state: Record<string, string>;
+  /** The text of the file the `report-file` output names (RUNNER_TEMP is removed after the run). */
+  reportFile?: string;
 }
 
 export interface RunOptions {
@@ -113,14 +115,17 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'));
+  const reportFile = outputs['report-file'];
   const result = {
     code,
     signal,
     stdout,
     stderr,
-    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    outputs,
     summary: readFileSync(summaryFile, 'utf8'),
     state: parseOutputFile(readFileSync(stateFile, 'utf8')),
+    ...(reportFile && reportFile.startsWith(dir) && existsSync(reportFile) ? { reportFile: readFileSync(reportFile, 'utf8') } : {}),
   };
   rmSync(dir, { recursive: true, force: true });
   return result;
