@@ -42,7 +42,7 @@ export function makeClients(settings: Settings): Clients {
       if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
       return made.get(region) as AwsClients;
     },
-    github: settings.githubToken ? createGitHub(settings.githubToken) : null,
+    github: settings.githubToken ? createGitHub(settings.githubToken, (line) => core.info(line)) : null,
   };
 }
 

@@ -96,26 +96,25 @@ async function converge(
 ): Promise<string[]> {
   const { github, repo, settings } = ctx;
   const warnings: string[] = [];
+  // Labels and assignees in one write (GitHub's content-creation limits make each write count).
   const labelsNow = (current?.labels ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
-  const labels = settings.labels.filter((l) => !labelsNow.includes(l));
-  if (labels.length > 0) {
-    try {
-      const { data } = await github.rest.issues.addLabels({ ...repo, issue_number: number, labels });
-      const dropped = labels.filter((l) => !data.some((d) => d.name === l));
-      if (dropped.length > 0) warnings.push(`label(s) ${dropped.join(', ')} were not applied by GitHub (a token without push access cannot label)`);
-    } catch (error) {
-      warnings.push(describeGitHubError(error, `labelling #${number} with ${labels.join(', ')}`));
-    }
-  }
   const assigneesNow = (current?.assignees ?? []).map((a) => a.login);
+  const labels = settings.labels.filter((l) => !labelsNow.includes(l));
   const assignees = settings.assignees.filter((a) => !assigneesNow.includes(a));
-  if (assignees.length > 0) {
+  if (labels.length > 0 || assignees.length > 0) {
     try {
-      const { data } = await github.rest.issues.addAssignees({ ...repo, issue_number: number, assignees });
-      const dropped = assignees.filter((a) => !(data.assignees ?? []).some((d) => d.login === a));
-      if (dropped.length > 0) warnings.push(`${dropped.join(', ')} could not be assigned: GitHub silently ignores logins that cannot be assigned in this repository`);
+      const { data } = await github.rest.issues.update({
+        ...repo,
+        issue_number: number,
+        ...(labels.length > 0 ? { labels: [...labelsNow, ...labels] } : {}),
+        ...(assignees.length > 0 ? { assignees: [...assigneesNow, ...assignees] } : {}),
+      });
+      const droppedLabels = labels.filter((l) => !(data.labels ?? []).some((d) => (typeof d === 'string' ? d : d.name) === l));
+      const droppedAssignees = assignees.filter((a) => !(data.assignees ?? []).some((d) => d.login === a));
+      if (droppedLabels.length > 0) warnings.push(`label(s) ${droppedLabels.join(', ')} were not applied by GitHub (a token without push access cannot label)`);
+      if (droppedAssignees.length > 0) warnings.push(`${droppedAssignees.join(', ')} could not be assigned: GitHub silently ignores logins that cannot be assigned in this repository`);
     } catch (error) {
-      warnings.push(describeGitHubError(error, `assigning #${number} to ${assignees.join(', ')}`));
+      warnings.push(describeGitHubError(error, `setting labels ${labels.join(', ') || '(none)'} and assignees ${assignees.join(', ') || '(none)'} on #${number}`));
     }
   }
   if (pull && settings.reviewers.length > 0) {

@@ -1,4 +1,6 @@
 import { context, getOctokit } from '@actions/github';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,9 +11,34 @@ export type Repo = { owner: string; repo: string };
 /**
  * The one place the GitHub client is made. `@actions/github` takes the API's address from
  * GITHUB_API_URL, like the runner sets it (github.com, GHES, or a local stand-in).
+ *
+ * At fleet scale GitHub's limits are the normal case: a first run that proposes for 100 clusters
+ * makes hundreds of writes, and GitHub allows about 80 content-creating requests a minute and 500 an
+ * hour (secondary rate limits, answered 403 or 429 with `retry-after`). @octokit/plugin-throttling
+ * paces writes as GitHub's best practices ask (one at a time, a second apart, three seconds before
+ * requests that notify people) and waits out both kinds of limit before retrying;
+ * @octokit/plugin-retry retries server errors. `log` says when the run waits, and why.
  */
-export function createGitHub(token: string): GitHub {
-  return getOctokit(token);
+export function createGitHub(token: string, log: (line: string) => void = () => undefined): GitHub {
+  return getOctokit(
+    token,
+    {
+      throttle: {
+        onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+          const wait = retryCount < 2 && retryAfter <= 15 * 60;
+          log(`GitHub's rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up (the reset is too far off)'}`);
+          return wait;
+        },
+        onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+          const wait = retryCount < 5;
+          log(`GitHub's secondary rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up after 5 waits'}`);
+          return wait;
+        },
+      },
+    },
+    throttling,
+    retry,
+  ) as unknown as GitHub;
 }
 
 export function currentRepo(): Repo {

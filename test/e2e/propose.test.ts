@@ -267,13 +267,14 @@ describe('pull requests that respect people', () => {
 
   it('warns about a refused reviewer and keeps the pull request; a later run adds the labels and assignees that were missing', async () => {
     const s = await start();
-    // labels and assignees fail this once (GitHub's 502), the review request is refused for the author
-    s.github.failures.push({ method: 'POST', path: /\/issues\/\d+\/labels$/, status: 502, times: 1 }, { method: 'POST', path: /\/issues\/\d+\/assignees$/, status: 502, times: 1 });
+    // labels and assignees fail this once (GitHub's 422, which is not retried), the review request is
+    // refused for the author
+    s.github.failures.push({ method: 'PATCH', path: /\/issues\/\d+$/, status: 422, times: 1 });
     const first = await run(s, { reviewers: 'github-actions[bot],alice', assignees: 'bob' });
     expect(first.code).toBe(0);
     expect(reportOf(first.outputs).proposals[0]).toMatchObject({ result: 'created', number: 1, open: true });
     expect(first.stdout).toContain('::warning::us-east-1/prod: pull-request #1: reviewer github-actions[bot]: requesting a review: GitHub answered 422 "Review cannot be requested from pull request author."');
-    expect(first.stdout).toMatch(/::warning::.*labelling #1 with eks-ami-drift: GitHub answered 502/);
+    expect(first.stdout).toMatch(/::warning::.*setting labels eks-ami-drift and assignees bob on #1: GitHub answered 422/);
     const pr = s.github.pulls()[0]!;
     expect(pr.pull!.reviewers).toEqual(['alice']);
     expect([pr.labels, pr.assignees]).toEqual([[], []]);

@@ -27,6 +27,12 @@ export interface GitHubSpec {
   actionsCanCreatePullRequests?: boolean;
   /** Logins with access to the repository: only they can be assigned or asked to review. */
   collaborators?: string[];
+  /**
+   * GitHub's secondary rate limit on content-creating requests: about 80 a minute and 500 an hour
+   * (../shared/reference/eks.md section 10), answered 403 with `retry-after`. Every write counts here
+   * (conservative). Scaled down in tests; absent: no limit.
+   */
+  contentLimit?: { perMinute: number; perHour?: number };
 }
 
 interface Commit {
@@ -94,6 +100,12 @@ export class GitHubSim {
   readonly tokens: Record<string, SimToken>;
   readonly actionsCanCreatePullRequests: boolean;
   readonly collaborators: string[];
+  readonly contentLimit: GitHubSpec['contentLimit'];
+  /** When each write was accepted (the content-creation windows), and how often one was refused. */
+  private readonly writes: number[] = [];
+  secondaryLimited = 0;
+  /** What "now" is (the simulator's virtual clock when the action runs on it). */
+  now: () => number = Date.now;
   /** Failures to answer next, for tests: method, path pattern, status, how many times. */
   readonly failures: { method: string; path: RegExp; status: number; times: number }[] = [];
   /** Every request, for tests: `POST /repos/acme/platform/pulls 201`. */
@@ -108,6 +120,7 @@ export class GitHubSim {
     this.tokens = spec.tokens ?? { ghs_simulated: { login: 'github-actions[bot]', permissions: { contents: 'write', pull_requests: 'write', issues: 'write' } } };
     this.actionsCanCreatePullRequests = spec.actionsCanCreatePullRequests ?? true;
     this.collaborators = spec.collaborators ?? ['octocat', 'alice', 'bob', 'carol'];
+    this.contentLimit = spec.contentLimit;
     const tree = this.writeTree(new Map(Object.entries(spec.files ?? { 'README.md': '# platform\n' }).map(([p, c]) => [p, this.writeBlob(c)])));
     this.refs.set(`heads/${this.defaultBranch}`, this.writeCommit({ tree, parents: [], message: 'Initial commit', login: 'octocat' }));
   }
@@ -271,6 +284,7 @@ export class GitHubSim {
     };
     const prefix = `/repos/${this.owner}/${this.repo}`;
     if (!url.pathname.startsWith(prefix)) throw new HttpError(404, { message: 'Not Found' });
+    if (this.contentLimit && method !== 'GET') this.admitWrite(this.contentLimit);
     const failure = this.failures.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));
     if (failure) {
       failure.times--;
@@ -490,6 +504,12 @@ export class GitHubSim {
         if (input.body !== undefined) issue.body = String(input.body);
         if (input.state === 'closed' || input.state === 'open') issue.state = input.state;
         if (input.state_reason !== undefined) issue.state_reason = input.state_reason as string;
+        // Labels and assignees replace the lists; a token without push access changes neither, silently.
+        if (Array.isArray(input.labels) && canPush) {
+          issue.labels = (input.labels as string[]).map(String);
+          for (const l of issue.labels) this.labels.add(l);
+        }
+        if (Array.isArray(input.assignees) && canPush) issue.assignees = (input.assignees as string[]).filter((a) => this.collaborators.includes(a));
         return ok(this.shapeIssue(issue));
       }
       if (sub === '/comments' && method === 'GET') {
@@ -518,6 +538,26 @@ export class GitHubSim {
       }
     }
     throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  }
+
+  /** Refuses a write over the content-creation limits, with the seconds to wait in `retry-after`. */
+  private admitWrite(limit: { perMinute: number; perHour?: number }): void {
+    const now = this.now();
+    const windows: [number, number][] = [[60_000, limit.perMinute], ...(limit.perHour ? [[3_600_000, limit.perHour] as [number, number]] : [])];
+    for (const [span, max] of windows) {
+      const recent = this.writes.filter((t) => now - t < span);
+      if (recent.length >= max) {
+        this.secondaryLimited++;
+        const wait = Math.max(1, Math.ceil((Math.min(...recent) + span - now) / 1000));
+        throw new HttpError(
+          403,
+          { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits' },
+          { 'retry-after': String(wait) },
+        );
+      }
+    }
+    this.writes.push(now);
+    while (this.writes.length > 0 && now - (this.writes[0] as number) > 3_600_000) this.writes.shift();
   }
 
   private isAncestor(ancestor: string, sha: string): boolean {

@@ -85,6 +85,7 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
   // What "now" is for tokens and sessions: the virtual clock when the action runs on it too.
   const now = () => (options.sharedClock ? world.clock.now() : Date.now());
   const identity = new Identity(options.identity ?? {}, now);
+  github.now = now;
   const allowed = (action: string) => !faults.allow || faults.allow.includes(action);
   const aws = new AwsState(fleet, options, world, (c) => `${url}/k8s/${c.region}/${c.name}`, identity, allowed);
   const credentials = identity.staticCredentials;
