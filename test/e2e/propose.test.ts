@@ -201,6 +201,15 @@ describe('on drift, an issue', () => {
     expect(s.github.pulls()).toHaveLength(0);
   });
 
+  it('warns when GitHub silently drops the labels of a token without push access, and still files the issue', async () => {
+    const s = await start({ tokens: { ghs_simulated: { login: 'github-actions[bot]', permissions: { contents: 'read', issues: 'write' } } } });
+    const run_ = await run(s, { 'on-drift': 'issue', assignees: 'bob' });
+    expect(run_.code).toBe(0);
+    expect(reportOf(run_.outputs).proposals[0]).toMatchObject({ result: 'created', number: 1, open: true });
+    expect(s.github.issues[0]).toMatchObject({ labels: [], assignees: [] });
+    expect(run_.stdout).toContain('::warning::us-east-1/prod: issue #1: label(s) eks-ami-drift were not applied by GitHub (a token without push access cannot label)');
+  });
+
   it('is found again when a person relabels it, and not filed again for the same releases once closed as not planned', async () => {
     const s = await start();
     expect((await run(s, { 'on-drift': 'issue' })).code).toBe(0);
