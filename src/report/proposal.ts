@@ -27,11 +27,15 @@ export function signBody(body: string): string {
   return [first, `<!-- eks-ami-drift:body ${hash} -->`, ...rest].join('\n');
 }
 
-/** Whether a person changed a body this action wrote (or the body has no marker of the action's). */
+/**
+ * Whether a person changed a body this action wrote. A body without the hash but with the action's
+ * marker was written by a version before the hash: it is taken as the action's (and signed on its next
+ * update), so that pull requests opened before an upgrade of the action are not frozen.
+ */
 export function editedByPerson(body: string | null | undefined): boolean {
   const text = body ?? '';
   const m = BODY_MARKER.exec(text);
-  if (!m) return true;
+  if (!m) return !/<!-- eks-ami-drift:(pr|issue) /.test(text);
   return createHash('sha256').update(text.replace(BODY_MARKER, '')).digest('hex').slice(0, 12) !== m[1];
 }
 

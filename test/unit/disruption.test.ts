@@ -38,4 +38,16 @@ describe('PodDisruptionBudgets that would block a drain', () => {
     expect(selects({}, labels)).toBe(true);
     expect(selects(undefined, labels)).toBe(false);
   });
+
+  it('names pods covered by two budgets, which the eviction API refuses whatever the budgets allow', () => {
+    const pods = [pod('api-0', 'n1', { app: 'api', team: 'shop' }), pod('api-1', 'n2', { app: 'api', team: 'shop' }), pod('web-0', 'n1', { app: 'web' })];
+    const budgets = [pdb('api', 3, { matchLabels: { app: 'api' } }), pdb('shop', 5, { matchLabels: { team: 'shop' } })];
+    expect(blockingBudgets(pods, budgets, new Set(['n1', 'n2']))).toEqual([
+      {
+        budget: 'shop/api, shop/shop',
+        pods: ['shop/api-0', 'shop/api-1'],
+        reason: '2 pod(s) on this node group (shop/api-0, shop/api-1) are covered by more than one PodDisruptionBudget (shop/api, shop/shop): the eviction API refuses to evict them whatever the budgets allow; make the budgets\' selectors disjoint',
+      },
+    ]);
+  });
 });
