@@ -444,7 +444,8 @@ export class GitHubSim {
       if (sub === '/requested_reviewers' && method === 'POST') {
         need('pull_requests', 'write');
         const reviewers = (input.reviewers as string[]) ?? [];
-        // GitHub answers 422 for the pull request's author and for anyone who is not a collaborator.
+        // GitHub answers 422 for the pull request's author and for anyone who is not a collaborator
+        // (../shared/reference/eks.md section 10; the texts as GitHub words them, UNVERIFIED to the letter).
         if (reviewers.includes(pr.user)) throw new HttpError(422, { message: 'Review cannot be requested from pull request author.', documentation_url: 'https://docs.github.com/rest/pulls/review-requests' });
         if (reviewers.some((r) => !this.collaborators.includes(r))) {
           throw new HttpError(422, { message: `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${this.owner}/${this.repo} repository.`, documentation_url: 'https://docs.github.com/rest/pulls/review-requests' });
@@ -504,7 +505,8 @@ export class GitHubSim {
         if (input.body !== undefined) issue.body = String(input.body);
         if (input.state === 'closed' || input.state === 'open') issue.state = input.state;
         if (input.state_reason !== undefined) issue.state_reason = input.state_reason as string;
-        // Labels and assignees replace the lists; a token without push access changes neither, silently.
+        // Labels and assignees replace the lists (GitHub REST "Update an issue"); a token without push
+        // access changes neither, silently (../shared/reference/eks.md section 10).
         if (Array.isArray(input.labels) && canPush) {
           issue.labels = (input.labels as string[]).map(String);
           for (const l of issue.labels) this.labels.add(l);
