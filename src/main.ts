@@ -1,5 +1,9 @@
 import * as core from '@actions/core';
 import { context } from '@actions/github';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { getSettings, type Settings } from './inputs.js';
 import { createAwsClients, type AwsClients } from './fleet/aws.js';
 import { describeKubeError, eksKubeApi, eksToken, kubeconfigApi, type KubeApi } from './fleet/kube.js';
@@ -7,10 +11,7 @@ import type { ClusterState } from './fleet/types.js';
 import { createGitHub, currentRepo, describeGitHubError, repoFileReader, type GitHub } from './repo/github.js';
 import { runCheck } from './check.js';
 import { runUpgrade } from './upgrade.js';
-import { renderLogLine, renderMatrix, renderSummary, reportOutput } from './report/render.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { renderLogLine, renderMatrix, renderPauses, renderSummary, reportOutput } from './report/render.js';
 import { BODY_BUDGET_CHARS, fitMarkdown } from './report/markdown.js';
 import { renderUpgradeSummary, UPGRADE_COMMENT_MARKER } from './report/upgrade.js';
 import { NEEDS_UPGRADE } from './report/types.js';
@@ -19,8 +20,6 @@ import { propose, type LookForBlockers } from './effects/propose.js';
 import { readClusterEndpoint, readRegion } from './fleet/discover.js';
 import { assumeRoleProvider, credentialOutlook } from './fleet/credentials.js';
 import { handlePauses, type PauseDeps } from './effects/pauses.js';
-import { renderPauses } from './report/render.js';
-import pLimit from 'p-limit';
 
 /** AWS calls in flight at once, across regions. */
 const CONCURRENCY = 10;
@@ -178,7 +177,7 @@ async function upgrade(settings: Settings, clients: Clients): Promise<void> {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The whole report as a JSON file in the job's temporary directory (RUNNER_TEMP), one per step, for

@@ -6,7 +6,7 @@ import { readClusterEndpoint } from './fleet/discover.js';
 import { PAUSED_ANNOTATION, restoreAutoscaler } from './effects/autoscaler.js';
 import { retryTransient } from './effects/retry.js';
 import type { PauseRecord } from './effects/upgrade.js';
-import { kubeAccess, makeClients } from './main.js';
+import { kubeAccess, makeClients, sleep } from './main.js';
 
 /**
  * The post step (`post-if: always()`): runs after the main step even when it failed, timed out or
@@ -26,7 +26,7 @@ export async function post(): Promise<void> {
         const cluster = settings.kubeconfig ? { name: p.cluster, region: p.region, nodegroups: [] } : await readClusterEndpoint(clients.clientsFor(p.region).eks, p.region, p.cluster);
         // A Kubernetes client (and token) made now, from credentials renewed if near expiry, retried on
         // transient errors: the post step may run hours after the main step began.
-        const outcome = await retryTransient(() => restoreAutoscaler(kubeFor(cluster), p, p.replicas >= 0 ? p.replicas : undefined), (ms) => new Promise((r) => setTimeout(r, ms)));
+        const outcome = await retryTransient(() => restoreAutoscaler(kubeFor(cluster), p, p.replicas >= 0 ? p.replicas : undefined), sleep);
         if (outcome.kind === 'restored') core.info(`${label}: restored to ${outcome.replicas} replicas`);
         else if (outcome.kind === 'already-restored') core.info(`${label}: already restored`);
         else core.warning(`${label}: scaled to ${outcome.replicas} by someone during the upgrade: left alone (recorded ${outcome.recorded})`);
