@@ -3,7 +3,8 @@ import type { Settings } from './inputs.js';
 import type { AwsClientFactory } from './fleet/aws.js';
 import { readRegion } from './fleet/discover.js';
 import { readLatestReleases, type ParameterRequest } from './fleet/releases.js';
-import { classify, clusterError, releaseRequestFor } from './decision/drift.js';
+import { classify, clusterError, requestsFor } from './decision/drift.js';
+import { readImageSources } from './fleet/images.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from './report/types.js';
 import type { ClusterState } from './fleet/types.js';
 import type { PauseReport } from './effects/pauses.js';
@@ -27,13 +28,12 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
 
   const perRegion = await Promise.all(
     settings.regions.map(async (region) => {
-      const { eks, ssm } = deps.clientsFor(region);
+      const { eks, ssm, ec2, autoscaling } = deps.clientsFor(region);
       const clusters = await readRegion(eks, { region, clusters: settings.clusters, nodegroups: settings.nodegroups }, limit);
+      // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
+      await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: settings.nodegroups.length === 0 });
       const requests = new Map<string, ParameterRequest>();
-      for (const ng of clusters.flatMap((c) => c.nodegroups)) {
-        const request = releaseRequestFor(ng);
-        if (request) requests.set(request.parameter, request);
-      }
+      for (const request of clusters.flatMap((c) => c.nodegroups).flatMap(requestsFor)) requests.set(request.parameter, request);
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map();
       return { clusters, latest };
     }),
@@ -68,7 +68,8 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         cluster: c.name,
         region: c.region,
         controlPlaneVersion: c.version ?? null,
-        nodegroups: c.nodegroups.length,
+        nodegroups: c.nodegroups.filter((n) => n.kind !== 'self-managed').length,
+        selfManagedGroups: c.nodegroups.filter((n) => n.kind === 'self-managed' && !n.error).length,
         error: c.error ?? null,
       }))
       .sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster)),

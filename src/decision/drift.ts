@@ -1,9 +1,10 @@
-import type { ClusterState, NodegroupState } from '../fleet/types.js';
+import type { ClusterState, ImageInfo, NodegroupState } from '../fleet/types.js';
 import type { LatestRelease, ParameterRequest } from '../fleet/releases.js';
 import type { NodegroupReport, NodegroupStatus } from '../report/types.js';
 import { releaseNotesUrl, releaseSource } from './ami-types.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
 import { formatDuration } from './duration.js';
+import { compareImageRelease, eksImageOf, imageSourceOf, latestImageRequests } from './image-source.js';
 import { endedReason, endingNotice, supportOf } from './support.js';
 
 export interface DriftPolicy {
@@ -12,12 +13,22 @@ export interface DriftPolicy {
   now: Date;
 }
 
-/** The SSM parameter a node group's latest release is read from, if its AMI type has one. */
-export function releaseRequestFor(ng: NodegroupState): ParameterRequest | undefined {
+/**
+ * The SSM parameters a node group is compared with: its AMI type's latest release, or, for an AMI
+ * named by id that is an EKS-optimized AMI of AWS's, that image family's latest release and image id.
+ */
+export function requestsFor(ng: NodegroupState): ParameterRequest[] {
+  if (ng.error) return [];
+  if (imageSourceOf(ng).kind !== 'release') {
+    const eks = ng.image?.info ? eksImageOf(ng.image.info) : undefined;
+    if (!eks) return [];
+    const { release, imageId } = latestImageRequests(eks);
+    return [release, imageId].filter((r) => r !== undefined);
+  }
   const minor = ng.version ? kubernetesMinor(ng.version) : undefined;
-  if (!minor || ng.error) return undefined;
+  if (!minor) return [];
   const source = releaseSource(ng.amiType ?? '', minor);
-  return source.kind === 'ssm' ? { parameter: source.parameter, format: source.format } : undefined;
+  return source.kind === 'ssm' ? [{ parameter: source.parameter, format: source.format }] : [];
 }
 
 /** A whole cluster that could not be read: one `error` entry, so it is never silently missing. */
@@ -35,6 +46,11 @@ export function clusterError(cluster: ClusterState, error: string): NodegroupRep
     latestReleaseParameter: null,
     releaseNotesUrl: null,
     nodes: null,
+    kind: 'managed',
+    launchTemplate: null,
+    imageId: null,
+    imageName: null,
+    latestImageId: null,
     status: 'error',
     reason: error,
   };
@@ -57,6 +73,7 @@ export function classify(
   const found = parameter ? latest(parameter) : undefined;
   const latestRelease = found?.kind === 'found' ? found : undefined;
 
+  if (imageSourceOf(ng).kind !== 'release') return classifyImage(cluster, ng, latest, policy);
   const support = supportOf(ng.amiType, policy.now);
   const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
   const entry = (status: NodegroupStatus, reason: string): NodegroupReport => ({
@@ -72,6 +89,7 @@ export function classify(
     latestReleaseParameter: parameter,
     releaseNotesUrl: latestRelease ? (releaseNotesUrl(ng.amiType ?? '', latestRelease.releaseVersion) ?? null) : null,
     nodes: ng.desiredSize ?? null,
+    ...imageFields(ng),
     status,
     reason: `${reason}${status === 'error' ? '' : notice}`,
   });
@@ -96,7 +114,7 @@ export function classify(
   if (!source) return entry('unknown', 'no AMI type');
   switch (source.kind) {
     case 'custom':
-      return entry('custom', 'custom AMI from a launch template: not compared with a published release');
+      return entry('custom', 'custom AMI from a launch template: not compared with a published release'); // unreachable: CUSTOM is classified by its image
     case 'unknown':
     case 'unsupported':
       return entry(source.kind, source.reason);
@@ -105,7 +123,7 @@ export function classify(
   }
   if (!found) return entry('error', `the latest release in ${source.parameter} was not read`);
   if (found.kind === 'error') return entry('error', `reading ${source.parameter}: ${found.message}`);
-  if (found.kind === 'missing') {
+  if (found.kind !== 'found') {
     return entry('unknown', `SSM parameter ${source.parameter} does not exist: no published ${ng.amiType} release for Kubernetes ${minor}`);
   }
 
@@ -135,4 +153,103 @@ function isNewer(candidate: string, current: string, amiType: string | undefined
   const a = parseRelease(candidate, amiType);
   const b = parseRelease(current, amiType);
   return !!a && !!b && compareReleases(a, b) === 1;
+}
+
+function imageFields(ng: NodegroupState): Pick<NodegroupReport, 'kind' | 'launchTemplate' | 'imageId' | 'imageName' | 'latestImageId'> {
+  return {
+    kind: ng.kind ?? 'managed',
+    launchTemplate: ng.launchTemplate ?? null,
+    imageId: ng.image?.imageId ?? null,
+    imageName: ng.image?.info?.name ?? null,
+    latestImageId: null,
+  };
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+/** How old an image is and whether it is deprecated, for a reason: "created 2026-01-02 (10 days ago), deprecated since …". */
+function imageAge(info: ImageInfo, now: Date): string {
+  const parts: string[] = [];
+  if (info.createdAt) parts.push(`created ${day(info.createdAt)} (${formatDuration(Math.max(0, now.getTime() - Date.parse(info.createdAt)))} ago)`);
+  if (info.deprecatedAt) parts.push(Date.parse(info.deprecatedAt) <= now.getTime() ? `deprecated since ${day(info.deprecatedAt)}` : `deprecated from ${day(info.deprecatedAt)}`);
+  return parts.join(', ');
+}
+
+/**
+ * A node group whose AMI is named by id (CUSTOM launch template, self-managed group): an EKS-optimized
+ * AMI of AWS's is compared with the image AWS recommends now for its family and Kubernetes minor, with
+ * the same statuses as a release; any other image is `custom`, with its age and deprecation.
+ */
+function classifyImage(
+  cluster: ClusterState,
+  ng: NodegroupState,
+  latest: (parameter: string) => LatestRelease | undefined,
+  policy: DriftPolicy,
+): NodegroupReport {
+  const image = ng.image;
+  const info = image?.info ?? undefined;
+  const eks = info ? eksImageOf(info) : undefined;
+  const requests = eks ? latestImageRequests(eks) : {};
+  const found = requests.release ? latest(requests.release.parameter) : undefined;
+  const foundImage = requests.imageId ? latest(requests.imageId.parameter) : undefined;
+  const latestRelease = found?.kind === 'found' ? found : undefined;
+  const latestImageId = foundImage?.kind === 'image' ? foundImage.imageId : foundImage?.kind === 'found' ? (foundImage.imageId ?? null) : null;
+  const amiType = ng.kind === 'self-managed' ? (eks?.amiType ?? null) : (ng.amiType ?? null);
+  const minor = eks?.minor ?? (ng.version ? kubernetesMinor(ng.version) : undefined) ?? null;
+  const support = eks ? supportOf(eks.amiType, policy.now) : { kind: 'supported' as const };
+  const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
+  const deprecated = info?.deprecatedAt && Date.parse(info.deprecatedAt) <= policy.now.getTime() ? ` · image deprecated since ${day(info.deprecatedAt)}` : '';
+  const entry = (status: NodegroupStatus, reason: string): NodegroupReport => ({
+    cluster: cluster.name,
+    region: cluster.region,
+    nodegroup: ng.name,
+    amiType,
+    kubernetesVersion: ng.version ?? minor,
+    controlPlaneVersion: cluster.version ?? null,
+    releaseVersion: eks?.release ?? null,
+    latestReleaseVersion: latestRelease?.releaseVersion ?? null,
+    latestReleasePublishedAt: latestRelease?.publishedAt?.toISOString() ?? null,
+    latestReleaseParameter: requests.release?.parameter ?? null,
+    releaseNotesUrl: latestRelease && eks ? (releaseNotesUrl(eks.amiType, latestRelease.releaseVersion) ?? null) : null,
+    nodes: ng.desiredSize ?? null,
+    ...imageFields(ng),
+    latestImageId,
+    status,
+    reason: `${reason}${status === 'error' || status === 'custom' ? '' : `${deprecated}${notice}`}`,
+  });
+  const what = ng.kind === 'self-managed' ? 'self-managed group' : 'launch template';
+
+  if (ng.error) return entry('error', ng.error);
+  if (!image) return entry('custom', `the ${what}'s image was not read`);
+  if (image.error) return entry('error', image.error);
+  if (!image.imageId) return entry('custom', `the ${what} names no image`);
+  if (!info) return entry('custom', `image ${image.imageId} is not visible to this account (deregistered, or not shared with it): not compared`);
+  if (!eks) {
+    const whose = info.ownerAlias === 'amazon' ? 'an image of AWS\'s catalogue that is not an EKS-optimized AMI' : `a private image (owner ${info.ownerId ?? 'unknown'})`;
+    return entry('custom', `${info.name ?? image.imageId} is ${whose}, ${imageAge(info, policy.now)}: not compared with a published release`);
+  }
+  if (support.kind === 'ended') return entry('unsupported', endedReason(support.eos));
+
+  const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;
+  if (controlPlaneMinor && compareMinors(eks.minor, controlPlaneMinor) < 0) {
+    return entry('behind-control-plane', `its image is for Kubernetes ${eks.minor}, behind the control plane's ${controlPlaneMinor}: move the ${what} to an image of ${controlPlaneMinor}`);
+  }
+  const source = releaseSource(eks.amiType, eks.minor);
+  if (source.kind === 'unsupported' || source.kind === 'unknown') return entry(source.kind, source.reason);
+  const parameter = requests.release?.parameter ?? '(none)';
+  if (!found) return entry('error', `the latest release in ${parameter} was not read`);
+  if (found.kind === 'error') return entry('error', `reading ${parameter}: ${found.message}`);
+  if (found.kind !== 'found') return entry('unknown', `SSM parameter ${parameter} does not exist: no published ${eks.amiType} image for Kubernetes ${eks.minor}`);
+  if (foundImage?.kind === 'error') return entry('error', `reading ${requests.imageId!.parameter}: ${foundImage.message}`);
+  if (!latestImageId) return entry('unknown', `SSM parameter ${requests.imageId?.parameter ?? parameter} names no image id for ${eks.amiType} ${eks.minor}`);
+
+  if (latestImageId === image.imageId) return entry('up-to-date', `on the latest image (${found.releaseVersion})`);
+  const order = compareImageRelease(eks, found.releaseVersion);
+  if (order === undefined) return entry('unknown', `image release ${eks.release} and latest ${found.releaseVersion} cannot be ordered`);
+  if (order >= 0) return entry('up-to-date', order === 0 ? `release ${found.releaseVersion}, as an image other than AWS's ${latestImageId} in this region` : `ahead of the published recommendation ${found.releaseVersion}`);
+  const age = found.publishedAt ? policy.now.getTime() - found.publishedAt.getTime() : undefined;
+  if (age !== undefined && age < policy.minReleaseAgeMs) {
+    return entry('soaking', `${found.releaseVersion} (${latestImageId}) was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`);
+  }
+  return entry('drift', `${eks.release} (${image.imageId}) → ${found.releaseVersion} (${latestImageId})${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`);
 }

@@ -68,6 +68,9 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       releaseVersion: nodegroup?.releaseVersion,
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
+      ...(nodegroup?.launchTemplate?.id
+        ? { launchTemplate: { id: nodegroup.launchTemplate.id, name: nodegroup.launchTemplate.name ?? null, version: nodegroup.launchTemplate.version ?? '$Default' } }
+        : {}),
     };
   } catch (error) {
     return { name: nodegroupName, error: describeError(error) };

@@ -4,14 +4,19 @@ import { describeError } from './aws.js';
 
 /** The latest release published in one SSM parameter. */
 export type LatestRelease =
-  | { kind: 'found'; releaseVersion: string; publishedAt?: Date }
+  | { kind: 'found'; releaseVersion: string; publishedAt?: Date; /** JSON parameters (Windows) carry the image id too. */ imageId?: string }
+  /** An `image_id` parameter: the AMI id AWS recommends in this region. */
+  | { kind: 'image'; imageId: string; publishedAt?: Date }
   | { kind: 'missing' }
   | { kind: 'error'; message: string };
 
 export interface ParameterRequest {
   parameter: string;
-  /** `release`: the value is the release version; `json`: a JSON object with `release_version`. */
-  format: 'release' | 'json';
+  /**
+   * `release`: the value is the release version; `json`: a JSON object with `release_version` (and
+   * `image_id`); `image-id`: the value is an AMI id.
+   */
+  format: 'release' | 'json' | 'image-id';
 }
 
 /** GetParameters takes at most 10 names a call. */
@@ -56,9 +61,14 @@ export async function readLatestReleases(
 function readValue(value: string, format: ParameterRequest['format'], publishedAt: Date | undefined): LatestRelease {
   const at = publishedAt ? { publishedAt } : {};
   if (format === 'release') return { kind: 'found', releaseVersion: value.trim(), ...at };
+  if (format === 'image-id') {
+    return /^ami-[0-9a-f]+$/.test(value.trim()) ? { kind: 'image', imageId: value.trim(), ...at } : { kind: 'error', message: 'the parameter value is not an AMI id' };
+  }
   try {
-    const release = (JSON.parse(value) as { release_version?: unknown }).release_version;
-    if (typeof release === 'string' && release) return { kind: 'found', releaseVersion: release, ...at };
+    const json = JSON.parse(value) as { release_version?: unknown; image_id?: unknown };
+    const release = json.release_version;
+    const imageId = typeof json.image_id === 'string' && json.image_id ? { imageId: json.image_id } : {};
+    if (typeof release === 'string' && release) return { kind: 'found', releaseVersion: release, ...at, ...imageId };
   } catch {
     // fall through: reported below with the value's shape
   }

@@ -1,6 +1,48 @@
-/** A managed node group as AWS describes it: only the fields the action uses. */
+/** A launch template version, as a node group or an Auto Scaling group names it. */
+export interface LaunchTemplateRef {
+  id: string;
+  name: string | null;
+  /** A number, or `$Default` / `$Latest` as an Auto Scaling group may name it. */
+  version: string;
+}
+
+/** An AMI as DescribeImages describes it: only the fields the action uses. */
+export interface ImageInfo {
+  imageId: string;
+  name: string | null;
+  ownerId: string | null;
+  /** `amazon` for images of AWS's catalogue (AWS's own and vetted publishers'). */
+  ownerAlias: string | null;
+  /** ISO 8601. */
+  createdAt: string | null;
+  /** ISO 8601: when the image is (or was) deprecated. */
+  deprecatedAt: string | null;
+}
+
+/** A node group's AMI when it is named by id (in a launch template or launch configuration), not by release. */
+export interface ImageRead {
+  via: 'launch-template' | 'launch-configuration';
+  /** The launch configuration's name, for a self-managed group made from one. */
+  launchConfiguration?: string;
+  imageId?: string;
+  /** `null`: DescribeImages did not return it (deregistered, or not shared with this account). */
+  info?: ImageInfo | null;
+  /** Reading the template, the configuration or the image failed: the AWS error. */
+  error?: string;
+}
+
+/**
+ * A node group as AWS describes it: only the fields the action uses. Managed node groups come from
+ * EKS; self-managed ones are Auto Scaling groups tagged for the cluster (their `name` is the group's).
+ */
 export interface NodegroupState {
   name: string;
+  /** `managed` when absent. */
+  kind?: 'managed' | 'self-managed';
+  /** The launch template the node group is made from, if any. */
+  launchTemplate?: LaunchTemplateRef;
+  /** Its AMI, read for the node groups whose AMI is named by id (CUSTOM, self-managed). */
+  image?: ImageRead;
   amiType?: string;
   /** Kubernetes version, `1.31`. */
   version?: string;

@@ -67,12 +67,12 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
   const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version} · ${countsLine(counts) || 'no node groups'}`;
   const rows = entries.map(
     (e) =>
-      `| ${cell(e.nodegroup ?? '(cluster)')} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)} | ${cell(e.latestReleaseVersion)} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`,
+      `| ${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion ?? e.imageId)} | ${cell(e.latestReleaseVersion)} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`,
   );
   const table =
     rows.length > 0
       ? ['| Node group | AMI type | Kubernetes | Current | Latest | Status | Why |', '|---|---|---|---|---|---|---|', ...rows].join('\n')
-      : '_No managed node groups._';
+      : '_No node groups._';
   return `<details${attention ? ' open' : ''}>\n<summary>${title}</summary>\n\n${table}\n\n</details>`;
 }
 

@@ -1,7 +1,7 @@
 import type { Proposal } from '../effects/propose.js';
 import type { PauseReport } from '../effects/pauses.js';
 
-/** What the check found for one managed node group: the one object every output is rendered from. */
+/** What the check found for one node group: the one object every output is rendered from. */
 export type NodegroupStatus =
   | 'up-to-date'
   | 'drift'
@@ -43,6 +43,14 @@ export interface NodegroupReport {
   releaseNotesUrl: string | null;
   /** The node group's desired size: what an upgrade will replace. */
   nodes: number | null;
+  /** `managed` (an EKS managed node group) or `self-managed` (an Auto Scaling group of the cluster's). */
+  kind: 'managed' | 'self-managed';
+  /** The launch template version the node group is made from, if any. */
+  launchTemplate: { id: string; name: string | null; version: string } | null;
+  /** For a node group whose AMI is named by id (CUSTOM, self-managed): the image, its name, and the image AWS recommends now. */
+  imageId: string | null;
+  imageName: string | null;
+  latestImageId: string | null;
   status: NodegroupStatus;
   reason: string;
 }
@@ -51,7 +59,10 @@ export interface ClusterReport {
   cluster: string;
   region: string;
   controlPlaneVersion: string | null;
+  /** Managed node groups read. */
   nodegroups: number;
+  /** Self-managed node groups (Auto Scaling groups tagged for the cluster) read. */
+  selfManagedGroups: number;
   /** The AWS error when the cluster could not be read. */
   error: string | null;
 }

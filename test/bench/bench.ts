@@ -48,13 +48,21 @@ const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
 /** The least calls a correct check can make, by operation, for a fleet read in pages of PAGE. */
 function minimumCalls(clusters: number, report: CheckReport): Record<string, number> {
   const nodegroups = report.nodegroups.filter((n) => n.nodegroup !== null).length;
-  const parameters = new Set(report.nodegroups.map((n) => n.latestReleaseParameter).filter(Boolean)).size;
+  const parameters = new Set(report.nodegroups.flatMap((n) => [n.latestReleaseParameter, n.latestImageId ? `${n.latestReleaseParameter}#image` : null]).filter(Boolean)).size;
+  const byId = report.nodegroups.filter((n) => n.imageId !== null);
+  const templates = new Set(byId.map((n) => n.launchTemplate?.id).filter(Boolean)).size;
+  const images = new Set(byId.map((n) => n.imageId)).size;
   return {
     'eks:ListClusters': Math.max(1, Math.ceil(clusters / PAGE)),
     'eks:DescribeCluster': clusters,
     'eks:ListNodegroups': clusters,
     'eks:DescribeNodegroup': nodegroups,
     'ssm:GetParameters': Math.ceil(parameters / 10),
+    // One tag-key filter per 50 clusters, its pages holding every Auto Scaling group tagged for them
+    // (the managed node groups' own included: no filter leaves them out).
+    'autoscaling:DescribeAutoScalingGroups': Math.max(Math.ceil(clusters / 50), Math.ceil(nodegroups / Math.min(PAGE, 100))),
+    // One read per launch template, one DescribeImages per 200 images: none in the generated fleet.
+    ...(templates > 0 ? { 'ec2:DescribeLaunchTemplateVersions': templates, 'ec2:DescribeImages': Math.ceil(images / 200) } : {}),
   };
 }
 

@@ -114,6 +114,9 @@ describe('check, as the bundled action', () => {
       'eks:ListNodegroups': 20 * Math.ceil(5 / 3),
       'eks:DescribeNodegroup': 100,
       'ssm:GetParameters': Math.ceil(distinctParameters / 10),
+      // one tag-key filter for the 20 clusters; the pages hold every tagged group (here the 100
+      // managed node groups' own, which are then left out)
+      'autoscaling:DescribeAutoScalingGroups': Math.ceil(100 / 3),
     });
     expect(sim.log.filter((l) => l.status !== 200)).toEqual([]);
   });

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { FleetSpec, SimCluster, SimNodegroup, SimOptions } from './fleet.js';
+import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } from './fleet.js';
+import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
+import { imageParameterOf } from './images.js';
 import { createHash } from 'node:crypto';
 import type { NodegroupUpdate, World } from './world.js';
 import type { Identity } from './identity.js';
@@ -234,8 +236,17 @@ export class AwsState {
   }
 
   private ssm(call: AwsCall): unknown {
+    // AWS publishes the AMI id next to each release (`.../recommended/image_id`, `.../latest/image_id`):
+    // synthesized from the release parameter, with the id of that image in the asked region.
+    const imageParameter = (name: string) => {
+      for (const x of this.fleet.parameters) {
+        const sibling = name.endsWith('/image_id') ? imageParameterOf(x.name, x.value) : undefined;
+        if (sibling?.parameter === name) return { ...x, name, value: this.world.images.aws(call.region, sibling.name).id };
+      }
+      return undefined;
+    };
     const visible = (name: string) =>
-      this.fleet.parameters.find((x) => x.name === name && (!x.regions || x.regions.includes(call.region)));
+      [this.fleet.parameters.find((x) => x.name === name), imageParameter(name)].find((x) => x !== undefined && (!x.regions || x.regions.includes(call.region)));
     const shape = (x: NonNullable<ReturnType<typeof visible>>) => ({
       Name: x.name,
       Type: 'String',
@@ -280,33 +291,75 @@ export class AwsState {
     }
   }
 
-  /** The node group whose launch template this is. */
-  private launchTemplate(p: Record<string, unknown>): SimNodegroup {
+  /** The launch template a request names (by id or name, top-level or under LaunchTemplate.). */
+  private launchTemplate(region: string, p: Record<string, unknown>): SimTemplate {
     const key = String(p.LaunchTemplateId ?? p['LaunchTemplate.LaunchTemplateId'] ?? p.LaunchTemplateName ?? p['LaunchTemplate.LaunchTemplateName'] ?? '');
-    const ng = this.fleet.clusters.flatMap((c) => c.nodegroups).find((n) => n.launchTemplate && (n.launchTemplate.id === key || n.launchTemplate.name === key));
-    if (!ng) throw new AwsError(400, 'InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${key}, does not exist.`);
-    return ng;
+    const t = this.world.images.findTemplate(region, key);
+    if (!t) throw new AwsError(400, 'InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${key}, does not exist.`);
+    return t;
   }
 
   /**
-   * EC2, the two calls the upgrade's pre-flight makes for a launch-template node group: reading the
-   * template version, and RunInstances with DryRun, which answers DryRunOperation when the caller may
-   * launch and UnauthorizedOperation when not (EC2 API reference, DryRun). Tagging on launch needs
-   * ec2:CreateTags too (EC2 user guide, tag on create); modelled here as evaluated by the dry run,
-   * which is UNVERIFIED: the action treats any other answer as a warning only.
+   * EC2: launch templates, images, and the pre-flight's RunInstances dry run, which answers
+   * DryRunOperation when the caller may launch and UnauthorizedOperation when not (EC2 API reference,
+   * DryRun). Tagging on launch needs ec2:CreateTags too (EC2 user guide, tag on create); modelled here
+   * as evaluated by the dry run, which is UNVERIFIED: the action treats any other answer as a warning.
    */
   private ec2(call: AwsCall): unknown {
     const p = call.params;
+    const list = (prefix: string) =>
+      Object.entries(p)
+        .filter(([k]) => k.startsWith(`${prefix}.`))
+        .sort(([a], [b]) => Number(a.slice(prefix.length + 1)) - Number(b.slice(prefix.length + 1)))
+        .map(([, v]) => String(v));
+    const unauthorized = (action: string) =>
+      new AwsError(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:sts::${this.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${action} on resource: arn:aws:ec2:${call.region}:${this.accountId}:launch-template/* because no identity-based policy allows the ${action} action. Encoded authorization failure message: sim`);
     switch (call.operation) {
       case 'DescribeLaunchTemplateVersions': {
-        const ng = this.launchTemplate(p);
-        const lt = ng.launchTemplate!;
-        return { xml: ec2Versions(lt, ng) };
+        const t = this.launchTemplate(call.region, p);
+        const wanted = list('LaunchTemplateVersion');
+        const latest = t.versions.at(-1)!.number;
+        const pick = wanted.length === 0 ? t.versions : t.versions.filter((v) => wanted.some((w) => w === String(v.number) || (w === '$Default' && v.number === t.defaultVersion) || (w === '$Latest' && v.number === latest)));
+        const missing = wanted.find((w) => !w.startsWith('$') && !t.versions.some((v) => String(v.number) === w));
+        if (missing) throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${missing}.`);
+        const { items, nextToken } = this.page(pick, p.NextToken, p.MaxResults);
+        return { xml: `<DescribeLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId><launchTemplateVersionSet>${items.map((v) => templateVersionXml(t, v)).join('')}</launchTemplateVersionSet>${nextToken ? `<nextToken>${nextToken}</nextToken>` : ''}</DescribeLaunchTemplateVersionsResponse>` };
+      }
+      case 'CreateLaunchTemplateVersion': {
+        const t = this.launchTemplate(call.region, p);
+        if (p.DryRun === 'true') {
+          if (!this.allowed('ec2:CreateLaunchTemplateVersion')) throw unauthorized('ec2:CreateLaunchTemplateVersion');
+          throw new AwsError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+        }
+        const source = p.SourceVersion === undefined ? undefined : t.versions.find((v) => String(v.number) === String(p.SourceVersion));
+        if (p.SourceVersion !== undefined && !source) throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${String(p.SourceVersion)}.`);
+        const imageId = p['LaunchTemplateData.ImageId'] as string | undefined;
+        if (imageId && !this.world.images.images.has(imageId)) throw new AwsError(400, 'InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+        // SourceVersion copies the source's data; what is given overrides it (EC2 API reference).
+        const version = { ...(source ?? { tagSpecifications: false, userData: '' }), number: t.versions.at(-1)!.number + 1, ...(imageId ? { imageId } : {}), ...(p.VersionDescription ? { description: String(p.VersionDescription) } : {}) };
+        t.versions.push(version);
+        this.world.images.created.push({ templateId: t.id, version: version.number, imageId: version.imageId ?? '', at: this.world.clock.now() });
+        return { xml: `<CreateLaunchTemplateVersionResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>${templateVersionXml(t, version, 'launchTemplateVersion')}</CreateLaunchTemplateVersionResponse>` };
+      }
+      case 'DescribeImages': {
+        const ids = list('ImageId');
+        const includeDeprecated = p.IncludeDeprecated === 'true';
+        const now = this.world.clock.now();
+        const images = ids.map((id) => {
+          const image = this.world.images.images.get(id);
+          if (!image || image.region !== call.region) throw new AwsError(400, 'InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+          return image;
+        });
+        // Deprecated images are left out unless asked for, or owned by the caller (EC2 API reference, IncludeDeprecated).
+        const shown = images.filter((i) => includeDeprecated || !i.deprecatedAt || Date.parse(i.deprecatedAt) > now || i.ownerId === this.accountId);
+        return { xml: `<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId><imagesSet>${shown.map(imageXml).join('')}</imagesSet></DescribeImagesResponse>` };
       }
       case 'RunInstances': {
         if (p.DryRun !== 'true') throw new AwsError(400, 'UnsupportedOperation', 'The simulator launches no instances.');
-        const lt = this.launchTemplate(p).launchTemplate!;
-        const missing = ['ec2:RunInstances', ...(lt.tagSpecifications ? ['ec2:CreateTags'] : [])].find((a) => !this.allowed(a));
+        const t = this.launchTemplate(call.region, p);
+        const wanted = String(p['LaunchTemplate.Version'] ?? t.defaultVersion);
+        const v = t.versions.find((x) => String(x.number) === wanted) ?? t.versions.find((x) => x.number === t.defaultVersion)!;
+        const missing = ['ec2:RunInstances', ...(v.tagSpecifications ? ['ec2:CreateTags'] : [])].find((a) => !this.allowed(a));
         if (missing) {
           throw new AwsError(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:sts::${this.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${missing} on resource: arn:aws:ec2:${call.region}:${this.accountId}:instance/* because no identity-based policy allows the ${missing} action. Encoded authorization failure message: sim`);
         }
@@ -326,18 +379,58 @@ export class AwsState {
   }
 
   private autoscaling(call: AwsCall): unknown {
+    const p = call.params;
+    const members = (prefix: string) =>
+      Object.entries(p)
+        .filter(([k]) => k.startsWith(`${prefix}.member.`) && /^\d+$/.test(k.slice(prefix.length + 8)))
+        .map(([, v]) => String(v));
+    if (call.operation === 'DescribeLaunchConfigurations') {
+      const names = members('LaunchConfigurationNames');
+      if (names.length > 50) throw new AwsError(400, 'ValidationError', 'LaunchConfigurationNames: Member must have length less than or equal to 50');
+      const configs = this.fleet.clusters
+        .filter((c) => c.region === call.region)
+        .flatMap((c) => (c.selfManaged ?? []).filter((g) => g.launchConfiguration).map((g) => ({ name: g.launchConfiguration!.name, imageId: this.world.images.resolve(c.region, g.launchConfiguration!.image).id })))
+        .filter((x) => names.length === 0 || names.includes(x.name));
+      return { xml: `<DescribeLaunchConfigurationsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeLaunchConfigurationsResult><LaunchConfigurations>${configs.map((x) => `<member><LaunchConfigurationName>${x.name}</LaunchConfigurationName><ImageId>${x.imageId}</ImageId><InstanceType>m5.large</InstanceType></member>`).join('')}</LaunchConfigurations></DescribeLaunchConfigurationsResult><ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DescribeLaunchConfigurationsResponse>` };
+    }
     if (call.operation !== 'DescribeAutoScalingGroups') {
       throw new AwsError(400, 'InvalidAction', `The action ${call.operation} is not valid for this web service.`);
     }
-    const wanted = Object.entries(call.params)
-      .filter(([k]) => k.startsWith('AutoScalingGroupNames.member.'))
-      .map(([, v]) => v);
-    const groups = this.fleet.clusters
+    const wanted = members('AutoScalingGroupNames');
+    // Filters (Auto Scaling API reference, Filter): tag-key, tag-value, tag:<key>; several filters AND.
+    const filters: { name: string; values: string[] }[] = [];
+    for (let i = 1; p[`Filters.member.${i}.Name`] !== undefined; i++) filters.push({ name: String(p[`Filters.member.${i}.Name`]), values: members(`Filters.member.${i}.Values`) });
+    const groups: SimAsgView[] = this.fleet.clusters
       .filter((c) => c.region === call.region)
-      .flatMap((c) => c.nodegroups.map((ng) => this.world.asgOf(ng)))
-      .filter((g) => wanted.length === 0 || wanted.includes(g.name));
-    return { autoScalingGroups: groups };
+      .flatMap((c) => [
+        ...c.nodegroups.map((ng) => ({ ...this.world.asgOf(ng), tags: { 'eks:cluster-name': c.name, 'eks:nodegroup-name': ng.name, [`kubernetes.io/cluster/${c.name}`]: 'owned' } })),
+        ...(c.selfManaged ?? []).map((g) => ({ name: g.name, min: 0, max: g.desiredSize + 2, desired: g.desiredSize, tags: { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` }, self: g })),
+      ])
+      .filter((g) => wanted.length === 0 || wanted.includes(g.name))
+      .filter((g) => filters.every((f) => (f.name === 'tag-key' ? Object.keys(g.tags).some((k) => f.values.includes(k)) : f.name === 'tag-value' ? Object.values(g.tags).some((v) => f.values.includes(v)) : f.name.startsWith('tag:') ? f.values.includes(g.tags[f.name.slice(4)] ?? '\u0000') : false)));
+    const { items, nextToken } = this.page(groups, p.NextToken, p.MaxRecords);
+    return { autoScalingGroups: items, ...(nextToken ? { nextToken } : {}) };
   }
+}
+
+interface SimAsgView {
+  name: string;
+  min: number;
+  max: number;
+  desired: number;
+  tags: Record<string, string>;
+  self?: SimSelfManaged;
+}
+
+function templateVersionXml(t: SimTemplate, v: SimTemplateVersion, element = 'item'): string {
+  const tags = v.tagSpecifications
+    ? '<tagSpecificationSet><item><resourceType>instance</resourceType><tagSet><item><key>team</key><value>platform</value></item></tagSet></item></tagSpecificationSet>'
+    : '';
+  return `<${element}><launchTemplateId>${t.id}</launchTemplateId><launchTemplateName>${t.name}</launchTemplateName><versionNumber>${v.number}</versionNumber>${v.description ? `<versionDescription>${xml(v.description)}</versionDescription>` : ''}<defaultVersion>${v.number === t.defaultVersion}</defaultVersion><launchTemplateData>${v.imageId ? `<imageId>${v.imageId}</imageId>` : ''}<userData>${v.userData}</userData>${tags}</launchTemplateData></${element}>`;
+}
+
+function imageXml(i: SimImage): string {
+  return `<item><imageId>${i.id}</imageId><name>${xml(i.name)}</name><imageOwnerId>${i.ownerId}</imageOwnerId>${i.ownerAlias ? `<imageOwnerAlias>${i.ownerAlias}</imageOwnerAlias>` : ''}<imageState>available</imageState><isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${i.deprecatedAt ? `<deprecationTime>${i.deprecatedAt}</deprecationTime>` : ''}<architecture>x86_64</architecture></item>`;
 }
 
 function describeUpdate(u: NodegroupUpdate): Record<string, unknown> {
@@ -351,11 +444,15 @@ function describeUpdate(u: NodegroupUpdate): Record<string, unknown> {
   };
 }
 
-function ec2Versions(lt: NonNullable<SimNodegroup['launchTemplate']>, ng: SimNodegroup): string {
-  const tags = lt.tagSpecifications
-    ? '<tagSpecificationSet><item><resourceType>instance</resourceType><tagSet><item><key>team</key><value>platform</value></item></tagSet></item></tagSpecificationSet>'
-    : '';
-  return `<DescribeLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId><launchTemplateVersionSet><item><launchTemplateId>${lt.id}</launchTemplateId><launchTemplateName>${lt.name}</launchTemplateName><versionNumber>${lt.version}</versionNumber><defaultVersion>true</defaultVersion><launchTemplateData><userData>${Buffer.from(`# ${ng.name}`).toString('base64')}</userData>${tags}</launchTemplateData></item></launchTemplateVersionSet></DescribeLaunchTemplateVersionsResponse>`;
+/** Where a self-managed group's instances come from: a launch template (plain or in a mixed instances policy) or a launch configuration. */
+function asgSourceXml(g: SimSelfManaged | undefined): string {
+  if (!g) return '';
+  if (g.launchTemplate) {
+    const lt = g.launchTemplate;
+    const spec = `${lt.byName ? '' : `<LaunchTemplateId>${lt.id}</LaunchTemplateId>`}<LaunchTemplateName>${lt.name}</LaunchTemplateName><Version>${lt.version}</Version>`;
+    return lt.mixed ? `<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>${spec}</LaunchTemplateSpecification></LaunchTemplate></MixedInstancesPolicy>` : `<LaunchTemplate>${spec}</LaunchTemplate>`;
+  }
+  return g.launchConfiguration ? `<LaunchConfigurationName>${g.launchConfiguration.name}</LaunchConfigurationName>` : '';
 }
 
 /** AWS's wire formats for one result or error. */
@@ -363,17 +460,13 @@ export function encode(call: AwsCall, result: unknown, requestId: string): Reply
   const base = { 'x-amzn-requestid': requestId };
   if (call.service === 'ec2' || call.service === 'sts') return { status: 200, headers: { ...base, 'content-type': 'text/xml' }, body: (result as { xml: string }).xml };
   if (call.service === 'autoscaling') {
-    const groups = (result as { autoScalingGroups: { name: string; min: number; max: number; desired: number }[] }).autoScalingGroups;
-    const members = groups
-      .map(
-        (g) =>
-          `<member><AutoScalingGroupName>${g.name}</AutoScalingGroupName><MinSize>${g.min}</MinSize><MaxSize>${g.max}</MaxSize><DesiredCapacity>${g.desired}</DesiredCapacity></member>`,
-      )
-      .join('');
+    if ('xml' in (result as object)) return { status: 200, headers: { ...base, 'content-type': 'text/xml' }, body: (result as { xml: string }).xml };
+    const { autoScalingGroups: groups, nextToken } = result as { autoScalingGroups: SimAsgView[]; nextToken?: string };
+    const members = groups.map((g) => `<member><AutoScalingGroupName>${g.name}</AutoScalingGroupName><MinSize>${g.min}</MinSize><MaxSize>${g.max}</MaxSize><DesiredCapacity>${g.desired}</DesiredCapacity>${asgSourceXml(g.self)}<Tags>${Object.entries(g.tags).map(([k, v]) => `<member><ResourceId>${g.name}</ResourceId><ResourceType>auto-scaling-group</ResourceType><Key>${xml(k)}</Key><Value>${xml(v)}</Value><PropagateAtLaunch>true</PropagateAtLaunch></member>`).join('')}</Tags></member>`).join('');
     return {
       status: 200,
       headers: { ...base, 'content-type': 'text/xml' },
-      body: `<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult><AutoScalingGroups>${members}</AutoScalingGroups></DescribeAutoScalingGroupsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`,
+      body: `<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult><AutoScalingGroups>${members}</AutoScalingGroups>${nextToken ? `<NextToken>${nextToken}</NextToken>` : ''}</DescribeAutoScalingGroupsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`,
     };
   }
   const contentType = call.service === 'ssm' ? 'application/x-amz-json-1.1' : 'application/json';

@@ -1,5 +1,6 @@
 import type { FleetSpec } from './fleet.js';
 import { amazonLinuxParameters, bottlerocketParameter, releasesOf } from './releases.js';
+import { awsImageName } from './images.js';
 
 function release(amiType: string, minor: string, fromNewest: number): string {
   const all = releasesOf(amiType, minor);
@@ -11,8 +12,9 @@ function release(amiType: string, minor: string, fromNewest: number): string {
 /**
  * The built-in example fleet of `npm run demo`: three clusters in two regions with what a real fleet
  * has, on real release data: Amazon Linux 2023 behind and current, Bottlerocket with a release still
- * soaking, an AL2 node group on 1.33 (no AMI: migrate), a node group behind its control plane, a custom
- * AMI.
+ * soaking, an AL2 node group on 1.33 (no AMI: migrate), a node group behind its control plane, a
+ * launch template naming AWS's AMI by id (CUSTOM), and self-managed Auto Scaling groups: one on AWS's
+ * current image through a launch configuration, one on a deprecated private image.
  */
 export function exampleFleet(now = new Date()): FleetSpec {
   const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000).toISOString();
@@ -27,6 +29,9 @@ export function exampleFleet(now = new Date()): FleetSpec {
           { name: 'gpu', amiType: 'AL2023_x86_64_NVIDIA', version: '1.33', releaseVersion: release('AL2023_x86_64_NVIDIA', '1.33', 0), desiredSize: 2 },
           { name: 'legacy', amiType: 'AL2_x86_64', version: '1.33', releaseVersion: '1.32.9-20251209', desiredSize: 3 },
         ],
+        selfManaged: [
+          { name: 'prod-payments-batch', desiredSize: 2, launchConfiguration: { name: 'prod-payments-batch-v7', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', release('AL2023_x86_64_STANDARD', '1.33', 0)) } } },
+        ],
       },
       {
         name: 'prod-search',
@@ -35,7 +40,21 @@ export function exampleFleet(now = new Date()): FleetSpec {
         nodegroups: [
           { name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.32', releaseVersion: '1.26.0-85f0d68c', desiredSize: 3 },
           { name: 'indexers', amiType: 'AL2023_ARM_64_STANDARD', version: '1.31', releaseVersion: release('AL2023_ARM_64_STANDARD', '1.31', 1), desiredSize: 4 },
-          { name: 'bespoke', amiType: 'CUSTOM', version: '1.32', releaseVersion: 'ami-0abcdef1234567890', desiredSize: 2 },
+          {
+            name: 'bespoke',
+            amiType: 'CUSTOM',
+            version: '1.32',
+            releaseVersion: '(its image id)',
+            desiredSize: 2,
+            launchTemplate: { id: 'lt-0bespoke000000001', name: 'prod-search-bespoke', version: '3', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.32', release('AL2023_x86_64_STANDARD', '1.32', 2)) } },
+          },
+        ],
+        selfManaged: [
+          {
+            name: 'prod-search-ingress',
+            desiredSize: 3,
+            launchTemplate: { id: 'lt-0ingress00000001', name: 'prod-search-ingress', version: '$Latest', mixed: true, image: { private: 'ingress-hardened-2026.05', createdAt: hoursAgo(24 * 200), deprecatedAt: hoursAgo(24 * 20) } },
+          },
         ],
       },
       {

@@ -1,4 +1,5 @@
 import type { IdentitySpec } from './identity.js';
+import type { SimImageSpec } from './images.js';
 /** The description a simulator is started from: what the fleet looks like before anything happens. */
 export interface SimNodegroup {
   name: string;
@@ -10,8 +11,11 @@ export interface SimNodegroup {
   minSize?: number;
   maxSize?: number;
   status?: string;
-  /** Made from a launch template (terraform-aws-eks's default). */
-  launchTemplate?: { id: string; name: string; version: string; tagSpecifications?: boolean };
+  /**
+   * Made from a launch template (terraform-aws-eks's default). `image`: the AMI the template version
+   * names (a CUSTOM node group must have one; its releaseVersion is then that image's id).
+   */
+  launchTemplate?: { id: string; name: string; version: string; tagSpecifications?: boolean; image?: SimImageSpec };
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
 }
@@ -42,6 +46,15 @@ export interface SimPdb {
   maxUnavailable?: number;
 }
 
+/** An Auto Scaling group of the cluster's that EKS does not manage (tagged kubernetes.io/cluster/<name>). */
+export interface SimSelfManaged {
+  name: string;
+  desiredSize: number;
+  /** The group's launch template (as `LaunchTemplate`, or inside a mixed instances policy with `mixed`). */
+  launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec; mixed?: boolean; byName?: boolean };
+  launchConfiguration?: { name: string; image: SimImageSpec };
+}
+
 export interface SimCluster {
   name: string;
   region: string;
@@ -52,6 +65,7 @@ export interface SimCluster {
   autoscaler?: SimAutoscaler | null;
   workloads?: SimWorkload[];
   pdbs?: SimPdb[];
+  selfManaged?: SimSelfManaged[];
 }
 
 export interface SimParameter {

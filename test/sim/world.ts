@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, UpdateFailure } from './fleet.js';
 import { KubeState, type KubeObject } from './kube.js';
 import { releasesOf } from './releases.js';
+import { ImageRegistry } from './images.js';
 
 /** Virtual time: runs `speed` times faster than the wall clock, from the wall clock's start. */
 export class Clock {
@@ -39,7 +40,7 @@ export interface NodegroupUpdate {
   endedAt?: number;
   params: { type: string; value: string }[];
   errors: UpdateError[];
-  target: { version: string; releaseVersion: string; image: string };
+  target: { version: string; releaseVersion: string; image: string; templateVersion?: string };
   force: boolean;
   phases: { phase: Phase; at: number }[];
   step: Step;
@@ -76,6 +77,7 @@ export class World {
   readonly kube = new Map<SimCluster, KubeState>();
   readonly asgs = new Map<SimNodegroup, Asg>();
   readonly updates: NodegroupUpdate[] = [];
+  readonly images: ImageRegistry;
   private nodeCounter = 0;
 
   constructor(
@@ -83,8 +85,36 @@ export class World {
     readonly options: SimOptions,
   ) {
     this.clock = new Clock(options.clockSpeed ?? 1);
+    this.images = new ImageRegistry(fleet.accountId ?? '123456789012');
+    for (const cluster of fleet.clusters) this.initTemplates(cluster);
     for (const cluster of fleet.clusters) this.initCluster(cluster);
     for (const cluster of fleet.clusters) for (const ng of cluster.nodegroups) this.initHistory(cluster, ng);
+  }
+
+  /**
+   * Launch templates and their images: each node group's and self-managed group's template version.
+   * A CUSTOM node group's releaseVersion is its image id (as EKS shows it).
+   */
+  private initTemplates(cluster: SimCluster): void {
+    for (const ng of cluster.nodegroups) {
+      const lt = ng.launchTemplate;
+      if (!lt) continue;
+      const image = lt.image ? this.images.resolve(cluster.region, lt.image) : undefined;
+      this.images.template(lt.id, lt.name, cluster.region, Number(lt.version) || 1, { ...(image ? { imageId: image.id } : {}), tagSpecifications: !!lt.tagSpecifications, userData: Buffer.from(`# ${ng.name}`).toString('base64') });
+      if (ng.amiType === 'CUSTOM' && image) ng.releaseVersion = image.id;
+    }
+    for (const g of cluster.selfManaged ?? []) {
+      if (g.launchTemplate) {
+        const image = this.images.resolve(cluster.region, g.launchTemplate.image);
+        this.images.template(g.launchTemplate.id, g.launchTemplate.name, cluster.region, Number(g.launchTemplate.version) || 1, { imageId: image.id, tagSpecifications: false, userData: '' });
+      }
+      if (g.launchConfiguration) this.images.resolve(cluster.region, g.launchConfiguration.image);
+    }
+  }
+
+  /** The image label of a node running a release: a CUSTOM node group's release is its image id. */
+  nodeImage(ng: SimNodegroup, release: string): string {
+    return ng.amiType === 'CUSTOM' ? release : imageFor(release);
   }
 
   /** Past updates of a node group, ended long ago, as ListUpdates and DescribeUpdate show them. */
@@ -122,7 +152,7 @@ export class World {
     for (const ng of cluster.nodegroups) {
       const desired = ng.desiredSize ?? 2;
       this.asgs.set(ng, { name: `eks-${ng.name}-sim`, min: ng.minSize ?? 1, max: ng.maxSize ?? Math.max(desired, 3), desired });
-      for (let i = 0; i < desired; i++) this.launchNode(cluster, ng, imageFor(ng.releaseVersion), ng.releaseVersion);
+      for (let i = 0; i < desired; i++) this.launchNode(cluster, ng, this.nodeImage(ng, ng.releaseVersion), ng.releaseVersion);
     }
     const autoscaler = cluster.autoscaler === undefined ? { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 } : cluster.autoscaler;
     if (autoscaler) {
@@ -230,9 +260,28 @@ export class World {
     }
     if (compareMinor(version, ng.version) < 0) fail(400, 'InvalidParameterException', `Nodegroup version cannot be downgraded from ${ng.version} to ${version}.`);
     let release = p.releaseVersion as string | undefined;
+    let templateVersion: string | undefined;
+    const lt = p.launchTemplate as { id?: string; name?: string; version?: string } | undefined;
+    if (lt) {
+      // Only the version of the node group's own template may change (EKS API reference,
+      // UpdateNodegroupVersion: "You can't change the launch template ID or name").
+      const own = ng.launchTemplate;
+      if (!own || (lt.id && lt.id !== own.id) || (lt.name && lt.name !== own.name)) fail(400, 'InvalidParameterException', 'You cannot change the launch template ID or name of a node group.');
+      const t = this.images.findTemplate(cluster.region, own!.id);
+      const v = t?.versions.find((x) => String(x.number) === String(lt.version));
+      if (!v) fail(400, 'InvalidParameterException', `Launch template ${own!.id} version ${lt.version} does not exist.`);
+      templateVersion = String(v!.number);
+      if (ng.amiType === 'CUSTOM') {
+        if (!v!.imageId) fail(400, 'InvalidParameterException', `Launch template version ${templateVersion} must specify an AMI for a node group with a custom AMI.`);
+        release = v!.imageId;
+      }
+    }
     if (ng.amiType === 'CUSTOM') {
-      if (release) fail(400, 'InvalidParameterException', 'You cannot specify releaseVersion for a node group with a custom AMI.');
-      release = ng.releaseVersion;
+      // EKS API reference, UpdateNodegroupVersion: with a launch template that names a custom AMI, do
+      // not specify version or releaseVersion. The exact texts are UNVERIFIED.
+      if (p.releaseVersion) fail(400, 'InvalidParameterException', 'You cannot specify releaseVersion for a node group with a custom AMI.');
+      if (p.version) fail(400, 'InvalidParameterException', 'You cannot specify version for a node group with a custom AMI.');
+      release ??= ng.releaseVersion;
     } else {
       const allowed = this.allowedRelease(ng, version);
       release ??= allowed;
@@ -258,9 +307,10 @@ export class World {
       params: [
         { type: 'Version', value: version },
         { type: 'ReleaseVersion', value: release as string },
+        ...(templateVersion ? [{ type: 'LaunchTemplateName', value: ng.launchTemplate!.name }, { type: 'LaunchTemplateVersion', value: templateVersion }] : []),
       ],
       errors: [],
-      target: { version, releaseVersion: release as string, image: imageFor(release as string) },
+      target: { version, releaseVersion: release as string, image: this.nodeImage(ng, release as string), ...(templateVersion ? { templateVersion } : {}) },
       force: p.force === true,
       phases: [{ phase: 'setup', at: now }],
       step: 'setup',
@@ -389,6 +439,7 @@ export class World {
         return;
       }
       case 'finish': {
+        if (u.target.templateVersion && u.ng.launchTemplate) u.ng.launchTemplate.version = u.target.templateVersion;
         u.ng.releaseVersion = u.target.releaseVersion;
         u.ng.version = u.target.version;
         u.ng.status = 'ACTIVE';

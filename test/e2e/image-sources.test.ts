@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { exampleFleet } from '../sim/example-fleet.js';
+import type { FleetSpec } from '../sim/fleet.js';
+import { awsImageName } from '../sim/images.js';
+import { amazonLinuxParameters, bottlerocketParameter, releasesOf } from '../sim/releases.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
+import { runAction } from '../sim/run-action.js';
+import type { CheckReport, NodegroupReport } from '../../src/report/types.js';
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function check(fleet: FleetSpec, inputs: Record<string, string> = {}) {
+  sim = await startSimulator(fleet, {});
+  const run = await runAction({ inputs: { regions: 'us-east-1', ...inputs }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
+  const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+  const byName = (name: string) => report.nodegroups.find((n) => n.nodegroup === name) as NodegroupReport;
+  return { run, report, byName, sim };
+}
+
+const al = (minor: string, back: number) => releasesOf('AL2023_x86_64_STANDARD', minor).at(-1 - back)!.releaseVersion;
+const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+
+describe('node groups whose AMI is named by id, as the bundled action checks them', () => {
+  it('compares a launch template naming AWS’s image, and reports self-managed groups, changing nothing', async () => {
+    const { run, byName, report, sim } = await check(exampleFleet());
+    expect(run.code).toBe(0);
+
+    const bespoke = byName('bespoke');
+    const newest132 = al('1.32', 0);
+    expect(bespoke).toMatchObject({
+      kind: 'managed',
+      amiType: 'CUSTOM',
+      status: 'drift',
+      launchTemplate: { id: 'lt-0bespoke000000001', name: 'prod-search-bespoke', version: '3' },
+      imageName: awsImageName('AL2023_x86_64_STANDARD', '1.32', al('1.32', 2)),
+      releaseVersion: `v${al('1.32', 2).split('-')[1]}`,
+      latestReleaseVersion: newest132,
+      latestReleaseParameter: '/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/release_version',
+    });
+    // the ids are the region's: what the template names now, and what AWS recommends in us-east-1
+    expect(bespoke.imageId).toBe(sim.world.images.templates.get('lt-0bespoke000000001')!.versions[0]!.imageId);
+    expect(bespoke.latestImageId).toBe(sim.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.32', newest132)).id);
+    expect(bespoke.reason).toContain(`→ ${newest132} (${bespoke.latestImageId})`);
+
+    expect(byName('prod-payments-batch')).toMatchObject({ kind: 'self-managed', amiType: 'AL2023_x86_64_STANDARD', status: 'up-to-date', launchTemplate: null });
+    const ingress = byName('prod-search-ingress');
+    expect(ingress).toMatchObject({ kind: 'self-managed', status: 'custom', imageName: 'ingress-hardened-2026.05', launchTemplate: { id: 'lt-0ingress00000001', version: '$Latest' } });
+    expect(ingress.reason).toMatch(/private image \(owner 123456789012\), created \d{4}-\d{2}-\d{2} \(200d( \d+h)? ago\), deprecated since \d{4}-\d{2}-\d{2}/);
+    // the managed node groups' own Auto Scaling groups are not reported twice
+    expect(report.nodegroups.filter((n) => n.kind === 'self-managed').map((n) => n.nodegroup)).toEqual(['prod-payments-batch', 'prod-search-ingress']);
+    expect(report.clusters.find((c) => c.cluster === 'prod-search')).toMatchObject({ nodegroups: 3, selfManagedGroups: 1 });
+
+    // the summary shows them in their cluster's table
+    expect(run.summary).toMatch(/\| prod-search-ingress · _self-managed_ \| — \| — \| ami-[0-9a-f]{17} \| — \| ➖ custom \|/);
+    expect(run.summary).toMatch(/\| bespoke \| CUSTOM \| 1\.32 \| v\d{8} \| 1\.32\.\d+-\d{8} \| ⬆️ drift \|/);
+    // read-only: every call a Describe, List or Get
+    expect(sim.log.filter((l) => !/^(Describe|List|Get)/.test(l.operation))).toEqual([]);
+  });
+
+  it('reads Bottlerocket images, deprecated AWS images, templates named by name and images that no longer exist', async () => {
+    const fleet: FleetSpec = {
+      clusters: [
+        {
+          name: 'edge',
+          region: 'us-east-1',
+          version: '1.33',
+          nodegroups: [
+            { name: 'br', amiType: 'CUSTOM', version: '1.33', releaseVersion: '', launchTemplate: { id: 'lt-0br', name: 'edge-br', version: '1', image: { aws: awsImageName('BOTTLEROCKET_x86_64', '1.33', '1.26.0-85f0d68c') } } },
+            { name: 'old', amiType: 'CUSTOM', version: '1.32', releaseVersion: '', launchTemplate: { id: 'lt-0old', name: 'edge-old', version: '2', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.32', al('1.32', 30)), deprecatedAt: daysAgo(3) } } },
+            { name: 'gone', amiType: 'CUSTOM', version: '1.33', releaseVersion: '', launchTemplate: { id: 'lt-0gone', name: 'edge-gone', version: '1', image: { private: 'deleted-image', createdAt: daysAgo(400) } } },
+          ],
+          selfManaged: [{ name: 'edge-workers', desiredSize: 2, launchTemplate: { id: 'lt-0workers', name: 'edge-workers', version: '$Default', byName: true, image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 0)) } } }],
+        },
+      ],
+      parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', daysAgo(9))],
+    };
+    sim = await startSimulator(fleet, {});
+    // the image the `gone` template names was deregistered since
+    const gone = sim.world.images.templates.get('lt-0gone')!.versions[0]!.imageId!;
+    sim.world.images.images.delete(gone);
+    const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
+    const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+    const byName = (name: string) => report.nodegroups.find((n) => n.nodegroup === name) as NodegroupReport;
+
+    expect(byName('br')).toMatchObject({ status: 'drift', releaseVersion: '1.26.0-85f0d68c', latestReleaseVersion: '1.34.0-18d04e52' });
+    expect(byName('br').latestImageId).toMatch(/^ami-/);
+    // a node group on 1.32 under a 1.33 control plane lags it, whatever the image's age
+    expect(byName('old').status).toBe('behind-control-plane');
+    expect(byName('old').reason).toContain('image deprecated since');
+    expect(byName('edge-workers')).toMatchObject({ kind: 'self-managed', status: 'up-to-date', launchTemplate: { id: 'lt-0workers', name: 'edge-workers', version: '$Default' } });
+    expect(byName('gone')).toMatchObject({ status: 'error', imageId: gone });
+    expect(byName('gone').reason).toContain(`The image id '[${gone}]' does not exist`);
+    // one failed image does not hide the others; the step fails on the error
+    expect(run.code).toBe(1);
+  });
+});
