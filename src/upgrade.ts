@@ -4,6 +4,9 @@ import { readRegion } from './fleet/discover.js';
 import { readLatestReleases, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
 import type { ClusterState } from './fleet/types.js';
 import { releaseSource } from './decision/ami-types.js';
+import { eksImageOf, imageSourceOf, latestImageRequests } from './decision/image-source.js';
+import { requestsFor } from './decision/drift.js';
+import { readImageSources } from './fleet/images.js';
 import { planNodegroup, type PlanItem } from './decision/plan.js';
 import { kubernetesMinor } from './decision/release.js';
 import { manifestPath, parseManifest, type Manifest } from './repo/manifest.js';
@@ -75,8 +78,10 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
 
   const perRegion = await Promise.all(
     settings.regions.map(async (region) => {
-      const { eks, ssm } = deps.clientsFor(region);
+      const { eks, ssm, ec2, autoscaling } = deps.clientsFor(region);
       const clusters = await readRegion(eks, { region, clusters: settings.clusters, nodegroups: settings.nodegroups }, limit);
+      // The image a CUSTOM node group's launch template names (self-managed groups are not upgraded).
+      await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false });
       // Manifests are read (and validated) for every cluster before anything is changed anywhere.
       const manifests = new Map<ClusterState, Manifest | null>();
       for (const c of clusters.filter((c) => !c.error)) {
@@ -94,6 +99,10 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
         for (const c of clusters) {
           if (manifests.get(c)) continue;
           for (const ng of c.nodegroups) {
+            if (imageSourceOf(ng).kind === 'launch-template-image') {
+              for (const r of requestsFor(ng)) requests.set(r.parameter, r);
+              continue;
+            }
             want(ng.amiType, ng.version ? kubernetesMinor(ng.version) : undefined);
             if (settings.upgrade.followControlPlane && c.version) want(ng.amiType, kubernetesMinor(c.version));
           }
@@ -150,6 +159,12 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
               const source = releaseSource(ng.amiType ?? '', minor);
               const found = source.kind === 'ssm' ? latest.get(source.parameter) : undefined;
               return found?.kind === 'found' ? found.releaseVersion : undefined;
+            },
+            latestImage: () => {
+              const eks = ng.image?.info ? eksImageOf(ng.image.info) : undefined;
+              const request = eks ? latestImageRequests(eks).imageId : undefined;
+              const found = request ? latest.get(request.parameter) : undefined;
+              return found?.kind === 'image' ? found.imageId : found?.kind === 'found' ? found.imageId : undefined;
             },
           }),
         );

@@ -1,10 +1,14 @@
 import type { ClusterState, NodegroupState } from '../fleet/types.js';
 import type { PinnedRelease } from '../repo/manifest.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
+import { imageSourceOf } from './image-source.js';
 
 export interface Version {
   version: string;
+  /** The release; for a node group whose launch template names its AMI, the image id. */
   releaseVersion: string;
+  /** For a node group whose launch template names its AMI (CUSTOM): the image the template should name. */
+  imageId?: string;
 }
 
 /** One node group's line in the upgrade plan. */
@@ -37,6 +41,8 @@ export interface PlanInput {
   followControlPlane: boolean;
   /** The latest published release of the node group's AMI type for a Kubernetes minor. */
   latest: (minor: string) => string | undefined;
+  /** For a CUSTOM node group on an EKS-optimized AMI of AWS's: the image AWS recommends now. */
+  latestImage?: () => string | undefined;
 }
 
 /**
@@ -46,7 +52,15 @@ export interface PlanInput {
  */
 export function planNodegroup(input: PlanInput): PlanItem {
   const { cluster, ng } = input;
-  const current = ng.version && ng.releaseVersion ? { version: ng.version, releaseVersion: ng.releaseVersion } : null;
+  const byImage = imageSourceOf(ng).kind === 'launch-template-image';
+  const imageId = ng.image?.imageId;
+  const current = byImage
+    ? ng.version && imageId
+      ? { version: ng.version, releaseVersion: imageId, imageId }
+      : null
+    : ng.version && ng.releaseVersion
+      ? { version: ng.version, releaseVersion: ng.releaseVersion }
+      : null;
   const item = (action: PlanItem['action'], reason: string, target: Version | null = null, source: PlanItem['source'] = null): PlanItem => ({
     cluster: cluster.name,
     region: cluster.region,
@@ -61,8 +75,15 @@ export function planNodegroup(input: PlanInput): PlanItem {
   });
 
   if (ng.error) return item('skip', ng.error);
+  const notUpdated = imageSourceOf(ng).notUpdated;
+  if (notUpdated) return item('skip', notUpdated);
+  if (byImage) {
+    // What the template names could not be read: the cluster is not touched until it can be.
+    if (ng.image?.error) return item('block', `cannot read the AMI its launch template names: ${ng.image.error}`);
+    if (!current?.imageId) return item('skip', 'its launch template names no image');
+    return planImage(input, { ...current, imageId: current.imageId }, item);
+  }
   if (!current) return item('skip', 'the node group has no version or release version');
-  if (ng.amiType === 'CUSTOM') return item('skip', 'custom AMI: it is upgraded through its launch template, not by release version');
 
   const minor = kubernetesMinor(current.version) as string;
   const controlPlane = cluster.version ? kubernetesMinor(cluster.version) : undefined;
@@ -88,7 +109,7 @@ export function planNodegroup(input: PlanInput): PlanItem {
       target = { version: releaseMinor, releaseVersion: input.explicit };
     }
   } else if (input.pin) {
-    target = { version: input.pin.kubernetesVersion, releaseVersion: input.pin.releaseVersion };
+    target = { version: input.pin.kubernetesVersion, releaseVersion: input.pin.releaseVersion ?? '' };
     source = 'manifest';
   } else if (input.manifestPresent) {
     return item('skip', 'not pinned in the cluster’s manifest: left alone');
@@ -128,4 +149,33 @@ export function planNodegroup(input: PlanInput): PlanItem {
     default:
       return item('update', `${current.releaseVersion} → ${target.releaseVersion}`, target, source);
   }
+}
+
+/**
+ * A CUSTOM node group: its target is an image id, from the manifest's `imageId`, or (a cluster named
+ * without a manifest) the image AWS recommends now when the current one is an EKS-optimized AMI of
+ * AWS's. EKS takes no Kubernetes version for it (the image carries it), so a pin must keep the node
+ * group's minor. Whether a pinned image is newer cannot be told from its id: a different image is an
+ * update, as the person who pinned it asked.
+ */
+function planImage(input: PlanInput, current: Version & { imageId: string }, item: (action: PlanItem['action'], reason: string, target?: Version | null, source?: PlanItem['source']) => PlanItem): PlanItem {
+  let target: Version;
+  let source: NonNullable<PlanItem['source']>;
+  if (input.explicit) return item('skip', 'release-version does not apply to a node group whose launch template names its AMI (CUSTOM): pin its imageId in the manifest');
+  if (input.pin?.imageId) {
+    target = { version: input.pin.kubernetesVersion, releaseVersion: input.pin.imageId, imageId: input.pin.imageId };
+    source = 'manifest';
+    if (target.version !== current.version) {
+      return item('block', `${input.pinAt ?? 'the manifest'} pins Kubernetes ${target.version} for a CUSTOM node group on ${current.version}: its Kubernetes version comes with its image; pin "${current.version}" (a control plane upgrade moves it with an image of the new version)`, target, source);
+    }
+  } else if (input.manifestPresent) {
+    return item('skip', 'not pinned in the cluster’s manifest: left alone');
+  } else {
+    const latest = input.latestImage?.();
+    if (!latest) return item('skip', 'its image is not an EKS-optimized AMI of AWS’s: there is no recommended image to move to');
+    target = { version: current.version, releaseVersion: latest, imageId: latest };
+    source = 'latest';
+  }
+  if (target.imageId === current.imageId) return item('up-to-date', `already on ${current.imageId}`, target, source);
+  return item('update', `image ${current.imageId} → ${target.imageId}, through a new version of its launch template`, target, source);
 }

@@ -10,7 +10,7 @@ import {
   type Update,
 } from '@aws-sdk/client-eks';
 import { DescribeAutoScalingGroupsCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeLaunchTemplateVersionsCommand, RunInstancesCommand, type _InstanceType, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsCommand, paginateDescribeLaunchTemplateVersions, RunInstancesCommand, type _InstanceType, type EC2Client } from '@aws-sdk/client-ec2';
 import type { V1Node } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { UpgradeSettings } from '../inputs.js';
@@ -139,6 +139,8 @@ interface Preflight {
   autoScalingGroup?: string;
   /** The node group reached the target between the plan and the pre-flight (an earlier run's update ended). */
   reached?: boolean;
+  /** A target image (CUSTOM): the node group's launch template, and the version naming the image if an earlier run made it. */
+  template?: { id: string; name: string | null; current: string; made?: string };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -311,14 +313,16 @@ async function preflight(
         // Read now what the wait reads later: a missing permission stops the run before any change.
         if (check.autoScalingGroup) await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [check.autoScalingGroup] }));
         if (nodegroup?.launchTemplate) check.problems.push(...(await launchTemplateProblems(clients.ec2, nodegroup, deps)));
+        if (item.target?.imageId) check.template = await prepareTemplate(clients.ec2, cluster.name, item, nodegroup, check.problems);
         const updates = await updateHistory(eks, cluster.name, item.nodegroup);
-        const sameTarget = (u: Update) => param(u, 'ReleaseVersion') === item.target?.releaseVersion;
+        const sameTarget = (u: Update) =>
+          item.target?.imageId ? check.template?.made !== undefined && param(u, 'LaunchTemplateVersion') === check.template.made : param(u, 'ReleaseVersion') === item.target?.releaseVersion;
         check.failedAttempts = updates.filter((u) => sameTarget(u) && (u.status === 'Failed' || u.status === 'Cancelled')).length;
         const running = updates.findLast((u) => u.status === 'InProgress');
         if (running && sameTarget(running)) check.resume = running.id;
         else if (running) check.problems.push(`another update (${running.id}, release ${param(running, 'ReleaseVersion') ?? 'unknown'}) is in progress`);
         else if (nodegroup?.status !== 'ACTIVE') check.problems.push(`status is ${nodegroup?.status}, not ACTIVE`);
-        else if (nodegroup.releaseVersion === item.target?.releaseVersion && nodegroup.version === item.target?.version) check.reached = true;
+        else if (item.target?.imageId ? check.template?.made !== undefined && nodegroup.launchTemplate?.version === check.template.made : nodegroup.releaseVersion === item.target?.releaseVersion && nodegroup.version === item.target?.version) check.reached = true;
         const health = nodegroup?.health?.issues ?? [];
         if (health.length > 0) check.problems.push(`health issues: ${health.map((h) => `${h.code}: ${h.message}`).join('; ')}`);
       } catch (error) {
@@ -379,6 +383,63 @@ async function launchTemplateProblems(ec2: EC2Client, nodegroup: Nodegroup, deps
     deps.warn(`${nodegroup.nodegroupName}: could not check ec2:RunInstances on ${label} by dry run: ${describeError(error)}`);
   }
   return [];
+}
+
+/** How the action marks the launch template version it makes, so a re-run finds it rather than making another. */
+export function templateMarker(cluster: string, item: PlanItem): string {
+  return `eks-ami-drift: ${item.target?.imageId} for ${cluster}/${item.nodegroup}`;
+}
+
+/**
+ * A CUSTOM node group's launch template, before anything changes: the version it runs, the version an
+ * earlier run made for this image (found by its description and image), and whether the caller may
+ * make a version (CreateLaunchTemplateVersion with DryRun: DryRunOperation when allowed,
+ * UnauthorizedOperation when not; EC2 API reference, DryRun).
+ */
+async function prepareTemplate(ec2: EC2Client, cluster: string, item: PlanItem, nodegroup: Nodegroup | undefined, problems: string[]): Promise<Preflight['template']> {
+  const lt = nodegroup?.launchTemplate;
+  if (!lt?.id || !lt.version) {
+    problems.push('a CUSTOM node group without a launch template id and version: nothing to update through');
+    return undefined;
+  }
+  const template = { id: lt.id, name: lt.name ?? null, current: lt.version } as NonNullable<Preflight['template']>;
+  try {
+    const marker = templateMarker(cluster, item);
+    for await (const page of paginateDescribeLaunchTemplateVersions({ client: ec2 }, { LaunchTemplateId: lt.id })) {
+      const ours = (page.LaunchTemplateVersions ?? []).find((v) => v.VersionDescription === marker && v.LaunchTemplateData?.ImageId === item.target?.imageId);
+      if (ours?.VersionNumber !== undefined) template.made = String(ours.VersionNumber);
+    }
+  } catch (error) {
+    problems.push(`cannot read launch template ${lt.id}: ${describeError(error)}`);
+    return template;
+  }
+  if (template.made) return template;
+  try {
+    await ec2.send(new CreateLaunchTemplateVersionCommand({ DryRun: true, LaunchTemplateId: lt.id, SourceVersion: lt.version, LaunchTemplateData: { ImageId: item.target?.imageId } }));
+  } catch (error) {
+    const code = (error as { name?: string }).name;
+    if (code === 'UnauthorizedOperation') problems.push(`not allowed to make a version of launch template ${lt.id} naming ${item.target?.imageId}: grant ec2:CreateLaunchTemplateVersion (${describeError(error)})`);
+    else if (code !== 'DryRunOperation') problems.push(`launch template ${lt.id}: ${describeError(error)}`);
+  }
+  return template;
+}
+
+/**
+ * Makes the launch template version naming the target image: a copy of the version the node group
+ * runs (SourceVersion), with only ImageId changed (EC2 API reference, CreateLaunchTemplateVersion:
+ * what is given overrides the source). The template's default version is left as it is.
+ */
+async function createTemplateVersion(ec2: EC2Client, cluster: string, item: PlanItem, template: NonNullable<Preflight['template']>): Promise<string> {
+  const { LaunchTemplateVersion } = await ec2.send(
+    new CreateLaunchTemplateVersionCommand({
+      LaunchTemplateId: template.id,
+      SourceVersion: template.current,
+      VersionDescription: templateMarker(cluster, item),
+      LaunchTemplateData: { ImageId: item.target?.imageId },
+    }),
+  );
+  if (LaunchTemplateVersion?.VersionNumber === undefined) throw new Error('CreateLaunchTemplateVersion returned no version number');
+  return String(LaunchTemplateVersion.VersionNumber);
 }
 
 /**
@@ -458,17 +519,28 @@ async function updateAndWait(
   if (updateId) {
     deps.log(`${label}: resuming the wait on update ${updateId} (already running, same target ${target.releaseVersion})`);
   } else {
+    let templateVersion: string | undefined;
+    if (target.imageId && check.template) {
+      try {
+        templateVersion = check.template.made ?? (await createTemplateVersion(deps.clientsFor(cluster.region).ec2, cluster.name, item, check.template));
+        deps.log(`${label}: launch template ${check.template.id} version ${templateVersion} names ${target.imageId}${check.template.made ? ' (made by an earlier run)' : ` (new, from version ${check.template.current}; the default version is unchanged)`}`);
+      } catch (error) {
+        return upgradeEntry(item, 'failed', `CreateLaunchTemplateVersion failed: ${describeError(error)}`, { startedAt: iso(startedAt), endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+      }
+    }
     try {
       const { update } = await eks.send(
         new UpdateNodegroupVersionCommand({
           clusterName: cluster.name,
           nodegroupName: item.nodegroup,
-          version: target.version,
-          releaseVersion: target.releaseVersion,
+          // A CUSTOM node group is updated through its launch template version alone: EKS takes no
+          // version or releaseVersion for it (EKS API reference, UpdateNodegroupVersion).
+          ...(templateVersion ? { launchTemplate: { id: check.template!.id, version: templateVersion } } : { version: target.version, releaseVersion: target.releaseVersion }),
           force: settings.force,
           clientRequestToken: updateToken(deps.sha, item, check.failedAttempts),
         }),
       );
+      if (templateVersion) check.template!.made = templateVersion;
       updateId = update?.id;
       deps.log(`${label}: update ${updateId} started: ${item.current?.releaseVersion} → ${target.releaseVersion} (Kubernetes ${target.version})${settings.force ? ', force' : ''}`);
     } catch (error) {
@@ -536,11 +608,14 @@ async function updateAndWait(
   // Successful is not enough: the node group must be ACTIVE at the target (it flips shortly after).
   for (let i = 0; ; i++) {
     const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: item.nodegroup }));
-    if (nodegroup?.status === 'ACTIVE' && nodegroup.releaseVersion === target.releaseVersion) {
+    // A CUSTOM node group is at its target when it runs the launch template version naming the image.
+    const at = target.imageId ? `launch template version ${nodegroup?.launchTemplate?.version}` : nodegroup?.releaseVersion;
+    const want = target.imageId ? `launch template version ${check.template?.made}` : target.releaseVersion;
+    if (nodegroup?.status === 'ACTIVE' && at === want) {
       return upgradeEntry(item, 'upgraded', `${item.current?.releaseVersion} → ${target.releaseVersion}, ACTIVE`, { ...base, endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
     }
-    if (i >= 5 || (nodegroup?.status === 'ACTIVE' && nodegroup.releaseVersion !== target.releaseVersion)) {
-      return upgradeEntry(item, 'failed', `the update reported Successful but the node group is ${nodegroup?.status} at ${nodegroup?.releaseVersion}, not at ${target.releaseVersion}`, base);
+    if (i >= 5 || (nodegroup?.status === 'ACTIVE' && at !== want)) {
+      return upgradeEntry(item, 'failed', `the update reported Successful but the node group is ${nodegroup?.status} at ${at}, not at ${want}`, base);
     }
     await deps.sleep(settings.pollIntervalMs);
   }

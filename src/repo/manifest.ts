@@ -13,7 +13,12 @@ export interface Manifest {
 
 export interface PinnedRelease {
   kubernetesVersion: string;
-  releaseVersion: string;
+  /** The release EKS picks the AMI by: every node group but a CUSTOM one. */
+  releaseVersion?: string;
+  /** The AMI a CUSTOM node group's launch template should name (its image source is the template). */
+  imageId?: string;
+  /** What the pinned image is, written as a comment next to `imageId`. */
+  imageNote?: string;
   /** The line of the pin's releaseVersion, when read from a file. */
   line?: number;
 }
@@ -35,14 +40,16 @@ export function manifestPath(dir: string, region: string, cluster: string): stri
 }
 
 const TOP_KEYS = ['cluster', 'region', 'nodegroups'];
-const NODEGROUP_KEYS = ['kubernetesVersion', 'releaseVersion'];
+const NODEGROUP_KEYS = ['kubernetesVersion', 'releaseVersion', 'imageId'];
+const IMAGE_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 function header(cluster: string, region: string): string {
   return [
     ` eks-ami-drift: the pinned AMI release of each managed node group of EKS cluster ${cluster} (${region}).`,
     ' Merging a change to this file upgrades those node groups: eks-ami-drift pauses cluster-autoscaler,',
     ' runs the EKS rolling update to the release pinned here, and restores cluster-autoscaler.',
-    ' Keys: cluster, region, nodegroups.<name>.kubernetesVersion ("1.33"), nodegroups.<name>.releaseVersion.',
+    ' Keys: cluster, region, nodegroups.<name>.kubernetesVersion ("1.33"), nodegroups.<name>.releaseVersion,',
+    ' or nodegroups.<name>.imageId for a node group whose launch template names its AMI (CUSTOM).',
   ].join('\n');
 }
 
@@ -54,10 +61,11 @@ export function renderManifest(manifest: Manifest): string {
     nodegroups: Object.fromEntries(
       Object.entries(manifest.nodegroups)
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, pin]) => [name, { kubernetesVersion: pin.kubernetesVersion, releaseVersion: pin.releaseVersion }]),
+        .map(([name, pin]) => [name, pin.imageId ? { kubernetesVersion: pin.kubernetesVersion, imageId: pin.imageId } : { kubernetesVersion: pin.kubernetesVersion, releaseVersion: pin.releaseVersion }]),
     ),
   });
   doc.commentBefore = header(manifest.cluster, manifest.region);
+  for (const [name, pin] of Object.entries(manifest.nodegroups)) noteImage(doc, name, pin);
   forceQuotedVersions(doc);
   return doc.toString({ lineWidth: 0 });
 }
@@ -70,10 +78,21 @@ export function updateManifest(text: string, pins: Record<string, PinnedRelease>
   const doc = parseDocument(text);
   for (const [name, pin] of Object.entries(pins)) {
     doc.setIn(['nodegroups', name, 'kubernetesVersion'], pin.kubernetesVersion);
-    doc.setIn(['nodegroups', name, 'releaseVersion'], pin.releaseVersion);
+    if (pin.imageId) {
+      doc.setIn(['nodegroups', name, 'imageId'], pin.imageId);
+      noteImage(doc, name, pin);
+    } else {
+      doc.setIn(['nodegroups', name, 'releaseVersion'], pin.releaseVersion);
+    }
   }
   forceQuotedVersions(doc);
   return doc.toString({ lineWidth: 0 });
+}
+
+/** The comment that says which release an image id is, on the same line. */
+function noteImage(doc: Document, name: string, pin: PinnedRelease): void {
+  const node = doc.getIn(['nodegroups', name, 'imageId'], true);
+  if (pin.imageId && pin.imageNote && isScalar(node)) node.comment = ` ${pin.imageNote}`;
 }
 
 /** `1.30` unquoted is the number 1.3 in YAML: Kubernetes versions are always written quoted. */
@@ -155,6 +174,17 @@ export function parseManifest(
       throw new ManifestError(file, lineOfField.kubernetesVersion ?? at, `${name}.kubernetesVersion: expected a Kubernetes minor such as "1.33", got ${JSON.stringify(pin.kubernetesVersion ?? null)}`);
     }
     const amiType = amiTypes[name];
+    // A CUSTOM node group's AMI is its launch template's: it is pinned by image id, every other one
+    // by release (EKS refuses a releaseVersion for CUSTOM, and ignores an image for the others).
+    if (amiType === 'CUSTOM' || (amiType === undefined && pin.imageId !== undefined)) {
+      if (pin.releaseVersion !== undefined) throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}: its AMI is named by its launch template (CUSTOM): pin it with imageId, not releaseVersion`);
+      if (!pin.imageId || !IMAGE_ID.test(pin.imageId)) {
+        throw new ManifestError(file, lineOfField.imageId ?? at, `${name}.imageId: ${JSON.stringify(pin.imageId ?? null)} is not an AMI id (expected the form ami-0123456789abcdef0)`);
+      }
+      nodegroups[name] = { kubernetesVersion: pin.kubernetesVersion, imageId: pin.imageId, line: lineOfField.imageId ?? at };
+      continue;
+    }
+    if (pin.imageId !== undefined) throw new ManifestError(file, lineOfField.imageId ?? at, `${name}: imageId is only for a node group whose launch template names its AMI (CUSTOM); ${name} is ${amiType}: pin releaseVersion`);
     if (!pin.releaseVersion || !parseRelease(pin.releaseVersion, amiType)) {
       throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}.releaseVersion: ${JSON.stringify(pin.releaseVersion ?? null)} is not a release version (expected the form 1.33.13-20260714)`);
     }

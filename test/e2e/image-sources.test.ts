@@ -98,3 +98,84 @@ describe('node groups whose AMI is named by id, as the bundled action checks the
     expect(run.code).toBe(1);
   });
 });
+
+describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and upgraded', () => {
+  const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
+  const from = al('1.33', 2);
+  const to = al('1.33', 0);
+  const fleet = (): FleetSpec => ({
+    clusters: [
+      {
+        name: 'prod',
+        region: 'us-east-1',
+        version: '1.33',
+        nodegroups: [
+          { name: 'bespoke', amiType: 'CUSTOM', version: '1.33', releaseVersion: '', desiredSize: 2, launchTemplate: { id: 'lt-0bespoke', name: 'prod-bespoke', version: '3', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', from) } } },
+          { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: to, desiredSize: 2 },
+        ],
+        selfManaged: [{ name: 'prod-ingress', desiredSize: 2, launchTemplate: { id: 'lt-0ingress', name: 'prod-ingress', version: '1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', from) } } }],
+        autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
+      },
+    ],
+    parameters: amazonLinuxParameters(),
+  });
+
+  it('pins the new imageId; the merge makes one template version and updates the node group through it; a re-run makes nothing more', async () => {
+    const s = (sim = await startSimulator(fleet(), { clockSpeed: 300 }));
+    const env = (sha?: string) => ({ ...s.env(), AWS_REGION: 'us-east-1', ...(sha ? { GITHUB_SHA: sha } : {}) });
+    const latestId = s.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.33', to)).id;
+    const oldId = s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion;
+
+    const checked = await runAction({ inputs: { regions: 'us-east-1', 'on-drift': 'pull-request', 'min-release-age': '0' }, env: env() });
+    expect(checked.code).toBe(0);
+    const pr = s.github.pulls()[0]!;
+    const pinned = s.github.filesAt(pr.pull!.headSha).get(PATH)!;
+    // the CUSTOM node group is pinned by image, with the release it is; the self-managed group is not pinned
+    expect(pinned).toContain(`imageId: ${latestId} # ${to}: AWS's EKS-optimized AMI in us-east-1`);
+    expect(pinned).toContain(`releaseVersion: ${to}`);
+    expect(pinned).not.toContain('prod-ingress');
+
+    const sha = s.github.merge(pr.number);
+    const run = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms' }, env: env(sha), eventName: 'push' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const r = JSON.parse(run.outputs.upgrades!) as { nodegroups: { nodegroup: string; result: string; to: { releaseVersion: string } | null }[] };
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['bespoke', 'upgraded'],
+      ['general', 'up-to-date'],
+    ]);
+    // one new template version: a copy of version 3 with only the image changed; the default stays 3
+    const template = s.world.images.templates.get('lt-0bespoke')!;
+    expect(s.world.images.created).toEqual([expect.objectContaining({ templateId: 'lt-0bespoke', version: 4, imageId: latestId })]);
+    expect(template.defaultVersion).toBe(3);
+    expect(template.versions.find((v) => v.number === 4)).toMatchObject({ userData: template.versions[0]!.userData, description: 'eks-ami-drift: ' + latestId + ' for prod/bespoke' });
+    // the update went through the template, without version or releaseVersion
+    const update = s.world.updates.at(-1)!;
+    expect(update.params).toEqual(expect.arrayContaining([{ type: 'LaunchTemplateVersion', value: '4' }]));
+    expect(s.world.fleet.clusters[0]!.nodegroups[0]!.launchTemplate!.version).toBe('4');
+    expect(s.world.nodesOf(s.world.fleet.clusters[0]!, 'bespoke').every((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup-image'] === latestId)).toBe(true);
+    expect(update.autoscalerReplicas.every((n) => n === 0)).toBe(true);
+    expect([...s.world.kubeOf(s.world.fleet.clusters[0]!).deployments.values()][0]!.spec?.replicas).toBe(2);
+    expect(run.stdout).toContain(`prod/bespoke: launch template lt-0bespoke version 4 names ${latestId} (new, from version 3; the default version is unchanged)`);
+    expect(oldId).not.toBe(latestId);
+
+    // a re-run of the same merge: nothing more is made or started
+    const again = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms' }, env: env(sha), eventName: 'push' });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.outputs.upgrades!).nodegroups.map((n: { result: string }) => n.result)).toEqual(['up-to-date', 'up-to-date']);
+    expect(s.world.images.created).toHaveLength(1);
+    expect(s.world.updates).toHaveLength(1);
+    // the self-managed group was never touched
+    expect(s.log.filter((l) => l.operation === 'CreateLaunchTemplateVersion' && String(l.params?.LaunchTemplateId) === 'lt-0ingress')).toEqual([]);
+  }, 90_000);
+
+  it('refuses a releaseVersion pin for a CUSTOM node group, naming the line, before anything changes', async () => {
+    const s = (sim = await startSimulator(fleet(), { clockSpeed: 300, github: { files: {} } }));
+    const text = `cluster: prod\nregion: us-east-1\nnodegroups:\n  bespoke:\n    kubernetesVersion: "1.33"\n    releaseVersion: ${to}\n`;
+    const sha = s.github.push('main', { [PATH]: text });
+    const run = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1' }, env: { ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha }, eventName: 'push' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`${PATH}:6: bespoke: its AMI is named by its launch template (CUSTOM): pin it with imageId, not releaseVersion`);
+    expect(s.world.updates).toEqual([]);
+  });
+});
