@@ -73,8 +73,10 @@ describe('check, as the bundled action', () => {
       'prod-payments/general': 'drift',
       'prod-payments/gpu': 'up-to-date',
       'prod-payments/legacy': 'unsupported',
-      'prod-search/bespoke': 'custom',
+      'prod-payments/prod-payments-batch': 'up-to-date',
+      'prod-search/bespoke': 'drift',
       'prod-search/indexers': 'behind-control-plane',
+      'prod-search/prod-search-ingress': 'custom',
       'prod-search/system': 'drift',
       'staging/arm': 'soaking',
       'staging/general': 'up-to-date',
@@ -97,7 +99,7 @@ describe('check, as the bundled action', () => {
       ],
     });
     expect(run.summary).toContain('## EKS AMI drift');
-    expect(run.summary).toContain('3 of 8 node groups should be upgraded');
+    expect(run.summary).toContain('4 of 10 node groups should be upgraded');
     expect(run.summary).toMatch(/\| general \| AL2023_x86_64_STANDARD \| 1\.33 \| 1\.33\.12-20260610 \| 1\.33\.13-20260714 \| ⬆️ drift \|/);
     expect(run.summary).toContain('migrate to AL2023');
     expect(run.stdout).toContain('prod-payments/general: drift');

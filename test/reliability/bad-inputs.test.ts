@@ -57,7 +57,7 @@ const CASES: Case[] = [
   { name: 'assignee with a space', inputs: { assignees: 'alice, bob smith' }, says: `Input 'assignees'` },
   { name: 'reviewer with markup', inputs: { reviewers: '<script>' }, says: `Input 'reviewers'` },
   { name: 'label too long', inputs: { labels: 'x'.repeat(60) }, says: `Input 'labels'` },
-  { name: 'manifest with an unknown key', inputs: upgrade, manifest: good.replace('nodegroups:', 'owner: me\nnodegroups:'), says: `${PATH}:8: unknown key "owner"` },
+  { name: 'manifest with an unknown key', inputs: upgrade, manifest: good.replace('nodegroups:', 'owner: me\nnodegroups:'), says: `${PATH}:${good.split('\n').findIndex((l) => l.startsWith('nodegroups:')) + 1}: unknown key "owner"` },
   { name: 'manifest with a misspelt node group key', inputs: upgrade, manifest: good.replace('releaseVersion:', 'releaseVerison:'), says: `unknown key "releaseVerison" in node group general` },
   { name: 'manifest with a release that does not parse', inputs: upgrade, manifest: good.replace(newest, '1.33.x'), says: `general.releaseVersion: "1.33.x" is not a release version` },
   { name: 'manifest with an unquoted version', inputs: upgrade, manifest: good.replace('kubernetesVersion: "1.33"', 'kubernetesVersion: 1.30'), says: `unquoted 1.3 is a number in YAML: write "1.30"` },
