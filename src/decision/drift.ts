@@ -195,7 +195,7 @@ function classifyImage(
   const latestRelease = found?.kind === 'found' ? found : undefined;
   const latestImageId = foundImage?.kind === 'image' ? foundImage.imageId : foundImage?.kind === 'found' ? (foundImage.imageId ?? null) : null;
   const amiType = ng.kind === 'self-managed' ? (eks?.amiType ?? null) : (ng.amiType ?? null);
-  const minor = eks?.minor ?? (ng.version ? kubernetesMinor(ng.version) : undefined) ?? null;
+  const minor = (ng.version ? kubernetesMinor(ng.version) : undefined) ?? eks?.minor ?? null;
   const support = eks ? supportOf(eks.amiType, policy.now) : { kind: 'supported' as const };
   const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
   const deprecated = info?.deprecatedAt && Date.parse(info.deprecatedAt) <= policy.now.getTime() ? ` · image deprecated since ${day(info.deprecatedAt)}` : '';
@@ -220,9 +220,15 @@ function classifyImage(
   const what = ng.kind === 'self-managed' ? 'self-managed group' : 'launch template';
 
   if (ng.error) return entry('error', ng.error);
+  if (image?.error) return entry('error', image.error);
+  // A minor behind the control plane is reported whatever the image: a managed node group's own
+  // version, else (self-managed) the image's.
+  const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;
+  if (minor && controlPlaneMinor && compareMinors(minor, controlPlaneMinor) < 0) {
+    return entry('behind-control-plane', `Kubernetes ${minor} lags the control plane's ${controlPlaneMinor}: move the ${what} to an image of ${controlPlaneMinor}`);
+  }
   if (!image) return entry('custom', `the ${what}'s image was not read`);
-  if (image.error) return entry('error', image.error);
-  if (!image.imageId) return entry('custom', `the ${what} names no image`);
+  if (!image.imageId) return entry('custom', ng.launchTemplate || ng.kind === 'self-managed' ? `the ${what} names no image` : 'no launch template to read its image from');
   if (!info) return entry('custom', `image ${image.imageId} is not visible to this account (deregistered, or not shared with it): not compared`);
   if (!eks) {
     const whose = info.ownerAlias === 'amazon' ? 'an image of AWS\'s catalogue that is not an EKS-optimized AMI' : `a private image (owner ${info.ownerId ?? 'unknown'})`;
@@ -230,10 +236,6 @@ function classifyImage(
   }
   if (support.kind === 'ended') return entry('unsupported', endedReason(support.eos));
 
-  const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;
-  if (controlPlaneMinor && compareMinors(eks.minor, controlPlaneMinor) < 0) {
-    return entry('behind-control-plane', `its image is for Kubernetes ${eks.minor}, behind the control plane's ${controlPlaneMinor}: move the ${what} to an image of ${controlPlaneMinor}`);
-  }
   const source = releaseSource(eks.amiType, eks.minor);
   if (source.kind === 'unsupported' || source.kind === 'unknown') return entry(source.kind, source.reason);
   const parameter = requests.release?.parameter ?? '(none)';

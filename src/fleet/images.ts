@@ -99,10 +99,8 @@ async function readTemplateImages(ec2: EC2Client, nodegroups: NodegroupState[], 
   for (const ng of nodegroups) {
     if (ng.image?.error) continue;
     ng.image ??= { via: 'launch-template' };
-    if (!ng.launchTemplate) {
-      ng.image.error = 'a CUSTOM node group without a launch template';
-      continue;
-    }
+    // EKS requires a launch template for CUSTOM; without one there is no image to read (reported as custom).
+    if (!ng.launchTemplate) continue;
     const key = ng.launchTemplate.id || `name:${ng.launchTemplate.name}`;
     byTemplate.set(key, [...(byTemplate.get(key) ?? []), ng]);
   }

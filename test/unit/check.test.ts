@@ -9,7 +9,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { runCheck } from '../../src/check.js';
 import { settingsWith } from './settings.js';
@@ -19,10 +19,14 @@ const settings = settingsWith;
 function fleet() {
   const eks = new EKSClient({ region: 'us-east-1' });
   const ssm = new SSMClient({ region: 'us-east-1' });
-  return { eks, ssm, eksMock: mockClient(eks), ssmMock: mockClient(ssm) };
+  // No self-managed groups: only the managed node groups' own, which the check leaves out.
+  const autoscaling = new AutoScalingClient({ region: 'us-east-1' });
+  const autoscalingMock = mockClient(autoscaling);
+  autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'eks-a-ng1', MinSize: 1, MaxSize: 3, DesiredCapacity: 2, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(), Tags: [{ Key: 'eks:nodegroup-name', Value: 'a-ng1' }, { Key: 'kubernetes.io/cluster/a', Value: 'owned' }] }] });
+  return { eks, ssm, autoscaling, eksMock: mockClient(eks), ssmMock: mockClient(ssm), autoscalingMock };
 }
 
-const deps = (f: ReturnType<typeof fleet>) => ({ clientsFor: () => ({ eks: f.eks, ssm: f.ssm, autoscaling: new AutoScalingClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }), now: () => new Date('2026-11-21T00:00:00Z'), concurrency: 4 });
+const deps = (f: ReturnType<typeof fleet>) => ({ clientsFor: () => ({ eks: f.eks, ssm: f.ssm, autoscaling: f.autoscaling, ec2: new EC2Client({ region: 'us-east-1' }) }), now: () => new Date('2026-11-21T00:00:00Z'), concurrency: 4 });
 
 describe('the fleet check against EKS and SSM', () => {
   it('follows ListClusters and ListNodegroups pages to the end', async () => {
