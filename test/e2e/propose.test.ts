@@ -157,7 +157,7 @@ describe('on drift, a pull request', () => {
     const s = await start({ files: { [PATH('prod')]: `cluster: prod\nregion: us-east-1\nnodegroups:\n  general:\n    kubernetesVersion: "1.33"\n    release: ${old}\n` } });
     const r = await run(s, {});
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`::error::us-east-1/prod: ${PATH('prod')}:6: unknown key "release" in node group general (expected kubernetesVersion, releaseVersion)`);
+    expect(r.stdout).toContain(`::error::us-east-1/prod: ${PATH('prod')}:6: unknown key "release" in node group general (expected kubernetesVersion, releaseVersion, imageId)`);
     expect(s.github.pulls()).toHaveLength(0);
     // the check itself is still reported
     expect(reportOf(r.outputs).nodegroups.find((n) => n.nodegroup === 'general')?.status).toBe('drift');
