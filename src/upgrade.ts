@@ -1,10 +1,10 @@
 import pLimit from 'p-limit';
 import type { Settings } from './inputs.js';
 import { readRegion } from './fleet/discover.js';
-import { readLatestReleases, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
+import { imageIdOf, readLatestReleases, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
 import type { ClusterState } from './fleet/types.js';
 import { releaseSource } from './decision/ami-types.js';
-import { eksImageOf, imageSourceOf, latestImageRequests } from './decision/image-source.js';
+import { eksImageOf, latestImageRequests } from './decision/image-source.js';
 import { requestsFor } from './decision/drift.js';
 import { readImageSources } from './fleet/images.js';
 import { planNodegroup, type PlanItem } from './decision/plan.js';
@@ -99,11 +99,9 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
         for (const c of clusters) {
           if (manifests.get(c)) continue;
           for (const ng of c.nodegroups) {
-            if (imageSourceOf(ng).kind === 'launch-template-image') {
-              for (const r of requestsFor(ng)) requests.set(r.parameter, r);
-              continue;
-            }
-            want(ng.amiType, ng.version ? kubernetesMinor(ng.version) : undefined);
+            // The latest for its own minor (a release, or a CUSTOM node group's image), and for the
+            // control plane's when follow-control-plane may move it there.
+            for (const r of requestsFor(ng)) requests.set(r.parameter, r);
             if (settings.upgrade.followControlPlane && c.version) want(ng.amiType, kubernetesMinor(c.version));
           }
         }
@@ -163,8 +161,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
             latestImage: () => {
               const eks = ng.image?.info ? eksImageOf(ng.image.info) : undefined;
               const request = eks ? latestImageRequests(eks).imageId : undefined;
-              const found = request ? latest.get(request.parameter) : undefined;
-              return found?.kind === 'image' ? found.imageId : found?.kind === 'found' ? found.imageId : undefined;
+              return request ? imageIdOf(latest.get(request.parameter)) : undefined;
             },
           }),
         );

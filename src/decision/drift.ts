@@ -1,5 +1,5 @@
 import type { ClusterState, ImageInfo, NodegroupState } from '../fleet/types.js';
-import type { LatestRelease, ParameterRequest } from '../fleet/releases.js';
+import { imageIdOf, type LatestRelease, type ParameterRequest } from '../fleet/releases.js';
 import type { NodegroupReport, NodegroupStatus } from '../report/types.js';
 import { releaseNotesUrl, releaseSource } from './ami-types.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
@@ -193,7 +193,7 @@ function classifyImage(
   const found = requests.release ? latest(requests.release.parameter) : undefined;
   const foundImage = requests.imageId ? latest(requests.imageId.parameter) : undefined;
   const latestRelease = found?.kind === 'found' ? found : undefined;
-  const latestImageId = foundImage?.kind === 'image' ? foundImage.imageId : foundImage?.kind === 'found' ? (foundImage.imageId ?? null) : null;
+  const latestImageId = imageIdOf(foundImage) ?? null;
   const amiType = ng.kind === 'self-managed' ? (eks?.amiType ?? null) : (ng.amiType ?? null);
   const minor = (ng.version ? kubernetesMinor(ng.version) : undefined) ?? eks?.minor ?? null;
   const support = eks ? supportOf(eks.amiType, policy.now) : { kind: 'supported' as const };

@@ -2,6 +2,7 @@ import { paginateDescribeAutoScalingGroups, DescribeLaunchConfigurationsCommand,
 import { DescribeImagesCommand, paginateDescribeLaunchTemplateVersions, type EC2Client, type LaunchTemplateVersion } from '@aws-sdk/client-ec2';
 import type { LimitFunction } from 'p-limit';
 import { describeError } from './aws.js';
+import { imageSourceOf } from '../decision/image-source.js';
 import type { ClusterState, ImageInfo, LaunchTemplateRef, NodegroupState } from './types.js';
 
 /**
@@ -42,15 +43,10 @@ export async function readImageSources(clients: ImageClients, clusters: ClusterS
   const readable = clusters.filter((c) => !c.error);
   if (options.selfManaged && readable.length > 0) await readSelfManaged(clients.autoscaling, readable, limit);
 
-  const needing = readable.flatMap((c) => c.nodegroups).filter((ng) => !ng.error && needsImage(ng));
+  const needing = readable.flatMap((c) => c.nodegroups).filter((ng) => !ng.error && imageSourceOf(ng).kind !== 'release');
   await readTemplateImages(clients.ec2, needing.filter((ng) => ng.image?.via !== 'launch-configuration'), limit);
   await readConfigurationImages(clients.autoscaling, needing.filter((ng) => ng.image?.via === 'launch-configuration'), limit);
   await describeImages(clients.ec2, needing, limit);
-}
-
-/** Whether a node group's AMI is named by id: a CUSTOM managed node group, or a self-managed group. */
-export function needsImage(ng: NodegroupState): boolean {
-  return ng.kind === 'self-managed' || ng.amiType === 'CUSTOM';
 }
 
 async function readSelfManaged(autoscaling: AutoScalingClient, clusters: ClusterState[], limit: LimitFunction): Promise<void> {

@@ -19,6 +19,11 @@ export interface ParameterRequest {
   format: 'release' | 'json' | 'image-id';
 }
 
+/** The AMI id a parameter gave: an `image_id` parameter's value, or a JSON parameter's `image_id`. */
+export function imageIdOf(found: LatestRelease | undefined): string | undefined {
+  return found?.kind === 'image' || found?.kind === 'found' ? found.imageId : undefined;
+}
+
 /** GetParameters takes at most 10 names a call. */
 export const SSM_BATCH = 10;
 

@@ -403,6 +403,9 @@ export class AwsState {
     const groups: SimAsgView[] = this.fleet.clusters
       .filter((c) => c.region === call.region)
       .flatMap((c) => [
+        // Managed node groups' own groups carry eks:nodegroup-name and eks:cluster-name (eks.md
+        // section 11). Whether they also carry kubernetes.io/cluster/<name> is UNVERIFIED: modelled
+        // as they do, the inconvenient answer, so the check must leave them out by the eks: tags.
         ...c.nodegroups.map((ng) => ({ ...this.world.asgOf(ng), tags: { 'eks:cluster-name': c.name, 'eks:nodegroup-name': ng.name, [`kubernetes.io/cluster/${c.name}`]: 'owned' } })),
         ...(c.selfManaged ?? []).map((g) => ({ name: g.name, min: 0, max: g.desiredSize + 2, desired: g.desiredSize, tags: { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` }, self: g })),
       ])

@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 
 /**
  * AMIs and launch templates of the simulated account. AWS's EKS-optimized AMIs are published by
- * account 602401143452 with the alias `amazon` (../shared/reference/eks.md section 11); their ids
- * differ per region, as real AMI ids do, so an image id is only meaningful in its region.
+ * account 602401143452 with the alias `amazon` (../shared/reference/eks.md section 11; the alias on
+ * EKS AMIs is UNVERIFIED, the action accepts the owner id too); their ids differ per region, as AMIs
+ * are regional resources (EC2 user guide, "Copy an AMI": a copy in another region gets a new id), so an
+ * image id is only meaningful in its region. A deregistered image fails DescribeImages with
+ * InvalidAMIID.NotFound (EC2 API reference, DescribeImages: "specifying the ID of the image will
+ * eventually return an error indicating that the AMI ID cannot be found").
  */
 export const EKS_AMI_OWNER = '602401143452';
 

@@ -264,7 +264,8 @@ export class World {
     const lt = p.launchTemplate as { id?: string; name?: string; version?: string } | undefined;
     if (lt) {
       // Only the version of the node group's own template may change (EKS API reference,
-      // UpdateNodegroupVersion: "You can't change the launch template ID or name").
+      // LaunchTemplateSpecification: the template's id or name cannot be changed after the node group
+      // is created; the refusal's text is UNVERIFIED).
       const own = ng.launchTemplate;
       if (!own || (lt.id && lt.id !== own.id) || (lt.name && lt.name !== own.name)) fail(400, 'InvalidParameterException', 'You cannot change the launch template ID or name of a node group.');
       const t = this.images.findTemplate(cluster.region, own!.id);
