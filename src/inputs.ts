@@ -44,6 +44,8 @@ export interface UpgradeSettings {
   /** `null`: derived from the node count. */
   waitTimeoutMs: number | null;
   pollIntervalMs: number;
+  /** How long the health gate waits after each node group's update; 0 turns it off. */
+  healthTimeoutMs: number;
 }
 
 /** A bad input: names the input and the form it accepts. Raised before any AWS call. */
@@ -214,6 +216,7 @@ function getUpgradeSettings(): UpgradeSettings {
     maxParallel,
     waitTimeoutMs: waitText ? duration('wait-timeout', '') : null,
     pollIntervalMs,
+    healthTimeoutMs: duration('health-timeout', '10m'),
   };
 }
 

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { Settings } from './inputs.js';
 import { readRegion } from './fleet/discover.js';
 import { imageIdOf, readLatestReleases, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
-import type { ClusterState } from './fleet/types.js';
+import { UNHEALTHY_TAG, type ClusterState } from './fleet/types.js';
 import { releaseSource } from './decision/ami-types.js';
 import { eksImageOf, latestImageRequests } from './decision/image-source.js';
 import { requestsFor } from './decision/drift.js';
@@ -29,6 +29,8 @@ export interface UpgradeReport {
   pauses: PauseReport[];
   /** Said before anything changed: what could make this run fail half-way. */
   warnings: string[];
+  /** Where the clusters' manifests are (the manifest-dir input), for what the summary tells people to pin. */
+  manifestDir: string;
 }
 
 export interface RunUpgradeDeps extends UpgradeDeps {
@@ -40,13 +42,13 @@ export interface RunUpgradeDeps extends UpgradeDeps {
 
 /**
  * How long the plan may keep the job busy: clusters one after another, in each the updates in waves
- * of max-parallel, each wave as long as its longest wait timeout.
+ * of max-parallel, each wave as long as its longest wait timeout plus the health gate's.
  */
 export function planBudgetMs(items: readonly PlanItem[], settings: Settings['upgrade']): number {
   const byCluster = new Map<string, number[]>();
   for (const i of items.filter((p) => p.action === 'update')) {
     const key = `${i.region}/${i.cluster}`;
-    byCluster.set(key, [...(byCluster.get(key) ?? []), settings.waitTimeoutMs ?? defaultWaitTimeoutMs(i.nodes)]);
+    byCluster.set(key, [...(byCluster.get(key) ?? []), (settings.waitTimeoutMs ?? defaultWaitTimeoutMs(i.nodes)) + settings.healthTimeoutMs]);
   }
   let total = 0;
   for (const timeouts of byCluster.values()) {
@@ -168,6 +170,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
       }
     }
   }
+  holdUnhealthy(plan, perRegion.flatMap((r) => r.clusters), settings.upgrade.force);
   for (const item of plan) deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}`);
   if (perRegion.every((r) => r.clusters.length === 0)) {
     throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
@@ -198,7 +201,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
   // In the plan's order (clusters as read, node groups as listed), whatever finished first.
   const position = new Map(plan.map((p, i) => [`${p.region}/${p.cluster}/${p.nodegroup}`, i]));
   nodegroups.sort((a, b) => (position.get(`${a.region}/${a.cluster}/${a.nodegroup}`) ?? -1) - (position.get(`${b.region}/${b.cluster}/${b.nodegroup}`) ?? -1));
-  const failed = new Set<NodegroupUpgrade['result']>(['failed', 'timed-out', 'blocked', 'not-started']);
+  const failed = new Set<NodegroupUpgrade['result']>(['unhealthy', 'failed', 'timed-out', 'blocked', 'not-started']);
   return {
     command: 'upgrade',
     dryRun: settings.upgrade.dryRun,
@@ -209,7 +212,26 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     autoscalers,
     pauses,
     warnings,
+    manifestDir: settings.manifestDir,
   };
+}
+
+/**
+ * A node group that an earlier run's health gate found unhealthy on the release it still runs (its
+ * UNHEALTHY_TAG) holds every update of its cluster: a re-run must not spread the release to the
+ * next node group. `force` overrides it.
+ */
+export function holdUnhealthy(plan: PlanItem[], clusters: readonly ClusterState[], force: boolean): void {
+  if (force) return;
+  for (const cluster of clusters) {
+    const marked = cluster.nodegroups.filter((ng) => ng.unhealthy && (ng.unhealthy.target === ng.releaseVersion || ng.unhealthy.target === ng.image?.imageId));
+    if (marked.length === 0) continue;
+    const why = marked.map((ng) => `${ng.name} was found unhealthy on ${ng.unhealthy!.target} at ${ng.unhealthy!.at}`).join('; ');
+    for (const item of plan.filter((p) => p.region === cluster.region && p.cluster === cluster.name && p.action === 'update')) {
+      item.action = 'block';
+      item.reason = `held: ${why} (tag ${UNHEALTHY_TAG}). No node group of ${cluster.name} is upgraded until it is healthy again and the tag is removed (aws eks untag-resource --tag-keys ${UNHEALTHY_TAG}), or force: true`;
+    }
+  }
 }
 
 /** A node group the plan does not update. An explicit release-version that cannot apply is a failure. */

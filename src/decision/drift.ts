@@ -1,4 +1,4 @@
-import type { ClusterState, ImageInfo, NodegroupState } from '../fleet/types.js';
+import { UNHEALTHY_TAG, type ClusterState, type ImageInfo, type NodegroupState } from '../fleet/types.js';
 import { imageIdOf, type LatestRelease, type ParameterRequest } from '../fleet/releases.js';
 import type { NodegroupReport, NodegroupStatus } from '../report/types.js';
 import { releaseNotesUrl, releaseSource } from './ami-types.js';
@@ -51,6 +51,7 @@ export function clusterError(cluster: ClusterState, error: string): NodegroupRep
     imageId: null,
     imageName: null,
     latestImageId: null,
+    unhealthy: null,
     status: 'error',
     reason: error,
   };
@@ -62,6 +63,23 @@ export function clusterError(cluster: ClusterState, error: string): NodegroupRep
  * AMI; then what the AMI type allows; then the release comparison and the soak period.
  */
 export function classify(
+  cluster: ClusterState,
+  ng: NodegroupState,
+  latest: (parameter: string) => LatestRelease | undefined,
+  policy: DriftPolicy,
+): NodegroupReport {
+  const report = classifyNodegroup(cluster, ng, latest, policy);
+  // The upgrade's health gate marked it unhealthy on what it runs now: say so wherever it is read.
+  const mark = ng.unhealthy && (ng.unhealthy.target === ng.releaseVersion || ng.unhealthy.target === ng.image?.imageId) ? ng.unhealthy : null;
+  if (!mark) return { ...report, unhealthy: null };
+  return {
+    ...report,
+    unhealthy: mark,
+    reason: `${report.reason} · 🩺 its workloads did not come back healthy on ${mark.target} (health gate, ${mark.at}): upgrades of ${cluster.name} are held until the tag ${UNHEALTHY_TAG} is removed`,
+  };
+}
+
+function classifyNodegroup(
   cluster: ClusterState,
   ng: NodegroupState,
   latest: (parameter: string) => LatestRelease | undefined,
@@ -155,8 +173,9 @@ function isNewer(candidate: string, current: string, amiType: string | undefined
   return !!a && !!b && compareReleases(a, b) === 1;
 }
 
-function imageFields(ng: NodegroupState): Pick<NodegroupReport, 'kind' | 'launchTemplate' | 'imageId' | 'imageName' | 'latestImageId'> {
+function imageFields(ng: NodegroupState): Pick<NodegroupReport, 'kind' | 'launchTemplate' | 'imageId' | 'imageName' | 'latestImageId' | 'unhealthy'> {
   return {
+    unhealthy: null,
     kind: ng.kind ?? 'managed',
     launchTemplate: ng.launchTemplate ?? null,
     imageId: ng.image?.imageId ?? null,

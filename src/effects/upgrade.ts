@@ -4,6 +4,7 @@ import {
   DescribeUpdateCommand,
   InvalidParameterException,
   paginateListUpdates,
+  TagResourceCommand,
   UpdateNodegroupVersionCommand,
   type EKSClient,
   type Nodegroup,
@@ -23,6 +24,19 @@ import { formatDuration } from '../decision/duration.js';
 import { compareMinors } from '../decision/release.js';
 import { findAutoscaler, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler, type AutoscalerRef } from './autoscaler.js';
 import { retryTransient } from './retry.js';
+import { describeHealth, healthGate, readBaselines, type HealthBaseline, type HealthResult } from './health.js';
+
+import { UNHEALTHY_TAG } from '../fleet/types.js';
+export { UNHEALTHY_TAG };
+
+/** The health gate's outcome for one node group, and whether its failure was recorded on the node group. */
+export interface HealthReport extends HealthResult {
+  /** The node group's ARN (for `aws eks untag-resource`). */
+  arn: string | null;
+  /** The tag written on failure, or why it could not be. */
+  recorded: string | null;
+  recordError: string | null;
+}
 
 export type Phase = 'setup' | 'scale up' | 'upgrade' | 'scale down';
 
@@ -40,7 +54,7 @@ export interface NodegroupUpgrade {
   amiType: string | null;
   from: PlanItem['current'];
   to: PlanItem['target'];
-  result: 'upgraded' | 'failed' | 'timed-out' | 'blocked' | 'not-started' | 'planned' | 'up-to-date' | 'skipped';
+  result: 'upgraded' | 'unhealthy' | 'failed' | 'timed-out' | 'blocked' | 'not-started' | 'planned' | 'up-to-date' | 'skipped';
   reason: string;
   updateId: string | null;
   resumed: boolean;
@@ -50,6 +64,8 @@ export interface NodegroupUpgrade {
   phases: { phase: Phase; at: string }[];
   errors: UpdateErrorEntry[];
   blockers: string[];
+  /** The health gate after the update; `null` when it did not run (off, or the update did not succeed). */
+  health: HealthReport | null;
 }
 
 export interface AutoscalerPause {
@@ -104,6 +120,7 @@ export function upgradeEntry(item: PlanItem, result: NodegroupUpgrade['result'],
     phases: [],
     errors: [],
     blockers: [],
+    health: null,
     ...extra,
   };
 }
@@ -137,6 +154,9 @@ interface Preflight {
   blockers: string[];
   problems: string[];
   autoScalingGroup?: string;
+  arn?: string;
+  /** What the health gate compares with: the node group before its update. */
+  baseline?: HealthBaseline;
   /** The node group reached the target between the plan and the pre-flight (an earlier run's update ended). */
   reached?: boolean;
   /** A target image (CUSTOM): the node group's launch template, and the version naming the image if an earlier run made it. */
@@ -167,7 +187,7 @@ export async function upgradeCluster(
   }
 
   // 1. Pre-flight: read only.
-  const checks = await preflight({ eks, autoscaling, ec2 }, kube, cluster, items, deps);
+  const checks = await preflight({ eks, autoscaling, ec2 }, kube, cluster, items, settings, deps);
   const blocked = checks.filter((c) => c.problems.length > 0 || (c.blockers.length > 0 && !settings.force));
   for (const c of checks) {
     for (const b of c.blockers) deps.warn(`${name}/${c.item.nodegroup}: ${b}${settings.force ? ' (force: the update evicts anyway after 15 minutes)' : ''}`);
@@ -292,24 +312,34 @@ async function preflight(
   kube: KubeApi,
   cluster: ClusterState,
   items: PlanItem[],
+  settings: UpgradeSettings,
   deps: Pick<UpgradeDeps, 'warn'>,
 ): Promise<Preflight[]> {
   const { eks, autoscaling } = clients;
   let blockers: Record<string, string[]> = {};
+  let baselines: Record<string, HealthBaseline> = {};
   let kubeProblem: string | undefined;
   try {
     blockers = await readBlockers(kube, items.map((i) => i.nodegroup));
   } catch (error) {
     kubeProblem = `cannot read nodes, pods and PodDisruptionBudgets: ${describeKubeError(error)}`;
   }
+  if (!kubeProblem && settings.healthTimeoutMs > 0) {
+    try {
+      baselines = await readBaselines(kube, items.map((i) => i.nodegroup));
+    } catch (error) {
+      kubeProblem = `the health gate cannot read the workloads on the node groups (deployments, statefulsets, daemonsets, replicasets, events): ${describeKubeError(error)}; grant the README's RBAC, or set health-timeout: 0 to upgrade without the gate`;
+    }
+  }
   return Promise.all(
     items.map(async (item): Promise<Preflight> => {
-      const check: Preflight = { item, failedAttempts: 0, blockers: [], problems: kubeProblem ? [kubeProblem] : [] };
+      const check: Preflight = { item, failedAttempts: 0, blockers: [], problems: kubeProblem ? [kubeProblem] : [], ...(baselines[item.nodegroup] ? { baseline: baselines[item.nodegroup] } : {}) };
       // A target that cannot apply (the plan says why) blocks the cluster like any failed check.
       if (item.action === 'block') return { ...check, problems: [item.reason] };
       try {
         const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: item.nodegroup }));
         check.autoScalingGroup = nodegroup?.resources?.autoScalingGroups?.[0]?.name;
+        check.arn = nodegroup?.nodegroupArn;
         // Read now what the wait reads later: a missing permission stops the run before any change.
         if (check.autoScalingGroup) await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [check.autoScalingGroup] }));
         if (nodegroup?.launchTemplate) check.problems.push(...(await launchTemplateProblems(clients.ec2, nodegroup, deps)));
@@ -612,13 +642,73 @@ async function updateAndWait(
     const at = target.imageId ? `launch template version ${nodegroup?.launchTemplate?.version}` : nodegroup?.releaseVersion;
     const want = target.imageId ? `launch template version ${check.template?.made}` : target.releaseVersion;
     if (nodegroup?.status === 'ACTIVE' && at === want) {
-      return upgradeEntry(item, 'upgraded', `${item.current?.releaseVersion} → ${target.releaseVersion}, ACTIVE`, { ...base, endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+      const reached = `${item.current?.releaseVersion} → ${target.releaseVersion}, ACTIVE`;
+      if (settings.healthTimeoutMs === 0 || !check.baseline) {
+        const why = settings.healthTimeoutMs === 0 ? ' (health gate off: health-timeout 0)' : '';
+        return upgradeEntry(item, 'upgraded', `${reached}${why}`, { ...base, endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+      }
+      return gate(eks, kube, cluster, check, settings, deps, reached, base, startedAt);
     }
     if (i >= 5 || (nodegroup?.status === 'ACTIVE' && at !== want)) {
       return upgradeEntry(item, 'failed', `the update reported Successful but the node group is ${nodegroup?.status} at ${at}, not at ${want}`, base);
     }
     await deps.sleep(settings.pollIntervalMs);
   }
+}
+
+/**
+ * The health gate after EKS's Successful and ACTIVE: `upgraded` when the node group's nodes and the
+ * workloads that ran on them came back, else `unhealthy`, recorded as a tag on the node group so a
+ * re-run (and the check) sees it.
+ */
+async function gate(
+  eks: EKSClient,
+  kube: KubeApi,
+  cluster: ClusterState,
+  check: Preflight,
+  settings: UpgradeSettings,
+  deps: UpgradeDeps,
+  reached: string,
+  base: Partial<NodegroupUpgrade>,
+  startedAt: number,
+): Promise<NodegroupUpgrade> {
+  const { item } = check;
+  const label = `${cluster.name}/${item.nodegroup}`;
+  const baseline = check.baseline!;
+  deps.log(`${label}: health gate: ${baseline.workloads.length} workload(s) had pods on it; waiting up to ${formatDuration(settings.healthTimeoutMs)} for them and its nodes`);
+  const result = await healthGate(kube, baseline, {
+    ...(item.target?.imageId ? { imageId: item.target.imageId } : {}),
+    timeoutMs: settings.healthTimeoutMs,
+    pollIntervalMs: settings.pollIntervalMs,
+    now: deps.now,
+    sleep: deps.sleep,
+    log: deps.log,
+    label,
+  });
+  const health: HealthReport = { ...result, arn: check.arn ?? null, recorded: null, recordError: null };
+  const timing = { endedAt: iso(deps.now()), durationMs: deps.now() - startedAt };
+  if (result.passed) {
+    deps.log(`${label}: health gate passed in ${formatDuration(result.durationMs)}: nodes Ready on the new image, ${result.watched} workload(s) back`);
+    return upgradeEntry(item, 'upgraded', `${reached}; health gate passed (${result.watched} workload(s) back in ${formatDuration(result.durationMs)})`, { ...base, ...timing, health });
+  }
+  const what = describeHealth(result);
+  const value = `${item.target?.imageId ?? item.target?.releaseVersion} ${new Date(deps.now()).toISOString()}`;
+  if (check.arn) {
+    try {
+      await retryTransient(() => eks.send(new TagResourceCommand({ resourceArn: check.arn, tags: { [UNHEALTHY_TAG]: value } })), deps.sleep);
+      health.recorded = `${UNHEALTHY_TAG}=${value}`;
+    } catch (error) {
+      health.recordError = describeError(error);
+      deps.warn(`${label}: could not tag the node group ${UNHEALTHY_TAG} (${describeError(error)}): a re-run will not know it was unhealthy`);
+    }
+  } else health.recordError = 'DescribeNodegroup gave no ARN';
+  deps.warn(`${label}: unhealthy after the update: ${what}`);
+  return upgradeEntry(
+    item,
+    'unhealthy',
+    `EKS's update succeeded (${reached}), but the workloads did not come back within ${formatDuration(settings.healthTimeoutMs)} (health-timeout): ${what}`,
+    { ...base, ...timing, health },
+  );
 }
 
 /** An error that waiting will not cure: access denied, a missing resource, a bad request. */

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-eks';
 import type { LimitFunction } from 'p-limit';
 import { describeError } from './aws.js';
-import type { ClusterState, NodegroupState } from './types.js';
+import { parseUnhealthy, UNHEALTHY_TAG, type ClusterState, type NodegroupState } from './types.js';
 
 export interface FleetQuery {
   region: string;
@@ -68,6 +68,7 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       releaseVersion: nodegroup?.releaseVersion,
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
+      ...(parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) ? { unhealthy: parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) } : {}),
       ...(nodegroup?.launchTemplate?.id
         ? { launchTemplate: { id: nodegroup.launchTemplate.id, name: nodegroup.launchTemplate.name ?? null, version: nodegroup.launchTemplate.version ?? '$Default' } }
         : {}),

@@ -3,7 +3,20 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { partition } from '@aws-sdk/core/client';
-import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Deployment, type V1Node, type V1Pod, type V1PodDisruptionBudget } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PolicyV1Api,
+  type CoreV1Event,
+  type V1DaemonSet,
+  type V1Deployment,
+  type V1Node,
+  type V1Pod,
+  type V1PodDisruptionBudget,
+  type V1ReplicaSet,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
 
 /** EKS tokens are valid 15 minutes; renew well before. */
 export const TOKEN_RENEW_MS = 10 * 60_000;
@@ -67,6 +80,17 @@ export interface KubeApi {
   listDeployments(namespace: string, labelSelector?: string): Promise<V1Deployment[]>;
   readDeployment(namespace: string, name: string): Promise<V1Deployment>;
   patchDeployment(namespace: string, name: string, patch: object[]): Promise<V1Deployment>;
+  /** The health gate's reads, in every namespace: the workloads behind a node group's pods, and their pods' events. */
+  listWorkloads(): Promise<Workloads>;
+  listEvents(namespace: string, fieldSelector?: string, limit?: number): Promise<CoreV1Event[]>;
+}
+
+/** Every Deployment, StatefulSet, DaemonSet and ReplicaSet of a cluster. */
+export interface Workloads {
+  deployments: V1Deployment[];
+  statefulSets: V1StatefulSet[];
+  daemonSets: V1DaemonSet[];
+  replicaSets: V1ReplicaSet[];
 }
 
 /**
@@ -154,6 +178,19 @@ function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; 
     },
     async patchDeployment(namespace, name, patch) {
       return (await clients()).apps.patchNamespacedDeployment({ namespace, name, body: patch });
+    },
+    async listWorkloads() {
+      const { apps } = await clients();
+      const [deployments, statefulSets, daemonSets, replicaSets] = await Promise.all([
+        apps.listDeploymentForAllNamespaces(),
+        apps.listStatefulSetForAllNamespaces(),
+        apps.listDaemonSetForAllNamespaces(),
+        apps.listReplicaSetForAllNamespaces(),
+      ]);
+      return { deployments: deployments.items, statefulSets: statefulSets.items, daemonSets: daemonSets.items, replicaSets: replicaSets.items };
+    },
+    async listEvents(namespace, fieldSelector, limit) {
+      return (await (await clients()).core.listNamespacedEvent({ namespace, ...(fieldSelector ? { fieldSelector } : {}), ...(limit ? { limit } : {}) })).items;
     },
   };
 }

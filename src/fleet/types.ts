@@ -32,6 +32,24 @@ export interface ImageRead {
 }
 
 /**
+ * The tag a node group gets when its workloads did not come back after an update: `<release or image> <ISO time>`.
+ * Durable, and readable with the check's own eks:DescribeNodegroup (its `tags`); the characters stay
+ * within EKS's tag restrictions (letters, digits, spaces and + - = . _ : / @; values up to 256).
+ */
+export const UNHEALTHY_TAG = 'eks-ami-drift/unhealthy';
+
+/** A node group's UNHEALTHY_TAG, read: the release (or image id) it was unhealthy on, and when. */
+export interface UnhealthyMark {
+  target: string;
+  at: string;
+}
+
+export function parseUnhealthy(value: string | undefined): UnhealthyMark | undefined {
+  const [target, at] = (value ?? '').trim().split(/\s+/);
+  return target ? { target, at: at ?? '' } : undefined;
+}
+
+/**
  * A node group as AWS describes it: only the fields the action uses. Managed node groups come from
  * EKS; self-managed ones are Auto Scaling groups tagged for the cluster (their `name` is the group's).
  */
@@ -49,6 +67,8 @@ export interface NodegroupState {
   releaseVersion?: string;
   status?: string;
   desiredSize?: number;
+  /** The health gate found its workloads unhealthy after an update (its UNHEALTHY_TAG). */
+  unhealthy?: UnhealthyMark;
   /** Set when DescribeNodegroup failed: the AWS error name and message. */
   error?: string;
 }

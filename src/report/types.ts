@@ -51,6 +51,8 @@ export interface NodegroupReport {
   imageId: string | null;
   imageName: string | null;
   latestImageId: string | null;
+  /** The upgrade's health gate found its workloads unhealthy on the release (or image) it runs now. */
+  unhealthy: { target: string; at: string } | null;
   status: NodegroupStatus;
   reason: string;
 }

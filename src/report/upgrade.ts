@@ -1,11 +1,12 @@
 import type { UpgradeReport } from '../upgrade.js';
-import type { NodegroupUpgrade } from '../effects/upgrade.js';
+import { UNHEALTHY_TAG, type NodegroupUpgrade } from '../effects/upgrade.js';
 import { formatDuration } from '../decision/duration.js';
 import { cell } from './markdown.js';
 import { renderPauses } from './render.js';
 
 const ICON: Record<NodegroupUpgrade['result'], string> = {
   upgraded: '✅',
+  unhealthy: '🩺',
   failed: '❌',
   'timed-out': '⌛',
   blocked: '⛔',
@@ -41,7 +42,10 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
   const counts = new Map<string, number>();
   for (const n of report.nodegroups) counts.set(n.result, (counts.get(n.result) ?? 0) + 1);
   const tally = [...counts].map(([r, c]) => `${ICON[r as NodegroupUpgrade['result']]} ${c} ${r}`).join(' · ');
-  const headline = report.dryRun
+  const unhealthy = report.nodegroups.filter((n) => n.result === 'unhealthy');
+  const headline = unhealthy.length > 0
+    ? `🩺 EKS's update of ${unhealthy.map((n) => `${n.cluster}/${n.nodegroup}`).join(', ')} succeeded, but the workloads on it did not come back healthy: no further node group of ${[...new Set(unhealthy.map((n) => n.cluster))].join(', ')} was started.`
+    : report.dryRun
     ? report.ok
       ? '📝 Dry run: this is what an upgrade would do. Nothing was changed.'
       : '⛔ Dry run: pre-flight found problems. Nothing was changed.'
@@ -59,6 +63,7 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     headline,
     '',
     ...report.warnings.flatMap((w) => [`> [!WARNING]\n> ${cell(w)}`, '']),
+    ...unhealthy.flatMap((n) => renderUnhealthy(n, report.manifestDir)),
     ...renderPauses(report.pauses),
     tally || 'Nothing to do.',
     '',
@@ -89,6 +94,47 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
   if (chart) parts.push('', '### Timeline', '', chart);
   parts.push('');
   return parts.join('\n');
+}
+
+/**
+ * What did not come back after a node group's update, and what a person can do about it. EKS's API
+ * reference (UpdateNodegroupVersion): "You cannot roll back a node group to an earlier Kubernetes
+ * version or AMI version"; CreateNodegroup accepts any release version since 2021
+ * (aws/containers-roadmap#810), so the way back for a release is a new node group at the old release.
+ */
+function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
+  const h = n.health;
+  const label = `${n.cluster}/${n.nodegroup}`;
+  const lines = [`### 🩺 ${label}: unhealthy after the update to ${n.to?.releaseVersion ?? 'its target'}`, ''];
+  if (h) {
+    lines.push(`The health gate watched ${h.watched} workload(s) for ${formatDuration(h.durationMs)}.`, '');
+    if (h.workloads.length > 0) {
+      lines.push('| Workload | Ready | Desired | Before the update |', '|---|---|---|---|');
+      for (const w of h.workloads) lines.push(`| ${w.kind} ${cell(`${w.namespace}/${w.name}`)} | ${w.ready} | ${w.desired} | ${w.before.ready}/${w.before.desired} |`);
+      lines.push('');
+    }
+    if (h.pods.length > 0) {
+      lines.push('| Pod | Reason | Restarts (during the gate) | Events |', '|---|---|---|---|');
+      for (const p of h.pods) lines.push(`| ${cell(`${p.namespace}/${p.name}`)} | ${cell(p.reason ?? 'restarting')} | ${p.restarts} (${p.restartsDuringGate}) | ${cell(p.events.join(' · ') || '—')} |`);
+      lines.push('');
+    }
+    for (const problem of h.nodes) lines.push(`- ${cell(problem)}`);
+    if (h.nodes.length > 0) lines.push('');
+  }
+  const from = n.from?.imageId ?? n.from?.releaseVersion;
+  const manifest = `${manifestDir}/${n.region}/${n.cluster}.yaml`;
+  lines.push(
+    '**What you can do**',
+    '',
+    `1. Look at the pods named above: \`kubectl -n <namespace> describe pod <pod>\` and \`kubectl -n <namespace> logs <pod> --previous\`.`,
+    `2. Keep this release off the rest of the fleet: pin \`${from ?? 'the previous release'}\` back for the node groups not yet upgraded in \`${manifest}\`, and hold the pull requests of other clusters for ${n.to?.releaseVersion ?? 'this release'}.`,
+    n.to?.imageId
+      ? `3. To go back: make a launch template version naming the previous image \`${from}\` and update the node group to it (\`aws eks update-nodegroup-version --cluster-name ${n.cluster} --nodegroup-name ${n.nodegroup} --launch-template id=<template>,version=<that version>\`).`
+      : `3. To go back: EKS does not move a managed node group to an older AMI release ("You cannot roll back a node group to an earlier Kubernetes version or AMI version", UpdateNodegroupVersion). Create a node group at \`${from}\` (\`aws eks create-nodegroup ... --release-version ${from}\`), then drain and delete ${n.nodegroup}.`,
+    `4. Once it is healthy again, remove the mark that holds further upgrades of ${n.cluster}: \`aws eks untag-resource --resource-arn ${h?.arn ?? '<node group ARN>'} --tag-keys ${UNHEALTHY_TAG}\`, or re-run with \`force: true\`.${h?.recordError ? ` (The mark could not be written: ${cell(h.recordError)}.)` : ''}`,
+    '',
+  );
+  return lines;
 }
 
 /** The marker that tells a comment of this action's upgrade apart from others. */

@@ -64,6 +64,8 @@ const EKS_ROUTES: [string, RegExp, string][] = [
   ['POST', /^\/clusters\/([^/]+)\/node-groups\/([^/]+)\/update-version$/, 'UpdateNodegroupVersion'],
   ['GET', /^\/clusters\/([^/]+)\/updates\/([^/]+)$/, 'DescribeUpdate'],
   ['GET', /^\/clusters\/([^/]+)\/updates$/, 'ListUpdates'],
+  ['POST', /^\/tags\/([^/]+)$/, 'TagResource'],
+  ['DELETE', /^\/tags\/([^/]+)$/, 'UntagResource'],
 ];
 
 function eksRoute(method: string, url: URL, body: string): { operation: string; params: Record<string, unknown> } {
@@ -71,6 +73,7 @@ function eksRoute(method: string, url: URL, body: string): { operation: string; 
     const match = pattern.exec(url.pathname);
     if (m !== method || !match) continue;
     const params: Record<string, unknown> = { ...Object.fromEntries(url.searchParams), ...(body ? JSON.parse(body) : {}) };
+    if (url.searchParams.has('tagKeys')) params.tagKeys = url.searchParams.getAll('tagKeys');
     if (match[1] !== undefined) params.name = decodeURIComponent(match[1]);
     if (match[2] !== undefined) params.sub = decodeURIComponent(match[2]);
     return { operation, params };
@@ -207,6 +210,28 @@ export class AwsState {
         const { items, nextToken } = this.page(ids, p.nextToken, p.maxResults);
         return { updateIds: items, ...(nextToken ? { nextToken } : {}) };
       }
+      case 'TagResource':
+      case 'UntagResource': {
+        // A node group's ARN: arn:aws:eks:<region>:<account>:nodegroup/<cluster>/<name>/<uuid>.
+        const m = /^arn:aws[\w-]*:eks:([^:]+):\d+:nodegroup\/([^/]+)\/([^/]+)\/[^/]+$/.exec(String(p.name));
+        if (!m || m[1] !== call.region) throw new AwsError(400, 'BadRequestException', `Invalid resource ARN: ${String(p.name)}`);
+        const ng = this.nodegroup(this.cluster(call.region, m[2]), m[3]);
+        ng.tags ??= {};
+        if (call.operation === 'UntagResource') {
+          for (const k of (p.tagKeys as string[] | undefined) ?? []) delete ng.tags[k];
+          return {};
+        }
+        // EKS's tag restrictions: at most 50 tags, keys of 128 and values of 256 characters, letters,
+        // digits, spaces and + - = . _ : / @ (EKS API reference, TagResource; CloudFormation
+        // AWS::EKS::* Tag: "basic restrictions").
+        const tags = (p.tags ?? {}) as Record<string, string>;
+        for (const [k, v] of Object.entries(tags)) {
+          if (k.length > 128 || v.length > 256 || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(`${k}${v}`)) throw new AwsError(400, 'BadRequestException', `Tag ${k} does not satisfy the tag restrictions.`);
+        }
+        if (Object.keys({ ...ng.tags, ...tags }).length > 50) throw new AwsError(400, 'BadRequestException', 'A resource can have at most 50 tags.');
+        Object.assign(ng.tags, tags);
+        return {};
+      }
       default:
         throw new AwsError(404, 'UnknownOperationException', `No EKS operation matches ${call.operation}.`);
     }
@@ -231,6 +256,7 @@ export class AwsState {
       instanceTypes: ['m5.large'],
       ...(ng.launchTemplate ? { launchTemplate: { id: ng.launchTemplate.id, name: ng.launchTemplate.name, version: ng.launchTemplate.version } } : {}),
       health: { issues: [] },
+      tags: { ...(ng.tags ?? {}) },
       createdAt: Date.parse('2025-01-01T00:00:00Z') / 1000,
     };
   }

@@ -16,6 +16,8 @@ export interface SimNodegroup {
    * names (a CUSTOM node group must have one; its releaseVersion is then that image's id).
    */
   launchTemplate?: { id: string; name: string; version: string; tagSpecifications?: boolean; image?: SimImageSpec };
+  /** The node group's tags (DescribeNodegroup's `tags`; TagResource and UntagResource change them). */
+  tags?: Record<string, string>;
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
 }
@@ -27,14 +29,29 @@ export interface SimAutoscaler {
   replicas: number;
 }
 
-/** Pods of one workload, spread over a node group's nodes. */
+/**
+ * A workload whose pods run on one node group's nodes: a Deployment (through a ReplicaSet), a
+ * StatefulSet, or a DaemonSet (one pod per node of the node group; `replicas` is then ignored).
+ */
 export interface SimWorkload {
   name: string;
   namespace: string;
   labels: Record<string, string>;
   nodegroup: string;
   replicas: number;
-  /** Its pods never become ready on nodes of a new AMI (a workload the new release breaks). */
+  /** `Deployment` when absent. */
+  kind?: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  /**
+   * What its pods do once they run on a node of a new AMI: become ready within seconds (`healthy`,
+   * the default), after `readyAfterMinutes` (`slow`), never (`never-ready`: a failing readiness
+   * probe), or restart over and over (`crash-loop`).
+   */
+  onNewImage?: 'healthy' | 'slow' | 'never-ready' | 'crash-loop';
+  /** For `slow`: minutes until a pod on a new node is ready (5 when absent). */
+  readyAfterMinutes?: number;
+  /** Pods never ready on any node, from the start: a workload already degraded before any update. */
+  notReady?: number;
+  /** Its pods never become ready on nodes of a new AMI (the same as `onNewImage: 'never-ready'`). */
   unhealthyOnNewImage?: boolean;
 }
 

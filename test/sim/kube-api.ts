@@ -70,6 +70,14 @@ const ROUTES: [string, RegExp, string][] = [
   ['list poddisruptionbudgets', /^\/apis\/policy\/v1\/namespaces\/([^/]+)\/poddisruptionbudgets$/, 'pdbs'],
   ['list deployments', /^\/apis\/apps\/v1\/deployments$/, 'deployments'],
   ['list deployments', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments$/, 'deployments'],
+  ['list replicasets', /^\/apis\/apps\/v1\/replicasets$/, 'replicasets'],
+  ['list replicasets', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets$/, 'replicasets'],
+  ['list statefulsets', /^\/apis\/apps\/v1\/statefulsets$/, 'statefulsets'],
+  ['list statefulsets', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/statefulsets$/, 'statefulsets'],
+  ['list daemonsets', /^\/apis\/apps\/v1\/daemonsets$/, 'daemonsets'],
+  ['list daemonsets', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets$/, 'daemonsets'],
+  ['list events', /^\/api\/v1\/events$/, 'events'],
+  ['list events', /^\/api\/v1\/namespaces\/([^/]+)\/events$/, 'events'],
   ['deployments', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/, 'deployment'],
   ['deployments/scale', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/, 'scale'],
 ];
@@ -125,7 +133,9 @@ export async function handleKube(
             list(
               'Pod',
               'v1',
-              [...kube.pods.values()].filter((p) => (!ns || p.metadata.namespace === ns) && (!onNode || p.spec?.nodeName === onNode) && matches(p.metadata.labels ?? {}, selector)),
+              [...kube.pods.values()]
+                .filter((p) => (!ns || p.metadata.namespace === ns) && (!onNode || p.spec?.nodeName === onNode) && matches(p.metadata.labels ?? {}, selector))
+                .map((p) => kube.servedPod(p)),
             ),
           );
         case 'pdbs':
@@ -133,8 +143,24 @@ export async function handleKube(
         case 'deployments':
           return json(
             200,
-            list('Deployment', 'apps/v1', [...kube.deployments.values()].filter((d) => (!ns || d.metadata.namespace === ns) && matches(d.metadata.labels ?? {}, selector))),
+            list(
+              'Deployment',
+              'apps/v1',
+              [...kube.deployments.values()].filter((d) => (!ns || d.metadata.namespace === ns) && matches(d.metadata.labels ?? {}, selector)).map((d) => kube.servedWorkload('Deployment', d)),
+            ),
           );
+        case 'replicasets':
+        case 'statefulsets':
+        case 'daemonsets': {
+          const [map, k] = kind === 'replicasets' ? ([kube.replicasets, 'ReplicaSet'] as const) : kind === 'statefulsets' ? ([kube.statefulsets, 'StatefulSet'] as const) : ([kube.daemonsets, 'DaemonSet'] as const);
+          return json(200, list(k, 'apps/v1', [...map.values()].filter((o) => (!ns || o.metadata.namespace === ns) && matches(o.metadata.labels ?? {}, selector)).map((o) => kube.servedWorkload(k, o))));
+        }
+        case 'events': {
+          const about = /involvedObject\.name=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
+          const limit = Number(url.searchParams.get('limit') ?? Infinity);
+          const events = kube.events(ns).filter((e) => !about || (e as unknown as { involvedObject: { name: string } }).involvedObject.name === about);
+          return json(200, list('Event', 'v1', events.slice(0, limit)));
+        }
         case 'deployment':
         case 'scale': {
           const d = kube.deployments.get(KubeState.key(ns, name as string));

@@ -11,12 +11,46 @@ export type KubeObject = {
   status?: Record<string, unknown>;
 };
 
+/**
+ * What a simulated pod does, kept beside the pod (never served): when it became or becomes ready
+ * (`null`: never), whether its container crash-loops, and since when it runs where it is.
+ */
+export interface PodLife {
+  startedAt: number;
+  readyAt: number | null;
+  crashLoop: boolean;
+  /** Never ready, on any node: a pod of an already degraded workload. */
+  degraded: boolean;
+  /** The readiness probe failure or start error its events tell. */
+  failure?: string;
+}
+
+/** A workload the simulator runs pods for: its kind, and the node group its pods are placed on. */
+export interface SimWorkloadRef {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  namespace: string;
+  name: string;
+  nodegroup: string;
+}
+
+/** How often a crash-looping container restarts, on average (kubelet's back-off grows to 5 minutes). */
+export const CRASH_RESTART_MS = 2 * 60_000;
+
 /** One cluster's Kubernetes API state. */
 export class KubeState {
   nodes = new Map<string, KubeObject>();
   pods = new Map<string, KubeObject>();
   pdbs = new Map<string, KubeObject>();
   deployments = new Map<string, KubeObject>();
+  replicasets = new Map<string, KubeObject>();
+  statefulsets = new Map<string, KubeObject>();
+  daemonsets = new Map<string, KubeObject>();
+  /** Per pod key: what the pod does (the served status is computed from it at the virtual now). */
+  lives = new Map<string, PodLife>();
+  /** The workloads whose status is computed from their pods. */
+  workloads: SimWorkloadRef[] = [];
+
+  constructor(readonly now: () => number = Date.now) {}
   /** Every mutating request, for tests: `PATCH apps/v1 deployments kube-system/cluster-autoscaler/scale`. */
   writes: { at: number; what: string; body: unknown }[] = [];
 
@@ -35,7 +69,8 @@ export class KubeState {
     const matching = [...this.pods.values()].filter(
       (p) => p.metadata.namespace === pdb.metadata.namespace && matches(p.metadata.labels ?? {}, selector),
     );
-    const healthy = matching.filter((p) => (p.status as { phase?: string })?.phase === 'Running').length;
+    // The disruption controller counts pods that are Ready (kubernetes pkg/controller/disruption).
+    const healthy = matching.filter((p) => this.isReady(p)).length;
     const minAvailable = pdb.spec?.minAvailable as number | undefined;
     const maxUnavailable = pdb.spec?.maxUnavailable as number | undefined;
     if (minAvailable !== undefined) return Math.max(0, healthy - minAvailable);
@@ -57,6 +92,94 @@ export class KubeState {
       const selector = ((pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {}) as Record<string, string>;
       return pdb.metadata.namespace === pod.metadata.namespace && matches(pod.metadata.labels ?? {}, selector) && this.disruptionsAllowed(pdb) === 0;
     });
+  }
+
+  /** Whether a pod is Ready now: placed, not crash-looping, past its start-up time. */
+  isReady(pod: KubeObject): boolean {
+    const life = this.lives.get(KubeState.key(pod.metadata.namespace, pod.metadata.name));
+    if (!pod.spec?.nodeName) return false;
+    if (!life) return (pod.status as { phase?: string })?.phase === 'Running';
+    return !life.degraded && !life.crashLoop && life.readyAt !== null && this.now() >= life.readyAt;
+  }
+
+  /** A pod as the API serves it: phase, Ready condition and container statuses at the virtual now. */
+  servedPod(pod: KubeObject): KubeObject {
+    const life = this.lives.get(KubeState.key(pod.metadata.namespace, pod.metadata.name));
+    if (!life) return pod;
+    const now = this.now();
+    const ready = this.isReady(pod);
+    const restarts = life.crashLoop ? 1 + Math.floor((now - life.startedAt) / CRASH_RESTART_MS) : 0;
+    const started = new Date(life.startedAt).toISOString();
+    return {
+      ...pod,
+      status: {
+        phase: pod.spec?.nodeName ? 'Running' : 'Pending',
+        conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', ...(ready ? {} : { reason: 'ContainersNotReady' }) }],
+        containerStatuses: [
+          {
+            name: 'app',
+            image: 'registry.example/app:1',
+            ready,
+            restartCount: restarts,
+            started: !life.crashLoop,
+            state: life.crashLoop ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off 5m0s restarting failed container=app pod=${pod.metadata.name}` } } : { running: { startedAt: started } },
+            lastState: life.crashLoop ? { terminated: { reason: 'Error', exitCode: 1, finishedAt: new Date(now).toISOString() } } : {},
+          },
+        ],
+      },
+    };
+  }
+
+  /** Warning events of a namespace's pods, as the kubelet records them. */
+  events(namespace: string | undefined): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const pod of this.pods.values()) {
+      if (namespace && pod.metadata.namespace !== namespace) continue;
+      const life = this.lives.get(KubeState.key(pod.metadata.namespace, pod.metadata.name));
+      if (!life || this.isReady(pod) || (!life.crashLoop && !life.failure)) continue;
+      const [reason, message] = life.crashLoop ? ['BackOff', 'Back-off restarting failed container app in pod'] : ['Unhealthy', life.failure ?? 'Readiness probe failed'];
+      out.push({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${pod.metadata.name}.sim`, namespace: pod.metadata.namespace },
+        involvedObject: { kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace },
+        reason,
+        message: `${message} ${pod.metadata.name}_${pod.metadata.namespace}`,
+        type: 'Warning',
+        count: Math.max(1, Math.floor((this.now() - life.startedAt) / 30_000)),
+        lastTimestamp: new Date(this.now()).toISOString(),
+      } as unknown as KubeObject);
+    }
+    return out;
+  }
+
+  /** The pods a workload owns (directly, or through its ReplicaSet). */
+  podsOf(w: Pick<SimWorkloadRef, 'kind' | 'namespace' | 'name'>): KubeObject[] {
+    const owners = new Set([w.name]);
+    if (w.kind === 'Deployment') {
+      for (const rs of this.replicasets.values()) {
+        const owner = (rs.metadata.ownerReferences as { kind: string; name: string }[] | undefined)?.[0];
+        if (rs.metadata.namespace === w.namespace && owner?.kind === 'Deployment' && owner.name === w.name) owners.add(rs.metadata.name);
+      }
+    }
+    const kind = w.kind === 'Deployment' ? 'ReplicaSet' : w.kind;
+    return [...this.pods.values()].filter((p) => {
+      const owner = (p.metadata.ownerReferences as { kind: string; name: string }[] | undefined)?.[0];
+      return p.metadata.namespace === w.namespace && owner?.kind === kind && owners.has(owner.name);
+    });
+  }
+
+  /** A workload (or ReplicaSet) as the API serves it: its status counted from its pods now. */
+  servedWorkload(kind: SimWorkloadRef['kind'] | 'ReplicaSet', o: KubeObject): KubeObject {
+    const ref = this.workloads.find((w) => w.kind === kind && w.namespace === o.metadata.namespace && w.name === o.metadata.name);
+    if (!ref && kind !== 'ReplicaSet') return o;
+    const pods = kind === 'ReplicaSet' ? [...this.pods.values()].filter((p) => (p.metadata.ownerReferences as { name: string }[] | undefined)?.[0]?.name === o.metadata.name) : this.podsOf(ref!);
+    const ready = pods.filter((p) => this.isReady(p)).length;
+    if (kind === 'DaemonSet') {
+      const nodes = [...this.nodes.values()].filter((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup'] === ref!.nodegroup).length;
+      return { ...o, status: { desiredNumberScheduled: nodes, currentNumberScheduled: pods.length, numberReady: ready, numberAvailable: ready, updatedNumberScheduled: pods.length, observedGeneration: 1 } };
+    }
+    return { ...o, status: { replicas: pods.length, readyReplicas: ready, availableReplicas: ready, updatedReplicas: pods.length, currentReplicas: pods.length, observedGeneration: 1 } };
   }
 
   /** The PDB objects with their status filled in, as the API serves them. */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, UpdateFailure } from './fleet.js';
+import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
 import { KubeState, type KubeObject } from './kube.js';
 import { releasesOf } from './releases.js';
 import { ImageRegistry } from './images.js';
@@ -79,6 +79,8 @@ export class World {
   readonly updates: NodegroupUpdate[] = [];
   readonly images: ImageRegistry;
   private nodeCounter = 0;
+  /** The workload each simulated pod belongs to. */
+  private readonly workloadOf = new WeakMap<KubeObject, SimWorkload>();
 
   constructor(
     readonly fleet: FleetSpec,
@@ -147,7 +149,7 @@ export class World {
   }
 
   private initCluster(cluster: SimCluster): void {
-    const kube = new KubeState();
+    const kube = new KubeState(() => this.clock.now());
     this.kube.set(cluster, kube);
     for (const ng of cluster.nodegroups) {
       const desired = ng.desiredSize ?? 2;
@@ -164,19 +166,7 @@ export class World {
         status: { replicas: autoscaler.replicas, readyReplicas: autoscaler.replicas },
       });
     }
-    for (const w of cluster.workloads ?? []) {
-      const nodes = this.nodesOf(cluster, w.nodegroup);
-      for (let i = 0; i < w.replicas; i++) {
-        const name = `${w.name}-${i}`;
-        kube.pods.set(KubeState.key(w.namespace, name), {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name, namespace: w.namespace, labels: w.labels, annotations: w.unhealthyOnNewImage ? { 'sim/unhealthy-on-new-image': 'true' } : {} },
-          spec: { nodeName: nodes[i % nodes.length]?.metadata.name },
-          status: { phase: 'Running' },
-        });
-      }
-    }
+    for (const w of cluster.workloads ?? []) this.initWorkload(cluster, w);
     for (const b of cluster.pdbs ?? []) {
       kube.pdbs.set(KubeState.key(b.namespace, b.name), {
         apiVersion: 'policy/v1',
@@ -188,6 +178,71 @@ export class World {
           ...(b.maxUnavailable !== undefined ? { maxUnavailable: b.maxUnavailable } : {}),
         },
       });
+    }
+  }
+
+  /**
+   * A workload's object (and a Deployment's ReplicaSet) and its pods, each owned by its controller
+   * through `ownerReferences` as Kubernetes sets them, spread over the node group's nodes.
+   */
+  private initWorkload(cluster: SimCluster, w: SimWorkload): void {
+    const kube = this.kubeOf(cluster);
+    const kind = w.kind ?? 'Deployment';
+    const meta = (name: string, owner?: { kind: string; name: string; uid: string }) => ({
+      name,
+      namespace: w.namespace,
+      labels: w.labels,
+      uid: randomUUID(),
+      ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', ...owner, controller: true, blockOwnerDeletion: true }] } : {}),
+    });
+    const spec = { replicas: w.replicas, selector: { matchLabels: w.labels } };
+    const object: KubeObject = { apiVersion: 'apps/v1', kind, metadata: meta(w.name), spec: kind === 'DaemonSet' ? { selector: spec.selector } : spec, status: {} };
+    const key = KubeState.key(w.namespace, w.name);
+    kube.workloads.push({ kind, namespace: w.namespace, name: w.name, nodegroup: w.nodegroup });
+    let podOwner: { kind: string; name: string; uid: string } = { kind, name: w.name, uid: object.metadata.uid as string };
+    if (kind === 'Deployment') {
+      kube.deployments.set(key, object);
+      const hash = createHash('sha1').update(key).digest('hex').slice(0, 10);
+      const rs: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: meta(`${w.name}-${hash}`, podOwner), spec, status: {} };
+      kube.replicasets.set(KubeState.key(w.namespace, rs.metadata.name), rs);
+      podOwner = { kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid as string };
+    } else if (kind === 'StatefulSet') kube.statefulsets.set(key, object);
+    else kube.daemonsets.set(key, object);
+    const nodes = this.nodesOf(cluster, w.nodegroup);
+    const count = kind === 'DaemonSet' ? nodes.length : w.replicas;
+    for (let i = 0; i < count; i++) {
+      const name = kind === 'StatefulSet' ? `${w.name}-${i}` : `${podOwner.name}-${createHash('sha1').update(`${key}/${i}`).digest('hex').slice(0, 5)}`;
+      const pod: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { ...meta(name, podOwner), annotations: {} },
+        spec: { nodeName: nodes[i % Math.max(1, nodes.length)]?.metadata.name },
+        status: { phase: 'Running' },
+      };
+      kube.pods.set(KubeState.key(w.namespace, name), pod);
+      this.workloadOf.set(pod, w);
+      // Running (and ready) since before the simulation; the first `notReady` never are.
+      kube.lives.set(KubeState.key(w.namespace, name), { startedAt: this.clock.now() - 3_600_000, readyAt: this.clock.now() - 3_000_000, crashLoop: false, degraded: i < (w.notReady ?? 0), failure: i < (w.notReady ?? 0) ? 'Readiness probe failed: dial tcp 10.0.0.1:8080: connect: connection refused' : undefined });
+    }
+  }
+
+  /** A DaemonSet's pod on a new node of its node group, placed (and started) at `t`. */
+  private daemonPodsFor(cluster: SimCluster, ng: SimNodegroup, node: KubeObject, t: number): void {
+    const kube = this.kubeOf(cluster);
+    for (const w of (cluster.workloads ?? []).filter((x) => x.kind === 'DaemonSet' && x.nodegroup === ng.name)) {
+      const ds = kube.daemonsets.get(KubeState.key(w.namespace, w.name));
+      if (!ds) continue;
+      const name = `${w.name}-${createHash('sha1').update(node.metadata.name).digest('hex').slice(0, 5)}`;
+      const pod: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: w.namespace, labels: w.labels, uid: randomUUID(), annotations: {}, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: w.name, uid: ds.metadata.uid, controller: true }] },
+        spec: { nodeName: node.metadata.name },
+        status: { phase: 'Running' },
+      };
+      kube.pods.set(KubeState.key(w.namespace, name), pod);
+      this.workloadOf.set(pod, w);
+      this.reschedule(cluster, pod, node, t);
     }
   }
 
@@ -229,6 +284,7 @@ export class World {
       },
     };
     this.kubeOf(cluster).nodes.set(name, node);
+    this.daemonPodsFor(cluster, ng, node, this.clock.now());
     return node;
   }
 
@@ -385,7 +441,8 @@ export class World {
           u.nextAt = t;
           return;
         }
-        const pods = kube.podsOn(node.metadata.name);
+        // A drain leaves DaemonSet pods (kubectl drain --ignore-daemonsets, as EKS drains).
+        const pods = kube.podsOn(node.metadata.name).filter((p) => !isDaemonPod(p));
         // A budget that allows no disruption blocks eviction; so does a pod under two or more budgets,
         // which the eviction API refuses outright (kubernetes pkg/registry/core/pod/storage/eviction.go).
         const blocked = pods.filter((p) => kube.blockingBudgets(p).length > 0 || kube.budgetsOf(p).length > 1);
@@ -404,7 +461,7 @@ export class World {
         }
         u.blockedSince = undefined;
         const fresh = this.nodesOf(u.cluster, u.ng.name).filter((n) => !n.spec?.unschedulable);
-        pods.forEach((p, i) => this.reschedule(p, fresh[i % Math.max(1, fresh.length)]));
+        pods.forEach((p, i) => this.reschedule(u.cluster, p, fresh[i % Math.max(1, fresh.length)], t));
         u.step = 'terminate';
         u.nextAt = t + 60 * SECOND;
         return;
@@ -412,7 +469,7 @@ export class World {
       case 'terminate': {
         const node = this.oldNodes(u)[0];
         if (node) {
-          this.removeNode(u.cluster, u.ng, node);
+          this.removeNode(u.cluster, u.ng, node, t);
           // The Auto Scaling group keeps its desired size: the replacement comes from the new template.
           this.launchNode(u.cluster, u.ng, u.target.image, u.target.releaseVersion);
         }
@@ -433,7 +490,7 @@ export class World {
         } else {
           asg.desired = u.original.desired;
           asg.max = u.original.max;
-          for (const extra of this.nodesOf(u.cluster, u.ng.name).slice(asg.desired)) this.removeNode(u.cluster, u.ng, extra);
+          for (const extra of this.nodesOf(u.cluster, u.ng.name).slice(asg.desired)) this.removeNode(u.cluster, u.ng, extra, t);
         }
         u.step = 'finish';
         u.nextAt = t + 60 * SECOND;
@@ -459,20 +516,44 @@ export class World {
     u.ng.status = 'ACTIVE';
   }
 
-  /** Terminates a node; its pods are rescheduled on the group's other schedulable nodes. */
-  private removeNode(cluster: SimCluster, ng: SimNodegroup, node: KubeObject): void {
+  /** Terminates a node: its DaemonSet pods go with it, its other pods move to the group's other schedulable nodes. */
+  private removeNode(cluster: SimCluster, ng: SimNodegroup, node: KubeObject, t: number): void {
     const kube = this.kubeOf(cluster);
     kube.nodes.delete(node.metadata.name);
+    for (const p of kube.podsOn(node.metadata.name).filter(isDaemonPod)) {
+      kube.pods.delete(KubeState.key(p.metadata.namespace, p.metadata.name));
+      kube.lives.delete(KubeState.key(p.metadata.namespace, p.metadata.name));
+    }
     const rest = this.nodesOf(cluster, ng.name).filter((n) => !n.spec?.unschedulable);
-    kube.podsOn(node.metadata.name).forEach((p, i) => this.reschedule(p, rest[i % Math.max(1, rest.length)]));
+    kube.podsOn(node.metadata.name).forEach((p, i) => this.reschedule(cluster, p, rest[i % Math.max(1, rest.length)], t));
   }
 
-  /** Moves a pod to a node; a workload that the new AMI breaks never gets ready there. */
-  private reschedule(pod: KubeObject, node: KubeObject | undefined): void {
+  /**
+   * Places a pod on a node at `t`, and decides what it does there: on a node of an update's target
+   * image, a workload the new AMI breaks never gets ready or crash-loops, a slow one takes minutes;
+   * elsewhere it is ready within seconds. A degraded pod stays degraded.
+   */
+  private reschedule(cluster: SimCluster, pod: KubeObject, node: KubeObject | undefined, t: number): void {
+    const kube = this.kubeOf(cluster);
+    const w = this.workloadOf.get(pod);
+    const key = KubeState.key(pod.metadata.namespace, pod.metadata.name);
     pod.spec = { ...pod.spec, nodeName: node?.metadata.name };
-    const broken = pod.metadata.annotations?.['sim/unhealthy-on-new-image'] === 'true' && node && this.updates.some((u) => u.target.image === node.metadata.labels?.['eks.amazonaws.com/nodegroup-image']);
-    pod.status = { ...pod.status, phase: broken ? 'Pending' : 'Running' };
+    const onNew = !!node && this.updates.some((u) => u.target.image === node.metadata.labels?.['eks.amazonaws.com/nodegroup-image']);
+    const mode = !onNew ? 'healthy' : w?.unhealthyOnNewImage ? 'never-ready' : (w?.onNewImage ?? 'healthy');
+    const degraded = kube.lives.get(key)?.degraded ?? false;
+    pod.status = { ...pod.status, phase: node ? 'Running' : 'Pending' };
+    kube.lives.set(key, {
+      startedAt: t,
+      readyAt: !node || mode === 'never-ready' || mode === 'crash-loop' ? null : t + (mode === 'slow' ? (w?.readyAfterMinutes ?? 5) * MINUTE : 20 * SECOND),
+      crashLoop: mode === 'crash-loop',
+      degraded,
+      ...(mode === 'never-ready' ? { failure: 'Readiness probe failed: HTTP probe failed with statuscode: 503' } : degraded ? { failure: kube.lives.get(key)?.failure } : {}),
+    });
   }
+}
+
+function isDaemonPod(pod: KubeObject): boolean {
+  return (pod.metadata.ownerReferences as { kind: string }[] | undefined)?.[0]?.kind === 'DaemonSet';
 }
 
 function compareMinor(a: string, b: string): number {

@@ -23,6 +23,8 @@ function fakeKube(deployments: V1Deployment[]): KubeApi & { deployments: V1Deplo
     listNodes: async () => [],
     listPods: async () => [],
     listPodDisruptionBudgets: async () => [],
+    listWorkloads: async () => ({ deployments: [], statefulSets: [], daemonSets: [], replicaSets: [] }),
+    listEvents: async () => [],
     async listDeployments(namespace: string, selector?: string) {
       const [k, v] = (selector ?? '').split('=');
       return deployments.filter((d) => d.metadata?.namespace === namespace && (!selector || d.metadata?.labels?.[k!] === v));

@@ -28,6 +28,7 @@ export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Sett
       maxParallel: 1,
       waitTimeoutMs: null,
       pollIntervalMs: 10_000,
+      healthTimeoutMs: 600_000,
       ...upgrade,
     },
   };

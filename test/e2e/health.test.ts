@@ -1,0 +1,194 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { renderManifest } from '../../src/repo/manifest.js';
+import type { FleetSpec, SimCluster, SimOptions, SimWorkload } from '../sim/fleet.js';
+import type { GitHubSpec } from '../sim/github.js';
+import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { runAction } from '../sim/run-action.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
+import type { UpgradeReport } from '../../src/upgrade.js';
+import type { CheckReport } from '../../src/report/types.js';
+
+/**
+ * The health gate after each node group's update, end to end through dist/index.js against the
+ * simulator: workloads (a Deployment through its ReplicaSet, a StatefulSet, a DaemonSet) whose pods
+ * come back healthy, slowly, never, or crash-loop on the new AMI.
+ */
+const al = (type: string) => releasesOf(type, '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+const [genOld, , genNew] = al('AL2023_x86_64_STANDARD');
+const [batchOld, , batchNew] = al('AL2023_ARM_64_STANDARD');
+const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
+
+const api: SimWorkload = { name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 3 };
+const agent: SimWorkload = { name: 'log-agent', namespace: 'kube-system', labels: { app: 'log-agent' }, nodegroup: 'general', replicas: 0, kind: 'DaemonSet' };
+const db: SimWorkload = { name: 'db', namespace: 'shop', labels: { app: 'db' }, nodegroup: 'batch', replicas: 2, kind: 'StatefulSet' };
+
+function cluster(workloads: SimWorkload[]): SimCluster {
+  return {
+    name: 'prod',
+    region: 'us-east-1',
+    version: '1.33',
+    nodegroups: [
+      { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: genOld, desiredSize: 3 },
+      { name: 'batch', amiType: 'AL2023_ARM_64_STANDARD', version: '1.33', releaseVersion: batchOld, desiredSize: 2 },
+    ],
+    autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
+    workloads,
+  };
+}
+
+const manifest = (general: string, batch: string) =>
+  renderManifest({
+    cluster: 'prod',
+    region: 'us-east-1',
+    nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: general }, batch: { kubernetesVersion: '1.33', releaseVersion: batch } },
+  });
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function start(workloads: SimWorkload[], options: SimOptions & { github?: GitHubSpec } = {}) {
+  const fleet: FleetSpec = { clusters: [cluster(workloads)], parameters: amazonLinuxParameters() };
+  sim = await startSimulator(fleet, { clockSpeed: 300, github: { files: { [PATH]: manifest(genOld, batchOld) } }, ...options });
+  return sim;
+}
+
+function merge(s: Simulator): string {
+  s.github.branch('eks-ami-drift/us-east-1/prod');
+  s.github.push('eks-ami-drift/us-east-1/prod', { [PATH]: manifest(genNew, batchNew) }, 'github-actions[bot]', 'eks-ami-drift: upgrade prod');
+  const pr = s.github.openPull('eks-ami-drift/us-east-1/prod', 'Upgrade prod node groups');
+  return s.github.merge(pr.number);
+}
+
+// The action runs on the simulator's virtual clock: health-timeout and poll-interval are virtual time.
+const inputs = (extra: Record<string, string> = {}) => ({ command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', ...extra });
+const env = (s: Simulator, sha: string) => ({ ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha });
+const report = (outputs: Record<string, string>) => JSON.parse(outputs.upgrades ?? '{}') as UpgradeReport;
+const autoscalerReplicas = (s: Simulator) => s.world.autoscalerReplicas(s.world.fleet.clusters[0]!);
+
+describe('the health gate after each node group', () => {
+  it('passes each node group whose nodes and workloads come back, with progress, and the result is upgraded', async () => {
+    const s = await start([api, agent, db]);
+    const run = await runAction({ inputs: inputs(), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(0);
+    const r = report(run.outputs);
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['general', 'upgraded'],
+      ['batch', 'upgraded'],
+    ]);
+    // general ran the Deployment and the DaemonSet, batch the StatefulSet
+    expect(r.nodegroups.map((n) => [n.health?.passed, n.health?.watched])).toEqual([
+      [true, 2],
+      [true, 1],
+    ]);
+    expect(r.nodegroups[0]!.reason).toContain('health gate passed (2 workload(s) back');
+    expect(run.stdout).toContain('prod/general: health gate: 2 workload(s) had pods on it; waiting up to 10m');
+    expect(run.stdout).toMatch(/prod\/general: health · nodes \d+\/\d+ Ready on the new image · workloads \d\/2 back/);
+    expect(run.stdout).toMatch(/prod\/batch: health gate passed in \S+: nodes Ready on the new image, 1 workload\(s\) back/);
+    expect(run.summary).toContain('✅ Every planned node group update succeeded.');
+    expect(autoscalerReplicas(s)).toBe(2);
+  });
+
+  it('stops at the first node group whose workload crash-loops: unhealthy, names the workloads and pods, restores cluster-autoscaler, fails, and holds a re-run', async () => {
+    const web: SimWorkload = { name: 'web', namespace: 'shop', labels: { app: 'web' }, nodegroup: 'general', replicas: 2, onNewImage: 'never-ready' };
+    const s = await start([{ ...api, onNewImage: 'crash-loop' }, web, db]);
+    const sha = merge(s);
+    const run = await runAction({ inputs: inputs({ 'health-timeout': '5m' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(1);
+    const r = report(run.outputs);
+    expect(r.ok).toBe(false);
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['general', 'unhealthy'],
+      ['batch', 'not-started'],
+    ]);
+    const general = r.nodegroups[0]!;
+    // EKS's update itself succeeded: the node group is at the target
+    expect(s.world.fleet.clusters[0]!.nodegroups.map((n) => n.releaseVersion)).toEqual([genNew, batchOld]);
+    expect(s.world.updates).toHaveLength(1);
+    expect(general.reason).toContain("EKS's update succeeded");
+    expect(general.reason).toContain('within 5m (health-timeout)');
+    expect(general.health?.workloads.map((w) => [w.kind, `${w.namespace}/${w.name}`, w.ready, w.desired])).toEqual([
+      ['Deployment', 'shop/api', 0, 3],
+      ['Deployment', 'shop/web', 0, 2],
+    ]);
+    const reasons = new Map(general.health!.pods.map((p) => [p.name.split('-')[0], p.reason]));
+    expect(reasons.get('api')).toBe('CrashLoopBackOff');
+    expect(reasons.get('web')).toBe('not ready');
+    const crashing = general.health!.pods.find((p) => p.reason === 'CrashLoopBackOff')!;
+    expect(crashing.restartsDuringGate).toBeGreaterThan(0);
+    expect(crashing.events.join(' ')).toContain('BackOff: Back-off restarting failed container');
+    expect(general.health!.pods.find((p) => p.name.startsWith('web'))!.events.join(' ')).toContain('Readiness probe failed');
+    // cluster-autoscaler restored, the failure recorded on the node group
+    expect(autoscalerReplicas(s)).toBe(2);
+    expect(general.health?.recorded).toMatch(new RegExp(`^eks-ami-drift/unhealthy=${genNew} \\d{4}-\\d\\d-\\d\\dT`));
+    expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toMatch(new RegExp(`^${genNew} `));
+
+    // the summary (and the pull request comment) lead with it, and say what to do
+    const [headline] = run.summary.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(headline).toContain("🩺 EKS's update of prod/general succeeded, but the workloads on it did not come back healthy: no further node group of prod was started.");
+    expect(run.summary).toContain('| Deployment shop/api | 0 | 3 | 3/3 |');
+    expect(run.summary).toContain('CrashLoopBackOff');
+    expect(run.summary).toContain(`pin \`${genOld}\` back for the node groups not yet upgraded in \`.github/eks-ami-drift/us-east-1/prod.yaml\``);
+    expect(run.summary).toContain('You cannot roll back a node group to an earlier Kubernetes version or AMI version');
+    expect(run.summary).toContain(`--release-version ${genOld}`);
+    expect(run.summary).toContain('aws eks untag-resource --resource-arn arn:aws:eks:us-east-1:');
+    expect(s.github.pulls()[0]!.comments[0]!.body).toContain(headline);
+    expect(run.stdout).toMatch(/::warning::prod\/general: unhealthy after the update: Deployment shop\/api 0\/3 ready/);
+
+    // a re-run does not spread the release to batch: held before anything changes, unless forced
+    const rerun = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+    expect(rerun.code).toBe(1);
+    expect(report(rerun.outputs).nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({ result: 'blocked', reason: expect.stringContaining(`held: general was found unhealthy on ${genNew}`) });
+    expect(s.world.updates).toHaveLength(1);
+    expect(autoscalerReplicas(s)).toBe(2);
+
+    // the scheduled check says so too
+    const check = await runAction({ inputs: { regions: 'us-east-1' }, env: env(s, sha), clock: s.world.clock });
+    const checked = JSON.parse(check.outputs.report ?? '{}') as CheckReport;
+    const row = checked.nodegroups.find((n) => n.nodegroup === 'general')!;
+    expect(row.unhealthy).toEqual({ target: genNew, at: expect.stringMatching(/^\d{4}-/) });
+    expect(row.reason).toContain(`its workloads did not come back healthy on ${genNew}`);
+  });
+
+  it('passes a workload already degraded before the update once it is back where it was, and a slow one within health-timeout', async () => {
+    const s = await start([
+      { ...api, notReady: 1 },
+      { name: 'search', namespace: 'shop', labels: { app: 'search' }, nodegroup: 'general', replicas: 2, onNewImage: 'slow', readyAfterMinutes: 8 },
+    ]);
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(0);
+    const [general] = report(run.outputs).nodegroups;
+    expect(general).toMatchObject({ result: 'upgraded', health: expect.objectContaining({ passed: true, watched: 2 }) });
+    // the slow workload held the gate for minutes, and the log showed what it waited for
+    expect(general!.health!.durationMs).toBeGreaterThanOrEqual(2 * 60_000);
+    expect(run.stdout).toMatch(/waiting for Deployment shop\/search \(\d\/2 ready\)/);
+  });
+
+  it('fails the gate for a slow workload that needs longer than health-timeout', async () => {
+    const s = await start([{ name: 'search', namespace: 'shop', labels: { app: 'search' }, nodegroup: 'general', replicas: 2, onNewImage: 'slow', readyAfterMinutes: 20 }]);
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '2m' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(1);
+    expect(report(run.outputs).nodegroups[0]).toMatchObject({ result: 'unhealthy', reason: expect.stringContaining('Deployment shop/search 0/2 ready') });
+  });
+
+  it('skips the gate with health-timeout 0', async () => {
+    const s = await start([{ ...api, onNewImage: 'crash-loop' }]);
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '0' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(0);
+    const [general] = report(run.outputs).nodegroups;
+    expect(general).toMatchObject({ result: 'upgraded', health: null, reason: expect.stringContaining('health gate off: health-timeout 0') });
+    expect(run.stdout).not.toContain('health ·');
+    // nothing read for the gate: no workload list at all
+    expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toBeUndefined();
+  });
+
+  it('refuses a malformed health-timeout before any AWS call, naming the input and the form', async () => {
+    const s = await start([api]);
+    const run = await runAction({ inputs: inputs({ 'health-timeout': 'ten minutes' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`Input 'health-timeout': "ten minutes" is not a duration: expected 0, or a number with a unit`);
+    expect(s.log).toEqual([]);
+  });
+});
