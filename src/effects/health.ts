@@ -23,8 +23,8 @@ export interface WorkloadCount {
 /** What a node group looked like before its update: what the gate compares with afterwards. */
 export interface HealthBaseline {
   nodegroup: string;
-  /** The AMI ids its nodes ran. */
-  images: string[];
+  /** Its nodes' AMI ids and creation times (a resumed update may already have made new ones). */
+  nodeImages: { image: string; createdAt: number }[];
   nodes: number;
   /** The workloads that had pods on its nodes, with their ready counts then. */
   workloads: WorkloadCount[];
@@ -111,8 +111,11 @@ export async function readBaselines(kube: KubeApi, nodegroups: readonly string[]
       const count = w && countOf(w, workloads);
       if (count) seen.set(ref(count), count);
     }
-    const images = [...new Set(nodes.map((n) => n.metadata?.labels?.[IMAGE_LABEL]).filter((i): i is string => !!i))];
-    result[ng] = { nodegroup: ng, images, nodes: nodes.length, workloads: [...seen.values()] };
+    const nodeImages = nodes.flatMap((n) => {
+      const image = n.metadata?.labels?.[IMAGE_LABEL];
+      return image ? [{ image, createdAt: new Date(n.metadata?.creationTimestamp ?? 0).getTime() }] : [];
+    });
+    result[ng] = { nodegroup: ng, nodeImages, nodes: nodes.length, workloads: [...seen.values()] };
   }
   return result;
 }
@@ -134,6 +137,8 @@ export function podReason(pod: V1Pod): string | null {
 export interface GateOptions {
   /** The AMI id the nodes must run, when it is known (a CUSTOM node group's image); else any image the group did not run before. */
   imageId?: string;
+  /** When the update was created: only nodes made before it ran the old image (a resumed update made some already). */
+  updateCreatedAt: number;
   timeoutMs: number;
   pollIntervalMs: number;
   now: () => number;
@@ -158,10 +163,11 @@ async function observe(kube: KubeApi, baseline: HealthBaseline, options: GateOpt
   const [nodes, workloads, pods] = await Promise.all([kube.listNodes(`${NODEGROUP_LABEL}=${baseline.nodegroup}`), kube.listWorkloads(), kube.listPods('status.phase!=Succeeded')]);
   const problems: string[] = [];
   const image = (n: V1Node) => n.metadata?.labels?.[IMAGE_LABEL];
+  const before = new Set(baseline.nodeImages.filter((n) => n.createdAt < options.updateCreatedAt).map((n) => n.image));
   const old = (n: V1Node) => {
     const i = image(n);
     if (!i) return false; // UNVERIFIED label: not judged
-    return options.imageId ? i !== options.imageId : baseline.images.includes(i);
+    return options.imageId ? i !== options.imageId : before.has(i);
   };
   const notReady = nodes.filter((n) => !isReady(n.status?.conditions as { type: string; status: string }[] | undefined));
   for (const n of notReady) problems.push(`node ${n.metadata?.name} is not Ready`);

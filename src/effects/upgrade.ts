@@ -647,7 +647,7 @@ async function updateAndWait(
         const why = settings.healthTimeoutMs === 0 ? ' (health gate off: health-timeout 0)' : '';
         return upgradeEntry(item, 'upgraded', `${reached}${why}`, { ...base, endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
       }
-      return gate(eks, kube, cluster, check, settings, deps, reached, base, startedAt);
+      return gate(eks, kube, cluster, check, settings, deps, reached, base, startedAt, createdAt);
     }
     if (i >= 5 || (nodegroup?.status === 'ACTIVE' && at !== want)) {
       return upgradeEntry(item, 'failed', `the update reported Successful but the node group is ${nodegroup?.status} at ${at}, not at ${want}`, base);
@@ -671,6 +671,7 @@ async function gate(
   reached: string,
   base: Partial<NodegroupUpgrade>,
   startedAt: number,
+  updateCreatedAt: number,
 ): Promise<NodegroupUpgrade> {
   const { item } = check;
   const label = `${cluster.name}/${item.nodegroup}`;
@@ -678,6 +679,7 @@ async function gate(
   deps.log(`${label}: health gate: ${baseline.workloads.length} workload(s) had pods on it; waiting up to ${formatDuration(settings.healthTimeoutMs)} for them and its nodes`);
   const result = await healthGate(kube, baseline, {
     ...(item.target?.imageId ? { imageId: item.target.imageId } : {}),
+    updateCreatedAt,
     timeoutMs: settings.healthTimeoutMs,
     pollIntervalMs: settings.pollIntervalMs,
     now: deps.now,

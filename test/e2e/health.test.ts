@@ -7,6 +7,7 @@ import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/upgrade.js';
 import type { CheckReport } from '../../src/report/types.js';
+import { readmePolicyActions, readmeRbacRules } from './readme.js';
 
 /**
  * The health gate after each node group's update, end to end through dist/index.js against the
@@ -180,8 +181,22 @@ describe('the health gate after each node group', () => {
     const [general] = report(run.outputs).nodegroups;
     expect(general).toMatchObject({ result: 'upgraded', health: null, reason: expect.stringContaining('health gate off: health-timeout 0') });
     expect(run.stdout).not.toContain('health ·');
-    // nothing read for the gate: no workload list at all
+    // the crash loop went unnoticed, as asked: nothing is marked
     expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toBeUndefined();
+  });
+
+  it("needs the README's eks:TagResource only to mark an unhealthy node group: without it the step still fails and says the mark could not be written", async () => {
+    const allow = readmePolicyActions('upgrade');
+    expect(allow).toContain('eks:TagResource');
+    const s = await start([{ ...api, onNewImage: 'crash-loop' }], { faults: { allow: allow.filter((a) => a !== 'eks:TagResource'), kubeAllow: readmeRbacRules() } });
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '3m' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(1);
+    const [general] = report(run.outputs).nodegroups;
+    expect(general).toMatchObject({ result: 'unhealthy', health: expect.objectContaining({ recorded: null, recordError: expect.stringContaining('not authorized to perform: eks:TagResource') }) });
+    expect(run.stdout).toContain('could not tag the node group eks-ami-drift/unhealthy');
+    expect(run.summary).toContain('The mark could not be written');
+    expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toBeUndefined();
+    expect(autoscalerReplicas(s)).toBe(2);
   });
 
   it('refuses a malformed health-timeout before any AWS call, naming the input and the form', async () => {

@@ -112,7 +112,8 @@ describe('an upgrade that outlasts its credentials', () => {
     const sha = s.github.push('main', { [PATH]: manifest(['general', 'batch'], to) });
     const main = await run(s, sha, { command: 'upgrade', 'poll-interval': '100ms' }, { clock: undefined });
     expect(main.code).toBe(0);
-    const warning = main.stdout.indexOf('::warning::The plan may take up to 1h 20m');
+    // two node groups, each its 40-minute wait timeout plus the 10-minute health gate
+    const warning = main.stdout.indexOf('::warning::The plan may take up to 1h 40m');
     const paused = main.stdout.indexOf('paused cluster-autoscaler');
     expect(warning).toBeGreaterThan(-1);
     expect(warning).toBeLessThan(paused);
