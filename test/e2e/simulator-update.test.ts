@@ -83,7 +83,9 @@ describe('the simulated Kubernetes API', () => {
     expect(nodes).toHaveLength(3);
     expect(nodes[0]?.metadata?.labels?.['eks.amazonaws.com/nodegroup-image']).toMatch(/^ami-/);
     const pods = await kube.listPods(`spec.nodeName=${nodes[0]?.metadata?.name}`);
-    expect(pods.map((p) => p.metadata?.name)).toEqual(['api-0']);
+    // a Deployment's pod, named and owned through its ReplicaSet as Kubernetes does
+    expect(pods.map((p) => [p.metadata?.name, p.metadata?.ownerReferences?.[0]?.kind])).toEqual([[expect.stringMatching(/^api-[0-9a-f]{10}-[0-9a-f]{5}$/), 'ReplicaSet']]);
+    expect(pods[0]?.status?.conditions).toEqual([{ type: 'Ready', status: 'True' }]);
     const [pdb] = await kube.listPodDisruptionBudgets();
     expect(pdb?.status?.disruptionsAllowed).toBe(0);
     const [ca] = await kube.listDeployments('kube-system', 'app=cluster-autoscaler');
