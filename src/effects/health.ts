@@ -96,17 +96,16 @@ export function countOf(w: Pick<WorkloadCount, 'kind' | 'namespace' | 'name'>, w
 
 /**
  * Before any update: for each node group, its nodes' images and the workloads with pods on its nodes,
- * with their ready counts. Reads everything the gate will read (events too), so a missing RBAC rule
- * fails here, before anything changes.
+ * with their ready counts, from the pods and nodes the pre-flight already read. Reads everything else
+ * the gate will read (events too), so a missing RBAC rule fails here, before anything changes.
  */
-export async function readBaselines(kube: KubeApi, nodegroups: readonly string[]): Promise<Record<string, HealthBaseline>> {
-  const [pods, workloads] = await Promise.all([kube.listPods('status.phase!=Succeeded'), kube.listWorkloads(), kube.listEvents('kube-system', undefined, 1)]);
+export async function readBaselines(kube: KubeApi, placement: { pods: V1Pod[]; nodes: Record<string, V1Node[]> }): Promise<Record<string, HealthBaseline>> {
+  const [workloads] = await Promise.all([kube.listWorkloads(), kube.listEvents('kube-system', undefined, 1)]);
   const result: Record<string, HealthBaseline> = {};
-  for (const ng of nodegroups) {
-    const nodes = await kube.listNodes(`${NODEGROUP_LABEL}=${ng}`);
+  for (const [ng, nodes] of Object.entries(placement.nodes)) {
     const names = new Set(nodes.map((n) => n.metadata?.name));
     const seen = new Map<string, WorkloadCount>();
-    for (const pod of pods.filter((p) => names.has(p.spec?.nodeName))) {
+    for (const pod of placement.pods.filter((p) => names.has(p.spec?.nodeName))) {
       const w = workloadOf(pod, workloads);
       const count = w && countOf(w, workloads);
       if (count) seen.set(ref(count), count);

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { DescribeAutoScalingGroupsCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsCommand, paginateDescribeLaunchTemplateVersions, RunInstancesCommand, type _InstanceType, type EC2Client } from '@aws-sdk/client-ec2';
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { UpgradeSettings } from '../inputs.js';
 import { describeError, type AwsClients } from '../fleet/aws.js';
@@ -24,10 +24,8 @@ import { formatDuration } from '../decision/duration.js';
 import { compareMinors } from '../decision/release.js';
 import { findAutoscaler, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler, type AutoscalerRef } from './autoscaler.js';
 import { retryTransient } from './retry.js';
-import { describeHealth, healthGate, readBaselines, type HealthBaseline, type HealthResult } from './health.js';
-
+import { describeHealth, healthGate, NODEGROUP_LABEL, readBaselines, type HealthBaseline, type HealthResult } from './health.js';
 import { UNHEALTHY_TAG } from '../fleet/types.js';
-export { UNHEALTHY_TAG };
 
 /** The health gate's outcome for one node group, and whether its failure was recorded on the node group. */
 export interface HealthReport extends HealthResult {
@@ -319,14 +317,16 @@ async function preflight(
   let blockers: Record<string, string[]> = {};
   let baselines: Record<string, HealthBaseline> = {};
   let kubeProblem: string | undefined;
+  let placement: Placement | undefined;
   try {
-    blockers = await readBlockers(kube, items.map((i) => i.nodegroup));
+    placement = await readPlacement(kube, items.map((i) => i.nodegroup));
+    blockers = await readBlockers(kube, items.map((i) => i.nodegroup), placement);
   } catch (error) {
     kubeProblem = `cannot read nodes, pods and PodDisruptionBudgets: ${describeKubeError(error)}`;
   }
-  if (!kubeProblem && settings.healthTimeoutMs > 0) {
+  if (placement && !kubeProblem && settings.healthTimeoutMs > 0) {
     try {
-      baselines = await readBaselines(kube, items.map((i) => i.nodegroup));
+      baselines = await readBaselines(kube, placement);
     } catch (error) {
       kubeProblem = `the health gate cannot read the workloads on the node groups (deployments, statefulsets, daemonsets, replicasets, events): ${describeKubeError(error)}; grant the README's RBAC, or set health-timeout: 0 to upgrade without the gate`;
     }
@@ -472,16 +472,28 @@ async function createTemplateVersion(ec2: EC2Client, cluster: string, item: Plan
   return String(LaunchTemplateVersion.VersionNumber);
 }
 
+/** The cluster's pods and each node group's nodes: what the blockers and the health gate's baseline both read. */
+export interface Placement {
+  pods: V1Pod[];
+  nodes: Record<string, V1Node[]>;
+}
+
+export async function readPlacement(kube: KubeApi, nodegroups: readonly string[]): Promise<Placement> {
+  const pods = await kube.listPods('status.phase!=Succeeded');
+  const nodes: Record<string, V1Node[]> = {};
+  for (const ng of nodegroups) nodes[ng] = await kube.listNodes(`${NODEGROUP_LABEL}=${ng}`);
+  return { pods, nodes };
+}
+
 /**
  * Per node group, the PodDisruptionBudgets that would stop EKS from draining its nodes now: one read
- * of pods and budgets for the cluster, one of nodes per node group.
+ * of pods and budgets for the cluster, one of nodes per node group (or the placement already read).
  */
-export async function readBlockers(kube: KubeApi, nodegroups: readonly string[]): Promise<Record<string, string[]>> {
-  const [pods, budgets] = await Promise.all([kube.listPods('status.phase!=Succeeded'), kube.listPodDisruptionBudgets()]);
+export async function readBlockers(kube: KubeApi, nodegroups: readonly string[], read?: Placement): Promise<Record<string, string[]>> {
+  const [placement, budgets] = await Promise.all([read ?? readPlacement(kube, nodegroups), kube.listPodDisruptionBudgets()]);
   const result: Record<string, string[]> = {};
   for (const ng of nodegroups) {
-    const nodes = await kube.listNodes(`eks.amazonaws.com/nodegroup=${ng}`);
-    result[ng] = blockingBudgets(pods, budgets, new Set(nodes.map((n) => n.metadata?.name ?? ''))).map((b) => b.reason);
+    result[ng] = blockingBudgets(placement.pods, budgets, new Set((placement.nodes[ng] ?? []).map((n) => n.metadata?.name ?? ''))).map((b) => b.reason);
   }
   return result;
 }

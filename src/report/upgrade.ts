@@ -1,5 +1,6 @@
 import type { UpgradeReport } from '../upgrade.js';
-import { UNHEALTHY_TAG, type NodegroupUpgrade } from '../effects/upgrade.js';
+import type { NodegroupUpgrade } from '../effects/upgrade.js';
+import { UNHEALTHY_TAG } from '../fleet/types.js';
 import { formatDuration } from '../decision/duration.js';
 import { cell } from './markdown.js';
 import { renderPauses } from './render.js';

@@ -33,7 +33,11 @@ export interface SimWorkloadRef {
   nodegroup: string;
 }
 
-/** How often a crash-looping container restarts, on average (kubelet's back-off grows to 5 minutes). */
+/**
+ * How often a crash-looping container restarts, on average: the kubelet restarts it with an
+ * exponential back-off (10 s, 20 s, 40 s, ...) capped at five minutes, and the waiting reason meanwhile
+ * is CrashLoopBackOff (Kubernetes docs, "Pod Lifecycle": container restarts).
+ */
 export const CRASH_RESTART_MS = 2 * 60_000;
 
 /** One cluster's Kubernetes API state. */
@@ -130,7 +134,11 @@ export class KubeState {
     };
   }
 
-  /** Warning events of a namespace's pods, as the kubelet records them. */
+  /**
+   * Warning events of a namespace's pods, as the kubelet records them (`BackOff` for a restarting
+   * container, `Unhealthy` for a failing probe: kubernetes pkg/kubelet/events). The API selects them by
+   * `involvedObject.name`, a field selector core/v1 events support.
+   */
   events(namespace: string | undefined): KubeObject[] {
     const out: KubeObject[] = [];
     for (const pod of this.pods.values()) {

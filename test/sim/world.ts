@@ -441,7 +441,9 @@ export class World {
           u.nextAt = t;
           return;
         }
-        // A drain leaves DaemonSet pods (kubectl drain --ignore-daemonsets, as EKS drains).
+        // A drain leaves DaemonSet pods: eviction-based drains skip them (kubectl drain
+        // --ignore-daemonsets; the DaemonSet controller would recreate them anyway). UNVERIFIED that
+        // EKS's drain does exactly this; they go with their node when it is terminated.
         const pods = kube.podsOn(node.metadata.name).filter((p) => !isDaemonPod(p));
         // A budget that allows no disruption blocks eviction; so does a pod under two or more budgets,
         // which the eviction API refuses outright (kubernetes pkg/registry/core/pod/storage/eviction.go).
