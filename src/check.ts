@@ -1,8 +1,11 @@
 import pLimit from 'p-limit';
 import type { Settings } from './inputs.js';
 import type { AwsClientFactory } from './fleet/aws.js';
-import { readRegion } from './fleet/discover.js';
-import { readLatestReleases, type ParameterRequest } from './fleet/releases.js';
+import { readHistories, readRegion } from './fleet/discover.js';
+import { readLatestReleases, readReleaseHistory, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
+import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from './decision/stages.js';
+import { kubernetesMinor } from './decision/release.js';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { classify, clusterError, requestsFor } from './decision/drift.js';
 import { readImageSources } from './fleet/images.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from './report/types.js';
@@ -26,33 +29,46 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
   const limit = pLimit(deps.concurrency);
   const policy = { minReleaseAgeMs: settings.minReleaseAge.ms, now: deps.now() };
 
+  const stages = settings.stages;
   const perRegion = await Promise.all(
     settings.regions.map(async (region) => {
       const { eks, ssm, ec2, autoscaling } = deps.clientsFor(region);
-      const clusters = await readRegion(eks, { region, clusters: settings.clusters, nodegroups: settings.nodegroups }, limit);
+      const query = { region, clusters: settings.clusters, nodegroups: settings.nodegroups };
+      const clusters = await readRegion(eks, query, limit);
       // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
       await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: settings.nodegroups.length === 0 });
+      // A staged rollout's proof reads every cluster of the region, whatever the filters: a check of
+      // production alone must still see the canaries.
+      let fleet = clusters;
+      if (stages && (settings.clusters.length > 0 || settings.nodegroups.length > 0)) {
+        fleet = await readRegion(eks, { region, clusters: [], nodegroups: [] }, limit);
+        await readImageSources({ ec2, autoscaling }, fleet, limit, { selfManaged: false });
+      }
+      if (stages) await readHistories(eks, fleet, limit);
       const requests = new Map<string, ParameterRequest>();
       for (const request of clusters.flatMap((c) => c.nodegroups).flatMap(requestsFor)) requests.set(request.parameter, request);
-      const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map();
-      return { clusters, latest };
+      const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
+      return { region, ssm, clusters, fleet, latest, requests };
     }),
   );
 
-  const nodegroups: NodegroupReport[] = [];
+  let nodegroups: NodegroupReport[] = [];
   for (const { clusters, latest } of perRegion) {
     for (const cluster of clusters) {
       if (cluster.error) nodegroups.push(clusterError(cluster, cluster.error));
       for (const ng of cluster.nodegroups) nodegroups.push(classify(cluster, ng, (p) => latest.get(p), policy));
     }
   }
+  const staged = stages ? await applyStages(stages, perRegion, nodegroups, policy.now.getTime()) : undefined;
+  if (staged) nodegroups = staged.nodegroups;
   nodegroups.sort(
     (a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster) || (a.nodegroup ?? '').localeCompare(b.nodegroup ?? ''),
   );
 
   const pauses = deps.lookForPauses ? await deps.lookForPauses(perRegion.flatMap((r) => r.clusters)) : { found: [], unchecked: [] };
 
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<NodegroupStatus, number>;
+  // Without stages nothing is `waiting`, and the report is what it was before stages existed.
+  const counts = Object.fromEntries(STATUSES.filter((s) => stages || s !== 'waiting').map((s) => [s, 0])) as Record<NodegroupStatus, number>;
   for (const ng of nodegroups) counts[ng.status]++;
 
   return {
@@ -71,11 +87,77 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         nodegroups: c.nodegroups.filter((n) => n.kind !== 'self-managed').length,
         selfManagedGroups: c.nodegroups.filter((n) => n.kind === 'self-managed' && !n.error).length,
         error: c.error ?? null,
+        ...(stages ? { stage: stageOf(c, stages).name, stageNote: stageOf(c, stages).note } : {}),
       }))
       .sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster)),
     nodegroups,
     pauses: pauses.found,
     pausesUnchecked: pauses.unchecked,
     proposals: [],
+    ...(stages && staged ? { rollout: { stages: stages.names, stageTag: stages.tag, stageSoak: stages.soak.text, cells: staged.cells } } : {}),
   };
+}
+
+interface RegionRead {
+  region: string;
+  ssm: SSMClient;
+  clusters: ClusterState[];
+  fleet: ClusterState[];
+  latest: Map<string, LatestRelease>;
+  requests: Map<string, ParameterRequest>;
+}
+
+/**
+ * The staged rollout over the check's entries: each entry in a later stage is measured against the
+ * proof of the earlier stages. A proven train whose release at a node group's minor no node group
+ * runs is looked up in the history of that minor's SSM parameter, then the entries are decided again.
+ */
+async function applyStages(stages: NonNullable<Settings['stages']>, perRegion: readonly RegionRead[], entries: NodegroupReport[], now: number) {
+  const fleet = perRegion.flatMap((r) => r.fleet);
+  const members = membersOf(fleet, stages);
+  const run = new Map<string, Set<string>>();
+  for (const c of fleet) {
+    for (const ng of c.nodegroups) {
+      const minor = ng.version ? kubernetesMinor(ng.version) : undefined;
+      if (!ng.amiType || !minor || !ng.releaseVersion) continue;
+      const key = `${ng.amiType}/${minor}`;
+      run.set(key, (run.get(key) ?? new Set()).add(ng.releaseVersion));
+    }
+  }
+  const history = new Map<string, string[]>();
+  const historyErrors = new Map<string, string>();
+  const clusterOf = new Map(perRegion.flatMap((r) => r.clusters).map((c) => [`${c.region}/${c.name}`, c]));
+  const decideAll = (missing: Set<string>) => {
+    const ctx: StageContext = {
+      stages,
+      members,
+      now,
+      knownReleases: (parameter, amiType, minor) => {
+        const latest = perRegion.map((r) => r.latest.get(parameter)).find((x) => x?.kind === 'found');
+        return [...(run.get(`${amiType}/${minor}`) ?? []), ...(latest?.kind === 'found' ? [latest.releaseVersion] : []), ...(history.get(parameter) ?? [])];
+      },
+      missing: (parameter) => missing.add(parameter),
+      historyError: (parameter) => historyErrors.get(parameter),
+    };
+    return entries.map((e) => {
+      const cluster = clusterOf.get(`${e.region}/${e.cluster}`);
+      return cluster ? decideStage(e, stageOf(cluster, stages), ctx) : e;
+    });
+  };
+  const missing = new Set<string>();
+  let decided = decideAll(missing);
+  if (missing.size > 0) {
+    // Each parameter's history once, from a region that asked for it (releases are the same in every region).
+    await Promise.all(
+      [...missing].map(async (parameter) => {
+        const from = perRegion.find((r) => r.requests.has(parameter));
+        if (!from) return;
+        const read = await readReleaseHistory(from.ssm, from.requests.get(parameter)!);
+        if ('error' in read) historyErrors.set(parameter, read.error);
+        else history.set(parameter, read.releases);
+      }),
+    );
+    decided = decideAll(new Set());
+  }
+  return { nodegroups: decided, cells: rolloutTable(stages, members, decided) };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DURATION_FORM, parseDuration } from './decision/duration.js';
 import type { RoleSettings } from './fleet/credentials.js';
+import type { StageSettings } from './decision/stages.js';
 
 export const COMMANDS = ['check', 'upgrade', 'restore'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -28,6 +29,8 @@ export interface Settings {
   manifestDir: string;
   /** role-to-assume and its companions; `null`: the SDK's default credentials. */
   role: RoleSettings | null;
+  /** Staged rollouts (the `stages` input); `null`: every cluster is judged on its own, as without stages. */
+  stages: StageSettings | null;
   upgrade: UpgradeSettings;
 }
 
@@ -71,6 +74,10 @@ const LABEL = /^[^,\n]{1,50}$/;
 // Kubernetes names: DNS labels (namespaces) and DNS subdomains (deployments).
 const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+// A stage name is a cluster tag's value: EKS allows letters, digits, spaces and + - = . _ : / @; no commas or spaces here.
+const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9+=._:/@-]{0,63}$/;
+// A tag key: up to 128 of the same characters, not starting with aws: (reserved).
+const TAG_KEY = /^(?!aws:)[A-Za-z0-9+=._:/@-]{1,128}$/i;
 const RELEASE_VERSION = /^\d+\.\d+(\.\d+)?-[0-9A-Za-z][0-9A-Za-z._-]*$/;
 // arn:aws:iam::123456789012:role/path/name (any partition).
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -148,6 +155,7 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     githubToken,
     manifestDir,
     role: getRoleSettings(),
+    stages: getStageSettings(),
     upgrade: getUpgradeSettings(),
   };
 }
@@ -171,6 +179,29 @@ function getRoleSettings(): RoleSettings | null {
   const audience = core.getInput('audience').trim() || 'sts.amazonaws.com';
   if (/\s/.test(audience)) throw new InputError('audience', `${JSON.stringify(audience)} is not valid: expected the audience the role's trust policy names, such as sts.amazonaws.com`);
   return { roleArn, sessionName, durationSeconds: durationMs / 1000, audience };
+}
+
+/**
+ * stages: the rollout's stages in order (canary first); stage-tag: the EKS cluster tag that names a
+ * cluster's stage; stage-soak: how long every node group of the earlier stages must have run a train.
+ */
+function getStageSettings(): StageSettings | null {
+  const names = list('stages', STAGE_NAME, 'stage names in rollout order (letters, digits and + = . _ : / @ -), comma or newline separated, such as canary, staging, production');
+  const tagText = core.getInput('stage-tag').trim();
+  const soakText = core.getInput('stage-soak').trim();
+  if (names.length === 0) {
+    for (const [input, text] of [['stage-tag', tagText], ['stage-soak', soakText]] as const) {
+      if (text) throw new InputError(input, `is set but stages is not: set stages (such as canary, staging, production) to roll out in stages, or remove ${input}`);
+    }
+    return null;
+  }
+  if (names.length < 2) throw new InputError('stages', `${JSON.stringify(names.join(', '))} is one stage: expected at least two, in rollout order, such as canary, staging, production`);
+  const lower = names.map((n) => n.toLowerCase());
+  const twice = names.find((n, i) => lower.indexOf(n.toLowerCase()) !== i);
+  if (twice) throw new InputError('stages', `${JSON.stringify(twice)} is named twice (stage names are compared without case): expected distinct stage names`);
+  const tag = tagText || 'eks-ami-drift/stage';
+  if (!TAG_KEY.test(tag)) throw new InputError('stage-tag', `${JSON.stringify(tag)} is not a tag key: expected up to 128 letters, digits and + = . _ : / @ -, not starting with aws:`);
+  return { names, tag, soak: { text: soakText || '3d', ms: duration('stage-soak', '3d') } };
 }
 
 function orDefault(values: string[], fallback: string[]): string[] {

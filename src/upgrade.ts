@@ -1,6 +1,9 @@
 import pLimit from 'p-limit';
 import type { Settings } from './inputs.js';
-import { readRegion } from './fleet/discover.js';
+import { readHistories, readRegion } from './fleet/discover.js';
+import { membersOf, stageOf } from './decision/stages.js';
+import { proveTrain } from './decision/proof.js';
+import { trainOf } from './decision/train.js';
 import { imageIdOf, readLatestReleases, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
 import { UNHEALTHY_TAG, type ClusterState } from './fleet/types.js';
 import { releaseSource } from './decision/ami-types.js';
@@ -171,6 +174,22 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     }
   }
   holdUnhealthy(plan, perRegion.flatMap((r) => r.clusters), settings.upgrade.force);
+  if (settings.stages && plan.some((p) => p.action === 'update')) {
+    // The proof is read again now, from every cluster of the regions: what the proposal showed may
+    // have changed since (an earlier stage's update to the train failed after it was opened).
+    const fleet = (
+      await Promise.all(
+        settings.regions.map(async (region) => {
+          const { eks, ec2, autoscaling } = deps.clientsFor(region);
+          const clusters = await readRegion(eks, { region, clusters: [], nodegroups: [] }, limit);
+          await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false });
+          await readHistories(eks, clusters, limit);
+          return clusters;
+        }),
+      )
+    ).flat();
+    holdUnproven(plan, fleet, settings.stages, settings.upgrade.force, deps.now(), deps.log);
+  }
   for (const item of plan) deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}`);
   if (perRegion.every((r) => r.clusters.length === 0)) {
     throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
@@ -230,6 +249,51 @@ export function holdUnhealthy(plan: PlanItem[], clusters: readonly ClusterState[
     for (const item of plan.filter((p) => p.region === cluster.region && p.cluster === cluster.name && p.action === 'update')) {
       item.action = 'block';
       item.reason = `held: ${why} (tag ${UNHEALTHY_TAG}). No node group of ${cluster.name} is upgraded until it is healthy again and the tag is removed (aws eks untag-resource --tag-keys ${UNHEALTHY_TAG}), or force: true`;
+    }
+  }
+}
+
+/**
+ * Staged rollouts: an update in a later stage goes ahead only while its target's train is proven by
+ * the earlier stages (every node group of its AMI type there has run it for stage-soak, and none has
+ * failed an update to it). Otherwise every update of the cluster is blocked before anything changes,
+ * naming what holds the train back; `force` goes ahead anyway, and says so. A target whose train
+ * cannot be read (a CUSTOM image) and an AMI type with no earlier-stage node group are not held.
+ */
+export function holdUnproven(plan: PlanItem[], fleet: readonly ClusterState[], stages: NonNullable<Settings['stages']>, force: boolean, now: number, log: (line: string) => void): void {
+  const members = membersOf(fleet, stages);
+  const byCluster = new Map<string, PlanItem[]>();
+  for (const p of plan.filter((p) => p.action === 'update')) byCluster.set(`${p.region}/${p.cluster}`, [...(byCluster.get(`${p.region}/${p.cluster}`) ?? []), p]);
+  for (const [key, items] of byCluster) {
+    const cluster = fleet.find((c) => `${c.region}/${c.name}` === key);
+    const stage = stageOf(cluster ?? {}, stages);
+    if (stage.index === 0) continue;
+    const held: string[] = [];
+    for (const item of items) {
+      if (!item.amiType || !item.target || item.target.imageId) continue;
+      const train = trainOf(item.target.releaseVersion, item.amiType);
+      if (!train) continue;
+      const proof = proveTrain(members, item.amiType, stage.index, train, stages.soak.ms, now);
+      if (!proof.applies) {
+        log(`${item.cluster}/${item.nodegroup}: stage ${stage.name}: no ${item.amiType} node group in an earlier stage, the stage gate does not apply`);
+        continue;
+      }
+      if (proof.proven) {
+        log(`${item.cluster}/${item.nodegroup}: stage ${stage.name}: ${train.id} is still proven by the earlier stages`);
+        continue;
+      }
+      const why = proof.failures.length > 0 ? proof.failures.map((f) => `${f.cluster}/${f.nodegroup}: ${f.what}`).join('; ') : proof.holders.join('; ');
+      held.push(`${item.nodegroup} → ${item.target.releaseVersion}: ${train.id} is not proven for stage ${stage.name}${proof.failures.length > 0 ? ', it failed in an earlier stage' : ''}: ${why}`);
+    }
+    if (held.length === 0) continue;
+    if (force) {
+      for (const item of items) item.reason = `${item.reason} (force: true goes ahead although ${held.join('; ')})`;
+      log(`${key}: force: true: going ahead although ${held.join('; ')}`);
+      continue;
+    }
+    for (const item of items) {
+      item.action = 'block';
+      item.reason = `stage gate: ${held.join('; ')}. Nothing of ${item.cluster} is upgraded until the earlier stages prove the train again (or a newer one is proposed), or force: true`;
     }
   }
 }

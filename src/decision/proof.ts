@@ -16,6 +16,11 @@ export interface StageMember {
   /** When it got onto the train it runs (its update's success, or its creation), ms. */
   since: number | null;
   failures: { train: string; updateId: string | null; at: number; what: string }[];
+  /** The release it runs, and the update that put it there (for the evidence a proposal shows). */
+  release?: string;
+  sinceUpdateId?: string | null;
+  /** Its update history could not be read: it holds every train back (its proof cannot be judged). */
+  unreadable?: string;
 }
 
 export interface Proof {
@@ -43,6 +48,11 @@ export function proveTrain(members: readonly StageMember[], amiType: string, sta
   let timeOnly = true;
   for (const m of earlier) {
     const label = `${m.cluster}/${m.nodegroup}`;
+    if (m.unreadable) {
+      holders.push(`${label}: ${m.unreadable}`);
+      timeOnly = false;
+      continue;
+    }
     const order = m.train ? compareTrains(m.train, train) : undefined;
     if (order === undefined || order < 0) {
       holders.push(`${label}: runs ${m.train?.id ?? 'an unknown train'}, not ${train.id} yet`);

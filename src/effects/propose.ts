@@ -1,5 +1,5 @@
 import type { Settings } from '../inputs.js';
-import type { CheckReport, NodegroupReport } from '../report/types.js';
+import { proposedRelease, type CheckReport, type NodegroupReport } from '../report/types.js';
 import { describeGitHubError, readRepoFile, type GitHub, type Repo } from '../repo/github.js';
 import { manifestPath, parseManifest, renderManifest, updateManifest, type PinnedRelease } from '../repo/manifest.js';
 import { editedByPerson, marker, proposalBody, proposalTitle, targetsHash, type BlockerLook } from '../report/proposal.js';
@@ -155,7 +155,7 @@ const isDrift = (e: NodegroupReport) => e.kind !== 'self-managed' && e.status ==
 function latestPin(e: NodegroupReport): PinnedRelease {
   return e.amiType === 'CUSTOM'
     ? { kubernetesVersion: e.kubernetesVersion as string, imageId: e.latestImageId as string, imageNote: `${e.latestReleaseVersion}: AWS's EKS-optimized AMI in ${e.region}` }
-    : { kubernetesVersion: e.kubernetesVersion as string, releaseVersion: e.latestReleaseVersion as string };
+    : { kubernetesVersion: e.kubernetesVersion as string, releaseVersion: proposedRelease(e) as string };
 }
 
 /** The manifest's new text: the file on the default branch with the drifted pins moved, or a new file. */
@@ -226,7 +226,7 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
         ctx,
         open.number,
         hash,
-        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${d.latestReleaseVersion}\``).join(', ')}. This pull request was not updated because ${why}, and will not be while that is so. Update it by hand (merging upgrades to what \`${path}\` pins then), or close it: a new pull request is opened when a release newer than these appears, not for these.`,
+        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${proposedRelease(d)}\``).join(', ')}. This pull request was not updated because ${why}, and will not be while that is so. Update it by hand (merging upgrades to what \`${path}\` pins then), or close it: a new pull request is opened when a release newer than these appears, not for these.`,
       );
       return result('unchanged', `not overwritten: ${why} (commented)`, open, warnings);
     }
@@ -234,7 +234,7 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
     if (onBranch === next && full.body === body && full.title === title) return result('unchanged', 'already proposes these releases', open, warnings);
     await commitToBranch(ctx, branch, path, next, drift, true);
     await gh('updating the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, title, body }));
-    return result('updated', `now proposes ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, open, warnings);
+    return result('updated', `now proposes ${drift.map((d) => proposedRelease(d)).join(', ')}`, open, warnings);
   }
 
   // A pull request a person closed for these same releases is not opened again.
@@ -260,7 +260,7 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
     throw new Error(describeGitHubError(error, 'opening the pull request'));
   }
   const warnings = await converge(ctx, pr.number, null, true);
-  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, pr, warnings);
+  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${proposedRelease(d)}`).join(', ')}`, pr, warnings);
 }
 
 /**
@@ -278,7 +278,7 @@ async function commitToBranch(ctx: Context, branch: string, path: string, conten
     const message = [
       `eks-ami-drift: upgrade ${cluster} (${region}) node groups`,
       '',
-      ...drift.map((d) => `- ${d.nodegroup}: ${d.releaseVersion} -> ${d.latestReleaseVersion}`),
+      ...drift.map((d) => `- ${d.nodegroup}: ${d.releaseVersion} -> ${proposedRelease(d)}`),
       '',
       `${COMMIT_TRAILER} ${region}/${cluster}`,
     ].join('\n');
@@ -337,7 +337,7 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
       const warnings = await converge(ctx, existing.number, existing, false);
       if (existing.body === body && existing.title === title) return result('unchanged', 'already reports these releases', existing, warnings);
       await github.rest.issues.update({ ...repo, issue_number: existing.number, title, body });
-      return result('updated', `now reports ${drift.map((d) => d.latestReleaseVersion).join(', ')}`, existing, warnings);
+      return result('updated', `now reports ${drift.map((d) => proposedRelease(d)).join(', ')}`, existing, warnings);
     }
     // An issue a person closed as not planned for these same releases is not filed again (newer
     // releases are): like a pull request closed without merging. The most recently updated closed
@@ -348,7 +348,7 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
     const { data } = await github.rest.issues.create({ ...repo, title, body, labels: settings.labels, ...(settings.assignees.length ? { assignees: settings.assignees } : {}) });
     // Labels and assignees of a token without push access are dropped silently on create.
     const warnings = await converge(ctx, data.number, data, false);
-    return result('created', `reports ${drift.map((d) => `${d.nodegroup} → ${d.latestReleaseVersion}`).join(', ')}`, data, warnings);
+    return result('created', `reports ${drift.map((d) => `${d.nodegroup} → ${proposedRelease(d)}`).join(', ')}`, data, warnings);
   } catch (error) {
     throw new Error(describeGitHubError(error, existing ? `updating issue #${existing.number}` : 'opening the issue'));
   }

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-eks';
 import type { LimitFunction } from 'p-limit';
 import { describeError } from './aws.js';
+import { updateHistory } from './history.js';
 import { parseUnhealthy, UNHEALTHY_TAG, type ClusterState, type NodegroupState } from './types.js';
 
 export interface FleetQuery {
@@ -68,6 +69,7 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       releaseVersion: nodegroup?.releaseVersion,
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
+      ...(nodegroup?.createdAt ? { createdAt: nodegroup.createdAt.getTime() } : {}),
       ...(parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) ? { unhealthy: parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) } : {}),
       ...(nodegroup?.launchTemplate?.id
         ? { launchTemplate: { id: nodegroup.launchTemplate.id, name: nodegroup.launchTemplate.name ?? null, version: nodegroup.launchTemplate.version ?? '$Default' } }
@@ -88,5 +90,33 @@ export async function readClusterEndpoint(eks: EKSClient, region: string, name: 
     ...(cluster?.version ? { version: cluster.version } : {}),
     ...(cluster?.endpoint ? { endpoint: cluster.endpoint } : {}),
     ...(cluster?.certificateAuthority?.data ? { caData: cluster.certificateAuthority.data } : {}),
+    ...(cluster?.tags ? { tags: cluster.tags } : {}),
   };
+}
+
+/**
+ * Every managed node group's version updates (ListUpdates, DescribeUpdate), for the staged rollout's
+ * proof. A node group whose history cannot be read carries the error: its proof cannot be judged.
+ */
+export async function readHistories(eks: EKSClient, clusters: readonly ClusterState[], limit: LimitFunction): Promise<void> {
+  await Promise.all(
+    clusters
+      .filter((c) => !c.error)
+      .flatMap((c) => c.nodegroups.filter((ng) => !ng.error && ng.kind !== 'self-managed').map((ng) => ({ c, ng })))
+      .map(({ c, ng }) =>
+        limit(async () => {
+          try {
+            ng.updates = (await updateHistory(eks, c.name, ng.name)).map((u) => ({
+              id: u.id ?? '',
+              status: u.status ?? 'unknown',
+              createdAt: u.createdAt?.getTime() ?? 0,
+              releaseVersion: u.params?.find((p) => p.type === 'ReleaseVersion')?.value ?? null,
+              errors: (u.errors ?? []).map((e) => `${e.errorCode ?? 'error'}: ${e.errorMessage ?? ''}`.trim()),
+            }));
+          } catch (error) {
+            ng.historyError = `its update history could not be read: ${describeError(error)}`;
+          }
+        }),
+      ),
+  );
 }

@@ -1,4 +1,4 @@
-import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, paginateGetParameterHistory, type SSMClient } from '@aws-sdk/client-ssm';
 import type { LimitFunction } from 'p-limit';
 import { describeError } from './aws.js';
 
@@ -78,4 +78,31 @@ function readValue(value: string, format: ParameterRequest['format'], publishedA
     // fall through: reported below with the value's shape
   }
   return { kind: 'error', message: 'the parameter value is not a JSON object with a release_version' };
+}
+
+/** Versions of a parameter's history read at most (50 a page): years of releases. */
+export const MAX_PARAMETER_HISTORY = 500;
+
+/**
+ * Every release a `release_version` (or JSON) parameter has named: GetParameterHistory. For a staged
+ * rollout, the release of an older, proven train at a minor whose recommended value has moved on.
+ * UNVERIFIED: whether GetParameterHistory answers for AWS's public parameters under /aws/service
+ * (its reference only says a parameter shared from another account needs its full ARN; a user asked
+ * for older recommended values to be published, aws/containers-roadmap#705). Both answers are handled:
+ * a refusal is returned as an error, and the caller falls back on the releases the fleet runs.
+ */
+export async function readReleaseHistory(ssm: SSMClient, request: ParameterRequest): Promise<{ releases: string[] } | { error: string }> {
+  try {
+    const releases: string[] = [];
+    for await (const page of paginateGetParameterHistory({ client: ssm, pageSize: 50 }, { Name: request.parameter })) {
+      for (const p of page.Parameters ?? []) {
+        const value = readValue(p.Value ?? '', request.format, undefined);
+        if (value.kind === 'found') releases.push(value.releaseVersion);
+      }
+      if (releases.length >= MAX_PARAMETER_HISTORY) break;
+    }
+    return { releases: [...new Set(releases)] };
+  } catch (error) {
+    return { error: describeError(error) };
+  }
 }

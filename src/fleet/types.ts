@@ -69,14 +69,35 @@ export interface NodegroupState {
   desiredSize?: number;
   /** The health gate found its workloads unhealthy after an update (its UNHEALTHY_TAG). */
   unhealthy?: UnhealthyMark;
+  /** When EKS created it (DescribeNodegroup's createdAt), ms. */
+  createdAt?: number;
+  /** Its version updates, oldest first: read only for staged rollouts (readHistories). */
+  updates?: UpdateRecord[];
+  /** Set when its update history could not be read. */
+  historyError?: string;
   /** Set when DescribeNodegroup failed: the AWS error name and message. */
   error?: string;
+}
+
+/** One of a node group's version updates, as DescribeUpdate tells it. */
+export interface UpdateRecord {
+  id: string;
+  /** InProgress, Successful, Failed, Cancelled. */
+  status: string;
+  /** ms. EKS records no completion time: an update's only time is its creation. */
+  createdAt: number;
+  /** The update's `ReleaseVersion` parameter (for a CUSTOM node group, EKS's record of the image, UNVERIFIED). */
+  releaseVersion: string | null;
+  /** `errorCode: errorMessage` of each error of a failed update. */
+  errors: string[];
 }
 
 /** A cluster as read from AWS. */
 export interface ClusterState {
   name: string;
   region: string;
+  /** The cluster's tags (DescribeCluster's `tags`). */
+  tags?: Record<string, string>;
   /** The control plane's Kubernetes version. */
   version?: string;
   /** The Kubernetes API endpoint and its CA (base64 PEM), from DescribeCluster. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NodegroupReport } from './types.js';
+import { proposedRelease, type NodegroupReport } from './types.js';
 import { BODY_BUDGET_CHARS, cell, fitMarkdown } from './markdown.js';
 
 /** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
@@ -10,7 +10,7 @@ export function marker(kind: 'pr' | 'issue', region: string, cluster: string): s
 /** A short fingerprint of the targets, so "the same proposal" can be recognised. */
 export function targetsHash(drift: readonly NodegroupReport[]): string {
   return createHash('sha256')
-    .update(drift.map((d) => `${d.nodegroup}=${d.latestReleaseVersion}`).sort().join(','))
+    .update(drift.map((d) => `${d.nodegroup}=${proposedRelease(d)}`).sort().join(','))
     .digest('hex')
     .slice(0, 12);
 }
@@ -66,7 +66,7 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
   const total = drift.reduce((sum, e) => sum + estimatedMinutes(e.nodes), 0);
   const rows = drift.map(
     (e) =>
-      `| ${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)} | ${e.releaseNotesUrl ? `[${e.latestReleaseVersion}](${e.releaseNotesUrl})` : cell(e.latestReleaseVersion)} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e.nodes)} min |`,
+      `| ${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)} | ${e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven train ${cell(e.proof?.train)}; latest ${cell(e.latestReleaseVersion)})` : e.releaseNotesUrl ? `[${e.latestReleaseVersion}](${e.releaseNotesUrl})` : cell(e.latestReleaseVersion)} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e.nodes)} min |`,
   );
   const lines = [
     `${marker(kind, region, cluster)}`,
@@ -87,6 +87,16 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
   } else {
     lines.push(`**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), or run \`aws eks update-nodegroup-version\` by hand with cluster-autoscaler paused. Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`);
   }
+  const proven = drift.filter((e) => e.proof?.applies && e.proof.proven);
+  if (proven.length > 0) {
+    lines.push('', `**Proven by the earlier stages** (stage ${cell(proven[0]!.stage)}): each node group of the same AMI type in the earlier stages has run the train without a failed update (EKS's update history):`, '', '| Node group | Train | Ran by | Stage | Release | Since | Update |', '|---|---|---|---|---|---|---|');
+    for (const e of proven) {
+      for (const x of e.proof!.evidence) lines.push(`| ${cell(e.nodegroup)} | ${cell(e.proof!.train)} | ${cell(x.cluster)}/${cell(x.nodegroup)} | ${cell(x.stage)} | ${cell(x.release)} | ${cell(x.since?.slice(0, 16).replace('T', ' '))} | ${x.updateId ? `\`${x.updateId}\`` : 'created on it'} |`);
+    }
+    lines.push('', 'The upgrade checks this proof again before it changes anything: an earlier stage\'s failed update to the train since then blocks it (unless `force: true`).');
+  }
+  const unproven = drift.filter((e) => e.proof && !e.proof.applies);
+  if (unproven.length > 0) lines.push('', `**Stage gate:** no node group of ${[...new Set(unproven.map((e) => e.amiType))].join(', ')} runs in an earlier stage, so ${unproven.map((e) => `\`${e.nodegroup}\``).join(', ')} ${unproven.length > 1 ? 'are' : 'is'} proposed on min-release-age alone.`);
   if (look?.ran) {
     const found = drift.flatMap((e) => (look.blockers[e.nodegroup as string] ?? []).map((b) => `- \`${e.nodegroup}\`: ${b}`));
     lines.push(

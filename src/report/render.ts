@@ -37,6 +37,7 @@ const ICON: Record<NodegroupStatus, string> = {
   'up-to-date': '✅',
   drift: '⬆️',
   soaking: '⏳',
+  waiting: '🚦',
   'behind-control-plane': '⚠️',
   unsupported: '⛔',
   custom: '➖',
@@ -53,6 +54,33 @@ export function renderMatrix(report: CheckReport): string {
 }
 
 
+/**
+ * The rollout at a glance: one row per stage, one column per AMI type; each cell says which trains its
+ * node groups run (how many, since when) and what waits, for what.
+ */
+export function renderRollout(rollout: NonNullable<CheckReport['rollout']>): string[] {
+  const amiTypes = [...new Set(rollout.cells.map((c) => c.amiType))].sort();
+  if (amiTypes.length === 0) return [];
+  const day = (iso: string | null) => (iso ? iso.slice(0, 10) : 'unknown');
+  const text = (stage: string, amiType: string) => {
+    const c = rollout.cells.find((x) => x.stage === stage && x.amiType === amiType);
+    if (!c) return '—';
+    const runs = c.trains.map((t) => `${t.train} ×${t.nodegroups} since ${day(t.since)}`).join('<br>');
+    const waits = c.waitingFor.map((w) => (w.failed ? `🚦 ${c.waiting} waiting: ${w.train} failed earlier` : `🚦 ${c.waiting} waiting for ${w.train}${w.provenAt ? ` (proven ${day(w.provenAt)} at the earliest)` : ''}`));
+    return [runs || '—', ...(c.drift > 0 ? [`⬆️ ${c.drift} drift`] : []), ...waits].join('<br>');
+  };
+  return [
+    `### Rollout: ${rollout.stages.join(' → ')}`,
+    '',
+    `A later stage gets a release train once every node group of its AMI type in the earlier stages has run it for ${rollout.stageSoak} without a failed update. Stage tag: \`${rollout.stageTag}\` (a cluster without it is in ${rollout.stages.at(-1)}).`,
+    '',
+    `| Stage | ${amiTypes.join(' | ')} |`,
+    `|---|${amiTypes.map(() => '---').join('|')}|`,
+    ...rollout.stages.map((stage) => `| **${cell(stage)}** | ${amiTypes.map((t) => text(stage, t)).join(' | ')} |`),
+    '',
+  ];
+}
+
 function countsLine(counts: Partial<Record<NodegroupStatus, number>>): string {
   return STATUSES.filter((s) => (counts[s] ?? 0) > 0)
     .map((s) => `${ICON[s]} ${counts[s]} ${s}`)
@@ -64,10 +92,11 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
   for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;
   const attention = entries.some((e) => NEEDS_LOOK.has(e.status));
   const version = cluster.controlPlaneVersion ? `Kubernetes ${cluster.controlPlaneVersion}` : 'version unknown';
-  const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version} · ${countsLine(counts) || 'no node groups'}`;
+  const stage = cluster.stage ? ` · stage ${cell(cluster.stage)}${cluster.stageNote ? ` (${cell(cluster.stageNote)})` : ''}` : '';
+  const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version}${stage} · ${countsLine(counts) || 'no node groups'}`;
   const rows = entries.map(
     (e) =>
-      `| ${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion ?? e.imageId)} | ${cell(e.latestReleaseVersion)} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`,
+      `| ${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion ?? e.imageId)} | ${e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion)} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`,
   );
   const table =
     rows.length > 0
@@ -98,8 +127,10 @@ export function renderSummary(report: CheckReport): string {
     report.counts.error > 0
       ? `❌ ${report.counts.error} could not be checked.`
       : upgrades > 0
-        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.`
-        : `✅ No drift: ${total} node groups checked.`;
+        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.${(report.counts.waiting ?? 0) > 0 ? ` 🚦 ${report.counts.waiting} wait for the earlier stages.` : ''}`
+        : (report.counts.waiting ?? 0) > 0
+          ? `🚦 No drift to act on now: ${report.counts.waiting} of ${total} node groups wait for a release the earlier stages have not proven yet.`
+          : `✅ No drift: ${total} node groups checked.`;
 
   const proposals = report.proposals.filter((p) => p.result !== 'none');
   const proposalRows = proposals.map(
@@ -115,6 +146,7 @@ export function renderSummary(report: CheckReport): string {
     '',
     `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
     '',
+    ...(report.rollout ? renderRollout(report.rollout) : []),
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),
   ].join('\n');

@@ -1,11 +1,13 @@
 import type { Proposal } from '../effects/propose.js';
 import type { PauseReport } from '../effects/pauses.js';
+import type { RolloutCell } from '../decision/stages.js';
 
 /** What the check found for one node group: the one object every output is rendered from. */
 export type NodegroupStatus =
   | 'up-to-date'
   | 'drift'
   | 'soaking'
+  | 'waiting'
   | 'behind-control-plane'
   | 'unsupported'
   | 'custom'
@@ -17,6 +19,7 @@ export const STATUSES: readonly NodegroupStatus[] = [
   'behind-control-plane',
   'drift',
   'soaking',
+  'waiting',
   'unsupported',
   'unknown',
   'custom',
@@ -55,6 +58,27 @@ export interface NodegroupReport {
   unhealthy: { target: string; at: string } | null;
   status: NodegroupStatus;
   reason: string;
+  /** Staged rollouts only (the `stages` input): the cluster's stage. */
+  stage?: string;
+  /** Staged rollouts only: the release to move to when it is not the latest (the newest proven train at its minor). */
+  targetReleaseVersion?: string;
+  /** Staged rollouts only, in a later stage with a newer release: the proof of the train it is measured against. */
+  proof?: StageProof;
+}
+
+/** Whether the earlier stages have proven a release train for a node group's stage, and the evidence. */
+export interface StageProof {
+  /** `v20260714`, or `v1.41.0` for Bottlerocket. */
+  train: string;
+  /** `false`: no node group of its AMI type in an earlier stage, so the gate could not apply. */
+  applies: boolean;
+  proven: boolean;
+  /** When the last holder will have soaked long enough, ISO 8601 (null: something other than time holds it). */
+  provenAt: string | null;
+  holders: string[];
+  failures: { cluster: string; nodegroup: string; updateId: string | null; at: string; what: string }[];
+  /** The earlier-stage node groups that run the train (or a newer one), since when, through which update. */
+  evidence: { cluster: string; nodegroup: string; stage: string; release: string | null; since: string | null; updateId: string | null }[];
 }
 
 export interface ClusterReport {
@@ -67,6 +91,9 @@ export interface ClusterReport {
   selfManagedGroups: number;
   /** The AWS error when the cluster could not be read. */
   error: string | null;
+  /** Staged rollouts only: the cluster's stage, and why when its tag did not say so plainly. */
+  stage?: string;
+  stageNote?: string | null;
 }
 
 export interface CheckReport {
@@ -85,4 +112,11 @@ export interface CheckReport {
   pausesUnchecked: string[];
   /** What `on-drift` did per cluster (empty when it is `none`). */
   proposals: Proposal[];
+  /** Staged rollouts only: the stages and the stages × AMI types table. */
+  rollout?: { stages: string[]; stageTag: string; stageSoak: string; cells: RolloutCell[] };
+}
+
+/** The release a drifted node group is proposed and upgraded to: the newest proven train's in a staged rollout, else the latest. */
+export function proposedRelease(e: Pick<NodegroupReport, 'targetReleaseVersion' | 'latestReleaseVersion'>): string | null {
+  return e.targetReleaseVersion ?? e.latestReleaseVersion;
 }

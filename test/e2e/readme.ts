@@ -11,7 +11,7 @@ function block(name: string): string {
 }
 
 /** The IAM actions a README policy allows. */
-export function readmePolicyActions(name: 'check' | 'upgrade'): string[] {
+export function readmePolicyActions(name: 'check' | 'upgrade' | 'stages'): string[] {
   const policy = JSON.parse(block(`iam-policy:${name}`)) as { Statement: { Action: string | string[] }[] };
   return policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } from './fleet.js';
 import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
 import { imageParameterOf } from './images.js';
+import { historyOf } from './releases.js';
 import { createHash } from 'node:crypto';
 import type { NodegroupUpdate, World } from './world.js';
 import type { Identity } from './identity.js';
@@ -162,6 +163,7 @@ export class AwsState {
             endpoint: this.kubeEndpoint(c),
             certificateAuthority: { data: Buffer.from('simulated CA').toString('base64') },
             platformVersion: 'eks.1',
+            tags: { ...(c.tags ?? {}) },
           },
         };
       }
@@ -257,7 +259,7 @@ export class AwsState {
       ...(ng.launchTemplate ? { launchTemplate: { id: ng.launchTemplate.id, name: ng.launchTemplate.name, version: ng.launchTemplate.version } } : {}),
       health: { issues: [] },
       tags: { ...(ng.tags ?? {}) },
-      createdAt: Date.parse('2025-01-01T00:00:00Z') / 1000,
+      createdAt: (ng.createdMinutesAgo !== undefined ? this.world.clock.now() - ng.createdMinutesAgo * 60_000 : Date.parse('2025-01-01T00:00:00Z')) / 1000,
     };
   }
 
@@ -301,6 +303,24 @@ export class AwsState {
         return {
           Parameters: found.filter((x) => x !== undefined).map(shape),
           InvalidParameters: names.filter((_, i) => found[i] === undefined),
+        };
+      }
+      case 'GetParameterHistory': {
+        // Every value the parameter has held, one version each. For an Amazon Linux
+        // recommended/release_version parameter: each release of its AMI type and minor up to the
+        // current one (the changelog's, test/fixtures). Whether AWS answers this for its public
+        // parameters is UNVERIFIED: faults.publicParameterHistory 'refused' models the other answer.
+        const name = String(call.params.Name ?? '');
+        const x = visible(name);
+        if (!x) throw new AwsError(400, 'ParameterNotFound', '');
+        if (this.world.options.faults?.publicParameterHistory === 'refused' && name.startsWith('/aws/service/')) {
+          throw new AwsError(400, 'AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/sim/sim is not authorized to perform: ssm:GetParameterHistory on resource: arn:aws:ssm:${call.region}::parameter${name}`);
+        }
+        const values = historyOf(name, x.value, x.lastModified);
+        const { items, nextToken } = this.page(values, call.params.NextToken, call.params.MaxResults);
+        return {
+          Parameters: items.map((v) => ({ Name: name, Type: 'String', Value: v.value, Version: v.version, LastModifiedDate: Date.parse(v.lastModified) / 1000, DataType: 'text' })),
+          ...(nextToken ? { NextToken: nextToken } : {}),
         };
       }
       case 'GetParametersByPath': {

@@ -18,6 +18,8 @@ export interface SimNodegroup {
   launchTemplate?: { id: string; name: string; version: string; tagSpecifications?: boolean; image?: SimImageSpec };
   /** The node group's tags (DescribeNodegroup's `tags`; TagResource and UntagResource change them). */
   tags?: Record<string, string>;
+  /** Minutes since EKS created it (DescribeNodegroup's createdAt); 2025-01-01 when absent. */
+  createdMinutesAgo?: number;
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
 }
@@ -83,6 +85,8 @@ export interface SimCluster {
   workloads?: SimWorkload[];
   pdbs?: SimPdb[];
   selfManaged?: SimSelfManaged[];
+  /** The cluster's tags (DescribeCluster's `tags`), such as the staged rollout's stage. */
+  tags?: Record<string, string>;
 }
 
 export interface SimParameter {
@@ -124,6 +128,11 @@ export interface Faults {
   kubeAllow?: string[];
   /** Which text EKS refuses a release with: the current one (default) or the 2020 one. */
   refusalText?: 'current' | '2020';
+  /**
+   * GetParameterHistory on AWS's public parameters refused whatever IAM allows: whether AWS answers it
+   * for /aws/service parameters is UNVERIFIED, so both answers are modelled.
+   */
+  publicParameterHistory?: 'answered' | 'refused';
   /** By `cluster/nodegroup`: the update fails with this error. */
   updateFailures?: Record<string, UpdateFailure>;
 }

@@ -77,3 +77,17 @@ export function amazonLinuxParameters(asOf = '9999-12-31'): SimParameter[] {
 export function bottlerocketParameter(minor: string, arch: 'x86_64' | 'arm64', release: string, lastModified: string, variant = ''): SimParameter {
   return { name: `/aws/service/bottlerocket/aws-k8s-${minor}${variant}/${arch}/latest/image_version`, value: release, lastModified };
 }
+
+/**
+ * The values a parameter has held (GetParameterHistory), oldest first. An Amazon Linux
+ * `recommended/release_version` parameter held each release of its AMI type and minor up to its
+ * current value; any other parameter has held only its current value.
+ */
+export function historyOf(name: string, current: string, lastModified: string): { value: string; version: number; lastModified: string }[] {
+  const m = /^\/aws\/service\/eks\/optimized-ami\/(\d+\.\d+)\/(.+)\/recommended\/release_version$/.exec(name);
+  const amiType = m ? Object.entries(AL_PATHS).find(([, path]) => path === m[2])?.[0] : undefined;
+  const all = amiType && m ? releasesOf(amiType, m[1]!) : [];
+  const upTo = all.findIndex((r) => r.releaseVersion === current);
+  const past = upTo >= 0 ? all.slice(0, upTo + 1).map((r) => ({ value: r.releaseVersion, lastModified: r.publishedAt })) : [{ value: current, lastModified }];
+  return past.map((p, i) => ({ ...p, version: i + 1 }));
+}

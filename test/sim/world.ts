@@ -9,8 +9,12 @@ export class Clock {
   readonly realStart = Date.now();
   constructor(
     readonly speed = 1,
-    readonly virtualStart = Date.now(),
+    public virtualStart = Date.now(),
   ) {}
+  /** Jumps forward: days of a soak pass at once (an action started after it sees the later time). */
+  advance(ms: number): void {
+    this.virtualStart += ms;
+  }
   now(): number {
     return this.at(Date.now());
   }

@@ -7,7 +7,7 @@ import { settingsWith } from './settings.js';
 
 const INPUTS = ['command', 'clusters', 'regions', 'nodegroups', 'min-release-age', 'fail-on-drift', 'kubeconfig', 'on-drift', 'labels', 'assignees', 'reviewers',
   'github-token', 'manifest-dir', 'dry-run', 'force', 'release-version', 'follow-control-plane', 'pause-cluster-autoscaler', 'cluster-autoscaler', 'max-parallel',
-  'wait-timeout', 'poll-interval'];
+  'wait-timeout', 'poll-interval', 'stages', 'stage-tag', 'stage-soak'];
 
 function withInputs(inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' }) {
   for (const name of INPUTS) delete process.env[`INPUT_${name.toUpperCase()}`];
@@ -103,6 +103,21 @@ describe('inputs', () => {
     rejects({ clusters: `ok, ${bad}` }, 'clusters', 'letters, digits'),
   );
   it.each(['US-EAST-1', 'us-east', 'useast1', 'us-east-1; curl x'])('rejects region %j', (bad) => rejects({ regions: bad }, 'regions', 'us-east-1'));
+  it('reads stages, with the stage tag and soak defaults', () => {
+    expect(withInputs({ stages: 'canary, staging\nproduction' })().stages).toEqual({ names: ['canary', 'staging', 'production'], tag: 'eks-ami-drift/stage', soak: { text: '3d', ms: 3 * 86_400_000 } });
+    expect(withInputs({ stages: 'canary,prod', 'stage-tag': 'env', 'stage-soak': '36h' })().stages).toEqual({ names: ['canary', 'prod'], tag: 'env', soak: { text: '36h', ms: 36 * 3_600_000 } });
+  });
+  it('rejects one stage, a stage named twice, and a name that cannot be a tag value', () => {
+    rejects({ stages: 'production' }, 'stages', 'expected at least two');
+    rejects({ stages: 'canary, Canary, prod' }, 'stages', '"Canary" is named twice');
+    rejects({ stages: 'canary, stag ing' }, 'stages', 'stage names in rollout order');
+  });
+  it('rejects a stage tag or soak that cannot be read, and either one without stages', () => {
+    rejects({ stages: 'a,b', 'stage-tag': 'aws:stage' }, 'stage-tag', 'not starting with aws:');
+    rejects({ stages: 'a,b', 'stage-soak': 'a week' }, 'stage-soak', 'is not a duration');
+    rejects({ 'stage-soak': '3d' }, 'stage-soak', 'stages is not');
+    rejects({ 'stage-tag': 'env' }, 'stage-tag', 'stages is not');
+  });
   it('rejects an invalid runner region', () => expect(withInputs({}, { AWS_REGION: 'mars' })).toThrow("Input 'regions'"));
   it('rejects a node group name that EKS would not accept', () => rejects({ nodegroups: 'gpu/1' }, 'nodegroups', 'node group names'));
   it('rejects fail-on-drift that is not a boolean', () => rejects({ 'fail-on-drift': 'yes' }, 'fail-on-drift', 'true or false'));

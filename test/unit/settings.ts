@@ -17,6 +17,7 @@ export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Sett
     githubToken: '',
     manifestDir: '.github/eks-ami-drift',
     role: null,
+    stages: null,
     ...over,
     upgrade: {
       dryRun: false,

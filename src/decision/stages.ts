@@ -1,0 +1,256 @@
+import type { ClusterState, NodegroupState } from '../fleet/types.js';
+import type { NodegroupReport, StageProof } from '../report/types.js';
+import { formatDuration } from './duration.js';
+import { eksImageOf, imageSourceOf } from './image-source.js';
+import { kubernetesMinor } from './release.js';
+import { compareTrains, releaseOnTrain, trainOf, type Train } from './train.js';
+import { proveTrain, type Proof, type StageMember } from './proof.js';
+
+/** The staged rollout's inputs: `stages` in rollout order, the cluster tag that names a cluster's stage, the soak. */
+export interface StageSettings {
+  names: string[];
+  tag: string;
+  soak: { text: string; ms: number };
+}
+
+export interface ClusterStage {
+  index: number;
+  name: string;
+  /** Why the cluster is in that stage when its tag did not say so plainly. */
+  note: string | null;
+}
+
+/**
+ * A cluster's stage: its `stage-tag` tag's value among `stages` (case-insensitive). A cluster without
+ * the tag, or with a value that names no stage, belongs to the last stage: the cautious default, a
+ * cluster nobody placed is treated as production.
+ */
+export function stageOf(cluster: Pick<ClusterState, 'tags'>, stages: StageSettings): ClusterStage {
+  const last = stages.names.length - 1;
+  const value = cluster.tags?.[stages.tag]?.trim();
+  if (value === undefined) return { index: last, name: stages.names[last]!, note: `no ${stages.tag} tag: in the last stage` };
+  const index = stages.names.findIndex((n) => n.toLowerCase() === value.toLowerCase());
+  if (index < 0) return { index: last, name: stages.names[last]!, note: `its tag ${stages.tag}=${value} names no stage of ${stages.names.join(', ')}: in the last stage` };
+  return { index, name: stages.names[index]!, note: null };
+}
+
+/** The release and AMI type a node group's train is read from: its release, or its EKS-optimized image's. */
+function releaseOf(ng: NodegroupState): { release: string; amiType: string } | undefined {
+  if (imageSourceOf(ng).kind === 'release') return ng.releaseVersion && ng.amiType ? { release: ng.releaseVersion, amiType: ng.amiType } : undefined;
+  const eks = ng.image?.info ? eksImageOf(ng.image.info) : undefined;
+  return eks ? { release: eks.release, amiType: eks.amiType } : undefined;
+}
+
+/**
+ * A managed node group as the proof sees it, from AWS's state alone (so a node group upgraded by hand
+ * counts as one the action upgraded):
+ * - its train: from its release version (or its EKS-optimized image's name);
+ * - since when: the latest successful version update in EKS's history (its `createdAt`: EKS records
+ *   no completion time, so the soak counts from when the update was asked for; UNVERIFIED that no
+ *   other field tells the end), else the node group's creation;
+ * - its failures: each failed version update, by the train of its ReleaseVersion parameter, and the
+ *   health gate's unhealthy mark.
+ * Self-managed groups are not members: their image changes leave no history in EKS.
+ */
+export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: number): StageMember | undefined {
+  if (ng.error || ng.kind === 'self-managed') return undefined;
+  const of = releaseOf(ng);
+  if (!of) return undefined;
+  const updates = ng.updates ?? [];
+  const lastSuccess = [...updates].reverse().find((u) => u.status === 'Successful');
+  const since = ng.historyError ? null : (lastSuccess?.createdAt ?? ng.createdAt ?? null);
+  const failures: StageMember['failures'] = [];
+  for (const u of updates.filter((u) => u.status === 'Failed')) {
+    const train = u.releaseVersion ? trainOf(u.releaseVersion, of.amiType) : undefined;
+    if (train) failures.push({ train: train.id, updateId: u.id, at: u.createdAt, what: `update ${u.id} to ${u.releaseVersion} failed${u.errors.length ? `: ${u.errors.join('; ')}` : ''}` });
+  }
+  const mark = ng.unhealthy ? trainOf(ng.unhealthy.target, of.amiType) : undefined;
+  if (mark) failures.push({ train: mark.id, updateId: null, at: Date.parse(ng.unhealthy!.at) || 0, what: `its workloads did not come back healthy on ${ng.unhealthy!.target} (health gate)` });
+  return {
+    cluster: cluster.name,
+    nodegroup: ng.name,
+    stage,
+    amiType: of.amiType,
+    train: trainOf(of.release, of.amiType),
+    since,
+    failures,
+    release: of.release,
+    sinceUpdateId: lastSuccess?.id ?? null,
+    ...(ng.historyError ? { unreadable: ng.historyError } : {}),
+  };
+}
+
+/** Every managed node group of the clusters read, as the staged rollout's proof sees it. */
+export function membersOf(clusters: readonly ClusterState[], stages: StageSettings): StageMember[] {
+  return clusters.filter((c) => !c.error).flatMap((c) => c.nodegroups.map((ng) => memberOf(c, ng, stageOf(c, stages).index)).filter((m): m is StageMember => m !== undefined));
+}
+
+export interface StageContext {
+  stages: StageSettings;
+  members: readonly StageMember[];
+  now: number;
+  /** Releases known for one SSM parameter (an AMI type and minor): run by node groups, published, or in its history. */
+  knownReleases: (parameter: string, amiType: string, minor: string) => readonly string[];
+  /** Called when a proven train's release at a minor is not among the known ones: the caller may read more and decide again. */
+  missing?: (parameter: string) => void;
+  /** Why a parameter's history could not be read, when it could not. */
+  historyError?: (parameter: string) => string | undefined;
+}
+
+const WAITS = new Set<NodegroupReport['status']>(['drift', 'soaking']);
+
+/**
+ * The staged rollout's word on one node group's check entry. The first stage is decided as without
+ * stages. In a later stage, a newer release is only `drift` once its train is proven by every earlier
+ * stage (proveTrain); otherwise the node group drifts toward the newest proven train newer than what
+ * it runs, at its own minor, or it is `waiting`, with what holds the train back.
+ */
+export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: StageContext): NodegroupReport {
+  const staged: NodegroupReport = { ...entry, stage: stage.name };
+  if (stage.index === 0 || !WAITS.has(entry.status) || !entry.amiType || !entry.latestReleaseVersion) return staged;
+  const amiType = entry.amiType;
+  const latest = trainOf(entry.latestReleaseVersion, amiType);
+  const current = entry.releaseVersion ? trainOf(entry.releaseVersion, amiType) : undefined;
+  if (!latest || !current) return staged;
+  const earlierNames = ctx.stages.names.slice(0, stage.index).join(', ');
+  const soak = ctx.stages.soak;
+  const proof = proveTrain(ctx.members, amiType, stage.index, latest, soak.ms, ctx.now);
+  if (!proof.applies) {
+    return {
+      ...staged,
+      proof: proofReport(proof, latest, stage, ctx, amiType),
+      reason: `${entry.reason} · stage ${stage.name}: no ${amiType} node group runs in an earlier stage (${earlierNames}), so the stage gate could not apply: min-release-age alone decides`,
+    };
+  }
+  if (proof.proven) {
+    return { ...staged, proof: proofReport(proof, latest, stage, ctx, amiType), reason: `${entry.reason} · ${provenBy(latest, stage, ctx, amiType)}` };
+  }
+
+  // The newest train between what it runs and the latest that the earlier stages have proven.
+  const candidates = uniqueTrains(
+    ctx.members
+      .filter((m) => m.amiType === amiType && m.stage < stage.index && m.train)
+      .map((m) => m.train!)
+      .filter((t) => (compareTrains(t, current) ?? 0) > 0 && (compareTrains(t, latest) ?? 0) < 0),
+  ).sort((a, b) => compareTrains(b, a) ?? 0);
+  const held = holdText(proof, latest, stage, soak.text, ctx.now);
+  for (const train of candidates) {
+    const older = proveTrain(ctx.members, amiType, stage.index, train, soak.ms, ctx.now);
+    if (!older.proven) continue;
+    const minor = entry.kubernetesVersion ? kubernetesMinor(entry.kubernetesVersion) : undefined;
+    const parameter = entry.latestReleaseParameter;
+    const target = minor && parameter && entry.kind === 'managed' && entry.imageId === null ? releaseOnTrain(train, amiType, ctx.knownReleases(parameter, amiType, minor)) : undefined;
+    if (!target) {
+      if (parameter && entry.imageId === null) ctx.missing?.(parameter);
+      return {
+        ...staged,
+        status: 'waiting',
+        proof: proofReport(older, train, stage, ctx, amiType),
+        reason:
+          entry.imageId !== null
+            ? `${train.id} is proven for stage ${stage.name}, but a node group named by image follows only the latest image; ${held}`
+            : `${train.id} is proven for stage ${stage.name}, but its release for Kubernetes ${minor ?? '?'} is not known: no node group runs it, and the history of ${parameter ?? 'its SSM parameter'} ${(parameter && ctx.historyError?.(parameter)) ? `could not be read (${ctx.historyError(parameter)})` : 'does not name it'}. Pin it by hand (release-version, or the manifest) once you know it; ${held}`,
+      };
+    }
+    return {
+      ...staged,
+      status: 'drift',
+      targetReleaseVersion: target,
+      proof: proofReport(older, train, stage, ctx, amiType),
+      reason: `${entry.releaseVersion} → ${target}: ${provenBy(train, stage, ctx, amiType)}; the newest, ${entry.latestReleaseVersion}, is not: ${held}`,
+    };
+  }
+  return { ...staged, status: 'waiting', proof: proofReport(proof, latest, stage, ctx, amiType), reason: `${entry.latestReleaseVersion} is published but not proven for stage ${stage.name}: ${held}` };
+}
+
+function uniqueTrains(trains: Train[]): Train[] {
+  return [...new Map(trains.map((t) => [t.id, t])).values()];
+}
+
+/** What holds a train back, most decisive first: a failure, then the node groups and the time left. */
+function holdText(proof: Proof, train: Train, stage: ClusterStage, soak: string, now: number): string {
+  if (proof.failures.length > 0) {
+    const f = proof.failures[0]!;
+    const more = proof.failures.length > 1 ? ` (and ${proof.failures.length - 1} more failure(s))` : '';
+    return `${train.id} failed in an earlier stage: ${f.cluster}/${f.nodegroup}: ${f.what}${more}. It is not proposed to ${stage.name}; a newer train that proves itself will be`;
+  }
+  const shown = proof.holders.slice(0, 3).join('; ');
+  const more = proof.holders.length > 3 ? `; and ${proof.holders.length - 3} more` : '';
+  const when = proof.provenAt !== null ? ` (proven at ${new Date(proof.provenAt).toISOString()} at the earliest, in ${formatDuration(Math.max(0, proof.provenAt - now))})` : '';
+  return `${train.id} waits for the earlier stages (each node group ${soak} on it): ${shown}${more}${when}`;
+}
+
+function provenBy(train: Train, stage: ClusterStage, ctx: StageContext, amiType: string): string {
+  const evidence = evidenceOf(train, stage, ctx, amiType);
+  return `${train.id} proven for stage ${stage.name} by ${evidence.length} node group(s) of the earlier stages, each ${ctx.stages.soak.text} or more on it without a failed update`;
+}
+
+function evidenceOf(train: Train, stage: ClusterStage, ctx: StageContext, amiType: string): StageProof['evidence'] {
+  return ctx.members
+    .filter((m) => m.amiType === amiType && m.stage < stage.index && m.train && (compareTrains(m.train, train) ?? -1) >= 0)
+    .map((m) => ({
+      cluster: m.cluster,
+      nodegroup: m.nodegroup,
+      stage: ctx.stages.names[m.stage]!,
+      release: m.release ?? null,
+      since: m.since === null ? null : new Date(m.since).toISOString(),
+      updateId: m.sinceUpdateId ?? null,
+    }));
+}
+
+function proofReport(proof: Proof, train: Train, stage: ClusterStage, ctx: StageContext, amiType: string): StageProof {
+  return {
+    train: train.id,
+    applies: proof.applies,
+    proven: proof.proven,
+    provenAt: proof.provenAt === null ? null : new Date(proof.provenAt).toISOString(),
+    holders: proof.holders,
+    failures: proof.failures.map((f) => ({ cluster: f.cluster, nodegroup: f.nodegroup, updateId: f.updateId, at: new Date(f.at).toISOString(), what: f.what })),
+    evidence: proof.applies ? evidenceOf(train, stage, ctx, amiType) : [],
+  };
+}
+
+/** One cell of the rollout table: what the node groups of one AMI type in one stage run, and what they wait for. */
+export interface RolloutCell {
+  stage: string;
+  amiType: string;
+  /** Trains run, newest first: how many node groups, and since when the earliest of them got onto it. */
+  trains: { train: string; nodegroups: number; since: string | null }[];
+  /** Node groups per status that says something about the rollout: drift, soaking, waiting. */
+  drift: number;
+  waiting: number;
+  /** The train they wait for, and when it is proven at the earliest (null: a failure or a node group holds it). */
+  waitingFor: { train: string; provenAt: string | null; failed: boolean }[];
+}
+
+/** The stages × AMI types table of the check's summary and report. */
+export function rolloutTable(stages: StageSettings, members: readonly StageMember[], entries: readonly NodegroupReport[]): RolloutCell[] {
+  const cells = new Map<string, RolloutCell>();
+  const cellOf = (stage: string, amiType: string) => {
+    const key = `${stage}\u0000${amiType}`;
+    if (!cells.has(key)) cells.set(key, { stage, amiType, trains: [], drift: 0, waiting: 0, waitingFor: [] });
+    return cells.get(key)!;
+  };
+  for (const m of members) {
+    const cell = cellOf(stages.names[m.stage]!, m.amiType);
+    const id = m.train?.id ?? 'unknown';
+    const row = cell.trains.find((t) => t.train === id);
+    const since = m.since === null ? null : new Date(m.since).toISOString();
+    if (row) {
+      row.nodegroups++;
+      if (since && (!row.since || since < row.since)) row.since = since;
+    } else cell.trains.push({ train: id, nodegroups: 1, since });
+  }
+  for (const e of entries) {
+    if (!e.stage || !e.amiType || e.nodegroup === null) continue;
+    const cell = cellOf(e.stage, e.amiType);
+    if (e.status === 'drift') cell.drift++;
+    if (e.status === 'waiting') {
+      cell.waiting++;
+      if (e.proof && !cell.waitingFor.some((w) => w.train === e.proof!.train)) cell.waitingFor.push({ train: e.proof.train, provenAt: e.proof.provenAt, failed: e.proof.failures.length > 0 });
+    }
+  }
+  const order = (c: RolloutCell) => stages.names.indexOf(c.stage);
+  for (const c of cells.values()) c.trains.sort((a, b) => b.train.localeCompare(a.train, undefined, { numeric: true }));
+  return [...cells.values()].sort((a, b) => order(a) - order(b) || a.amiType.localeCompare(b.amiType));
+}
