@@ -1,6 +1,5 @@
 import type { ClusterState, NodegroupState } from '../fleet/types.js';
 import type { NodegroupReport, StageProof } from '../report/types.js';
-import { formatDuration } from './duration.js';
 import { eksImageOf, imageSourceOf } from './image-source.js';
 import { kubernetesMinor } from './release.js';
 import { compareTrains, releaseOnTrain, trainOf, type Train } from './train.js';
@@ -133,7 +132,7 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
       .map((m) => m.train!)
       .filter((t) => (compareTrains(t, current) ?? 0) > 0 && (compareTrains(t, latest) ?? 0) < 0),
   ).sort((a, b) => compareTrains(b, a) ?? 0);
-  const held = holdText(proof, latest, stage, soak.text, ctx.now);
+  const held = holdText(proof, latest, stage, soak.text);
   for (const train of candidates) {
     const older = proveTrain(ctx.members, amiType, stage.index, train, soak.ms, ctx.now);
     if (!older.proven) continue;
@@ -168,7 +167,7 @@ function uniqueTrains(trains: Train[]): Train[] {
 }
 
 /** What holds a train back, most decisive first: a failure, then the node groups and the time left. */
-function holdText(proof: Proof, train: Train, stage: ClusterStage, soak: string, now: number): string {
+function holdText(proof: Proof, train: Train, stage: ClusterStage, soak: string): string {
   if (proof.failures.length > 0) {
     const f = proof.failures[0]!;
     const more = proof.failures.length > 1 ? ` (and ${proof.failures.length - 1} more failure(s))` : '';
@@ -176,7 +175,7 @@ function holdText(proof: Proof, train: Train, stage: ClusterStage, soak: string,
   }
   const shown = proof.holders.slice(0, 3).join('; ');
   const more = proof.holders.length > 3 ? `; and ${proof.holders.length - 3} more` : '';
-  const when = proof.provenAt !== null ? ` (proven at ${new Date(proof.provenAt).toISOString()} at the earliest, in ${formatDuration(Math.max(0, proof.provenAt - now))})` : '';
+  const when = proof.provenAt !== null ? ` (proven at ${new Date(proof.provenAt).toISOString()} at the earliest)` : '';
   return `${train.id} waits for the earlier stages (each node group ${soak} on it): ${shown}${more}${when}`;
 }
 

@@ -259,7 +259,7 @@ export class AwsState {
       ...(ng.launchTemplate ? { launchTemplate: { id: ng.launchTemplate.id, name: ng.launchTemplate.name, version: ng.launchTemplate.version } } : {}),
       health: { issues: [] },
       tags: { ...(ng.tags ?? {}) },
-      createdAt: (ng.createdMinutesAgo !== undefined ? this.world.clock.now() - ng.createdMinutesAgo * 60_000 : Date.parse('2025-01-01T00:00:00Z')) / 1000,
+      createdAt: this.world.createdAt(ng) / 1000,
     };
   }
 

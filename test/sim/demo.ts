@@ -8,35 +8,8 @@
  */
 import { exampleFleet } from './example-fleet.js';
 import { startSimulator } from './server.js';
-import { runAction, type ActionRun } from './run-action.js';
-
-const tty = process.stdout.isTTY;
-const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
-const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
-const heading = (s: string) => console.log(`\n${bold(`━━ ${s} `.padEnd(100, '━'))}`);
-
-/** The step log as the Actions UI shows it: commands to the runner hidden, groups flattened. */
-function log(run: ActionRun): string {
-  return run.stdout
-    .split('\n')
-    .filter((l) => !/^::(add-mask|group|endgroup|save-state|set-output)/.test(l))
-    .map((l) => l.replace(/^::(error|warning)::/, (_, k: string) => `${k.toUpperCase()}: `))
-    .join('\n')
-    .trim();
-}
-
-/** A job summary as a terminal can show it: the HTML GitHub renders, reduced to text. */
-function asText(markdown: string): string {
-  return markdown
-    .replace(/<\/?details( open)?>\n?/g, '')
-    .replace(/<summary>(.*)<\/summary>/g, '\n#### $1')
-    .replace(/<!--.*?-->\n?/g, '')
-    .replace(/<\/?b>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
+import { runAction } from './run-action.js';
+import { asText, bold, dim, heading, log } from './demo-text.js';
 
 const started = Date.now();
 const fleet = exampleFleet();

@@ -95,6 +95,7 @@ export class World {
     for (const cluster of fleet.clusters) this.initTemplates(cluster);
     for (const cluster of fleet.clusters) this.initCluster(cluster);
     for (const cluster of fleet.clusters) for (const ng of cluster.nodegroups) this.initHistory(cluster, ng);
+    for (const cluster of fleet.clusters) for (const ng of cluster.nodegroups) this.createdAt(ng);
   }
 
   /**
@@ -121,6 +122,13 @@ export class World {
   /** The image label of a node running a release: a CUSTOM node group's release is its image id. */
   nodeImage(ng: SimNodegroup, release: string): string {
     return ng.amiType === 'CUSTOM' ? release : imageFor(release);
+  }
+
+  private readonly created = new Map<SimNodegroup, number>();
+  /** When EKS created a node group: `createdMinutesAgo` before the simulator started, else 2025-01-01. */
+  createdAt(ng: SimNodegroup): number {
+    if (!this.created.has(ng)) this.created.set(ng, ng.createdMinutesAgo !== undefined ? this.clock.virtualStart - ng.createdMinutesAgo * MINUTE : Date.parse('2025-01-01T00:00:00Z'));
+    return this.created.get(ng)!;
   }
 
   /** Past updates of a node group, ended long ago, as ListUpdates and DescribeUpdate show them. */
