@@ -176,13 +176,18 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
   holdUnhealthy(plan, perRegion.flatMap((r) => r.clusters), settings.upgrade.force);
   if (settings.stages && plan.some((p) => p.action === 'update')) {
     // The proof is read again now, from every cluster of the regions: what the proposal showed may
-    // have changed since (an earlier stage's update to the train failed after it was opened).
+    // have changed since (an earlier stage's update to the train failed after it was opened). The
+    // clusters already read are the whole region unless clusters or nodegroups narrowed them.
+    const whole = settings.clusters.length === 0 && settings.nodegroups.length === 0;
     const fleet = (
       await Promise.all(
-        settings.regions.map(async (region) => {
-          const { eks, ec2, autoscaling } = deps.clientsFor(region);
-          const clusters = await readRegion(eks, { region, clusters: [], nodegroups: [] }, limit);
-          await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false });
+        perRegion.map(async (read, i) => {
+          const { eks, ec2, autoscaling } = deps.clientsFor(settings.regions[i]!);
+          let clusters = read.clusters;
+          if (!whole) {
+            clusters = await readRegion(eks, { region: settings.regions[i]!, clusters: [], nodegroups: [] }, limit);
+            await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false });
+          }
           await readHistories(eks, clusters, limit);
           return clusters;
         }),

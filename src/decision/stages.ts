@@ -44,9 +44,9 @@ function releaseOf(ng: NodegroupState): { release: string; amiType: string } | u
  * A managed node group as the proof sees it, from AWS's state alone (so a node group upgraded by hand
  * counts as one the action upgraded):
  * - its train: from its release version (or its EKS-optimized image's name);
- * - since when: the latest successful version update in EKS's history (its `createdAt`: EKS records
- *   no completion time, so the soak counts from when the update was asked for; UNVERIFIED that no
- *   other field tells the end), else the node group's creation;
+ * - since when: the latest successful version update in EKS's history, else the node group's
+ *   creation. An update's only time is its `createdAt` (EKS API reference, Update: createdAt, errors,
+ *   id, params, status, type; no completion time), so the soak counts from when it was asked for;
  * - its failures: each failed version update, by the train of its ReleaseVersion parameter, and the
  *   health gate's unhealthy mark.
  * Self-managed groups are not members: their image changes leave no history in EKS.
@@ -122,7 +122,8 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
     };
   }
   if (proof.proven) {
-    return { ...staged, proof: proofReport(proof, latest, stage, ctx, amiType), reason: `${entry.reason} · ${provenBy(latest, stage, ctx, amiType)}` };
+    const report = proofReport(proof, latest, stage, ctx, amiType);
+    return { ...staged, proof: report, reason: `${entry.reason} · ${provenBy(report, stage, ctx)}` };
   }
 
   // The newest train between what it runs and the latest that the earlier stages have proven.
@@ -151,12 +152,13 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
             : `${train.id} is proven for stage ${stage.name}, but its release for Kubernetes ${minor ?? '?'} is not known: no node group runs it, and the history of ${parameter ?? 'its SSM parameter'} ${(parameter && ctx.historyError?.(parameter)) ? `could not be read (${ctx.historyError(parameter)})` : 'does not name it'}. Pin it by hand (release-version, or the manifest) once you know it; ${held}`,
       };
     }
+    const report = proofReport(older, train, stage, ctx, amiType);
     return {
       ...staged,
       status: 'drift',
       targetReleaseVersion: target,
-      proof: proofReport(older, train, stage, ctx, amiType),
-      reason: `${entry.releaseVersion} → ${target}: ${provenBy(train, stage, ctx, amiType)}; the newest, ${entry.latestReleaseVersion}, is not: ${held}`,
+      proof: report,
+      reason: `${entry.releaseVersion} → ${target}: ${provenBy(report, stage, ctx)}; the newest, ${entry.latestReleaseVersion}, is not: ${held}`,
     };
   }
   return { ...staged, status: 'waiting', proof: proofReport(proof, latest, stage, ctx, amiType), reason: `${entry.latestReleaseVersion} is published but not proven for stage ${stage.name}: ${held}` };
@@ -179,9 +181,8 @@ function holdText(proof: Proof, train: Train, stage: ClusterStage, soak: string)
   return `${train.id} waits for the earlier stages (each node group ${soak} on it): ${shown}${more}${when}`;
 }
 
-function provenBy(train: Train, stage: ClusterStage, ctx: StageContext, amiType: string): string {
-  const evidence = evidenceOf(train, stage, ctx, amiType);
-  return `${train.id} proven for stage ${stage.name} by ${evidence.length} node group(s) of the earlier stages, each ${ctx.stages.soak.text} or more on it without a failed update`;
+function provenBy(proof: StageProof, stage: ClusterStage, ctx: StageContext): string {
+  return `${proof.train} proven for stage ${stage.name} by ${proof.evidence.length} node group(s) of the earlier stages, each ${ctx.stages.soak.text} or more on it without a failed update`;
 }
 
 function evidenceOf(train: Train, stage: ClusterStage, ctx: StageContext, amiType: string): StageProof['evidence'] {

@@ -97,6 +97,8 @@ export async function readClusterEndpoint(eks: EKSClient, region: string, name: 
 /**
  * Every managed node group's version updates (ListUpdates, DescribeUpdate), for the staged rollout's
  * proof. A node group whose history cannot be read carries the error: its proof cannot be judged.
+ * The target release is the update's `ReleaseVersion` parameter (EKS API reference, UpdateParam:
+ * types include Version and ReleaseVersion); its errors are ErrorDetail's errorCode and errorMessage.
  */
 export async function readHistories(eks: EKSClient, clusters: readonly ClusterState[], limit: LimitFunction): Promise<void> {
   await Promise.all(

@@ -1,48 +1,21 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { renderManifest } from '../../src/repo/manifest.js';
-import type { FleetSpec, SimCluster, SimOptions, SimWorkload } from '../sim/fleet.js';
+import type { SimOptions, SimWorkload } from '../sim/fleet.js';
 import type { GitHubSpec } from '../sim/github.js';
-import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction } from '../sim/run-action.js';
-import { startSimulator, type Simulator } from '../sim/server.js';
+import type { Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/upgrade.js';
 import type { CheckReport } from '../../src/report/types.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
+import { batchNew, batchOld, genNew, genOld, mergeManifestChange, prodCluster as cluster, startProd } from './prod-fixture.js';
 
 /**
  * The health gate after each node group's update, end to end through dist/index.js against the
  * simulator: workloads (a Deployment through its ReplicaSet, a StatefulSet, a DaemonSet) whose pods
  * come back healthy, slowly, never, or crash-loop on the new AMI.
  */
-const al = (type: string) => releasesOf(type, '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
-const [genOld, , genNew] = al('AL2023_x86_64_STANDARD');
-const [batchOld, , batchNew] = al('AL2023_ARM_64_STANDARD');
-const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
-
 const api: SimWorkload = { name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 3 };
 const agent: SimWorkload = { name: 'log-agent', namespace: 'kube-system', labels: { app: 'log-agent' }, nodegroup: 'general', replicas: 0, kind: 'DaemonSet' };
 const db: SimWorkload = { name: 'db', namespace: 'shop', labels: { app: 'db' }, nodegroup: 'batch', replicas: 2, kind: 'StatefulSet' };
-
-function cluster(workloads: SimWorkload[]): SimCluster {
-  return {
-    name: 'prod',
-    region: 'us-east-1',
-    version: '1.33',
-    nodegroups: [
-      { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: genOld, desiredSize: 3 },
-      { name: 'batch', amiType: 'AL2023_ARM_64_STANDARD', version: '1.33', releaseVersion: batchOld, desiredSize: 2 },
-    ],
-    autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
-    workloads,
-  };
-}
-
-const manifest = (general: string, batch: string) =>
-  renderManifest({
-    cluster: 'prod',
-    region: 'us-east-1',
-    nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: general }, batch: { kubernetesVersion: '1.33', releaseVersion: batch } },
-  });
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -51,17 +24,11 @@ afterEach(async () => {
 });
 
 async function start(workloads: SimWorkload[], options: SimOptions & { github?: GitHubSpec } = {}) {
-  const fleet: FleetSpec = { clusters: [cluster(workloads)], parameters: amazonLinuxParameters() };
-  sim = await startSimulator(fleet, { clockSpeed: 300, github: { files: { [PATH]: manifest(genOld, batchOld) } }, ...options });
+  sim = await startProd(cluster({ workloads }), options);
   return sim;
 }
 
-function merge(s: Simulator): string {
-  s.github.branch('eks-ami-drift/us-east-1/prod');
-  s.github.push('eks-ami-drift/us-east-1/prod', { [PATH]: manifest(genNew, batchNew) }, 'github-actions[bot]', 'eks-ami-drift: upgrade prod');
-  const pr = s.github.openPull('eks-ami-drift/us-east-1/prod', 'Upgrade prod node groups');
-  return s.github.merge(pr.number);
-}
+const merge = (s: Simulator) => mergeManifestChange(s);
 
 // The action runs on the simulator's virtual clock: health-timeout and poll-interval are virtual time.
 const inputs = (extra: Record<string, string> = {}) => ({ command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', ...extra });

@@ -8,6 +8,7 @@ import { startSimulator, type Simulator } from '../sim/server.js';
 import type { CheckReport, NodegroupReport } from '../../src/report/types.js';
 import type { UpgradeReport } from '../../src/upgrade.js';
 import { readmePolicyActions } from './readme.js';
+import { mergeChange } from './prod-fixture.js';
 
 /**
  * Staged rollouts end to end through dist/index.js against the simulator, on its virtual clock (the
@@ -78,6 +79,10 @@ async function check(s: Simulator, inputs: Record<string, string> = STAGES) {
   return { run, report, entry };
 }
 
+/** Staging's pull request pinning `release` for its node group, merged. */
+const mergeStagingPin = (s: Simulator, release: string) =>
+  mergeChange(s, 'rollout', { '.github/eks-ami-drift/us-east-1/staging.yaml': renderManifest({ cluster: 'staging', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.32', releaseVersion: release } } }) }, 'Upgrade staging');
+
 /** An operator's own `aws eks update-nodegroup-version` in the simulator (not the action). */
 function upgradeByHand(s: Simulator, clusterName: string, nodegroup: string, release: string) {
   const c = s.world.fleet.clusters.find((x) => x.name === clusterName)!;
@@ -147,10 +152,7 @@ describe('a staged rollout: canary, then staging, then production', () => {
     expect(s.log.filter((q) => q.operation === 'GetParameterHistory').map((q) => q.params.Name)).toContain('/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/release_version');
 
     // 5. Staging's pull request is merged (pinning T1): the upgrade checks the proof again, then upgrades.
-    const PATH = '.github/eks-ami-drift/us-east-1/staging.yaml';
-    s.github.branch('rollout');
-    s.github.push('rollout', { [PATH]: renderManifest({ cluster: 'staging', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.32', releaseVersion: on('1.32', T1) } } }) }, 'github-actions[bot]', 'pin');
-    const sha = s.github.merge(s.github.openPull('rollout', 'Upgrade staging').number);
+    const sha = mergeStagingPin(s, on('1.32', T1));
     const up = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...STAGES }, env: env(s, { GITHUB_SHA: sha }), eventName: 'push', clock: s.world.clock });
     const upgrade = JSON.parse(up.outputs.upgrades ?? '{}') as UpgradeReport;
     expect(up.stdout).toContain(`staging/general: stage staging: ${T1} is still proven by the earlier stages`);
@@ -179,10 +181,7 @@ describe('a staged rollout: canary, then staging, then production', () => {
     expect(r.run.summary).toContain(`🚦 1 waiting: ${T1} failed earlier`);
 
     // Someone merges a pin of T1 for staging anyway: pre-flight blocks it, nothing changes.
-    const PATH = '.github/eks-ami-drift/us-east-1/staging.yaml';
-    s.github.branch('rollout');
-    s.github.push('rollout', { [PATH]: renderManifest({ cluster: 'staging', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.32', releaseVersion: on('1.32', T1) } } }) }, 'github-actions[bot]', 'pin');
-    const sha = s.github.merge(s.github.openPull('rollout', 'Upgrade staging').number);
+    const sha = mergeStagingPin(s, on('1.32', T1));
     const upgrade = (extra: Record<string, string>) =>
       runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...STAGES, ...extra }, env: env(s, { GITHUB_SHA: sha }), eventName: 'push', clock: s.world.clock });
     const before = s.world.updates.length;

@@ -1,40 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { renderManifest } from '../../src/repo/manifest.js';
-import type { FleetSpec, SimCluster, SimOptions } from '../sim/fleet.js';
+import type { SimCluster, SimOptions } from '../sim/fleet.js';
 import type { GitHubSpec } from '../sim/github.js';
-import { amazonLinuxParameters, bottlerocketParameter, releasesOf } from '../sim/releases.js';
+import { amazonLinuxParameters, bottlerocketParameter } from '../sim/releases.js';
 import { awsImageName } from '../sim/images.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/upgrade.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
-
-const al = (type: string) => releasesOf(type, '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
-const [genOld, , genNew] = al('AL2023_x86_64_STANDARD');
-const [batchOld, , batchNew] = al('AL2023_ARM_64_STANDARD');
-const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
-
-function cluster(extra: Partial<SimCluster> = {}): SimCluster {
-  return {
-    name: 'prod',
-    region: 'us-east-1',
-    version: '1.33',
-    nodegroups: [
-      { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: genOld, desiredSize: 3 },
-      { name: 'batch', amiType: 'AL2023_ARM_64_STANDARD', version: '1.33', releaseVersion: batchOld, desiredSize: 2 },
-    ],
-    autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
-    workloads: [{ name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 3 }],
-    ...extra,
-  };
-}
-
-const manifest = (general: string, batch: string) =>
-  renderManifest({
-    cluster: 'prod',
-    region: 'us-east-1',
-    nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: general }, batch: { kubernetesVersion: '1.33', releaseVersion: batch } },
-  });
+import { batchNew, batchOld, genMid, genNew, genOld, mergeManifestChange, PROD_MANIFEST as PATH, prodCluster as cluster, prodManifest as manifest, startProd } from './prod-fixture.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -43,17 +17,8 @@ afterEach(async () => {
 });
 
 async function start(c: SimCluster = cluster(), options: SimOptions & { github?: GitHubSpec } = {}) {
-  const fleet: FleetSpec = { clusters: [c], parameters: amazonLinuxParameters() };
-  sim = await startSimulator(fleet, { clockSpeed: 300, github: { files: { [PATH]: manifest(genOld, batchOld) } }, ...options });
+  sim = await startProd(c, options);
   return sim;
-}
-
-/** A person merges the pull request that pins the new releases: the push the upgrade runs on. */
-function mergeManifestChange(s: Simulator, general = genNew, batch = batchNew): string {
-  s.github.branch('eks-ami-drift/us-east-1/prod');
-  s.github.push('eks-ami-drift/us-east-1/prod', { [PATH]: manifest(general, batch) }, 'github-actions[bot]', 'eks-ami-drift: upgrade prod');
-  const pr = s.github.openPull('eks-ami-drift/us-east-1/prod', 'Upgrade prod node groups');
-  return s.github.merge(pr.number);
 }
 
 const inputs = (extra: Record<string, string> = {}) => ({ command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms', ...extra });
@@ -118,7 +83,6 @@ describe('upgrade on merge', () => {
 
   it('skips a target older than what runs, and does nothing when already at target', async () => {
     const s = await start();
-    const [, genMid] = al('AL2023_x86_64_STANDARD');
     s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion = genMid;
     const sha = mergeManifestChange(s, genOld, batchOld);
     const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });

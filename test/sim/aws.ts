@@ -163,6 +163,7 @@ export class AwsState {
             endpoint: this.kubeEndpoint(c),
             certificateAuthority: { data: Buffer.from('simulated CA').toString('base64') },
             platformVersion: 'eks.1',
+            // EKS API reference, DescribeCluster: the Cluster object carries the cluster's `tags`.
             tags: { ...(c.tags ?? {}) },
           },
         };
@@ -259,6 +260,7 @@ export class AwsState {
       ...(ng.launchTemplate ? { launchTemplate: { id: ng.launchTemplate.id, name: ng.launchTemplate.name, version: ng.launchTemplate.version } } : {}),
       health: { issues: [] },
       tags: { ...(ng.tags ?? {}) },
+      // Nodegroup.createdAt: "The Unix epoch timestamp at object creation" (EKS API reference, Nodegroup).
       createdAt: this.world.createdAt(ng) / 1000,
     };
   }
