@@ -1,13 +1,11 @@
 import pLimit from 'p-limit';
 import type { Settings } from './inputs.js';
-import type { AwsClientFactory } from './fleet/aws.js';
+import { loadAwsClients, type AwsClientFactory, type AwsClients } from './fleet/aws.js';
 import { readHistories, readRegion } from './fleet/discover.js';
-import { readLatestReleases, readReleaseHistory, type LatestRelease, type ParameterRequest } from './fleet/releases.js';
+import type { LatestRelease, ParameterRequest } from './fleet/types.js';
 import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from './decision/stages.js';
 import { kubernetesMinor } from './decision/release.js';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { classify, clusterError, requestsFor } from './decision/drift.js';
-import { readImageSources } from './fleet/images.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from './report/types.js';
 import type { ClusterState } from './fleet/types.js';
 import type { PauseReport } from './effects/pauses.js';
@@ -17,6 +15,8 @@ export interface CheckDeps {
   now: () => Date;
   /** AWS calls in flight at once, across regions. */
   concurrency: number;
+  /** Called once a region has a cluster: to load, while the calls wait on AWS, what the clusters will need. */
+  prefetch?: () => void;
   /** Looks (read-only) for cluster-autoscaler pauses on the clusters read; absent: not looked for. */
   lookForPauses?: (clusters: ClusterState[]) => Promise<{ found: PauseReport[]; unchecked: string[] }>;
 }
@@ -32,23 +32,31 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
   const stages = settings.stages;
   const perRegion = await Promise.all(
     settings.regions.map(async (region) => {
-      const { eks, ssm, ec2, autoscaling } = deps.clientsFor(region);
+      const clients = deps.clientsFor(region);
+      const { eks } = clients;
       const query = { region, clusters: settings.clusters, nodegroups: settings.nodegroups };
-      const clusters = await readRegion(eks, query, limit);
+      const clusters = await readRegion(eks, query, limit, () => {
+        // The chunks compile while the clusters' calls wait on AWS, instead of after the last.
+        fleetReaders().catch(() => undefined);
+        deps.prefetch?.();
+      });
+      if (clusters.length === 0 && !stages) return { region, clients, clusters, fleet: clusters, latest: new Map<string, LatestRelease>(), requests: new Map<string, ParameterRequest>() };
+      const { readImageSources, readLatestReleases } = await fleetReaders();
+      const { ssm } = clients;
       // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
-      await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: settings.nodegroups.length === 0 });
+      await readImageSources(clients, clusters, limit, { selfManaged: settings.nodegroups.length === 0 });
       // A staged rollout's proof reads every cluster of the region, whatever the filters: a check of
       // production alone must still see the canaries.
       let fleet = clusters;
       if (stages && (settings.clusters.length > 0 || settings.nodegroups.length > 0)) {
         fleet = await readRegion(eks, { region, clusters: [], nodegroups: [] }, limit);
-        await readImageSources({ ec2, autoscaling }, fleet, limit, { selfManaged: false });
+        await readImageSources(clients, fleet, limit, { selfManaged: false });
       }
       if (stages) await readHistories(eks, fleet, limit);
       const requests = new Map<string, ParameterRequest>();
       for (const request of clusters.flatMap((c) => c.nodegroups).flatMap(requestsFor)) requests.set(request.parameter, request);
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
-      return { region, ssm, clusters, fleet, latest, requests };
+      return { region, clients, clusters, fleet, latest, requests };
     }),
   );
 
@@ -98,9 +106,19 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
   };
 }
 
+/**
+ * The fleet's readers beyond EKS, with their SDK clients (SSM, Auto Scaling; EC2 when an image is
+ * named by id): chunks of dist/, loaded once a region has clusters. A check that finds none loads none
+ * of them.
+ */
+async function fleetReaders() {
+  const [images, releases] = await Promise.all([import('./fleet/images.js'), import('./fleet/releases.js'), loadAwsClients('ssm', 'autoscaling')]);
+  return { ...images, ...releases };
+}
+
 interface RegionRead {
   region: string;
-  ssm: SSMClient;
+  clients: AwsClients;
   clusters: ClusterState[];
   fleet: ClusterState[];
   latest: Map<string, LatestRelease>;
@@ -152,7 +170,8 @@ async function applyStages(stages: NonNullable<Settings['stages']>, perRegion: r
       [...missing].map(async (parameter) => {
         const from = perRegion.find((r) => r.requests.has(parameter));
         if (!from) return;
-        const read = await readReleaseHistory(from.ssm, from.requests.get(parameter)!);
+        const { readReleaseHistory } = await fleetReaders();
+        const read = await readReleaseHistory(from.clients.ssm, from.requests.get(parameter)!);
         if ('error' in read) historyErrors.set(parameter, read.error);
         else history.set(parameter, read.releases);
       }),

@@ -1,6 +1,5 @@
 import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { DURATION_FORM, parseDuration } from './decision/duration.js';
 import type { RoleSettings } from './fleet/credentials.js';
 import type { StageSettings } from './decision/stages.js';
@@ -105,7 +104,7 @@ function bool(input: string, fallback: boolean): boolean {
   throw new InputError(input, `${JSON.stringify(value)} is not valid: expected true or false`);
 }
 
-export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+export async function getSettings(env: NodeJS.ProcessEnv = process.env): Promise<Settings> {
   const command = core.getInput('command').trim() || 'check';
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new InputError('command', `${JSON.stringify(command)} is not a command: expected one of ${COMMANDS.join(', ')}`);
@@ -147,7 +146,7 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     nodegroups,
     minReleaseAge: { text: ageText, ms: ageMs },
     failOnDrift: bool('fail-on-drift', false),
-    kubeconfig: readKubeconfigPath(core.getInput('kubeconfig').trim()),
+    kubeconfig: await readKubeconfigPath(core.getInput('kubeconfig').trim()),
     onDrift: onDrift as OnDrift,
     labels: orDefault(list('labels', LABEL, 'label names of at most 50 characters, comma or newline separated'), ['eks-ami-drift']),
     assignees: list('assignees', LOGIN, 'GitHub logins, comma or newline separated'),
@@ -251,8 +250,8 @@ function getUpgradeSettings(): UpgradeSettings {
   };
 }
 
-/** A kubeconfig must be a readable YAML file with clusters, users and contexts. */
-function readKubeconfigPath(path: string): string | null {
+/** A kubeconfig must be a readable YAML file with clusters, users and contexts. The YAML parser is a chunk of dist/, loaded only then. */
+async function readKubeconfigPath(path: string): Promise<string | null> {
   if (!path) return null;
   let text: string;
   try {
@@ -262,7 +261,8 @@ function readKubeconfigPath(path: string): string | null {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    const { parse } = await import('yaml');
+    doc = parse(text);
   } catch (error) {
     throw new InputError('kubeconfig', `${path} is not YAML: ${(error as Error).message.split('\n')[0]}`);
   }

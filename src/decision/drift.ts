@@ -1,5 +1,5 @@
 import { UNHEALTHY_TAG, type ClusterState, type ImageInfo, type NodegroupState } from '../fleet/types.js';
-import { imageIdOf, type LatestRelease, type ParameterRequest } from '../fleet/releases.js';
+import { imageIdOf, type LatestRelease, type ParameterRequest } from '../fleet/types.js';
 import type { NodegroupReport, NodegroupStatus } from '../report/types.js';
 import { releaseNotesUrl, releaseSource } from './ami-types.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';

@@ -1,5 +1,5 @@
 import type { ImageInfo, NodegroupState } from '../fleet/types.js';
-import type { ParameterRequest } from '../fleet/releases.js';
+import type { ParameterRequest } from '../fleet/types.js';
 import { releaseSource } from './ami-types.js';
 import { compareReleases, kubernetesMinor, parseRelease } from './release.js';
 

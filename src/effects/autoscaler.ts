@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { KubeApi } from '../fleet/kube.js';
+import type { KubeApi } from '../fleet/kube-api.js';
 
 /** Where the replica count to restore is kept, on the deployment itself, for a later run to find. */
 export const PAUSED_ANNOTATION = 'eks-ami-drift/paused-replicas';

@@ -1,5 +1,5 @@
 import type { CoreV1Event, V1Node, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
-import { describeKubeError, type KubeApi, type Workloads } from '../fleet/kube.js';
+import { describeKubeError, type KubeApi, type Workloads } from '../fleet/kube-api.js';
 import { formatDuration } from '../decision/duration.js';
 
 /**

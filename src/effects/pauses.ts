@@ -2,7 +2,7 @@ import { DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
 import type { UpgradeSettings } from '../inputs.js';
 import { describeError } from '../fleet/aws.js';
-import { describeKubeError, type KubeApi } from '../fleet/kube.js';
+import { describeKubeError, type KubeApi } from '../fleet/kube-api.js';
 import type { ClusterState } from '../fleet/types.js';
 import { findAutoscaler, isStale, readPause, restoreAutoscaler, type PauseFound } from './autoscaler.js';
 import { retryTransient } from './retry.js';

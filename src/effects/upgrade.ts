@@ -15,7 +15,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { UpgradeSettings } from '../inputs.js';
 import { describeError, type AwsClients } from '../fleet/aws.js';
-import { describeKubeError, type KubeApi } from '../fleet/kube.js';
+import { describeKubeError, type KubeApi } from '../fleet/kube-api.js';
 import type { ClusterState } from '../fleet/types.js';
 import { blockingBudgets } from '../decision/disruption.js';
 import type { PlanItem } from '../decision/plan.js';

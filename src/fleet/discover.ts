@@ -5,7 +5,7 @@ import {
   paginateListNodegroups,
   type EKSClient,
 } from '@aws-sdk/client-eks';
-import type { LimitFunction } from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { describeError } from './aws.js';
 import { updateHistory } from './history.js';
 import { parseUnhealthy, UNHEALTHY_TAG, type ClusterState, type NodegroupState } from './types.js';
@@ -24,7 +24,7 @@ export interface FleetQuery {
  * runs concurrently without a burst that only invites throttling. A cluster or node group that cannot
  * be read carries its AWS error; the others are still read.
  */
-export async function readRegion(eks: EKSClient, query: FleetQuery, limit: LimitFunction): Promise<ClusterState[]> {
+export async function readRegion(eks: EKSClient, query: FleetQuery, limit: LimitFunction, onFirstCluster?: () => void): Promise<ClusterState[]> {
   let names = [...query.clusters];
   if (names.length === 0) {
     try {
@@ -33,13 +33,24 @@ export async function readRegion(eks: EKSClient, query: FleetQuery, limit: Limit
       return [{ name: '(every cluster)', region: query.region, error: `ListClusters: ${describeError(error)}`, nodegroups: [] }];
     }
   }
-  return Promise.all(names.map((name) => readCluster(eks, query, name, limit)));
+  // Clusters start a few at a time, so each cluster's node groups are described soon after the cluster
+  // is, instead of behind every other cluster's DescribeCluster in `limit`'s queue: the operations
+  // run side by side, each at its own pace (./pace.ts), and the slowest sets the time.
+  const clusters = pLimit(Math.max(1, limit.concurrency));
+  // Once, when the first cluster is described: its siblings' calls are on the wire by then.
+  let first = onFirstCluster;
+  const described = () => {
+    first?.();
+    first = undefined;
+  };
+  return Promise.all(names.map((name) => clusters(() => readCluster(eks, query, name, limit, described))));
 }
 
-async function readCluster(eks: EKSClient, query: FleetQuery, name: string, limit: LimitFunction): Promise<ClusterState> {
+async function readCluster(eks: EKSClient, query: FleetQuery, name: string, limit: LimitFunction, described: () => void = () => undefined): Promise<ClusterState> {
   const cluster: ClusterState = { name, region: query.region, nodegroups: [] };
   try {
     Object.assign(cluster, await limit(() => readClusterEndpoint(eks, query.region, name)));
+    described();
     const nodegroupNames: string[] = [];
     for await (const page of paginateListNodegroups({ client: eks }, { clusterName: name })) {
       nodegroupNames.push(...(page.nodegroups ?? []));

@@ -1,9 +1,9 @@
 import { paginateDescribeAutoScalingGroups, DescribeLaunchConfigurationsCommand, type AutoScalingClient, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
-import { DescribeImagesCommand, paginateDescribeLaunchTemplateVersions, type EC2Client, type LaunchTemplateVersion } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { LimitFunction } from 'p-limit';
-import { describeError } from './aws.js';
+import { describeError, loadAwsClients } from './aws.js';
 import { imageSourceOf } from '../decision/image-source.js';
-import type { ClusterState, ImageInfo, LaunchTemplateRef, NodegroupState } from './types.js';
+import type { ClusterState, NodegroupState } from './types.js';
 
 /**
  * The tag eksctl, AWS's CloudFormation node group template (amazon-eks-nodegroup.yaml) and
@@ -18,8 +18,6 @@ const MANAGED_TAGS = ['eks:nodegroup-name', 'eks:cluster-name'];
  * DescribeTags documents 1000 per filter type. 50 is UNVERIFIED and safe either way.
  */
 const TAG_KEYS_PER_CALL = 50;
-/** Image ids per DescribeImages call: no documented limit with ImageIds (UNVERIFIED); 200 keeps requests small. */
-const IMAGES_PER_CALL = 200;
 /** DescribeLaunchConfigurations takes at most 50 names (Auto Scaling API reference). */
 const CONFIGURATIONS_PER_CALL = 50;
 
@@ -28,7 +26,7 @@ export interface ImageClients {
   autoscaling: AutoScalingClient;
 }
 
-const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+export const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 /**
  * Reads, for the clusters of one region, what the check needs beyond EKS: the self-managed node
@@ -44,6 +42,9 @@ export async function readImageSources(clients: ImageClients, clusters: ClusterS
   if (options.selfManaged && readable.length > 0) await readSelfManaged(clients.autoscaling, readable, limit);
 
   const needing = readable.flatMap((c) => c.nodegroups).filter((ng) => !ng.error && imageSourceOf(ng).kind !== 'release');
+  if (needing.length === 0) return;
+  // EC2's client and its readers are a chunk of dist/ (2 MB of code): loaded only for node groups named by image.
+  const [{ readTemplateImages, describeImages }] = await Promise.all([import('./images-ec2.js'), loadAwsClients('ec2')]);
   await readTemplateImages(clients.ec2, needing.filter((ng) => ng.image?.via !== 'launch-configuration'), limit);
   await readConfigurationImages(clients.autoscaling, needing.filter((ng) => ng.image?.via === 'launch-configuration'), limit);
   await describeImages(clients.ec2, needing, limit);
@@ -51,13 +52,24 @@ export async function readImageSources(clients: ImageClients, clusters: ClusterS
 
 async function readSelfManaged(autoscaling: AutoScalingClient, clusters: ClusterState[], limit: LimitFunction): Promise<void> {
   const byTag = new Map(clusters.map((c) => [clusterTag(c.name), c]));
-  for (const keys of chunks([...byTag.keys()], TAG_KEYS_PER_CALL)) {
-    const groups: AutoScalingGroup[] = [];
-    try {
-      await limit(async () => {
-        for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: keys }] })) groups.push(...(page.AutoScalingGroups ?? []));
-      });
-    } catch (error) {
+  // The batches side by side; their answers taken in batch order, each group once (a group tagged for
+  // clusters of two batches is in both answers).
+  const batches = await Promise.all(
+    chunks([...byTag.keys()], TAG_KEYS_PER_CALL).map(async (keys) => {
+      const groups: AutoScalingGroup[] = [];
+      try {
+        await limit(async () => {
+          for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: keys }] })) groups.push(...(page.AutoScalingGroups ?? []));
+        });
+        return { keys, groups };
+      } catch (error) {
+        return { keys, groups, error };
+      }
+    }),
+  );
+  const seen = new Set<string>();
+  for (const { keys, groups, error } of batches) {
+    if (error) {
       for (const key of keys) {
         byTag.get(key)!.nodegroups.push({ name: '(self-managed groups)', kind: 'self-managed', error: `DescribeAutoScalingGroups: ${describeError(error)}` });
       }
@@ -67,7 +79,8 @@ async function readSelfManaged(autoscaling: AutoScalingClient, clusters: Cluster
       const tags = group.Tags ?? [];
       if (tags.some((t) => MANAGED_TAGS.includes(t.Key ?? ''))) continue;
       const cluster = tags.map((t) => byTag.get(t.Key ?? '')).find((c) => c !== undefined);
-      if (!cluster || !group.AutoScalingGroupName) continue;
+      if (!cluster || !group.AutoScalingGroupName || seen.has(group.AutoScalingGroupName)) continue;
+      seen.add(group.AutoScalingGroupName);
       cluster.nodegroups.push(selfManagedGroup(group));
     }
   }
@@ -89,53 +102,6 @@ function selfManagedGroup(group: AutoScalingGroup): NodegroupState {
   return ng;
 }
 
-/** One DescribeLaunchTemplateVersions per template, for every version the node groups name. */
-async function readTemplateImages(ec2: EC2Client, nodegroups: NodegroupState[], limit: LimitFunction): Promise<void> {
-  const byTemplate = new Map<string, NodegroupState[]>();
-  for (const ng of nodegroups) {
-    if (ng.image?.error) continue;
-    ng.image ??= { via: 'launch-template' };
-    // EKS requires a launch template for CUSTOM; without one there is no image to read (reported as custom).
-    if (!ng.launchTemplate) continue;
-    const key = ng.launchTemplate.id || `name:${ng.launchTemplate.name}`;
-    byTemplate.set(key, [...(byTemplate.get(key) ?? []), ng]);
-  }
-  await Promise.all(
-    [...byTemplate.values()].map((groups) =>
-      limit(async () => {
-        const lt = groups[0]!.launchTemplate as LaunchTemplateRef;
-        const versions = [...new Set(groups.map((g) => g.launchTemplate!.version))];
-        const found: LaunchTemplateVersion[] = [];
-        try {
-          const input = { ...(lt.id ? { LaunchTemplateId: lt.id } : { LaunchTemplateName: lt.name ?? '' }), Versions: versions };
-          for await (const page of paginateDescribeLaunchTemplateVersions({ client: ec2 }, input)) found.push(...(page.LaunchTemplateVersions ?? []));
-        } catch (error) {
-          for (const g of groups) g.image!.error = `DescribeLaunchTemplateVersions ${lt.id || lt.name}: ${describeError(error)}`;
-          return;
-        }
-        for (const g of groups) {
-          const v = pickVersion(found, g.launchTemplate!.version);
-          if (!v) {
-            g.image!.error = `launch template ${lt.id || lt.name} has no version ${g.launchTemplate!.version}`;
-            continue;
-          }
-          // Fill in what the Auto Scaling group may not have said (a template named by name only).
-          g.launchTemplate = { id: v.LaunchTemplateId ?? g.launchTemplate!.id, name: v.LaunchTemplateName ?? g.launchTemplate!.name, version: g.launchTemplate!.version };
-          if (v.LaunchTemplateData?.ImageId) g.image!.imageId = v.LaunchTemplateData.ImageId;
-          else g.image!.error = `launch template ${lt.id || lt.name} version ${v.VersionNumber} names no image (ImageId)`;
-        }
-      }),
-    ),
-  );
-}
-
-/** The version a reference names: a number, `$Default` (the default version) or `$Latest` (the highest). */
-function pickVersion(versions: LaunchTemplateVersion[], ref: string): LaunchTemplateVersion | undefined {
-  if (ref === '$Default') return versions.find((v) => v.DefaultVersion);
-  if (ref === '$Latest') return versions.reduce<LaunchTemplateVersion | undefined>((a, v) => ((v.VersionNumber ?? 0) > (a?.VersionNumber ?? -1) ? v : a), undefined);
-  return versions.find((v) => String(v.VersionNumber) === ref);
-}
-
 async function readConfigurationImages(autoscaling: AutoScalingClient, nodegroups: NodegroupState[], limit: LimitFunction): Promise<void> {
   const names = [...new Set(nodegroups.map((ng) => ng.image!.launchConfiguration!))];
   await Promise.all(
@@ -155,47 +121,4 @@ async function readConfigurationImages(autoscaling: AutoScalingClient, nodegroup
       }),
     ),
   );
-}
-
-/**
- * One DescribeImages for every image id (by 200). `IncludeDeprecated` is sent because the API's
- * default leaves deprecated images out unless the caller owns them (EC2 API reference,
- * DescribeImages: "Default: No deprecated AMIs are included"), and an old image is exactly what the
- * check is for. An id missing from the answer is `info: null`.
- */
-async function describeImages(ec2: EC2Client, nodegroups: NodegroupState[], limit: LimitFunction): Promise<void> {
-  const withId = nodegroups.filter((ng) => ng.image?.imageId && !ng.image.error);
-  const ids = [...new Set(withId.map((ng) => ng.image!.imageId!))].sort();
-  const infos = new Map<string, ImageInfo>();
-  const failed = new Map<string, string>();
-  const describe = async (batch: string[]): Promise<void> => {
-    try {
-      const out = await ec2.send(new DescribeImagesCommand({ ImageIds: batch, IncludeDeprecated: true }));
-      for (const i of out.Images ?? []) {
-            if (!i.ImageId) continue;
-            infos.set(i.ImageId, {
-              imageId: i.ImageId,
-              name: i.Name ?? null,
-              ownerId: i.OwnerId ?? null,
-              ownerAlias: i.ImageOwnerAlias ?? null,
-              createdAt: i.CreationDate ?? null,
-              deprecatedAt: i.DeprecationTime ?? null,
-        });
-      }
-    } catch (error) {
-      // One id that no longer exists fails the whole call (InvalidAMIID.NotFound): then each id alone,
-      // so the others are still read and the error names the one.
-      if (batch.length > 1 && /^InvalidAMIID/.test((error as Error).name ?? '')) {
-        for (const id of batch) await describe([id]);
-        return;
-      }
-      for (const id of batch) failed.set(id, `DescribeImages ${batch.length === 1 ? batch[0] : ''}: ${describeError(error)}`.replace(' :', ':'));
-    }
-  };
-  await Promise.all(chunks(ids, IMAGES_PER_CALL).map((batch) => limit(() => describe(batch))));
-  for (const ng of withId) {
-    const id = ng.image!.imageId!;
-    if (failed.has(id)) ng.image!.error = failed.get(id);
-    else ng.image!.info = infos.get(id) ?? null;
-  }
 }

@@ -3,20 +3,11 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { partition } from '@aws-sdk/core/client';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  PolicyV1Api,
-  type CoreV1Event,
-  type V1DaemonSet,
-  type V1Deployment,
-  type V1Node,
-  type V1Pod,
-  type V1PodDisruptionBudget,
-  type V1ReplicaSet,
-  type V1StatefulSet,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
+import type { EksToken, KubeApi, KubeEndpoint } from './kube-api.js';
+
+export type { EksToken, KubeApi, KubeEndpoint, Workloads } from './kube-api.js';
+export { describeKubeError } from './kube-api.js';
 
 /** EKS tokens are valid 15 minutes; renew well before. */
 export const TOKEN_RENEW_MS = 10 * 60_000;
@@ -29,12 +20,6 @@ export const TOKEN_RENEW_MS = 10 * 60_000;
  */
 export function stsHost(region: string): string {
   return `sts.${region}.${partition(region).dnsSuffix}`;
-}
-
-export interface EksToken {
-  token: string;
-  /** When to build a new one: 10 minutes on, or a minute before the credentials it was signed with expire. */
-  renewAt: number;
 }
 
 /**
@@ -63,34 +48,6 @@ export async function eksToken(clusterName: string, region: string, credentials:
   const byAge = signingDate.getTime() + TOKEN_RENEW_MS;
   const byCredentials = identity.expiration ? identity.expiration.getTime() - 60_000 : Infinity;
   return { token: `k8s-aws-v1.${Buffer.from(`https://${hostname}/?${query.toString()}`).toString('base64url')}`, renewAt: Math.min(byAge, byCredentials) };
-}
-
-/** Where and how to reach one cluster's Kubernetes API. */
-export interface KubeEndpoint {
-  server: string;
-  /** Base64 PEM, as DescribeCluster and kubeconfigs give it. */
-  caData?: string;
-}
-
-/** The Kubernetes calls the action makes, and nothing more (see the README's RBAC). */
-export interface KubeApi {
-  listNodes(labelSelector: string): Promise<V1Node[]>;
-  listPods(fieldSelector: string): Promise<V1Pod[]>;
-  listPodDisruptionBudgets(): Promise<V1PodDisruptionBudget[]>;
-  listDeployments(namespace: string, labelSelector?: string): Promise<V1Deployment[]>;
-  readDeployment(namespace: string, name: string): Promise<V1Deployment>;
-  patchDeployment(namespace: string, name: string, patch: object[]): Promise<V1Deployment>;
-  /** The health gate's reads, in every namespace: the workloads behind a node group's pods, and their pods' events. */
-  listWorkloads(): Promise<Workloads>;
-  listEvents(namespace: string, fieldSelector?: string, limit?: number): Promise<CoreV1Event[]>;
-}
-
-/** Every Deployment, StatefulSet, DaemonSet and ReplicaSet of a cluster. */
-export interface Workloads {
-  deployments: V1Deployment[];
-  statefulSets: V1StatefulSet[];
-  daemonSets: V1DaemonSet[];
-  replicaSets: V1ReplicaSet[];
 }
 
 /**
@@ -193,19 +150,4 @@ function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; 
       return (await (await clients()).core.listNamespacedEvent({ namespace, ...(fieldSelector ? { fieldSelector } : {}), ...(limit ? { limit } : {}) })).items;
     },
   };
-}
-
-/** `Forbidden: deployments.apps "x" is forbidden: ...` from a client-node ApiException. */
-export function describeKubeError(error: unknown): string {
-  const e = error as { code?: number; body?: unknown; message?: string };
-  if (typeof e?.code === 'number' && e.body !== undefined) {
-    try {
-      const status = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message?: string; reason?: string };
-      if (status?.message) return `${status.reason ?? `HTTP ${e.code}`}: ${status.message}`;
-    } catch {
-      // not a Status object
-    }
-    return `HTTP ${e.code}`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }

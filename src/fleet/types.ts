@@ -110,3 +110,25 @@ export interface ClusterState {
   /** Every node group name of the cluster, whatever the filter. */
   nodegroupNames?: string[];
 }
+
+/** The latest release published in one SSM parameter. */
+export type LatestRelease =
+  | { kind: 'found'; releaseVersion: string; publishedAt?: Date; /** JSON parameters (Windows) carry the image id too. */ imageId?: string }
+  /** An `image_id` parameter: the AMI id AWS recommends in this region. */
+  | { kind: 'image'; imageId: string; publishedAt?: Date }
+  | { kind: 'missing' }
+  | { kind: 'error'; message: string };
+
+export interface ParameterRequest {
+  parameter: string;
+  /**
+   * `release`: the value is the release version; `json`: a JSON object with `release_version` (and
+   * `image_id`); `image-id`: the value is an AMI id.
+   */
+  format: 'release' | 'json' | 'image-id';
+}
+
+/** The AMI id a parameter gave: an `image_id` parameter's value, or a JSON parameter's `image_id`. */
+export function imageIdOf(found: LatestRelease | undefined): string | undefined {
+  return found?.kind === 'image' || found?.kind === 'found' ? found.imageId : undefined;
+}

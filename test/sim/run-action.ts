@@ -30,6 +30,8 @@ export interface RunOptions {
   eventName?: string;
   /** Script to run instead of dist/index.js. */
   script?: string;
+  /** Node options before the script (`--import` a module hook). */
+  nodeArgs?: string[];
   /** The state a main step saved: runs the post step (`runs.post`), as the runner does. */
   postOf?: ActionRun;
   /** Sends SIGTERM when the step's output matches, as a cancelled job or a killed runner would. */
@@ -95,7 +97,7 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
   for (const [name, value] of Object.entries(options.inputs ?? {})) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(options.postOf?.state ?? {})) env[`STATE_${name}`] = value;
 
-  const args = [options.script ?? DIST];
+  const args = [...(options.nodeArgs ?? []), options.script ?? DIST];
   if (options.clock) {
     env.SIM_CLOCK_SPEED = String(options.clock.speed);
     env.SIM_CLOCK_REAL_START = String(options.clock.realStart);

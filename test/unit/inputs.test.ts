@@ -15,10 +15,10 @@ function withInputs(inputs: Record<string, string>, env: NodeJS.ProcessEnv = { A
   return () => getSettings(env);
 }
 
-function rejects(inputs: Record<string, string>, input: string, ...mentions: string[]) {
+async function rejects(inputs: Record<string, string>, input: string, ...mentions: string[]) {
   let error: unknown;
   try {
-    withInputs(inputs)();
+    await withInputs(inputs)();
   } catch (e) {
     error = e;
   }
@@ -29,17 +29,18 @@ function rejects(inputs: Record<string, string>, input: string, ...mentions: str
 }
 
 afterEach(() => {
+  // Clears the inputs (the settings are not read).
   withInputs({});
 });
 
 describe('inputs', () => {
-  it('has defaults that check every cluster in the runner region', () => {
-    expect(withInputs({})()).toEqual(settingsWith());
+  it('has defaults that check every cluster in the runner region', async () => {
+    expect(await withInputs({})()).toEqual(settingsWith());
   });
 
-  it('splits lists on commas and newlines, trimming and dropping duplicates', () => {
+  it('splits lists on commas and newlines, trimming and dropping duplicates', async () => {
     expect(splitList(' prod-a, prod-b\nprod-c,,\n prod-a ')).toEqual(['prod-a', 'prod-b', 'prod-c']);
-    const s = withInputs({ clusters: 'prod, staging', regions: 'us-east-1\neu-west-1', nodegroups: 'general', 'min-release-age': '1d12h', 'fail-on-drift': 'true' })();
+    const s = await withInputs({ clusters: 'prod, staging', regions: 'us-east-1\neu-west-1', nodegroups: 'general', 'min-release-age': '1d12h', 'fail-on-drift': 'true' })();
     expect(s).toMatchObject({
       clusters: ['prod', 'staging'],
       regions: ['us-east-1', 'eu-west-1'],
@@ -49,9 +50,9 @@ describe('inputs', () => {
     });
   });
 
-  it('falls back to AWS_DEFAULT_REGION, and says what to do when there is no region', () => {
-    expect(withInputs({}, { AWS_DEFAULT_REGION: 'eu-central-1' })().regions).toEqual(['eu-central-1']);
-    expect(withInputs({}, {})).toThrow("Input 'regions': no region given");
+  it('falls back to AWS_DEFAULT_REGION, and says what to do when there is no region', async () => {
+    expect((await withInputs({}, { AWS_DEFAULT_REGION: 'eu-central-1' })()).regions).toEqual(['eu-central-1']);
+    await expect(withInputs({}, {})()).rejects.toThrow("Input 'regions': no region given");
   });
 
   it.each([
@@ -60,13 +61,13 @@ describe('inputs', () => {
     ['90m', 90 * 60_000],
     ['2w', 14 * 86_400_000],
     ['0', 0],
-  ])('accepts min-release-age %s', (text, ms) => {
-    expect(withInputs({ 'min-release-age': text })().minReleaseAge).toEqual({ text, ms });
+  ])('accepts min-release-age %s', async (text, ms) => {
+    expect((await withInputs({ 'min-release-age': text })()).minReleaseAge).toEqual({ text, ms });
   });
 
   it('rejects an unknown command, naming the accepted ones', () => rejects({ command: 'upgrade-all' }, 'command', '"upgrade-all"', 'check, upgrade'));
-  it('reads the upgrade inputs', () => {
-    const s = withInputs({ command: 'upgrade', 'dry-run': 'true', 'release-version': '1.33.13-20260714', 'cluster-autoscaler': 'ops/ca', 'max-parallel': '4', 'wait-timeout': '2h', 'poll-interval': '500ms' })();
+  it('reads the upgrade inputs', async () => {
+    const s = await withInputs({ command: 'upgrade', 'dry-run': 'true', 'release-version': '1.33.13-20260714', 'cluster-autoscaler': 'ops/ca', 'max-parallel': '4', 'wait-timeout': '2h', 'poll-interval': '500ms' })();
     expect(s.upgrade).toMatchObject({ dryRun: true, releaseVersion: '1.33.13-20260714', clusterAutoscaler: { namespace: 'ops', name: 'ca' }, maxParallel: 4, waitTimeoutMs: 7_200_000, pollIntervalMs: 500 });
   });
   it.each([
@@ -85,12 +86,12 @@ describe('inputs', () => {
     [{ assignees: 'alice, bob smith' }, 'assignees', 'GitHub logins'],
     [{ reviewers: '-bad-' }, 'reviewers', 'GitHub logins'],
   ])('rejects %j naming the input', (inputs, input, mention) => rejects(inputs as Record<string, string>, input, mention));
-  it('masks the GitHub token as soon as it is read', () => {
+  it('masks the GitHub token as soon as it is read', async () => {
     const writes: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
     try {
-      withInputs({ 'github-token': 'ghs_secret123' })();
+      await withInputs({ 'github-token': 'ghs_secret123' })();
     } finally {
       process.stdout.write = write;
     }
@@ -103,42 +104,42 @@ describe('inputs', () => {
     rejects({ clusters: `ok, ${bad}` }, 'clusters', 'letters, digits'),
   );
   it.each(['US-EAST-1', 'us-east', 'useast1', 'us-east-1; curl x'])('rejects region %j', (bad) => rejects({ regions: bad }, 'regions', 'us-east-1'));
-  it('reads stages, with the stage tag and soak defaults', () => {
-    expect(withInputs({ stages: 'canary, staging\nproduction' })().stages).toEqual({ names: ['canary', 'staging', 'production'], tag: 'eks-ami-drift/stage', soak: { text: '3d', ms: 3 * 86_400_000 } });
-    expect(withInputs({ stages: 'canary,prod', 'stage-tag': 'env', 'stage-soak': '36h' })().stages).toEqual({ names: ['canary', 'prod'], tag: 'env', soak: { text: '36h', ms: 36 * 3_600_000 } });
+  it('reads stages, with the stage tag and soak defaults', async () => {
+    expect((await withInputs({ stages: 'canary, staging\nproduction' })()).stages).toEqual({ names: ['canary', 'staging', 'production'], tag: 'eks-ami-drift/stage', soak: { text: '3d', ms: 3 * 86_400_000 } });
+    expect((await withInputs({ stages: 'canary,prod', 'stage-tag': 'env', 'stage-soak': '36h' })()).stages).toEqual({ names: ['canary', 'prod'], tag: 'env', soak: { text: '36h', ms: 36 * 3_600_000 } });
   });
-  it('rejects one stage, a stage named twice, and a name that cannot be a tag value', () => {
-    rejects({ stages: 'production' }, 'stages', 'expected at least two');
-    rejects({ stages: 'canary, Canary, prod' }, 'stages', '"Canary" is named twice');
-    rejects({ stages: 'canary, stag ing' }, 'stages', 'stage names in rollout order');
+  it('rejects one stage, a stage named twice, and a name that cannot be a tag value', async () => {
+    await rejects({ stages: 'production' }, 'stages', 'expected at least two');
+    await rejects({ stages: 'canary, Canary, prod' }, 'stages', '"Canary" is named twice');
+    await rejects({ stages: 'canary, stag ing' }, 'stages', 'stage names in rollout order');
   });
-  it('rejects a stage tag or soak that cannot be read, and either one without stages', () => {
-    rejects({ stages: 'a,b', 'stage-tag': 'aws:stage' }, 'stage-tag', 'not starting with aws:');
-    rejects({ stages: 'a,b', 'stage-soak': 'a week' }, 'stage-soak', 'is not a duration');
-    rejects({ 'stage-soak': '3d' }, 'stage-soak', 'stages is not');
-    rejects({ 'stage-tag': 'env' }, 'stage-tag', 'stages is not');
+  it('rejects a stage tag or soak that cannot be read, and either one without stages', async () => {
+    await rejects({ stages: 'a,b', 'stage-tag': 'aws:stage' }, 'stage-tag', 'not starting with aws:');
+    await rejects({ stages: 'a,b', 'stage-soak': 'a week' }, 'stage-soak', 'is not a duration');
+    await rejects({ 'stage-soak': '3d' }, 'stage-soak', 'stages is not');
+    await rejects({ 'stage-tag': 'env' }, 'stage-tag', 'stages is not');
   });
-  it('rejects an invalid runner region', () => expect(withInputs({}, { AWS_REGION: 'mars' })).toThrow("Input 'regions'"));
+  it('rejects an invalid runner region', async () => await expect(withInputs({}, { AWS_REGION: 'mars' })()).rejects.toThrow("Input 'regions'"));
   it('rejects a node group name that EKS would not accept', () => rejects({ nodegroups: 'gpu/1' }, 'nodegroups', 'node group names'));
   it('rejects fail-on-drift that is not a boolean', () => rejects({ 'fail-on-drift': 'yes' }, 'fail-on-drift', 'true or false'));
 
   describe('kubeconfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
-    it('accepts a readable kubeconfig', () => {
+    it('accepts a readable kubeconfig', async () => {
       const path = join(dir, 'ok');
       writeFileSync(path, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
-      expect(withInputs({ kubeconfig: path })().kubeconfig).toBe(path);
+      expect((await withInputs({ kubeconfig: path })()).kubeconfig).toBe(path);
     });
     it('rejects a missing file', () => rejects({ kubeconfig: join(dir, 'absent') }, 'kubeconfig', 'cannot read', 'ENOENT'));
-    it('rejects a file that is not YAML', () => {
+    it('rejects a file that is not YAML', async () => {
       const path = join(dir, 'bad');
       writeFileSync(path, 'clusters: [\n');
-      rejects({ kubeconfig: path }, 'kubeconfig', 'is not YAML');
+      await rejects({ kubeconfig: path }, 'kubeconfig', 'is not YAML');
     });
-    it('rejects YAML that is not a kubeconfig', () => {
+    it('rejects YAML that is not a kubeconfig', async () => {
       const path = join(dir, 'other');
       writeFileSync(path, 'name: not a kubeconfig\nclusters: []\n');
-      rejects({ kubeconfig: path }, 'kubeconfig', 'users, contexts');
+      await rejects({ kubeconfig: path }, 'kubeconfig', 'users, contexts');
     });
   });
 });

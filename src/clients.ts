@@ -1,0 +1,67 @@
+import * as core from '@actions/core';
+import type { Settings } from './inputs.js';
+import { createAwsClients, type AwsClients } from './fleet/aws.js';
+import type { KubeApi } from './fleet/kube-api.js';
+import type { ClusterState } from './fleet/types.js';
+import type { GitHub } from './repo/github.js';
+import type { PauseDeps } from './effects/pauses.js';
+
+/*
+ * The clients of a run, made once and passed in. Each heavy one is a chunk of dist/, loaded by dynamic
+ * import() when a command first needs it: a check loads the GitHub client only to propose, the
+ * Kubernetes client only when it has a cluster to look at, and the SDK's credential provider for
+ * role-to-assume only with that input. The start of every run stays the size of what it runs.
+ */
+
+/** AWS calls in flight at once, across regions. */
+export const CONCURRENCY = 10;
+
+export interface Clients {
+  clientsFor: (region: string) => AwsClients;
+  /** The GitHub client, made on first use; null without a token. */
+  github: () => Promise<GitHub | null>;
+}
+
+export async function makeClients(settings: Settings): Promise<Clients> {
+  const made = new Map<string, AwsClients>();
+  // With role-to-assume, one provider for every client: the action renews the session itself.
+  const credentials = settings.role
+    ? (await import('./fleet/credentials.js')).assumeRoleProvider(settings.role, {
+        getIdToken: (audience) => core.getIDToken(audience),
+        mask: (secret) => core.setSecret(secret),
+        region: settings.regions[0] as string,
+      })
+    : undefined;
+  let github: Promise<GitHub | null> | undefined;
+  return {
+    clientsFor: (region) => {
+      if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
+      return made.get(region) as AwsClients;
+    },
+    github: () =>
+      (github ??= settings.githubToken ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => core.info(line))) : Promise.resolve(null)),
+  };
+}
+
+/** Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. */
+export async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients): Promise<(cluster: ClusterState) => KubeApi> {
+  const { eksKubeApi, eksToken, kubeconfigApi } = await import('./fleet/kube.js');
+  const masked = new Set<string>();
+  return (cluster) => {
+    if (settings.kubeconfig) return kubeconfigApi(settings.kubeconfig, cluster.name);
+    if (!cluster.endpoint) throw new Error(`DescribeCluster gave no endpoint for ${cluster.name}`);
+    const { eks } = clientsFor(cluster.region);
+    return eksKubeApi(cluster.name, { server: cluster.endpoint, ...(cluster.caData ? { caData: cluster.caData } : {}) }, async () => {
+      const token = await eksToken(cluster.name, cluster.region, eks.config.credentials);
+      if (!masked.has(token.token)) core.setSecret(token.token);
+      masked.add(token.token);
+      return token;
+    });
+  };
+}
+
+export async function pauseDeps(settings: Settings, clients: Clients): Promise<PauseDeps> {
+  return { eks: (region) => clients.clientsFor(region).eks, kubeFor: await kubeAccess(settings, clients.clientsFor), now: Date.now, sleep };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
