@@ -3,6 +3,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { pace } from './pace.js';
 
 export interface AwsClients {
   eks: EKSClient;
@@ -41,8 +42,10 @@ export async function loadAwsClients(...services: LazyService[]): Promise<void> 
 }
 
 /**
- * The one place AWS clients are made. Adaptive retries absorb throttling across a large fleet (the
- * client slows itself down when AWS says so). Endpoints come from the SDK's own configuration
+ * The one place AWS clients are made. Every attempt of every call waits for a token of its
+ * operation's bucket (./pace.ts), so a large fleet is read at the pace AWS allows instead of being
+ * throttled first; the SDK's standard retry mode retries what is throttled anyway (its adaptive mode
+ * would slow the whole client a second time). Endpoints come from the SDK's own configuration
  * (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EKS`, ...), so the bundled action can be pointed at a local
  * stand-in without any test-only code path. `credentials`, when given (role-to-assume), is one provider
  * shared by every client of every region; otherwise the SDK's default chain.
@@ -50,17 +53,20 @@ export async function loadAwsClients(...services: LazyService[]): Promise<void> 
  * The EKS client is made at once; the others when first used, which must follow `loadAwsClients`.
  */
 export function createAwsClients(region: string, credentials?: AwsCredentialIdentityProvider): AwsClients {
-  const config = { region, retryMode: 'adaptive', maxAttempts: 10, customUserAgent: 'eks-ami-drift', ...(credentials ? { credentials } : {}) } satisfies EKSClientConfig;
+  const config = { region, retryMode: 'standard', maxAttempts: 10, customUserAgent: 'eks-ami-drift', ...(credentials ? { credentials } : {}) } satisfies EKSClientConfig;
   const made: Partial<Pick<AwsClients, LazyService>> = {};
   function lazy<K extends LazyService>(service: K): AwsClients[K] {
     const Client = loaded[service];
     if (!Client) throw new Error(`internal error: the ${service} client was used before loadAwsClients('${service}')`);
     if (!made[service]) {
-      made[service] = new Client(config) as AwsClients[K];
+      const client = new Client(config) as AwsClients[K];
+      pace(client, region, service);
+      made[service] = client;
     }
     return made[service] as AwsClients[K];
   }
   const eks = new EKSClient(config);
+  pace(eks, region, 'eks');
   return {
     eks,
     get ssm() {

@@ -100,7 +100,13 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
         `User: arn:aws:sts::${aws.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${iamAction(call)} because no identity-based policy allows the ${iamAction(call)} action`,
       );
     }
-    const throttled = new AwsError(call.service === 'eks' ? 429 : 400, call.service === 'autoscaling' ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
+    // Each service's own throttling code: EC2's is RequestLimitExceeded (Amazon EC2 API reference,
+    // "Request throttling for the Amazon EC2 API"; its HTTP status, 503 here, is UNVERIFIED), Auto
+    // Scaling's Throttling, the JSON services' ThrottlingException.
+    const throttled =
+      call.service === 'ec2'
+        ? new AwsError(503, 'RequestLimitExceeded', 'Request limit exceeded.')
+        : new AwsError(call.service === 'eks' ? 429 : 400, call.service === 'autoscaling' ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
     if (faults.rateLimitPerSecond) {
       const key = iamAction(call);
       const now = Date.now();
