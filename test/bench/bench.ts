@@ -5,8 +5,9 @@
  *
  *   npm run bench                     # all rows
  *   npm run bench -- --sizes 1,10     # fewer fleet sizes
+ *   npm run bench -- --only startup,fleet   # some sections (startup, fleet, manual, upgrade)
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { generatedFleet } from '../sim/example-fleet.js';
 import type { SimCluster } from '../sim/fleet.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { DIST, runAction } from '../sim/run-action.js';
+import { CHUNK_MARKERS, DIST_DIR, holdings, loadRecorder } from '../sim/dist-files.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 
 // The simulator runs in this process: commands run asynchronously, so it can answer them.
@@ -27,6 +29,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const SIZES = arg('sizes', '1,10,100,500').split(',').map(Number);
+const ONLY = arg('only', 'startup,fleet,manual,upgrade').split(',');
 const LATENCY_MS = Number(arg('latency', '30'));
 const RATE = Number(arg('rate', '50'));
 /** The action's limit on AWS calls in flight (src/main.ts). */
@@ -84,7 +87,7 @@ async function fleetCheck(): Promise<void> {
       const t0 = Date.now();
       const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
       const wall = Date.now() - t0;
-      const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+      const report = JSON.parse(run.reportFile ?? run.outputs.report ?? '{}') as CheckReport;
       const minimum = minimumCalls(size, report);
       const made = sim.log.length;
       const need = Object.values(minimum).reduce((a, b) => a + b, 0);
@@ -97,7 +100,7 @@ async function fleetCheck(): Promise<void> {
         'calls made': made,
         'calls needed': need,
         'calls ratio': Number((made / need).toFixed(2)),
-        throttled: sim.log.filter((l) => l.error === 'ThrottlingException').length,
+        throttled: sim.log.filter((l) => ['ThrottlingException', 'Throttling', 'RequestLimitExceeded'].includes(l.error ?? '')).length,
         'wall s': seconds(wall),
         'AWS span s': seconds(awsSpan),
         'lower bound s': seconds(bound),
@@ -107,7 +110,7 @@ async function fleetCheck(): Promise<void> {
       await sim.close();
     }
   }
-  table(`Fleet check (5 node groups a cluster; ${LATENCY_MS} ms a call; ${RATE} requests/s per operation, then ThrottlingException)`, rows);
+  table(`Fleet check (5 node groups a cluster; ${LATENCY_MS} ms a call; ${RATE} requests in any second per operation, then the service's throttling error)`, rows);
 }
 
 /** The manual procedure: one `aws eks describe-nodegroup` and one `aws ssm get-parameter` per node group. */
@@ -123,7 +126,7 @@ async function manualProcedure(): Promise<void> {
     const t0 = Date.now();
     const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
     const action = Date.now() - t0;
-    const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+    const report = JSON.parse(run.reportFile ?? run.outputs.report ?? '{}') as CheckReport;
     const env = { ...process.env, ...sim.env(), AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
     const before = sim.log.length;
     const t1 = Date.now();
@@ -209,21 +212,71 @@ async function upgrade(): Promise<void> {
   table(`Upgrade of 4 node groups × 3 nodes (EKS simulated ${SPEED}× fast, poll-interval ${POLL_MS} ms = ${(POLL_MS * SPEED) / 1000} virtual s)`, rows);
 }
 
+/** The median of a list of times. */
+const median = (times: number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+
+/** Runs a process with only PATH in its environment, and resolves with its wall time in ms. */
+function timed(args: string[], env: Record<string, string> = {}): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', () => resolve(performance.now() - t0));
+  });
+}
+
+/**
+ * The start of a run: a check of a region without clusters (one ListClusters call, answered at once)
+ * against bare `node -e 0`, alternated, 15 times each, on this machine: a ratio, not a time. And the
+ * size of each file of dist/, with which of them that check loads.
+ */
 async function startup(): Promise<void> {
-  const sim = await startSimulator(generatedFleet(1), { pageSize: PAGE });
+  const sim = await startSimulator({ clusters: [], parameters: [] }, { pageSize: PAGE });
   try {
-    const times: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const t0 = Date.now();
-      await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
-      times.push(Date.now() - t0);
+    const runner = (dir: string) => ({
+      GITHUB_OUTPUT: `${dir}/output`,
+      GITHUB_STATE: `${dir}/state`,
+      GITHUB_STEP_SUMMARY: `${dir}/summary`,
+      RUNNER_TEMP: dir,
+    });
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/eks-ami-drift-bench-`);
+    for (const f of ['output', 'state', 'summary']) writeFileSync(`${dir}/${f}`, '');
+    const check = { ...sim.env(), ...runner(dir), AWS_REGION: 'us-east-1', INPUT_REGIONS: 'us-east-1' };
+    const bare: number[] = [];
+    const empty: number[] = [];
+    const badInput: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      bare.push(await timed(['-e', '0']));
+      empty.push(await timed([DIST], check));
+      badInput.push(await timed([DIST], { ...runner(dir), 'INPUT_MIN-RELEASE-AGE': 'a week', AWS_REGION: 'us-east-1' }));
     }
-    times.sort((a, b) => a - b);
-    const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-    const size = readdirSync(dist).reduce((n, f) => n + statSync(`${dist}${f}`).size, 0);
-    table('Start-up (node dist/index.js, one-cluster check, 7 runs)', [
-      { 'median s': seconds(times[3]!), 'min s': seconds(times[0]!), 'max s': seconds(times[6]!), 'dist/ MB': Number((size / 1e6).toFixed(1)), 'index.js MB': Number((statSync(DIST).size / 1e6).toFixed(1)) },
+    const calls = sim.log.filter((l) => l.operation === 'ListClusters').length / 15;
+    // Which files the empty check loads: a module hook in the process records them.
+    const recorder = loadRecorder();
+    await timed([...recorder.nodeArgs, DIST], check);
+    const loaded = new Set(recorder.loaded());
+    rmSync(dir, { recursive: true, force: true });
+
+    const b = median(bare);
+    table('Start-up (median of 15, alternated; ratio to bare node on this machine)', [
+      { run: 'node -e 0', 'median ms': Math.round(b), ratio: 1 },
+      { run: `check of a region without clusters (${calls} ListClusters call)`, 'median ms': Math.round(median(empty)), ratio: Number((median(empty) / b).toFixed(2)) },
+      { run: 'bad input (exits before any AWS call)', 'median ms': Math.round(median(badInput)), ratio: Number((median(badInput) / b).toFixed(2)) },
     ]);
+    const files = readdirSync(DIST_DIR).filter((f) => f.endsWith('.js') && f !== 'cli.js');
+    const kb = (f: string) => Math.round(statSync(`${DIST_DIR}${f}`).size / 1000);
+    const rows: Row[] = files
+      .map((f) => ({
+        file: f,
+        KB: kb(f),
+        holds: f === 'index.js' ? 'entry: @actions/core (with undici)' : holdings(f).map((h) => CHUNK_MARKERS[h][1]).join(', ') || "the action's code",
+        'loaded by the empty check': loaded.has(f) ? 'yes' : '',
+      }))
+      .sort((x, y) => y.KB - x.KB);
+    rows.push({ file: 'total', KB: files.reduce((n, f) => n + kb(f), 0), holds: `${files.length} files`, 'loaded by the empty check': `${[...loaded].reduce((n, f) => n + kb(f), 0)} KB` });
+    table('dist/ files (minified)', rows);
   } finally {
     await sim.close();
   }
@@ -231,10 +284,10 @@ async function startup(): Promise<void> {
 
 const started = new Date();
 console.log(`eks-ami-drift bench, ${started.toISOString()}, node ${process.version}, ${execFileSync('nproc').toString().trim()} cores`);
-await fleetCheck();
-await manualProcedure();
-await upgrade();
-await startup();
+if (ONLY.includes('startup')) await startup();
+if (ONLY.includes('fleet')) await fleetCheck();
+if (ONLY.includes('manual')) await manualProcedure();
+if (ONLY.includes('upgrade')) await upgrade();
 const out = fileURLToPath(new URL('./results.json', import.meta.url));
 writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), node: process.version, latencyMs: LATENCY_MS, ratePerSecond: RATE, results }, null, 2)}\n`);
 console.log(`\nwritten: ${out}`);
