@@ -43,7 +43,7 @@ export async function readImageSources(clients: ImageClients, clusters: ClusterS
 
   const needing = readable.flatMap((c) => c.nodegroups).filter((ng) => !ng.error && imageSourceOf(ng).kind !== 'release');
   if (needing.length === 0) return;
-  // EC2's client and its readers are a chunk of dist/ (2 MB of code): loaded only for node groups named by image.
+  // EC2's client and its readers are a chunk of dist/ (1 MB of minified code): loaded only for node groups named by image.
   const [{ readTemplateImages, describeImages }] = await Promise.all([import('./images-ec2.js'), loadAwsClients('ec2')]);
   await readTemplateImages(clients.ec2, needing.filter((ng) => ng.image?.via !== 'launch-configuration'), limit);
   await readConfigurationImages(clients.autoscaling, needing.filter((ng) => ng.image?.via === 'launch-configuration'), limit);

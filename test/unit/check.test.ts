@@ -138,4 +138,30 @@ describe('the fleet check against EKS and SSM', () => {
     await runCheck(settings({ clusters: ['prod'] }), deps(f));
     expect(most).toBe(4);
   });
+
+  it('lists a self-managed group tagged for clusters of two DescribeAutoScalingGroups batches once', async () => {
+    // 60 clusters: tag keys go 50 to a call, so cluster-000 and cluster-055 are asked for in two calls,
+    // and a group tagged for both is in both answers.
+    const f = fleet();
+    const names = Array.from({ length: 60 }, (_, i) => `cluster-${String(i).padStart(3, '0')}`);
+    f.eksMock.on(ListClustersCommand).resolves({ clusters: names });
+    f.eksMock.on(DescribeClusterCommand).resolves({ cluster: { version: '1.33' } });
+    f.eksMock.on(ListNodegroupsCommand).resolves({ nodegroups: [] });
+    const shared = {
+      AutoScalingGroupName: 'shared-workers',
+      MinSize: 1,
+      MaxSize: 3,
+      DesiredCapacity: 2,
+      DefaultCooldown: 300,
+      AvailabilityZones: [],
+      HealthCheckType: 'EC2',
+      CreatedTime: new Date(),
+      LaunchConfigurationName: 'shared-lc',
+      Tags: [{ Key: 'kubernetes.io/cluster/cluster-000', Value: 'shared' }, { Key: 'kubernetes.io/cluster/cluster-055', Value: 'shared' }],
+    };
+    f.autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [shared] });
+    const report = await runCheck(settings(), deps(f));
+    expect(f.autoscalingMock.commandCalls(DescribeAutoScalingGroupsCommand)).toHaveLength(2);
+    expect(report.nodegroups.filter((n) => n.nodegroup === 'shared-workers').map((n) => n.cluster)).toEqual(['cluster-000']);
+  });
 });
