@@ -3,9 +3,7 @@ import type { Settings } from './inputs.js';
 import { loadAwsClients, type AwsClientFactory, type AwsClients } from './fleet/aws.js';
 import { readHistories, readRegion } from './fleet/discover.js';
 import type { LatestRelease, ParameterRequest } from './fleet/types.js';
-import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from './decision/stages.js';
-import { kubernetesMinor } from './decision/release.js';
-import { classify, clusterError, requestsFor } from './decision/drift.js';
+import type { StageContext } from './decision/stages.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from './report/types.js';
 import type { ClusterState } from './fleet/types.js';
 import type { PauseReport } from './effects/pauses.js';
@@ -54,19 +52,15 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
       }
       if (stages) await readHistories(eks, fleet, limit);
       const requests = new Map<string, ParameterRequest>();
+      const { requestsFor } = await decisions();
       for (const request of clusters.flatMap((c) => c.nodegroups).flatMap(requestsFor)) requests.set(request.parameter, request);
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
       return { region, clients, clusters, fleet, latest, requests };
     }),
   );
 
-  let nodegroups: NodegroupReport[] = [];
-  for (const { clusters, latest } of perRegion) {
-    for (const cluster of clusters) {
-      if (cluster.error) nodegroups.push(clusterError(cluster, cluster.error));
-      for (const ng of cluster.nodegroups) nodegroups.push(classify(cluster, ng, (p) => latest.get(p), policy));
-    }
-  }
+  // A check that found no cluster has nothing to decide, and does not load the decisions.
+  let nodegroups = perRegion.some((r) => r.clusters.length > 0) ? await classifyAll(perRegion, policy) : [];
   const staged = stages ? await applyStages(stages, perRegion, nodegroups, policy.now.getTime()) : undefined;
   if (staged) nodegroups = staged.nodegroups;
   nodegroups.sort(
@@ -95,7 +89,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         nodegroups: c.nodegroups.filter((n) => n.kind !== 'self-managed').length,
         selfManagedGroups: c.nodegroups.filter((n) => n.kind === 'self-managed' && !n.error).length,
         error: c.error ?? null,
-        ...(stages ? { stage: stageOf(c, stages).name, stageNote: stageOf(c, stages).note } : {}),
+        ...(stages && staged ? { stage: staged.stageOf(c, stages).name, stageNote: staged.stageOf(c, stages).note } : {}),
       }))
       .sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster)),
     nodegroups,
@@ -105,6 +99,28 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
     ...(stages && staged ? { rollout: { stages: stages.names, stageTag: stages.tag, stageSoak: stages.soak.text, cells: staged.cells } } : {}),
   };
 }
+
+/** Each node group's status, and an entry for each cluster that could not be read. */
+async function classifyAll(perRegion: readonly RegionRead[], policy: Parameters<Decisions['classify']>[3]): Promise<NodegroupReport[]> {
+  const { classify, clusterError } = await decisions();
+  const nodegroups: NodegroupReport[] = [];
+  for (const { clusters, latest } of perRegion) {
+    for (const cluster of clusters) {
+      if (cluster.error) nodegroups.push(clusterError(cluster, cluster.error));
+      for (const ng of cluster.nodegroups) nodegroups.push(classify(cluster, ng, (p) => latest.get(p), policy));
+    }
+  }
+  return nodegroups;
+}
+
+/**
+ * The decisions (pure, with semver): a chunk of dist/, loaded once there is something to decide.
+ */
+async function decisions() {
+  const [drift, stages, release] = await Promise.all([import('./decision/drift.js'), import('./decision/stages.js'), import('./decision/release.js')]);
+  return { ...drift, ...stages, ...release };
+}
+type Decisions = Awaited<ReturnType<typeof decisions>>;
 
 /**
  * The fleet's readers beyond EKS, with their SDK clients (SSM, Auto Scaling; EC2 when an image is
@@ -131,6 +147,7 @@ interface RegionRead {
  * runs is looked up in the history of that minor's SSM parameter, then the entries are decided again.
  */
 async function applyStages(stages: NonNullable<Settings['stages']>, perRegion: readonly RegionRead[], entries: NodegroupReport[], now: number) {
+  const { decideStage, kubernetesMinor, membersOf, rolloutTable, stageOf } = await decisions();
   const fleet = perRegion.flatMap((r) => r.fleet);
   const members = membersOf(fleet, stages);
   const run = new Map<string, Set<string>>();
@@ -178,5 +195,5 @@ async function applyStages(stages: NonNullable<Settings['stages']>, perRegion: r
     );
     decided = decideAll(new Set());
   }
-  return { nodegroups: decided, cells: rolloutTable(stages, members, decided) };
+  return { nodegroups: decided, cells: rolloutTable(stages, members, decided), stageOf };
 }

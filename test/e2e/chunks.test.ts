@@ -24,7 +24,7 @@ async function loadedBy(options: Parameters<typeof runAction>[0] & { fleet?: Par
 }
 
 describe('what a run loads', () => {
-  it('a check of a region without clusters: the EKS client and the check, nothing else', async () => {
+  it('a check of a region without clusters: the EKS client and the check, not even the decisions', async () => {
     const { run, files, holds } = await loadedBy({ inputs: { regions: 'us-east-1' }, fleet: { clusters: [], parameters: [] } });
     expect(run.stdout).toContain('no EKS clusters found in us-east-1');
     expect(files[0]).toBe('index.js');
@@ -34,7 +34,7 @@ describe('what a run loads', () => {
   it('a check of a fleet without on-drift: SSM, Auto Scaling and Kubernetes (the pause report), no GitHub, no EC2 without images named by id', async () => {
     const { run, holds } = await loadedBy({ inputs: { regions: 'us-east-1' }, fleet: generatedFleet(2) });
     expect(run.code).toBe(0);
-    expect(holds).toEqual(new Set(['eks', 'check', 'ssm', 'autoscaling', 'kubernetes']));
+    expect(holds).toEqual(new Set(['eks', 'check', 'decisions', 'ssm', 'autoscaling', 'kubernetes']));
   });
 
   it('a check that proposes loads the GitHub client; one with a launch template, EC2', async () => {

@@ -18,6 +18,7 @@ export const CHUNK_MARKERS = {
   kubernetes: [/V1PodDisruptionBudget|readNamespacedPodLog/, 'Kubernetes client'],
   github: [/Octokit/, 'GitHub client'],
   yaml: [/LineCounter/, 'YAML parser'],
+  decisions: [/has no AMI for Kubernetes/, 'decisions (drift, stages, releases)'],
   check: [/fail-on-drift is true/, 'check step'],
   upgrade: [/commenting the result on the merged pull request/, 'upgrade step'],
   restore: [/No cluster-autoscaler was paused/, 'restore step'],
