@@ -20,6 +20,8 @@ export interface Clients {
   clientsFor: (region: string) => AwsClients;
   /** The GitHub client, made on first use; null without a token. */
   github: () => Promise<GitHub | null>;
+  /** Kubernetes access to a cluster (`kubeAccess`), its client loaded on first use. */
+  kube: () => Promise<(cluster: ClusterState) => KubeApi>;
 }
 
 export async function makeClients(settings: Settings): Promise<Clients> {
@@ -33,18 +35,21 @@ export async function makeClients(settings: Settings): Promise<Clients> {
       })
     : undefined;
   let github: Promise<GitHub | null> | undefined;
+  let kube: Promise<(cluster: ClusterState) => KubeApi> | undefined;
+  const clientsFor = (region: string) => {
+    if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
+    return made.get(region) as AwsClients;
+  };
   return {
-    clientsFor: (region) => {
-      if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
-      return made.get(region) as AwsClients;
-    },
+    clientsFor,
     github: () =>
       (github ??= settings.githubToken ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => core.info(line))) : Promise.resolve(null)),
+    kube: () => (kube ??= kubeAccess(settings, clientsFor)),
   };
 }
 
 /** Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. */
-export async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients): Promise<(cluster: ClusterState) => KubeApi> {
+async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients): Promise<(cluster: ClusterState) => KubeApi> {
   const { eksKubeApi, eksToken, kubeconfigApi } = await import('./fleet/kube.js');
   const masked = new Set<string>();
   return (cluster) => {
@@ -61,7 +66,7 @@ export async function kubeAccess(settings: Settings, clientsFor: (region: string
 }
 
 export async function pauseDeps(settings: Settings, clients: Clients): Promise<PauseDeps> {
-  return { eks: (region) => clients.clientsFor(region).eks, kubeFor: await kubeAccess(settings, clients.clientsFor), now: Date.now, sleep };
+  return { eks: (region) => clients.clientsFor(region).eks, kubeFor: await clients.kube(), now: Date.now, sleep };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -19,8 +19,9 @@ import { isThrottlingError } from '@smithy/core/retry';
  * container API, gives its cluster reads a bucket of 50), so a fleet of ten clusters is read as fast
  * as it was unpaced, and probe upward: the rate grows by half each second in which callers waited for
  * a token and no call was throttled, like TCP's slow start (gentler: fewer calls are in flight past
- * the limit when the first throttle comes back). The first throttle ends the probe: the rate
- * falls to 95% of what AWS let through in the last second; then the rate grows back by one a second every five seconds without a throttle.
+ * the limit when the first throttle comes back). The first throttle ends the probe: the rate falls to
+ * 95% of what AWS let through in the last second, then grows back by one a second every five seconds
+ * without a throttle.
  * The lesson holds for the service's other operations in that region that are still probing: they stop
  * at that rate instead of each finding the limit by being throttled (that EKS's read operations share
  * a limit is UNVERIFIED; an operation with a lower one is throttled, and cuts, on its own).
@@ -223,8 +224,12 @@ interface MiddlewareStack {
 }
 
 /**
- * Puts the pacer in front of each attempt of a client's calls: after the SDK's retry middleware
- * (finalizeRequest step, high priority), so a retry waits for a token like any call.
+ * Puts the pacer in front of each attempt of a client's calls: after the SDK's retry middleware, so a
+ * retry waits for a token like any call. The retry middleware is added at the finalizeRequest step
+ * with high priority (@smithy/core, retry/middleware-retry/retryMiddleware.js `retryMiddlewareOptions`),
+ * and a step runs its middleware from high to low priority (client/middleware-stack/MiddlewareStack.js
+ * `priorityWeights`), so this one (low) runs inside it. The operation's name is the handler
+ * context's `commandName`, which every command passes to its middleware stack (@smithy/core, client/smithy-client/command.js `resolveMiddlewareWithContext`).
  */
 export function pace(client: { middlewareStack: unknown }, region: string, service: string, using: Pacer = pacer): void {
   (client.middlewareStack as MiddlewareStack).add(

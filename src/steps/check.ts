@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../inputs.js';
-import { CONCURRENCY, kubeAccess, pauseDeps, type Clients } from '../clients.js';
+import { CONCURRENCY, pauseDeps, type Clients } from '../clients.js';
 import { runCheck } from '../check.js';
 import { renderLogLine, renderMatrix, renderSummary, reportOutput } from '../report/render.js';
 import { NEEDS_UPGRADE } from '../report/types.js';
@@ -85,10 +85,9 @@ export async function check(settings: Settings, clients: Clients): Promise<void>
  * Best effort: a check role without Kubernetes access gets the reason in the description instead.
  */
 function blockerLook(settings: Settings, clients: Clients): LookForBlockers {
-  let kube: ReturnType<typeof kubeAccess> | undefined;
   return async (region, name, nodegroups) => {
     try {
-      const [kubeFor, { readBlockers }] = await Promise.all([(kube ??= kubeAccess(settings, clients.clientsFor)), import('../effects/upgrade.js')]);
+      const [kubeFor, { readBlockers }] = await Promise.all([clients.kube(), import('../effects/upgrade.js')]);
       const cluster = settings.kubeconfig ? { name, region, nodegroups: [] } : await readClusterEndpoint(clients.clientsFor(region).eks, region, name);
       const blockers = await readBlockers(kubeFor(cluster), nodegroups);
       return { ran: true, blockers };

@@ -6,14 +6,14 @@ import { readClusterEndpoint } from '../fleet/discover.js';
 import { PAUSED_ANNOTATION, restoreAutoscaler } from '../effects/autoscaler.js';
 import { retryTransient } from '../effects/retry.js';
 import type { PauseRecord } from '../effects/upgrade.js';
-import { kubeAccess, makeClients, sleep } from '../clients.js';
+import { makeClients, sleep } from '../clients.js';
 
 /** The post step's restore of the pauses the main step left (see ../post.ts). Problems are warnings. */
 export async function restorePauses(pauses: readonly PauseRecord[]): Promise<void> {
   try {
     const settings = await getSettings();
     const clients = await makeClients(settings);
-    const kubeFor = await kubeAccess(settings, clients.clientsFor);
+    const kubeFor = await clients.kube();
     for (const p of pauses) {
       const label = `${p.cluster}: cluster-autoscaler ${p.namespace}/${p.name}`;
       try {

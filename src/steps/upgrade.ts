@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { context } from '@actions/github';
 import type { Settings } from '../inputs.js';
-import { CONCURRENCY, kubeAccess, sleep, type Clients } from '../clients.js';
+import { CONCURRENCY, sleep, type Clients } from '../clients.js';
 import { loadAwsClients } from '../fleet/aws.js';
 import { credentialOutlook } from '../fleet/credentials.js';
 import { currentRepo, describeGitHubError, repoFileReader, type GitHub } from '../repo/github.js';
@@ -14,7 +14,7 @@ import type { PauseRecord } from '../effects/upgrade.js';
 export async function upgrade(settings: Settings, clients: Clients): Promise<void> {
   const repo = currentRepo();
   const sha = context.sha;
-  const [github, kubeFor] = await Promise.all([clients.github(), kubeAccess(settings, clients.clientsFor), loadAwsClients()]);
+  const [github, kubeFor] = await Promise.all([clients.github(), clients.kube(), loadAwsClients()]);
   // Every pause in force, for the post step: saved whole each time one starts or ends.
   const pauses = new Map<string, PauseRecord>();
   const report = await runUpgrade(settings, {
