@@ -1,10 +1,9 @@
-import * as core from '@actions/core';
-import type { Settings } from './inputs.js';
-import { createAwsClients, type AwsClients } from './fleet/aws.js';
-import type { KubeApi } from './fleet/kube-api.js';
-import type { ClusterState } from './fleet/types.js';
+import type { Settings } from './model/settings.js';
+import { createAwsClients, type AwsClients } from './fleet/aws-clients.js';
+import type { KubeApi } from './model/kube-api.js';
+import type { ClusterState } from './model/fleet.js';
 import type { GitHub } from './repo/github.js';
-import type { PauseDeps } from './effects/pauses.js';
+import type { PauseDeps } from './effects/pause-sweep.js';
 
 /*
  * The clients of a run, made once and passed in. Each heavy one is a chunk of dist/, loaded by dynamic
@@ -24,13 +23,22 @@ export interface Clients {
   kube: () => Promise<(cluster: ClusterState) => KubeApi>;
 }
 
-export async function makeClients(settings: Settings): Promise<Clients> {
+/** What the clients need of whoever runs them: the runner (../action/) or a terminal (../cli/). */
+export interface ClientHooks {
+  /** Hides a secret from every later log line, the moment it exists (the runner's `add-mask`). */
+  mask(secret: string): void;
+  /** A fresh OIDC token of the job for role-to-assume (the runner's `core.getIDToken`). */
+  getIdToken(audience: string): Promise<string>;
+  log(line: string): void;
+}
+
+export async function makeClients(settings: Settings, hooks: ClientHooks): Promise<Clients> {
   const made = new Map<string, AwsClients>();
   // With role-to-assume, one provider for every client: the action renews the session itself.
   const credentials = settings.role
     ? (await import('./fleet/credentials.js')).assumeRoleProvider(settings.role, {
-        getIdToken: (audience) => core.getIDToken(audience),
-        mask: (secret) => core.setSecret(secret),
+        getIdToken: (audience) => hooks.getIdToken(audience),
+        mask: (secret) => hooks.mask(secret),
         region: settings.regions[0] as string,
       })
     : undefined;
@@ -43,14 +51,14 @@ export async function makeClients(settings: Settings): Promise<Clients> {
   return {
     clientsFor,
     github: () =>
-      (github ??= settings.githubToken ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => core.info(line))) : Promise.resolve(null)),
-    kube: () => (kube ??= kubeAccess(settings, clientsFor)),
+      (github ??= settings.githubToken ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => hooks.log(line))) : Promise.resolve(null)),
+    kube: () => (kube ??= kubeAccess(settings, clientsFor, hooks)),
   };
 }
 
 /** Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. */
-async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients): Promise<(cluster: ClusterState) => KubeApi> {
-  const { eksKubeApi, eksToken, kubeconfigApi } = await import('./fleet/kube.js');
+async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients, hooks: ClientHooks): Promise<(cluster: ClusterState) => KubeApi> {
+  const { eksKubeApi, eksToken, kubeconfigApi } = await import('./fleet/kube-client.js');
   const masked = new Set<string>();
   return (cluster) => {
     if (settings.kubeconfig) return kubeconfigApi(settings.kubeconfig, cluster.name);
@@ -58,14 +66,14 @@ async function kubeAccess(settings: Settings, clientsFor: (region: string) => Aw
     const { eks } = clientsFor(cluster.region);
     return eksKubeApi(cluster.name, { server: cluster.endpoint, ...(cluster.caData ? { caData: cluster.caData } : {}) }, async () => {
       const token = await eksToken(cluster.name, cluster.region, eks.config.credentials);
-      if (!masked.has(token.token)) core.setSecret(token.token);
+      if (!masked.has(token.token)) hooks.mask(token.token);
       masked.add(token.token);
       return token;
     });
   };
 }
 
-export async function pauseDeps(settings: Settings, clients: Clients): Promise<PauseDeps> {
+export async function pauseDeps(clients: Clients): Promise<PauseDeps> {
   return { eks: (region) => clients.clientsFor(region).eks, kubeFor: await clients.kube(), now: Date.now, sleep };
 }
 

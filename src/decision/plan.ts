@@ -1,31 +1,7 @@
-import type { ClusterState, NodegroupState } from '../fleet/types.js';
-import type { PinnedRelease } from '../repo/manifest.js';
+import type { ClusterState, NodegroupState, NodeKindId } from '../model/fleet.js';
+import type { PinnedRelease } from '../model/plan.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
-import { imageSourceOf } from './image-source.js';
-
-export interface Version {
-  version: string;
-  /** The release; for a node group whose launch template names its AMI, the image id. */
-  releaseVersion: string;
-  /** For a node group whose launch template names its AMI (CUSTOM): the image the template should name. */
-  imageId?: string;
-}
-
-/** One node group's line in the upgrade plan. */
-export interface PlanItem {
-  cluster: string;
-  region: string;
-  nodegroup: string;
-  amiType: string | null;
-  nodes: number | null;
-  current: Version | null;
-  target: Version | null;
-  /** Where the target came from. */
-  source: 'release-version' | 'manifest' | 'latest' | 'control-plane' | null;
-  /** `block`: the target asked for cannot apply, so nothing may change in the cluster. */
-  action: 'update' | 'up-to-date' | 'skip' | 'block';
-  reason: string;
-}
+import type { PlanItem, Version } from '../model/plan.js';
 
 export interface PlanInput {
   cluster: ClusterState;
@@ -45,26 +21,16 @@ export interface PlanInput {
   latestImage?: () => string | undefined;
 }
 
-/**
- * Decides what to do with one node group. Pure. Only forward: a target older than what runs is
- * skipped (a rollback is not possible), the same release is up to date, anything that cannot be
- * compared is skipped with the reason.
- */
-export function planNodegroup(input: PlanInput): PlanItem {
+type ItemOf = (action: PlanItem['action'], reason: string, target?: Version | null, source?: PlanItem['source']) => PlanItem;
+
+/** The plan line of one node group, with what it runs now; the rest is decided by its kind. */
+function itemOf(input: PlanInput, kind: NodeKindId, current: Version | null): ItemOf {
   const { cluster, ng } = input;
-  const byImage = imageSourceOf(ng).kind === 'launch-template-image';
-  const imageId = ng.image?.imageId;
-  const current = byImage
-    ? ng.version && imageId
-      ? { version: ng.version, releaseVersion: imageId, imageId }
-      : null
-    : ng.version && ng.releaseVersion
-      ? { version: ng.version, releaseVersion: ng.releaseVersion }
-      : null;
-  const item = (action: PlanItem['action'], reason: string, target: Version | null = null, source: PlanItem['source'] = null): PlanItem => ({
+  return (action, reason, target = null, source = null) => ({
     cluster: cluster.name,
     region: cluster.region,
     nodegroup: ng.name,
+    nodeKind: kind,
     amiType: ng.amiType ?? null,
     nodes: ng.desiredSize ?? null,
     current,
@@ -73,16 +39,42 @@ export function planNodegroup(input: PlanInput): PlanItem {
     action,
     reason,
   });
+}
 
+/** A node group the action does not roll: skipped with its kind's reason. */
+export function planNotRolled(input: PlanInput, kind: NodeKindId, why: string): PlanItem {
+  const { ng } = input;
+  const imageId = ng.image?.imageId;
+  const current = ng.version && ng.releaseVersion ? { version: ng.version, releaseVersion: ng.releaseVersion } : ng.version && imageId ? { version: ng.version, releaseVersion: imageId, imageId } : null;
+  return itemOf(input, kind, current)('skip', ng.error ?? why);
+}
+
+/**
+ * A node group whose launch template names its AMI (CUSTOM): moved to another image through a new
+ * launch template version. What the template names could not be read: the cluster is not touched
+ * until it can be.
+ */
+export function planByImage(input: PlanInput, kind: NodeKindId): PlanItem {
+  const { ng } = input;
+  const imageId = ng.image?.imageId;
+  const current = ng.version && imageId ? { version: ng.version, releaseVersion: imageId, imageId } : null;
+  const item = itemOf(input, kind, current);
   if (ng.error) return item('skip', ng.error);
-  const notUpdated = imageSourceOf(ng).notUpdated;
-  if (notUpdated) return item('skip', notUpdated);
-  if (byImage) {
-    // What the template names could not be read: the cluster is not touched until it can be.
-    if (ng.image?.error) return item('block', `cannot read the AMI its launch template names: ${ng.image.error}`);
-    if (!current?.imageId) return item('skip', 'its launch template names no image');
-    return planImage(input, { ...current, imageId: current.imageId }, item);
-  }
+  if (ng.image?.error) return item('block', `cannot read the AMI its launch template names: ${ng.image.error}`);
+  if (!current?.imageId) return item('skip', 'its launch template names no image');
+  return planImage(input, { ...current, imageId: current.imageId }, item);
+}
+
+/**
+ * A node group whose AMI EKS picks by release. Pure. Only forward: a target older than what runs is
+ * skipped (a rollback is not possible), the same release is up to date, anything that cannot be
+ * compared is skipped with the reason.
+ */
+export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
+  const { cluster, ng } = input;
+  const current = ng.version && ng.releaseVersion ? { version: ng.version, releaseVersion: ng.releaseVersion } : null;
+  const item = itemOf(input, kind, current);
+  if (ng.error) return item('skip', ng.error);
   if (!current) return item('skip', 'the node group has no version or release version');
 
   const minor = kubernetesMinor(current.version) as string;
@@ -158,7 +150,7 @@ export function planNodegroup(input: PlanInput): PlanItem {
  * group's minor. Whether a pinned image is newer cannot be told from its id: a different image is an
  * update, as the person who pinned it asked.
  */
-function planImage(input: PlanInput, current: Version & { imageId: string }, item: (action: PlanItem['action'], reason: string, target?: Version | null, source?: PlanItem['source']) => PlanItem): PlanItem {
+function planImage(input: PlanInput, current: Version & { imageId: string }, item: ItemOf): PlanItem {
   let target: Version;
   let source: NonNullable<PlanItem['source']>;
   if (input.explicit) return item('skip', 'release-version does not apply to a node group whose launch template names its AMI (CUSTOM): pin its imageId in the manifest');

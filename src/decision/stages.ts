@@ -1,16 +1,10 @@
-import type { ClusterState, NodegroupState } from '../fleet/types.js';
-import type { NodegroupReport, StageProof } from '../report/types.js';
-import { eksImageOf, imageSourceOf } from './image-source.js';
+import type { ClusterState, NodegroupState } from '../model/fleet.js';
+import type { NodegroupReport, StageProof } from '../model/check-report.js';
 import { kubernetesMinor } from './release.js';
 import { compareTrains, releaseOnTrain, trainOf, type Train } from './train.js';
 import { proveTrain, type Proof, type StageMember } from './proof.js';
-
-/** The staged rollout's inputs: `stages` in rollout order, the cluster tag that names a cluster's stage, the soak. */
-export interface StageSettings {
-  names: string[];
-  tag: string;
-  soak: { text: string; ms: number };
-}
+import type { RolloutCell } from '../model/check-report.js';
+import type { StageSettings } from '../model/settings.js';
 
 export interface ClusterStage {
   index: number;
@@ -33,12 +27,8 @@ export function stageOf(cluster: Pick<ClusterState, 'tags'>, stages: StageSettin
   return { index, name: stages.names[index]!, note: null };
 }
 
-/** The release and AMI type a node group's train is read from: its release, or its EKS-optimized image's. */
-function releaseOf(ng: NodegroupState): { release: string; amiType: string } | undefined {
-  if (imageSourceOf(ng).kind === 'release') return ng.releaseVersion && ng.amiType ? { release: ng.releaseVersion, amiType: ng.amiType } : undefined;
-  const eks = ng.image?.info ? eksImageOf(ng.image.info) : undefined;
-  return eks ? { release: eks.release, amiType: eks.amiType } : undefined;
-}
+/** The release and AMI type a node group runs, as its kind tells it (../kinds/registry.ts runningRelease); undefined: not a member. */
+export type RunningRelease = (ng: NodegroupState) => { release: string; amiType: string } | undefined;
 
 /**
  * A managed node group as the proof sees it, from AWS's state alone (so a node group upgraded by hand
@@ -51,9 +41,9 @@ function releaseOf(ng: NodegroupState): { release: string; amiType: string } | u
  *   health gate's unhealthy mark.
  * Self-managed groups are not members: their image changes leave no history in EKS.
  */
-export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: number): StageMember | undefined {
-  if (ng.error || ng.kind === 'self-managed') return undefined;
-  const of = releaseOf(ng);
+export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: number, runs: RunningRelease): StageMember | undefined {
+  if (ng.error) return undefined;
+  const of = runs(ng);
   if (!of) return undefined;
   const updates = ng.updates ?? [];
   const lastSuccess = [...updates].reverse().find((u) => u.status === 'Successful');
@@ -80,8 +70,10 @@ export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: numbe
 }
 
 /** Every managed node group of the clusters read, as the staged rollout's proof sees it. */
-export function membersOf(clusters: readonly ClusterState[], stages: StageSettings): StageMember[] {
-  return clusters.filter((c) => !c.error).flatMap((c) => c.nodegroups.map((ng) => memberOf(c, ng, stageOf(c, stages).index)).filter((m): m is StageMember => m !== undefined));
+export function membersOf(clusters: readonly ClusterState[], stages: StageSettings, runs: RunningRelease): StageMember[] {
+  return clusters
+    .filter((c) => !c.error)
+    .flatMap((c) => c.nodegroups.map((ng) => memberOf(c, ng, stageOf(c, stages).index, runs)).filter((m): m is StageMember => m !== undefined));
 }
 
 export interface StageContext {
@@ -139,7 +131,7 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
     if (!older.proven) continue;
     const minor = entry.kubernetesVersion ? kubernetesMinor(entry.kubernetesVersion) : undefined;
     const parameter = entry.latestReleaseParameter;
-    const target = minor && parameter && entry.kind === 'managed' && entry.imageId === null ? releaseOnTrain(train, amiType, ctx.knownReleases(parameter, amiType, minor)) : undefined;
+    const target = minor && parameter && entry.pinKey === 'releaseVersion' ? releaseOnTrain(train, amiType, ctx.knownReleases(parameter, amiType, minor)) : undefined;
     if (!target) {
       if (parameter && entry.imageId === null) ctx.missing?.(parameter);
       return {
@@ -208,19 +200,6 @@ function proofReport(proof: Proof, train: Train, stage: ClusterStage, ctx: Stage
     failures: proof.failures.map((f) => ({ cluster: f.cluster, nodegroup: f.nodegroup, updateId: f.updateId, at: new Date(f.at).toISOString(), what: f.what })),
     evidence: proof.applies ? evidenceOf(train, stage, ctx, amiType) : [],
   };
-}
-
-/** One cell of the rollout table: what the node groups of one AMI type in one stage run, and what they wait for. */
-export interface RolloutCell {
-  stage: string;
-  amiType: string;
-  /** Trains run, newest first: how many node groups, and since when the earliest of them got onto it. */
-  trains: { train: string; nodegroups: number; since: string | null }[];
-  /** Node groups per status that says something about the rollout: drift, soaking, waiting. */
-  drift: number;
-  waiting: number;
-  /** The train they wait for, and when it is proven at the earliest (null: a failure or a node group holds it). */
-  waitingFor: { train: string; provenAt: string | null; failed: boolean }[];
 }
 
 /** The stages × AMI types table of the check's summary and report. */

@@ -1,5 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { KubeApi } from '../fleet/kube-api.js';
+import type { KubeApi } from '../model/kube-api.js';
+import type { AutoscalerRef } from '../model/pause.js';
 
 /** Where the replica count to restore is kept, on the deployment itself, for a later run to find. */
 export const PAUSED_ANNOTATION = 'eks-ami-drift/paused-replicas';
@@ -14,11 +15,6 @@ export const LEASE_ANNOTATION = 'eks-ami-drift/lease-renewed-at';
 export const LEASE_RENEW_MS = 30_000;
 export const LEASE_STALE_MS = 10 * 60_000;
 const OUR_ANNOTATIONS = [PAUSED_ANNOTATION, PAUSED_AT_ANNOTATION, LEASE_ANNOTATION];
-
-export interface AutoscalerRef {
-  namespace: string;
-  name: string;
-}
 
 /** The usual ways cluster-autoscaler is deployed on EKS (AWS's manifest, the Helm chart). */
 const CANDIDATES = [

@@ -1,23 +1,11 @@
-import type { Settings } from '../inputs.js';
-import { proposedRelease, type CheckReport, type NodegroupReport } from '../report/types.js';
+import type { Settings } from '../model/settings.js';
+import { proposedRelease, type CheckReport, type NodegroupReport } from '../model/check-report.js';
 import { describeGitHubError, readRepoFile, type GitHub, type Repo } from '../repo/github.js';
-import { manifestPath, parseManifest, renderManifest, updateManifest, type PinnedRelease } from '../repo/manifest.js';
-import { editedByPerson, marker, proposalBody, proposalTitle, targetsHash, type BlockerLook } from '../report/proposal.js';
-
-/** What happened to one cluster's pull request or issue. */
-export interface Proposal {
-  cluster: string;
-  region: string;
-  kind: 'pull-request' | 'issue';
-  result: 'created' | 'updated' | 'unchanged' | 'closed' | 'none' | 'error';
-  number: number | null;
-  url: string | null;
-  /** Whether `number` is an open pull request or issue (the outputs list only those). */
-  open: boolean;
-  reason: string;
-  /** What did not work but does not undo the proposal (a label, an assignee, a reviewer refused). */
-  warnings: string[];
-}
+import { manifestPath, parseManifest, renderManifest, updateManifest } from '../repo/manifest.js';
+import type { PinnedRelease } from '../model/plan.js';
+import { editedByPerson, marker, proposalBody, proposalTitle, targetsHash } from '../report/proposal-body.js';
+import type { BlockerLook } from '../model/check-report.js';
+import type { Proposal } from '../model/check-report.js';
 
 /** The trailer that marks a commit as this action's: a commit without it was made by a person. */
 export const COMMIT_TRAILER = 'Eks-Ami-Drift:';

@@ -1,15 +1,8 @@
 import { fromWebToken } from '@aws-sdk/credential-provider-web-identity';
 import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-
-/** The `role-to-assume` inputs: the action assumes the role itself and renews it for the whole job. */
-export interface RoleSettings {
-  roleArn: string;
-  sessionName: string;
-  durationSeconds: number;
-  /** The `aud` of the job's OIDC token: what the role's trust policy expects. */
-  audience: string;
-}
+import type { RoleSettings } from '../model/settings.js';
+import type { CredentialOutlook } from '../model/settings.js';
 
 export interface CredentialDeps {
   /** `core.getIDToken`: a fresh OIDC token of the job (it masks the token itself). */
@@ -53,16 +46,6 @@ export function assumeRoleProvider(role: RoleSettings, deps: CredentialDeps): Aw
 }
 
 /** What the run can count on from its credentials, for the plan's warning. */
-export interface CredentialOutlook {
-  /** The action renews them itself (role-to-assume), or the SDK's provider refreshes them. */
-  renewable: boolean;
-  /** When they stop working, when known. */
-  expiresAt: number | null;
-  /** Where they come from, in words for the warning. */
-  source: string;
-}
-
-/** aws-actions/configure-aws-credentials' default session (`role-duration-seconds`, 3600 s). */
 export const DEFAULT_SESSION_MS = 3600_000;
 
 /**

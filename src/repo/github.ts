@@ -87,8 +87,8 @@ export async function readRepoFile(github: GitHub, repo: Repo, path: string, ref
 /** Reads repository files through the API at a commit, or from the checked-out workspace. */
 export type FileReader = (path: string) => Promise<string | null>;
 
-export function repoFileReader(github: GitHub | null, repo: Repo, ref: string, workspace: string | undefined): FileReader {
-  if (github) return (path) => readRepoFile(github, repo, path, ref);
+export function repoFileReader(from: { github: GitHub; repo: Repo } | null, ref: string, workspace: string | undefined): FileReader {
+  if (from) return (path) => readRepoFile(from.github, from.repo, path, ref);
   return async (path) => {
     const full = workspace ? join(workspace, path) : path;
     return existsSync(full) ? readFileSync(full, 'utf8') : null;

@@ -1,27 +1,6 @@
 import { Document, isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { kubernetesMinor, parseRelease, suffixKind } from '../decision/release.js';
-
-/**
- * The desired state of one cluster, kept in the repository at `<manifest-dir>/<region>/<cluster>.yaml`
- * (one file per cluster, so jobs fanned out per cluster never edit the same file).
- */
-export interface Manifest {
-  cluster: string;
-  region: string;
-  nodegroups: Record<string, PinnedRelease>;
-}
-
-export interface PinnedRelease {
-  kubernetesVersion: string;
-  /** The release EKS picks the AMI by: every node group but a CUSTOM one. */
-  releaseVersion?: string;
-  /** The AMI a CUSTOM node group's launch template should name (its image source is the template). */
-  imageId?: string;
-  /** What the pinned image is, written as a comment next to `imageId`. */
-  imageNote?: string;
-  /** The line of the pin's releaseVersion, when read from a file. */
-  line?: number;
-}
+import type { Manifest, PinnedRelease } from '../model/plan.js';
 
 /** A manifest that does not validate: names the file and the line. */
 export class ManifestError extends Error {

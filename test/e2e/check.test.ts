@@ -4,7 +4,7 @@ import { exampleFleet, generatedFleet } from '../sim/example-fleet.js';
 import { amazonLinuxParameters, amazonLinuxReleases, bottlerocketParameter } from '../sim/releases.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { runAction } from '../sim/run-action.js';
-import type { CheckReport } from '../../src/report/types.js';
+import type { CheckReport } from '../../src/model/check-report.js';
 
 /** `node dist/index.js` run the way a runner runs it, against the simulator. */
 let sim: Simulator | undefined;

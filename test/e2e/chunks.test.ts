@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exampleFleet, generatedFleet } from '../sim/example-fleet.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { runAction } from '../sim/run-action.js';
-import { holdings, loadRecorder, type Holding } from '../sim/dist-files.js';
+import { DIST_DIR, holdings, loadRecorder, type Holding } from '../sim/dist-files.js';
 
 /*
  * What each run of the bundled action loads: dist/ is split into chunks (ncc emits one per dynamic
@@ -24,11 +26,11 @@ async function loadedBy(options: Parameters<typeof runAction>[0] & { fleet?: Par
 }
 
 describe('what a run loads', () => {
-  it('a check of a region without clusters: the EKS client and the check, not even the decisions', async () => {
+  it('a check of a region without clusters: the EKS client and the check with its decisions, nothing else', async () => {
     const { run, files, holds } = await loadedBy({ inputs: { regions: 'us-east-1' }, fleet: { clusters: [], parameters: [] } });
     expect(run.stdout).toContain('no EKS clusters found in us-east-1');
     expect(files[0]).toBe('index.js');
-    expect([...holds].sort()).toEqual(['check', 'eks']);
+    expect([...holds].sort()).toEqual(['check', 'decisions', 'eks']);
   });
 
   it('a check of a fleet without on-drift: SSM, Auto Scaling and Kubernetes (the pause report), no GitHub, no EC2 without images named by id', async () => {
@@ -60,8 +62,11 @@ describe('what a run loads', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain('::warning::');
     expect(files[0]).toBe('index.js');
-    // The entry, and the post step's own few lines.
-    expect(files).toHaveLength(2);
+    // The entry, the runner's library (@actions/core and its HTTP client, undici), the step that tells
+    // main from post, and the post step's own few lines: nothing else.
+    const runnerOnly = [/getIDToken/, /undici/, /isPost/, /post step:/];
+    for (const file of files.slice(1)) expect([file, runnerOnly.some((re) => re.test(readFileSync(join(DIST_DIR, file), 'utf8')))]).toEqual([file, true]);
+    expect(files).toHaveLength(5);
     expect([...holds]).toEqual(['post']);
   });
 });

@@ -3,8 +3,8 @@ import type { SimOptions, SimWorkload } from '../sim/fleet.js';
 import type { GitHubSpec } from '../sim/github.js';
 import { runAction } from '../sim/run-action.js';
 import type { Simulator } from '../sim/server.js';
-import type { UpgradeReport } from '../../src/upgrade.js';
-import type { CheckReport } from '../../src/report/types.js';
+import type { UpgradeReport } from '../../src/model/upgrade-report.js';
+import type { CheckReport } from '../../src/model/check-report.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
 import { batchNew, batchOld, genNew, genOld, mergeManifestChange, prodCluster as cluster, startProd } from './prod-fixture.js';
 

@@ -5,7 +5,7 @@ import { awsImageName } from '../sim/images.js';
 import { amazonLinuxParameters, bottlerocketParameter, releasesOf } from '../sim/releases.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { runAction } from '../sim/run-action.js';
-import type { CheckReport, NodegroupReport } from '../../src/report/types.js';
+import type { CheckReport, NodegroupReport } from '../../src/model/check-report.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {

@@ -5,7 +5,7 @@ import type { GitHubSpec } from '../sim/github.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
-import type { CheckReport } from '../../src/report/types.js';
+import type { CheckReport } from '../../src/model/check-report.js';
 
 const releases = releasesOf('AL2023_x86_64_STANDARD', '1.33').map((r) => r.releaseVersion);
 const [old, mid, latest] = releases.slice(-3) as [string, string, string];

@@ -5,8 +5,8 @@ import type { GitHubSpec } from '../sim/github.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
-import type { CheckReport, NodegroupReport } from '../../src/report/types.js';
-import type { UpgradeReport } from '../../src/upgrade.js';
+import type { CheckReport, NodegroupReport } from '../../src/model/check-report.js';
+import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import { readmePolicyActions } from './readme.js';
 import { mergeChange } from './prod-fixture.js';
 

@@ -11,7 +11,7 @@ import {
   UpdateNodegroupVersionCommand,
 } from '@aws-sdk/client-eks';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { eksKubeApi, eksToken } from '../../src/fleet/kube.js';
+import { eksKubeApi, eksToken } from '../../src/fleet/kube-client.js';
 import { verifyToken } from '../sim/kube.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { FleetSpec } from '../sim/fleet.js';

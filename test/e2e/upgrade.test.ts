@@ -6,7 +6,7 @@ import { amazonLinuxParameters, bottlerocketParameter } from '../sim/releases.js
 import { awsImageName } from '../sim/images.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
-import type { UpgradeReport } from '../../src/upgrade.js';
+import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
 import { batchNew, batchOld, genMid, genNew, genOld, mergeManifestChange, PROD_MANIFEST as PATH, prodCluster as cluster, prodManifest as manifest, startProd } from './prod-fixture.js';
 

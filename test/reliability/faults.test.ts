@@ -3,7 +3,7 @@ import { generatedFleet } from '../sim/example-fleet.js';
 import { startSimulator } from '../sim/server.js';
 import type { Faults } from '../sim/fleet.js';
 import { runAction } from '../sim/run-action.js';
-import type { CheckReport } from '../../src/report/types.js';
+import type { CheckReport } from '../../src/model/check-report.js';
 
 /** The check's report from the bundled action, with a fault rate on every AWS operation. */
 async function checkReport(faults: Faults | undefined) {

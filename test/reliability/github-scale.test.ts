@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { CheckReport } from '../../src/report/types.js';
+import type { CheckReport } from '../../src/model/check-report.js';
 import { generatedFleet } from '../sim/example-fleet.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator } from '../sim/server.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderManifest } from '../../src/repo/manifest.js';
-import type { UpgradeReport } from '../../src/upgrade.js';
+import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator } from '../sim/server.js';

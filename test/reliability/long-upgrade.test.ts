@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { LEASE_STALE_MS } from '../../src/effects/autoscaler.js';
 import { renderManifest } from '../../src/repo/manifest.js';
-import type { UpgradeReport } from '../../src/upgrade.js';
+import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import type { SimCluster, SimOptions } from '../sim/fleet.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction, type RunOptions } from '../sim/run-action.js';

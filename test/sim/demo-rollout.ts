@@ -10,7 +10,7 @@
  *   5. staging is upgraded; three days later production drifts to v20260618
  */
 import { renderManifest } from '../../src/repo/manifest.js';
-import type { CheckReport } from '../../src/report/types.js';
+import type { CheckReport } from '../../src/model/check-report.js';
 import type { FleetSpec, SimCluster } from './fleet.js';
 import { amazonLinuxParameters, releasesOf } from './releases.js';
 import { runAction } from './run-action.js';

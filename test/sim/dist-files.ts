@@ -19,9 +19,9 @@ export const CHUNK_MARKERS = {
   github: [/Octokit/, 'GitHub client'],
   yaml: [/LineCounter/, 'YAML parser'],
   decisions: [/has no AMI for Kubernetes/, 'decisions (drift, stages, releases)'],
-  check: [/fail-on-drift is true/, 'check step'],
-  upgrade: [/commenting the result on the merged pull request/, 'upgrade step'],
-  restore: [/No cluster-autoscaler was paused/, 'restore step'],
+  check: [/fail-on-drift is true/, 'check command'],
+  upgrade: [/commenting the result on the merged pull request/, 'upgrade command'],
+  restore: [/nothing to restore/, 'restore command'],
   post: [/post step:/, 'post step'],
   cli: [/--output-file/, 'command line'],
 } as const satisfies Record<string, readonly [RegExp, string]>;

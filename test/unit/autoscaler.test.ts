@@ -1,19 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
-import {
-  findAutoscaler,
-  isStale,
-  LEASE_ANNOTATION,
-  pauseAutoscaler,
-  PAUSED_ANNOTATION,
-  PAUSED_AT_ANNOTATION,
-  readPause,
-  renewLease,
-  restoreAutoscaler,
-} from '../../src/effects/autoscaler.js';
+import { findAutoscaler, isStale, LEASE_ANNOTATION, pauseAutoscaler, PAUSED_ANNOTATION, PAUSED_AT_ANNOTATION, readPause, renewLease, restoreAutoscaler } from '../../src/effects/autoscaler.js';
 
 const NOW = Date.parse('2026-11-21T00:00:00Z');
-import type { KubeApi } from '../../src/fleet/kube.js';
+import type { KubeApi } from '../../src/model/kube-api.js';
 
 /** A deployment store that applies JSON Patches like the API server, resourceVersion test included. */
 function fakeKube(deployments: V1Deployment[]): KubeApi & { deployments: V1Deployment[]; patches: number } {

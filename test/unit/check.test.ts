@@ -11,7 +11,7 @@ import {
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { runCheck } from '../../src/check.js';
+import { runCheck } from '../../src/commands/check.js';
 import { settingsWith } from './settings.js';
 
 const settings = settingsWith;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { classify } from '../../src/decision/drift.js';
+import { classify } from '../../src/kinds/registry.js';
 import { supportOf } from '../../src/decision/support.js';
-import type { LatestRelease } from '../../src/fleet/releases.js';
-import type { ClusterState, NodegroupState } from '../../src/fleet/types.js';
+import type { LatestRelease } from '../../src/model/fleet.js';
+import type { ClusterState, NodegroupState } from '../../src/model/fleet.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Workloads } from '../../src/fleet/kube.js';
-import { countOf, describeHealth, podReason, workloadOf } from '../../src/effects/health.js';
+import type { Workloads } from '../../src/model/kube-api.js';
+import { countOf, describeHealth, podReason, workloadOf } from '../../src/effects/health-gate.js';
 
 const owner = (kind: string, name: string) => ({ apiVersion: 'apps/v1', kind, name, uid: `${kind}-${name}`, controller: true });
 const pod = (name: string, ownerRef: ReturnType<typeof owner> | null, status: V1Pod['status'] = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }): V1Pod => ({

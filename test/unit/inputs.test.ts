@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getSettings, InputError, splitList } from '../../src/inputs.js';
+import { getSettings } from '../../src/action/inputs.js';
+import { InputError, splitList } from '../../src/inputs/settings.js';
 import { settingsWith } from './settings.js';
 
 const INPUTS = ['command', 'clusters', 'regions', 'nodegroups', 'min-release-age', 'fail-on-drift', 'kubeconfig', 'on-drift', 'labels', 'assignees', 'reviewers',

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { planNodegroup, type PlanInput } from '../../src/decision/plan.js';
-import { defaultWaitTimeoutMs, parseRefusal, updateToken } from '../../src/effects/upgrade.js';
+import { planNodegroup } from '../../src/kinds/registry.js';
+import type { PlanInput } from '../../src/decision/plan.js';
+import { defaultWaitTimeoutMs } from '../../src/decision/budget.js';
+import { parseRefusal } from '../../src/decision/refusal.js';
+import { updateToken } from '../../src/effects/managed-update.js';
 
 const base = (over: Partial<PlanInput> = {}, ng: Partial<PlanInput['ng']> = {}): PlanInput => ({
   cluster: { name: 'prod', region: 'us-east-1', version: '1.33', nodegroups: [] },

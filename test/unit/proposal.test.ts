@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { editedByPerson, marker, signBody } from '../../src/report/proposal.js';
+import { editedByPerson, marker, signBody } from '../../src/report/proposal-body.js';
 
 describe('the proposal body the action signs', () => {
   const body = `${marker('pr', 'us-east-1', 'prod')}\n<!-- eks-ami-drift:targets abc -->\nNewer releases are published.\n\n| a | b |`;

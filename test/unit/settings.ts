@@ -1,4 +1,4 @@
-import type { Settings } from '../../src/inputs.js';
+import type { Settings } from '../../src/model/settings.js';
 
 /** The settings the action.yml defaults give, with some changed: for tests that skip the inputs. */
 export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Settings['upgrade']> = {}): Settings {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { memberOf, stageOf, type StageSettings } from '../../src/decision/stages.js';
-import type { ClusterState, NodegroupState } from '../../src/fleet/types.js';
+import { memberOf, stageOf } from '../../src/decision/stages.js';
+import { runningRelease } from '../../src/kinds/registry.js';
+import type { StageSettings } from '../../src/model/settings.js';
+import type { ClusterState, NodegroupState } from '../../src/model/fleet.js';
 
 const stages: StageSettings = { names: ['canary', 'staging', 'production'], tag: 'eks-ami-drift/stage', soak: { text: '3d', ms: 3 * 86_400_000 } };
 const AL = 'AL2023_x86_64_STANDARD';
@@ -21,14 +23,14 @@ describe('a node group as the proof sees it', () => {
   const update = (id: string, status: string, releaseVersion: string, createdAt: number) => ({ id, status, releaseVersion, createdAt, errors: status === 'Failed' ? ['NodeCreationFailure: no nodes'] : [] });
 
   it('has run its train since its latest successful update, else since its creation', () => {
-    expect(memberOf(cluster(), ng({}), 0)).toMatchObject({ train: { id: 'v20260714' }, since: 1_000, sinceUpdateId: null, failures: [] });
+    expect(memberOf(cluster(), ng({}), 0, runningRelease)).toMatchObject({ train: { id: 'v20260714' }, since: 1_000, sinceUpdateId: null, failures: [] });
     const updates = [update('u1', 'Successful', '1.33.12-20260618', 5_000), update('u2', 'Successful', '1.33.13-20260714', 9_000), update('u3', 'Cancelled', '1.33.13-20260801', 9_500)];
-    expect(memberOf(cluster(), ng({ updates }), 0)).toMatchObject({ since: 9_000, sinceUpdateId: 'u2' });
+    expect(memberOf(cluster(), ng({ updates }), 0, runningRelease)).toMatchObject({ since: 9_000, sinceUpdateId: 'u2' });
   });
 
   it("counts each failed update against its target's train, and the health gate's mark against its release's", () => {
     const updates = [update('u1', 'Failed', '1.33.13-20260801', 5_000)];
-    const m = memberOf(cluster(), ng({ updates, unhealthy: { target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z' } }), 0)!;
+    const m = memberOf(cluster(), ng({ updates, unhealthy: { target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z' } }), 0, runningRelease)!;
     expect(m.failures).toEqual([
       { train: 'v20260801', updateId: 'u1', at: 5_000, what: 'update u1 to 1.33.13-20260801 failed: NodeCreationFailure: no nodes' },
       { train: 'v20260714', updateId: null, at: Date.parse('2026-07-20T00:00:00.000Z'), what: 'its workloads did not come back healthy on 1.33.13-20260714 (health gate)' },
@@ -36,8 +38,8 @@ describe('a node group as the proof sees it', () => {
   });
 
   it('is not a member when it cannot say its train: an error, a self-managed group; an unreadable history holds every train', () => {
-    expect(memberOf(cluster(), ng({ error: 'AccessDenied' }), 0)).toBeUndefined();
-    expect(memberOf(cluster(), ng({ kind: 'self-managed' }), 0)).toBeUndefined();
-    expect(memberOf(cluster(), ng({ historyError: 'its update history could not be read: AccessDenied' }), 0)).toMatchObject({ since: null, unreadable: 'its update history could not be read: AccessDenied' });
+    expect(memberOf(cluster(), ng({ error: 'AccessDenied' }), 0, runningRelease)).toBeUndefined();
+    expect(memberOf(cluster(), ng({ kind: 'self-managed' }), 0, runningRelease)).toBeUndefined();
+    expect(memberOf(cluster(), ng({ historyError: 'its update history could not be read: AccessDenied' }), 0, runningRelease)).toMatchObject({ since: null, unreadable: 'its update history could not be read: AccessDenied' });
   });
 });

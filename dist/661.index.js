@@ -1,1 +1,0 @@
-"use strict";export const id=661,ids=[661],modules={86661:((l,o,s)=>{s.r(o),s.d(o,{post:()=>d});var n=s(88179);async function d(){const a=JSON.parse(n.Gu("pauses")||"[]");if(a.length!==0)try{await(await Promise.all([s.e(524),s.e(980),s.e(677)]).then(s.bind(s,62677))).restorePauses(a)}catch(t){n.$e(`post step: ${t instanceof Error?t.message:String(t)}`)}}})};

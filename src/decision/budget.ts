@@ -1,0 +1,38 @@
+import type { CredentialOutlook, UpgradeSettings } from '../model/settings.js';
+import type { PlanItem } from '../model/plan.js';
+import { formatDuration } from './duration.js';
+
+/** How long to wait for one node group: EKS replaces nodes one at a time by default. */
+export function defaultWaitTimeoutMs(nodes: number | null): number {
+  return Math.max(40 * 60_000, 15 * 60_000 + 8 * 60_000 * (nodes ?? 1));
+}
+
+/**
+ * How long the plan may keep the job busy: clusters one after another, in each the updates in waves
+ * of max-parallel, each wave as long as its longest wait timeout plus the health gate's.
+ */
+export function planBudgetMs(items: readonly PlanItem[], settings: UpgradeSettings): number {
+  const byCluster = new Map<string, number[]>();
+  for (const i of items.filter((p) => p.action === 'update')) {
+    const key = `${i.region}/${i.cluster}`;
+    byCluster.set(key, [...(byCluster.get(key) ?? []), (settings.waitTimeoutMs ?? defaultWaitTimeoutMs(i.nodes)) + settings.healthTimeoutMs]);
+  }
+  let total = 0;
+  for (const timeouts of byCluster.values()) {
+    timeouts.sort((a, b) => b - a);
+    for (let w = 0; w < timeouts.length; w += settings.maxParallel) total += timeouts[w] as number;
+  }
+  return total;
+}
+
+/** The warning for a plan that may outlast credentials nobody can renew, or `undefined`. */
+export function credentialWarning(budgetMs: number, outlook: CredentialOutlook, now: number): string | undefined {
+  if (outlook.renewable || outlook.expiresAt === null || budgetMs === 0 || now + budgetMs <= outlook.expiresAt) return undefined;
+  const left = Math.max(0, outlook.expiresAt - now);
+  return (
+    `The plan may take up to ${formatDuration(budgetMs)} (its wait timeouts), but the AWS credentials are ${outlook.source} and have about ${formatDuration(left)} left, with nobody to renew them: ` +
+    'once they expire the action can neither follow the updates nor restore cluster-autoscaler. Set role-to-assume (and permissions: id-token: write) so the action renews its own credentials, ' +
+    "or raise role-duration-seconds of aws-actions/configure-aws-credentials above the plan's duration (at most the role's MaxSessionDuration)."
+  );
+}
+

@@ -1,0 +1,110 @@
+import type { ClusterState } from '../model/fleet.js';
+import type { KubeApi } from '../model/kube-api.js';
+import type { AutoscalerPause, AutoscalerRef } from '../model/pause.js';
+import type { UpgradeSettings } from '../model/settings.js';
+import { describeKubeError } from '../fleet/kube-errors.js';
+import { findAutoscaler, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler } from './autoscaler.js';
+import { iso, type UpgradeDeps } from './executor.js';
+import { retryTransient } from './retry.js';
+
+/** cluster-autoscaler held at zero for one cluster's upgrade, with its lease renewed until it is let go. */
+export interface AutoscalerHold {
+  /** The pause as the upgrade report tells it; null when there is nothing to report yet. */
+  pause: AutoscalerPause | null;
+  /** Stops the lease and restores cluster-autoscaler, whatever happened meanwhile. Never throws. */
+  release(): Promise<void>;
+}
+
+const nothing = (cluster: ClusterState, outcome: 'not-found' | 'not-paused', note: string): AutoscalerPause => ({
+  cluster: cluster.name,
+  region: cluster.region,
+  deployment: null,
+  replicas: null,
+  pausedAt: null,
+  restoredAt: null,
+  outcome,
+  note,
+});
+
+/**
+ * Pauses cluster-autoscaler right before the cluster's first update (so the pause is as short as the
+ * plan allows). The post step learns of the pause before it happens: if this process dies mid-patch,
+ * the annotation on the deployment holds the count and the post step restores from it. Returns the
+ * hold, or why nothing may start.
+ */
+export async function holdAutoscaler(cluster: ClusterState, kube: KubeApi, settings: UpgradeSettings, deps: UpgradeDeps): Promise<AutoscalerHold | { failed: string }> {
+  const name = cluster.name;
+  if (!settings.pauseClusterAutoscaler) {
+    deps.warn(`${name}: cluster-autoscaler is not paused (pause-cluster-autoscaler: false)`);
+    const note = 'pause-cluster-autoscaler is false: EKS may leave the node group larger after scale down if cluster-autoscaler scales it then';
+    return { pause: nothing(cluster, 'not-paused', note), release: async () => undefined };
+  }
+  let ref: AutoscalerRef | undefined;
+  try {
+    ref = settings.clusterAutoscaler === 'auto' ? await findAutoscaler(kube) : settings.clusterAutoscaler;
+  } catch (error) {
+    return { failed: `cluster-autoscaler: ${describeKubeError(error)}` };
+  }
+  if (!ref) {
+    deps.log(`${name}: no cluster-autoscaler found: nothing to pause`);
+    return { pause: nothing(cluster, 'not-found', 'no cluster-autoscaler found in kube-system: nothing to pause'), release: async () => undefined };
+  }
+  const record = { cluster: cluster.name, region: cluster.region, namespace: ref.namespace, name: ref.name, replicas: null };
+  let replicas: number;
+  try {
+    deps.recordPause(cluster, record);
+    replicas = await pauseAutoscaler(kube, ref, deps.now());
+    deps.recordPause(cluster, { ...record, replicas });
+  } catch (error) {
+    // The patch may have landed even though the answer did not: undo it from its annotation.
+    const undone = await restoreAutoscaler(kube, ref).then(
+      () => true,
+      () => false,
+    );
+    if (undone) deps.recordPause(cluster, null);
+    return { failed: `could not pause cluster-autoscaler ${ref.namespace}/${ref.name}: ${describeKubeError(error)}` };
+  }
+  const pause: AutoscalerPause = { cluster: cluster.name, region: cluster.region, deployment: `${ref.namespace}/${ref.name}`, replicas, pausedAt: iso(deps.now()), restoredAt: null, outcome: 'restored', note: '' };
+  deps.log(`${name}: paused cluster-autoscaler ${ref.namespace}/${ref.name} (replicas ${replicas} → 0)`);
+  const stopLease = keepLease(kube, ref, replicas, name, deps);
+  const held = ref;
+  return {
+    pause,
+    release: async () => {
+      // With a Kubernetes client (and token) built now, from credentials renewed if they are near
+      // expiry, retried on transient errors.
+      stopLease();
+      try {
+        const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), held, replicas), deps.sleep);
+        pause.restoredAt = iso(deps.now());
+        pause.outcome = outcome.kind;
+        if (outcome.kind === 'left-alone') {
+          pause.note = `someone scaled it to ${outcome.replicas} during the upgrade: left at ${outcome.replicas} (recorded ${outcome.recorded})`;
+          deps.warn(`${name}: cluster-autoscaler ${pause.deployment} was scaled to ${outcome.replicas} during the upgrade: left alone`);
+        } else {
+          deps.log(`${name}: restored cluster-autoscaler ${pause.deployment} to ${replicas} replicas`);
+        }
+        deps.recordPause(cluster, null);
+      } catch (error) {
+        pause.outcome = 'restore-failed';
+        pause.note = `could not restore: ${describeKubeError(error)}; the post step tries again`;
+        deps.warn(`${name}: could not restore cluster-autoscaler ${pause.deployment}: ${describeKubeError(error)}`);
+      }
+    },
+  };
+}
+
+/**
+ * Renews the pause's lease every LEASE_RENEW_MS for as long as the pause is held, so a later run can
+ * tell a live pause from one whose job is gone. Returns the function that stops it. The timer does
+ * not keep the process alive.
+ */
+function keepLease(kube: KubeApi, ref: AutoscalerRef, replicas: number, cluster: string, deps: UpgradeDeps): () => void {
+  const timer = setInterval(() => {
+    renewLease(kube, ref, replicas, deps.now()).catch((error: unknown) =>
+      deps.warn(`${cluster}: could not renew the pause's lease on ${ref.namespace}/${ref.name}: ${describeKubeError(error)}`),
+    );
+  }, LEASE_RENEW_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

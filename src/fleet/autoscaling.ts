@@ -1,0 +1,96 @@
+import { paginateDescribeAutoScalingGroups, DescribeLaunchConfigurationsCommand, type AutoScalingClient, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import type { LimitFunction } from 'p-limit';
+import type { ClusterState, NodegroupState } from '../model/fleet.js';
+import { describeError } from './aws-clients.js';
+import { chunks } from './batch.js';
+
+/**
+ * The tag eksctl, AWS's CloudFormation node group template (amazon-eks-nodegroup.yaml) and
+ * terraform-aws-eks's self-managed node groups put on a cluster's Auto Scaling groups (value `owned`
+ * or `shared`); see ../shared/reference/eks.md section 11.
+ */
+export const clusterTag = (cluster: string) => `kubernetes.io/cluster/${cluster}`;
+/** Tags EKS puts on the Auto Scaling groups of its managed node groups: those are not self-managed. */
+const MANAGED_TAGS = ['eks:nodegroup-name', 'eks:cluster-name'];
+/**
+ * Tag keys per DescribeAutoScalingGroups call. The API documents no limit on filter values;
+ * DescribeTags documents 1000 per filter type. 50 is UNVERIFIED and safe either way.
+ */
+const TAG_KEYS_PER_CALL = 50;
+/** DescribeLaunchConfigurations takes at most 50 names (Auto Scaling API reference). */
+const CONFIGURATIONS_PER_CALL = 50;
+
+/** The self-managed node groups of the clusters: Auto Scaling groups tagged for them, EKS's own excluded. */
+export async function readSelfManaged(autoscaling: AutoScalingClient, clusters: ClusterState[], limit: LimitFunction): Promise<void> {
+  const byTag = new Map(clusters.map((c) => [clusterTag(c.name), c]));
+  // The batches side by side; their answers taken in batch order, each group once (a group tagged for
+  // clusters of two batches is in both answers).
+  const batches = await Promise.all(
+    chunks([...byTag.keys()], TAG_KEYS_PER_CALL).map(async (keys) => {
+      const groups: AutoScalingGroup[] = [];
+      try {
+        await limit(async () => {
+          for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: keys }] })) groups.push(...(page.AutoScalingGroups ?? []));
+        });
+        return { keys, groups };
+      } catch (error) {
+        return { keys, groups, error };
+      }
+    }),
+  );
+  const seen = new Set<string>();
+  for (const { keys, groups, error } of batches) {
+    if (error) {
+      for (const key of keys) {
+        byTag.get(key)!.nodegroups.push({ name: '(self-managed groups)', kind: 'self-managed', error: `DescribeAutoScalingGroups: ${describeError(error)}` });
+      }
+      continue;
+    }
+    for (const group of groups) {
+      const tags = group.Tags ?? [];
+      if (tags.some((t) => MANAGED_TAGS.includes(t.Key ?? ''))) continue;
+      const cluster = tags.map((t) => byTag.get(t.Key ?? '')).find((c) => c !== undefined);
+      if (!cluster || !group.AutoScalingGroupName || seen.has(group.AutoScalingGroupName)) continue;
+      seen.add(group.AutoScalingGroupName);
+      cluster.nodegroups.push(selfManagedGroup(group));
+    }
+  }
+  for (const c of clusters) c.nodegroups.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function selfManagedGroup(group: AutoScalingGroup): NodegroupState {
+  const spec = group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  const ng: NodegroupState = { name: group.AutoScalingGroupName!, kind: 'self-managed', desiredSize: group.DesiredCapacity, status: group.Status ?? 'ACTIVE' };
+  if (spec?.LaunchTemplateId || spec?.LaunchTemplateName) {
+    // An Auto Scaling group names its template by id or by name; the version defaults to $Default.
+    ng.launchTemplate = { id: spec.LaunchTemplateId ?? '', name: spec.LaunchTemplateName ?? null, version: spec.Version ?? '$Default' };
+    ng.image = { via: 'launch-template' };
+  } else if (group.LaunchConfigurationName) {
+    ng.image = { via: 'launch-configuration', launchConfiguration: group.LaunchConfigurationName };
+  } else {
+    ng.image = { via: 'launch-template', error: 'the Auto Scaling group names no launch template or launch configuration' };
+  }
+  return ng;
+}
+
+/** The image each launch configuration names, by 50 names a call. */
+export async function readConfigurationImages(autoscaling: AutoScalingClient, nodegroups: NodegroupState[], limit: LimitFunction): Promise<void> {
+  const names = [...new Set(nodegroups.map((ng) => ng.image!.launchConfiguration!))];
+  await Promise.all(
+    chunks(names, CONFIGURATIONS_PER_CALL).map((batch) =>
+      limit(async () => {
+        try {
+          const out = await autoscaling.send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: batch }));
+          const images = new Map((out.LaunchConfigurations ?? []).map((c) => [c.LaunchConfigurationName, c.ImageId]));
+          for (const ng of nodegroups.filter((n) => batch.includes(n.image!.launchConfiguration!))) {
+            const id = images.get(ng.image!.launchConfiguration);
+            if (id) ng.image!.imageId = id;
+            else ng.image!.error = `launch configuration ${ng.image!.launchConfiguration} was not found`;
+          }
+        } catch (error) {
+          for (const ng of nodegroups.filter((n) => batch.includes(n.image!.launchConfiguration!))) ng.image!.error = `DescribeLaunchConfigurations: ${describeError(error)}`;
+        }
+      }),
+    ),
+  );
+}

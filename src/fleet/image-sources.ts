@@ -1,0 +1,39 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { LimitFunction } from 'p-limit';
+import { loadAwsClients } from './aws-clients.js';
+import { readConfigurationImages, readSelfManaged } from './autoscaling.js';
+import type { ClusterState, NodegroupState } from '../model/fleet.js';
+
+export interface ImageClients {
+  ec2: EC2Client;
+  autoscaling: AutoScalingClient;
+}
+
+/**
+ * Reads, for the clusters of one region, what the check needs beyond EKS: the self-managed node
+ * groups (Auto Scaling groups tagged for the cluster, when `selfManaged`), and the AMI of each node
+ * group whose AMI is named by id (a CUSTOM managed node group's launch template, a self-managed group's
+ * launch template or launch configuration). Batched: one DescribeAutoScalingGroups for the region,
+ * one DescribeLaunchTemplateVersions per template, DescribeLaunchConfigurations by 50 names, one
+ * DescribeImages for every image of the region. A failed read is recorded on the node groups it
+ * concerns (or, for the Auto Scaling groups, as an error entry of the cluster); the rest is read.
+ */
+export async function readImageSources(
+  clients: ImageClients,
+  clusters: ClusterState[],
+  limit: LimitFunction,
+  options: { selfManaged: boolean; readsImage: (ng: NodegroupState) => boolean },
+): Promise<void> {
+  const readable = clusters.filter((c) => !c.error);
+  if (options.selfManaged && readable.length > 0) await readSelfManaged(clients.autoscaling, readable, limit);
+
+  const needing = readable.flatMap((c) => c.nodegroups).filter((ng) => !ng.error && options.readsImage(ng));
+  if (needing.length === 0) return;
+  // EC2's client and its readers are a chunk of dist/ (1 MB of minified code): loaded only for node groups named by image.
+  const [{ readTemplateImages, describeImages }] = await Promise.all([import('./ec2-images.js'), loadAwsClients('ec2')]);
+  await readTemplateImages(clients.ec2, needing.filter((ng) => ng.image?.via !== 'launch-configuration'), limit);
+  await readConfigurationImages(clients.autoscaling, needing.filter((ng) => ng.image?.via === 'launch-configuration'), limit);
+  await describeImages(clients.ec2, needing, limit);
+}
+

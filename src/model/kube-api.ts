@@ -1,0 +1,41 @@
+import type { CoreV1Event, V1DaemonSet, V1Deployment, V1Node, V1Pod, V1PodDisruptionBudget, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
+
+/*
+ * The Kubernetes side as the rest of the action sees it: types only. The client itself
+ * (../fleet/kube-client.ts, with @kubernetes/client-node, 4 MB of code) is a chunk of dist/ loaded when
+ * a command first reaches a cluster's Kubernetes API.
+ */
+
+export interface EksToken {
+  token: string;
+  /** When to build a new one: 10 minutes on, or a minute before the credentials it was signed with expire. */
+  renewAt: number;
+}
+
+/** Where and how to reach one cluster's Kubernetes API. */
+export interface KubeEndpoint {
+  server: string;
+  /** Base64 PEM, as DescribeCluster and kubeconfigs give it. */
+  caData?: string;
+}
+
+/** The Kubernetes calls the action makes, and nothing more (see the README's RBAC). */
+export interface KubeApi {
+  listNodes(labelSelector: string): Promise<V1Node[]>;
+  listPods(fieldSelector: string): Promise<V1Pod[]>;
+  listPodDisruptionBudgets(): Promise<V1PodDisruptionBudget[]>;
+  listDeployments(namespace: string, labelSelector?: string): Promise<V1Deployment[]>;
+  readDeployment(namespace: string, name: string): Promise<V1Deployment>;
+  patchDeployment(namespace: string, name: string, patch: object[]): Promise<V1Deployment>;
+  /** The health gate's reads, in every namespace: the workloads behind a node group's pods, and their pods' events. */
+  listWorkloads(): Promise<Workloads>;
+  listEvents(namespace: string, fieldSelector?: string, limit?: number): Promise<CoreV1Event[]>;
+}
+
+/** Every Deployment, StatefulSet, DaemonSet and ReplicaSet of a cluster. */
+export interface Workloads {
+  deployments: V1Deployment[];
+  statefulSets: V1StatefulSet[];
+  daemonSets: V1DaemonSet[];
+  replicaSets: V1ReplicaSet[];
+}

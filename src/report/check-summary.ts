@@ -1,0 +1,204 @@
+import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } from '../model/check-report.js';
+import { NEEDS_UPGRADE, STATUSES } from '../model/check-report.js';
+import { bytes, cell, OUTPUT_BUDGET_BYTES, SUMMARY_BUDGET_BYTES } from './markdown.js';
+import type { PauseReport } from '../model/pause.js';
+
+const PAUSE_ICON: Record<PauseReport['outcome'], string> = { reported: '⏸️', restored: '▶️', left: '⏸️', 'left-alone': '➖', 'restore-failed': '❌' };
+
+/**
+ * The cluster-autoscaler pauses found, one row each: the check's, the upgrade's and the restore
+ * command's summaries show the same table.
+ */
+export function renderPauses(pauses: readonly PauseReport[], unchecked: readonly string[] = []): string[] {
+  const parts: string[] = [];
+  if (pauses.length > 0) {
+    parts.push(
+      '### cluster-autoscaler pauses',
+      '',
+      '| Cluster | Deployment | Recorded replicas | Paused since | Lease renewed | State | What happened |',
+      '|---|---|---|---|---|---|---|',
+      ...pauses.map(
+        (p) =>
+          `| ${cell(p.cluster)} (${p.region}) | ${cell(p.deployment)} | ${p.replicas} | ${cell(p.pausedAt)} | ${cell(p.leaseRenewedAt)} | ${p.stale ? '**stale**: its job is gone' : p.updateInProgress ? 'update in progress' : 'held by a running job'} | ${PAUSE_ICON[p.outcome]} ${p.outcome}: ${cell(p.note)} |`,
+      ),
+      '',
+    );
+    if (pauses.some((p) => p.stale && p.outcome === 'reported')) {
+      parts.push('A stale pause leaves the cluster without autoscaling. The next `upgrade` run restores it, or run `command: restore` for the cluster now.', '');
+    }
+  }
+  if (unchecked.length > 0) {
+    parts.push(`<details><summary>Pauses not looked for in ${unchecked.length} cluster(s): the Kubernetes API could not be read</summary>\n\n${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`, '');
+  }
+  return parts;
+}
+
+const ICON: Record<NodegroupStatus, string> = {
+  'up-to-date': '✅',
+  drift: '⬆️',
+  soaking: '⏳',
+  waiting: '🚦',
+  'behind-control-plane': '⚠️',
+  unsupported: '⛔',
+  custom: '➖',
+  unknown: '❓',
+  error: '❌',
+};
+
+const NEEDS_LOOK: ReadonlySet<NodegroupStatus> = new Set(['error', 'behind-control-plane', 'drift', 'unsupported', 'unknown']);
+
+/** `{"include":[{"cluster":"prod","region":"us-east-1"}]}`: one job per cluster with strategy.matrix. */
+export function renderMatrix(report: CheckReport): string {
+  const include = report.clusters.filter((c) => !c.error).map((c) => ({ cluster: c.cluster, region: c.region }));
+  return JSON.stringify({ include });
+}
+
+
+/**
+ * The rollout at a glance: one row per stage, one column per AMI type; each cell says which trains its
+ * node groups run (how many, since when) and what waits, for what.
+ */
+export function renderRollout(rollout: NonNullable<CheckReport['rollout']>): string[] {
+  const amiTypes = [...new Set(rollout.cells.map((c) => c.amiType))].sort();
+  if (amiTypes.length === 0) return [];
+  const day = (iso: string | null) => (iso ? iso.slice(0, 10) : 'unknown');
+  const text = (stage: string, amiType: string) => {
+    const c = rollout.cells.find((x) => x.stage === stage && x.amiType === amiType);
+    if (!c) return '—';
+    const runs = c.trains.map((t) => `${t.train} ×${t.nodegroups} since ${day(t.since)}`).join('<br>');
+    const waits = c.waitingFor.map((w) => (w.failed ? `🚦 ${c.waiting} waiting: ${w.train} failed earlier` : `🚦 ${c.waiting} waiting for ${w.train}${w.provenAt ? ` (proven ${day(w.provenAt)} at the earliest)` : ''}`));
+    return [runs || '—', ...(c.drift > 0 ? [`⬆️ ${c.drift} drift`] : []), ...waits].join('<br>');
+  };
+  return [
+    `### Rollout: ${rollout.stages.join(' → ')}`,
+    '',
+    `A later stage gets a release train once every node group of its AMI type in the earlier stages has run it for ${rollout.stageSoak} without a failed update. Stage tag: \`${rollout.stageTag}\` (a cluster without it is in ${rollout.stages.at(-1)}).`,
+    '',
+    `| Stage | ${amiTypes.join(' | ')} |`,
+    `|---|${amiTypes.map(() => '---').join('|')}|`,
+    ...rollout.stages.map((stage) => `| **${cell(stage)}** | ${amiTypes.map((t) => text(stage, t)).join(' | ')} |`),
+    '',
+  ];
+}
+
+function countsLine(counts: Partial<Record<NodegroupStatus, number>>): string {
+  return STATUSES.filter((s) => (counts[s] ?? 0) > 0)
+    .map((s) => `${ICON[s]} ${counts[s]} ${s}`)
+    .join(' · ');
+}
+
+function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): string {
+  const counts: Partial<Record<NodegroupStatus, number>> = {};
+  for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;
+  const attention = entries.some((e) => NEEDS_LOOK.has(e.status));
+  const version = cluster.controlPlaneVersion ? `Kubernetes ${cluster.controlPlaneVersion}` : 'version unknown';
+  const stage = cluster.stage ? ` · stage ${cell(cluster.stage)}${cluster.stageNote ? ` (${cell(cluster.stageNote)})` : ''}` : '';
+  const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version}${stage} · ${countsLine(counts) || 'no node groups'}`;
+  const rows = entries.map(
+    (e) =>
+      `| ${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion ?? e.imageId)} | ${e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion)} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`,
+  );
+  const table =
+    rows.length > 0
+      ? ['| Node group | AMI type | Kubernetes | Current | Latest | Status | Why |', '|---|---|---|---|---|---|---|', ...rows].join('\n')
+      : '_No node groups._';
+  return `<details${attention ? ' open' : ''}>\n<summary>${title}</summary>\n\n${table}\n\n</details>`;
+}
+
+/**
+ * The job summary: the totals first, then one collapsible table per cluster, the ones that need a
+ * look first and open, the rest closed, so 500 node groups stay readable.
+ */
+export function renderSummary(report: CheckReport): string {
+  const byCluster = new Map<string, NodegroupReport[]>();
+  for (const ng of report.nodegroups) {
+    const key = `${ng.region}/${ng.cluster}`;
+    byCluster.set(key, [...(byCluster.get(key) ?? []), ng]);
+  }
+  const rank = (c: ClusterReport) => {
+    const entries = byCluster.get(`${c.region}/${c.cluster}`) ?? [];
+    return Math.min(...entries.map((e) => STATUSES.indexOf(e.status)), STATUSES.length);
+  };
+  const clusters = [...report.clusters].sort((a, b) => rank(a) - rank(b));
+  const total = report.nodegroups.filter((n) => n.nodegroup !== null).length;
+  const upgrades = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
+
+  const headline =
+    report.counts.error > 0
+      ? `❌ ${report.counts.error} could not be checked.`
+      : upgrades > 0
+        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.${(report.counts.waiting ?? 0) > 0 ? ` 🚦 ${report.counts.waiting} wait for the earlier stages.` : ''}`
+        : (report.counts.waiting ?? 0) > 0
+          ? `🚦 No drift to act on now: ${report.counts.waiting} of ${total} node groups wait for a release the earlier stages have not proven yet.`
+          : `✅ No drift: ${total} node groups checked.`;
+
+  const proposals = report.proposals.filter((p) => p.result !== 'none');
+  const proposalRows = proposals.map(
+    (p) => `| ${cell(p.cluster)} (${p.region}) | ${p.kind} | ${p.url ? `[#${p.number}](${p.url})` : '—'} | ${p.result} | ${cell(p.reason)} |`,
+  );
+  const proposalSection = proposalRows.length > 0 ? ['### Pull requests and issues', '', '| Cluster | Kind | Link | What happened | Why |', '|---|---|---|---|---|', ...proposalRows, ''] : [];
+  const head = [
+    '## EKS AMI drift',
+    '',
+    headline,
+    '',
+    `${countsLine(report.counts) || 'No node groups found.'}`,
+    '',
+    `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
+    '',
+    ...(report.rollout ? renderRollout(report.rollout) : []),
+    ...proposalSection,
+    ...renderPauses(report.pauses, report.pausesUnchecked),
+  ].join('\n');
+
+  // Every cluster gets a table, the ones that need a look first. A fleet too large for GitHub's 1 MiB
+  // summary is shortened, visibly: clusters that need nothing collapse into one line, then the tables
+  // that do not fit are left out (every node group stays in the report and report-file).
+  const entriesOf = (c: ClusterReport) => byCluster.get(`${c.region}/${c.cluster}`) ?? [];
+  const sections = clusters.map((c) => ({ c, text: clusterSection(c, entriesOf(c)) }));
+  const full = [head, ...sections.map((x) => x.text), ''].join('\n');
+  if (bytes(full) <= SUMMARY_BUDGET_BYTES) return full;
+
+  const quiet = sections.filter((x) => !x.c.error && !entriesOf(x.c).some((e) => NEEDS_LOOK.has(e.status)));
+  const loud = sections.filter((x) => !quiet.includes(x));
+  const quietLine =
+    quiet.length > 0
+      ? `<details>\n<summary>✅ ${quiet.length} cluster(s) need nothing (${quiet.reduce((n, x) => n + entriesOf(x.c).length, 0)} node groups up to date, soaking or custom): their tables are collapsed into this line</summary>\n\n${quiet.map((x) => `${cell(x.c.cluster)} (${x.c.region})`).join(' · ')}\n\n</details>`
+      : '';
+  const parts = [head];
+  let size = bytes(head) + bytes(quietLine) + 2048;
+  let left = 0;
+  for (const x of loud) {
+    if (size + bytes(x.text) + 1 > SUMMARY_BUDGET_BYTES) {
+      left++;
+      continue;
+    }
+    size += bytes(x.text) + 1;
+    parts.push(x.text);
+  }
+  if (quietLine) parts.push(quietLine);
+  parts.push(
+    `> [!NOTE]\n> Shortened to stay under GitHub's 1 MiB job summary limit: ${quiet.length > 0 ? `${quiet.length} cluster(s) that need nothing are collapsed into one line` : ''}${quiet.length > 0 && left > 0 ? '; ' : ''}${left > 0 ? `${left} cluster table(s) that need a look were left out` : ''}. Every node group is in the JSON file named by the \`report-file\` output.`,
+    '',
+  );
+  return parts.join('\n');
+}
+
+/**
+ * The `report` output: the whole report when it fits GitHub's 1 MB job output limit; otherwise only
+ * the node groups that need a look, marked `truncated` (the whole report is in report-file).
+ */
+export function reportOutput(report: CheckReport): string {
+  const whole = JSON.stringify(report);
+  if (bytes(whole) <= OUTPUT_BUDGET_BYTES) return whole;
+  const kept = report.nodegroups.filter((n) => NEEDS_LOOK.has(n.status));
+  const truncated = { reason: "over GitHub's 1 MB job output limit: only node groups that need a look are listed; the whole report is in report-file", nodegroups: report.nodegroups.length, kept: kept.length };
+  const shorter = JSON.stringify({ ...report, nodegroups: kept, truncated });
+  return bytes(shorter) <= OUTPUT_BUDGET_BYTES ? shorter : JSON.stringify({ ...report, nodegroups: [], truncated: { ...truncated, kept: 0 } });
+}
+
+/** One line per node group for the log. */
+export function renderLogLine(ng: NodegroupReport): string {
+  const name = ng.nodegroup ? `${ng.cluster}/${ng.nodegroup}` : ng.cluster;
+  return `${ICON[ng.status]} ${ng.region} ${name}: ${ng.status}: ${ng.reason}`;
+}
