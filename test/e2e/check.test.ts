@@ -134,7 +134,7 @@ describe('check, as the bundled action', () => {
     expect(statusOf(report)['prod-payments/general']).toBe('drift');
     expect(run.stdout).toContain('::error::1 could not be checked (ghost)');
     expect(run.summary).toContain('❌ 1 could not be checked');
-    expect(JSON.parse(run.outputs.matrix ?? '').include).toEqual([{ cluster: 'prod-payments', region: 'us-east-1' }]);
+    expect((JSON.parse(run.outputs.matrix ?? '') as { include: unknown }).include).toEqual([{ cluster: 'prod-payments', region: 'us-east-1' }]);
   });
 
   it('reports access denied with the AWS message naming the missing permission', async () => {

@@ -6,7 +6,7 @@ import type { Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import type { CheckReport } from '../../src/model/check-report.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
-import { batchNew, batchOld, genNew, genOld, mergeManifestChange, prodCluster as cluster, startProd } from './prod-fixture.js';
+import { batchOld, genNew, genOld, mergeManifestChange, prodCluster as cluster, startProd } from './prod-fixture.js';
 
 /**
  * The health gate after each node group's update, end to end through dist/index.js against the

@@ -162,7 +162,7 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
     // a re-run of the same merge: nothing more is made or started
     const again = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms' }, env: env(sha), eventName: 'push' });
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.outputs.upgrades!).nodegroups.map((n: { result: string }) => n.result)).toEqual(['up-to-date', 'up-to-date']);
+    expect((JSON.parse(again.outputs.upgrades!) as { nodegroups: { result: string }[] }).nodegroups.map((n) => n.result)).toEqual(['up-to-date', 'up-to-date']);
     expect(s.world.images.created).toHaveLength(1);
     expect(s.world.updates).toHaveLength(1);
     // the self-managed group was never touched

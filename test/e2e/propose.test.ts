@@ -89,7 +89,7 @@ describe('on drift, a pull request', () => {
     const updated = await run(s, {});
     expect(reportOf(updated.outputs).proposals[0]).toMatchObject({ result: 'updated', number: 1 });
     expect(s.github.pulls()).toHaveLength(1);
-    expect(parse(s.github.filesAt(BRANCH('prod')).get(PATH('prod'))!).nodegroups.general.releaseVersion).toBe(latest);
+    expect((parse(s.github.filesAt(BRANCH('prod')).get(PATH('prod'))!) as { nodegroups: { general: { releaseVersion: string } } }).nodegroups.general.releaseVersion).toBe(latest);
     expect(s.github.pulls()[0]!.body).toContain(`[${latest}]`);
 
     s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion = latest; // upgraded by hand

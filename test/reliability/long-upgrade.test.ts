@@ -139,7 +139,7 @@ describe('a pause whose job is gone', () => {
     const before = writes();
     const checked = await run(s, sha, { command: 'check' });
     expect(checked.code).toBe(0);
-    const pauses = JSON.parse(checked.outputs.report!).pauses;
+    const pauses = (JSON.parse(checked.outputs.report!) as { pauses: unknown }).pauses;
     expect(pauses).toEqual([expect.objectContaining({ cluster: 'prod', deployment: 'kube-system/cluster-autoscaler', replicas: 2, stale: false, updateInProgress: true, outcome: 'reported' })]);
     expect(checked.summary).toContain('### cluster-autoscaler pauses');
     expect(writes()).toBe(before);

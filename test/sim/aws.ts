@@ -73,7 +73,7 @@ function eksRoute(method: string, url: URL, body: string): { operation: string; 
   for (const [m, pattern, operation] of EKS_ROUTES) {
     const match = pattern.exec(url.pathname);
     if (m !== method || !match) continue;
-    const params: Record<string, unknown> = { ...Object.fromEntries(url.searchParams), ...(body ? JSON.parse(body) : {}) };
+    const params: Record<string, unknown> = { ...Object.fromEntries(url.searchParams), ...(body ? (JSON.parse(body) as Record<string, unknown>) : {}) };
     if (url.searchParams.has('tagKeys')) params.tagKeys = url.searchParams.getAll('tagKeys');
     if (match[1] !== undefined) params.name = decodeURIComponent(match[1]);
     if (match[2] !== undefined) params.sub = decodeURIComponent(match[2]);

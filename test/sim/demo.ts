@@ -50,7 +50,7 @@ try {
   const upgradeInputs = { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms' };
   console.log(dim(`with: ${JSON.stringify(upgradeInputs)}  (poll-interval is fast because EKS runs ${200}× fast here)`));
   const autoscaler = () => [...sim.world.kubeOf(fleet.clusters[0]!).deployments.values()][0]?.spec?.replicas;
-  console.log(dim(`cluster-autoscaler replicas before: ${autoscaler()}`));
+  console.log(dim(`cluster-autoscaler replicas before: ${String(autoscaler())}`));
   const upgrade = await runAction({ inputs: upgradeInputs, env: { ...env, GITHUB_SHA: sha }, eventName: 'push' });
   console.log(log(upgrade));
   console.log(bold('\nJob summary (also posted on the pull request):\n'));
@@ -60,7 +60,7 @@ try {
     const seen = update.autoscalerReplicas.join(', ');
     console.log(dim(`\nWhat EKS saw: phases ${update.phases.map((p) => p.phase).join(' → ')}; cluster-autoscaler replicas at each phase: ${seen}`));
   }
-  console.log(dim(`cluster-autoscaler replicas after: ${autoscaler()}`));
+  console.log(dim(`cluster-autoscaler replicas after: ${String(autoscaler())}`));
   console.log(dim(`comments on #${pr.number}: ${sim.github.pulls().find((p) => p.number === pr.number)?.comments.length}`));
   exit = check.code === 0 && upgrade.code === 0 ? 0 : 1;
   console.log(bold(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s: check exit ${check.code}, upgrade exit ${upgrade.code}.`));

@@ -80,7 +80,7 @@ class HttpError extends Error {
     readonly body: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super(typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : `HTTP ${status}`);
+    super(typeof body === 'object' && body && 'message' in body ? String(body.message) : `HTTP ${status}`);
   }
 }
 
@@ -471,7 +471,7 @@ export class GitHubSim {
       const perPage = Number(q.get('per_page') ?? 30);
       const page = Number(q.get('page') ?? 1);
       const items = all.slice((page - 1) * perPage, page * perPage);
-      const next: Record<string, string> = page * perPage < all.length ? { link: `<${this.baseUrl}${url.pathname}?${new URLSearchParams({ ...Object.fromEntries(q), page: String(page + 1) })}>; rel="next"` } : {};
+      const next: Record<string, string> = page * perPage < all.length ? { link: `<${this.baseUrl}${url.pathname}?${new URLSearchParams({ ...Object.fromEntries(q), page: String(page + 1) }).toString()}>; rel="next"` } : {};
       return [200, items.map((i) => this.shapeIssue(i)), next];
     }
     if (path === '/issues' && method === 'POST') {

@@ -172,7 +172,7 @@ export async function handleKube(
           const target = kind === 'scale' ? scaleOf(d) : d;
           if (method === 'PUT') Object.assign(target, patch);
           else if (contentType.includes('json-patch')) jsonPatch(target, patch as { op: string; path: string; value?: unknown }[]);
-          else if (contentType.includes('merge-patch') || contentType.includes('strategic-merge-patch')) mergePatch(target as unknown as Record<string, unknown>, patch as Record<string, unknown>);
+          else if (contentType.includes('merge-patch') || contentType.includes('strategic-merge-patch')) mergePatch(target, patch as Record<string, unknown>);
           else throw new KubeError(415, 'UnsupportedMediaType', `the content type ${contentType} is not supported`);
           if (kind === 'scale') {
             const replicas = Number(target.spec?.replicas);

@@ -69,7 +69,7 @@ export class KubeState {
 
   /** disruptionsAllowed as the disruption controller computes it, from the pods that match. */
   disruptionsAllowed(pdb: KubeObject): number {
-    const selector = ((pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {}) as Record<string, string>;
+    const selector = (pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {};
     const matching = [...this.pods.values()].filter(
       (p) => p.metadata.namespace === pdb.metadata.namespace && matches(p.metadata.labels ?? {}, selector),
     );
@@ -85,7 +85,7 @@ export class KubeState {
   /** The budgets whose selector matches this pod. */
   budgetsOf(pod: KubeObject): KubeObject[] {
     return [...this.pdbs.values()].filter((pdb) => {
-      const selector = ((pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {}) as Record<string, string>;
+      const selector = (pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {};
       return pdb.metadata.namespace === pod.metadata.namespace && matches(pod.metadata.labels ?? {}, selector);
     });
   }
@@ -93,7 +93,7 @@ export class KubeState {
   /** The budgets that forbid evicting this pod now. */
   blockingBudgets(pod: KubeObject): KubeObject[] {
     return [...this.pdbs.values()].filter((pdb) => {
-      const selector = ((pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {}) as Record<string, string>;
+      const selector = (pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {};
       return pdb.metadata.namespace === pod.metadata.namespace && matches(pod.metadata.labels ?? {}, selector) && this.disruptionsAllowed(pdb) === 0;
     });
   }

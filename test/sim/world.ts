@@ -336,13 +336,13 @@ export class World {
       // is created; the refusal's text is UNVERIFIED).
       const own = ng.launchTemplate;
       if (!own || (lt.id && lt.id !== own.id) || (lt.name && lt.name !== own.name)) fail(400, 'InvalidParameterException', 'You cannot change the launch template ID or name of a node group.');
-      const t = this.images.findTemplate(cluster.region, own!.id);
+      const t = this.images.findTemplate(cluster.region, own.id);
       const v = t?.versions.find((x) => String(x.number) === String(lt.version));
-      if (!v) fail(400, 'InvalidParameterException', `Launch template ${own!.id} version ${lt.version} does not exist.`);
-      templateVersion = String(v!.number);
+      if (!v) fail(400, 'InvalidParameterException', `Launch template ${own.id} version ${lt.version} does not exist.`);
+      templateVersion = String(v.number);
       if (ng.amiType === 'CUSTOM') {
-        if (!v!.imageId) fail(400, 'InvalidParameterException', `Launch template version ${templateVersion} must specify an AMI for a node group with a custom AMI.`);
-        release = v!.imageId;
+        if (!v.imageId) fail(400, 'InvalidParameterException', `Launch template version ${templateVersion} must specify an AMI for a node group with a custom AMI.`);
+        release = v.imageId;
       }
     }
     if (ng.amiType === 'CUSTOM') {
@@ -375,11 +375,11 @@ export class World {
       createdAt: now,
       params: [
         { type: 'Version', value: version },
-        { type: 'ReleaseVersion', value: release as string },
+        { type: 'ReleaseVersion', value: release },
         ...(templateVersion ? [{ type: 'LaunchTemplateName', value: ng.launchTemplate!.name }, { type: 'LaunchTemplateVersion', value: templateVersion }] : []),
       ],
       errors: [],
-      target: { version, releaseVersion: release as string, image: this.nodeImage(ng, release as string), ...(templateVersion ? { templateVersion } : {}) },
+      target: { version, releaseVersion: release, image: this.nodeImage(ng, release), ...(templateVersion ? { templateVersion } : {}) },
       force: p.force === true,
       phases: [{ phase: 'setup', at: now }],
       step: 'setup',

@@ -18,7 +18,7 @@ describe('the files GitHub reads', () => {
     const content = read('action.yml');
     const result = parseAction({ name: 'action.yml', content }, new NoOperationTraceWriter());
     expect(result.context.errors.getErrors().map((e) => e.message)).toEqual([]);
-    expect(parse(content).runs).toMatchObject({ using: 'node24', main: 'dist/index.js' });
+    expect((parse(content) as { runs: unknown }).runs).toMatchObject({ using: 'node24', main: 'dist/index.js' });
   });
 
   it('declares exactly the inputs the action reads, each with a description', async () => {

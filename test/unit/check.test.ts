@@ -42,11 +42,11 @@ describe('the fleet check against EKS and SSM', () => {
       .callsFake(({ clusterName, nextToken }) =>
         nextToken ? { nodegroups: [`${clusterName}-ng3`] } : { nodegroups: [`${clusterName}-ng1`, `${clusterName}-ng2`], nextToken: 'n1' },
       );
-    f.eksMock.on(DescribeNodegroupCommand).callsFake(({ nodegroupName }) => ({
+    f.eksMock.on(DescribeNodegroupCommand).callsFake(({ nodegroupName }: { nodegroupName: string }) => ({
       nodegroup: { nodegroupName, amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: '1.33.13-20260714' },
     }));
-    f.ssmMock.on(GetParametersCommand).callsFake(({ Names }) => ({
-      Parameters: Names.map((Name: string) => ({ Name, Value: '1.33.13-20260714', LastModifiedDate: new Date('2026-07-14') })),
+    f.ssmMock.on(GetParametersCommand).callsFake(({ Names }: { Names: string[] }) => ({
+      Parameters: Names.map((Name) => ({ Name, Value: '1.33.13-20260714', LastModifiedDate: new Date('2026-07-14') })),
     }));
 
     const report = await runCheck(settings(), deps(f));
@@ -72,7 +72,7 @@ describe('the fleet check against EKS and SSM', () => {
     f.eksMock.on(DescribeClusterCommand).resolves({ cluster: { version: '1.34' } });
     f.eksMock.on(ListNodegroupsCommand).resolves({ nodegroups: nodegroups.map((n) => n.nodegroupName) });
     f.eksMock.on(DescribeNodegroupCommand).callsFake(({ nodegroupName }) => ({ nodegroup: nodegroups.find((n) => n.nodegroupName === nodegroupName) }));
-    f.ssmMock.on(GetParametersCommand).callsFake(({ Names }) => ({ Parameters: [], InvalidParameters: Names }));
+    f.ssmMock.on(GetParametersCommand).callsFake(({ Names }: { Names: string[] }) => ({ Parameters: [], InvalidParameters: Names }));
 
     const report = await runCheck(settings({ clusters: ['big'] }), deps(f));
     const calls = f.ssmMock.commandCalls(GetParametersCommand).map((c) => c.args[0].input.Names ?? []);
@@ -93,8 +93,8 @@ describe('the fleet check against EKS and SSM', () => {
     f.eksMock.on(DescribeNodegroupCommand).resolves({
       nodegroup: { amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: '1.33.12-20260610' },
     });
-    f.ssmMock.on(GetParametersCommand).callsFake(({ Names }) => ({
-      Parameters: Names.map((Name: string) => ({ Name, Value: '1.33.13-20260714', LastModifiedDate: new Date('2026-07-14') })),
+    f.ssmMock.on(GetParametersCommand).callsFake(({ Names }: { Names: string[] }) => ({
+      Parameters: Names.map((Name) => ({ Name, Value: '1.33.13-20260714', LastModifiedDate: new Date('2026-07-14') })),
     }));
 
     const report = await runCheck(settings({ clusters: ['ghost', 'prod'] }), deps(f));

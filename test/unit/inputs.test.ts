@@ -86,11 +86,11 @@ describe('inputs', () => {
     [{ 'dry-run': 'maybe' }, 'dry-run', 'true or false'],
     [{ assignees: 'alice, bob smith' }, 'assignees', 'GitHub logins'],
     [{ reviewers: '-bad-' }, 'reviewers', 'GitHub logins'],
-  ])('rejects %j naming the input', (inputs, input, mention) => rejects(inputs as Record<string, string>, input, mention));
+  ])('rejects %j naming the input', (inputs, input, mention) => rejects(inputs, input, mention));
   it('masks the GitHub token as soon as it is read', async () => {
     const writes: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.stdout.write = (chunk: string) => (writes.push(String(chunk)), true);
     try {
       await withInputs({ 'github-token': 'ghs_secret123' })();
     } finally {
