@@ -136,33 +136,39 @@ async function gh<T>(doing: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A managed node group to propose: a release, or (CUSTOM) the image AWS recommends now. Self-managed groups are never proposed. */
-const isDrift = (e: NodegroupReport) => e.kind !== 'self-managed' && e.status === 'drift' && e.latestReleaseVersion !== null && (e.amiType !== 'CUSTOM' || e.latestImageId !== null);
+/** A node group to propose: one its kind pins, drifted, with a target (for a pin by image, the image AWS recommends now). */
+const isDrift = (e: NodegroupReport) =>
+  e.pinKey !== null && e.status === 'drift' && e.latestReleaseVersion !== null && (e.pinKey !== 'imageId' || e.latestImageId !== null);
 
-/** The pin a node group's latest moves it to: a release, or an image id with a comment saying which release it is. */
-function latestPin(e: NodegroupReport): PinnedRelease {
-  return e.amiType === 'CUSTOM'
-    ? { kubernetesVersion: e.kubernetesVersion as string, imageId: e.latestImageId as string, imageNote: `${e.latestReleaseVersion}: AWS's EKS-optimized AMI in ${e.region}` }
-    : { kubernetesVersion: e.kubernetesVersion as string, releaseVersion: proposedRelease(e) as string };
+/**
+ * The pin of a node group, by its kind's pin key: to its target (`proposed`; an image id with a comment
+ * saying which release it is), or to what it runs now (`current`, for a first manifest).
+ */
+function pinOf(e: NodegroupReport, which: 'proposed' | 'current'): PinnedRelease {
+  const kubernetesVersion = e.kubernetesVersion as string;
+  if (e.pinKey === 'imageId') {
+    return which === 'proposed'
+      ? { kubernetesVersion, imageId: e.latestImageId as string, imageNote: `${e.latestReleaseVersion}: AWS's EKS-optimized AMI in ${e.region}` }
+      : { kubernetesVersion, imageId: e.imageId as string, ...(e.imageName ? { imageNote: e.imageName } : {}) };
+  }
+  return { kubernetesVersion, releaseVersion: (which === 'proposed' ? proposedRelease(e) : e.releaseVersion) as string };
 }
 
 /** The manifest's new text: the file on the default branch with the drifted pins moved, or a new file. */
 async function desiredManifest(ctx: Context, region: string, cluster: string, entries: readonly NodegroupReport[]): Promise<{ path: string; current: string | null; next: string }> {
   const path = manifestPath(ctx.settings.manifestDir, region, cluster);
   const current = await readRepoFile(ctx.github, ctx.repo, path, ctx.defaultBranch);
-  const names = entries.filter((e) => e.kind !== 'self-managed').map((e) => e.nodegroup as string);
+  const names = entries.filter((e) => e.pinKey !== null).map((e) => e.nodegroup as string);
   if (current !== null) parseManifest(path, current, { cluster, region }, names, Object.fromEntries(entries.map((e) => [e.nodegroup as string, e.amiType ?? undefined])));
   const targets: Record<string, PinnedRelease> = {};
-  for (const e of entries.filter(isDrift)) targets[e.nodegroup as string] = latestPin(e);
+  for (const e of entries.filter(isDrift)) targets[e.nodegroup as string] = pinOf(e, 'proposed');
   if (current !== null) return { path, current, next: updateManifest(current, targets) };
   // A first manifest records the current state of every node group it can pin, and the targets.
   const pins: Record<string, PinnedRelease> = {};
   for (const e of entries) {
-    if (e.kind === 'self-managed' || !e.kubernetesVersion || !e.releaseVersion || ['unsupported', 'unknown', 'error', 'custom'].includes(e.status)) continue;
-    if (e.amiType === 'CUSTOM' && !e.imageId) continue;
-    const now: PinnedRelease =
-      e.amiType === 'CUSTOM' ? { kubernetesVersion: e.kubernetesVersion, imageId: e.imageId as string, ...(e.imageName ? { imageNote: e.imageName } : {}) } : { kubernetesVersion: e.kubernetesVersion, releaseVersion: e.releaseVersion };
-    pins[e.nodegroup as string] = targets[e.nodegroup as string] ?? now;
+    if (e.pinKey === null || !e.kubernetesVersion || !e.releaseVersion || ['unsupported', 'unknown', 'error', 'custom'].includes(e.status)) continue;
+    if (e.pinKey === 'imageId' && !e.imageId) continue;
+    pins[e.nodegroup as string] = targets[e.nodegroup as string] ?? pinOf(e, 'current');
   }
   return { path, current, next: renderManifest({ cluster, region, nodegroups: pins }) };
 }
