@@ -51,7 +51,9 @@ export async function makeClients(settings: Settings, hooks: ClientHooks): Promi
   return {
     clientsFor,
     github: () =>
-      (github ??= settings.githubToken ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => hooks.log(line))) : Promise.resolve(null)),
+      (github ??= settings.githubToken
+        ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => hooks.log(line)))
+        : Promise.resolve(null)),
     kube: () => (kube ??= kubeAccess(settings, clientsFor, hooks)),
   };
 }

@@ -17,9 +17,24 @@ export async function writeCheckOutputs(report: CheckReport): Promise<void> {
   // Only pull requests and issues that are open now: never one a person closed.
   const opened = report.proposals.filter((p) => p.open);
   const of = (kind: string) => opened.filter((p) => p.kind === kind);
-  core.setOutput('pull-request-number', of('pull-request').map((p) => p.number).join(','));
-  core.setOutput('pull-request-url', of('pull-request').map((p) => p.url).join(','));
-  core.setOutput('issue-number', of('issue').map((p) => p.number).join(','));
+  core.setOutput(
+    'pull-request-number',
+    of('pull-request')
+      .map((p) => p.number)
+      .join(','),
+  );
+  core.setOutput(
+    'pull-request-url',
+    of('pull-request')
+      .map((p) => p.url)
+      .join(','),
+  );
+  core.setOutput(
+    'issue-number',
+    of('issue')
+      .map((p) => p.number)
+      .join(','),
+  );
   core.setOutput('report', reportOutput(report));
   core.setOutput('report-file', writeReportFile(report));
   core.setOutput('drift', String(report.drift));

@@ -61,12 +61,19 @@ export async function cli(argv: readonly string[], io: CliIo = defaultIo()): Pro
   let failure: string | null;
   let onlyDrift = false;
   try {
-    const settings = await parseSettings({ get: (name) => (name === 'command' ? parsed.command : (parsed.inputs.get(name) ?? '')), mask: () => undefined, env: io.env });
+    const settings = await parseSettings({
+      get: (name) => (name === 'command' ? parsed.command : (parsed.inputs.get(name) ?? '')),
+      mask: () => undefined,
+      env: io.env,
+    });
     const { makeClients } = await import('../clients.js');
     const clients = await makeClients(settings, {
       // A terminal has no runner to mask with: the command line prints no secret in the first place.
       mask: () => undefined,
-      getIdToken: () => Promise.reject(new Error('role-to-assume needs the OIDC token of a GitHub Actions job: from the command line, use --profile or AWS credentials in the environment')),
+      getIdToken: () =>
+        Promise.reject(
+          new Error('role-to-assume needs the OIDC token of a GitHub Actions job: from the command line, use --profile or AWS credentials in the environment'),
+        ),
       log: log.log,
     });
     switch (settings.command) {

@@ -66,7 +66,8 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
 
 /** Why a check fails: no cluster, a node group or proposal that could not be handled, or drift with fail-on-drift. */
 export function checkFailure(report: CheckReport, settings: Pick<Settings, 'regions' | 'failOnDrift'>): string | null {
-  if (report.clusters.length === 0) return `no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`;
+  if (report.clusters.length === 0)
+    return `no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`;
   const errors = report.nodegroups.filter((n) => n.status === 'error');
   const problems = report.proposals.filter((p) => p.result === 'error').map((p) => `${p.region}/${p.cluster}: ${p.reason}`);
   if (errors.length > 0) {
@@ -128,7 +129,8 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         fleetReaders().catch(() => undefined);
         deps.prefetch?.();
       });
-      if (clusters.length === 0 && !stages) return { region, clients, clusters, fleet: clusters, latest: new Map<string, LatestRelease>(), requests: new Map<string, ParameterRequest>() };
+      if (clusters.length === 0 && !stages)
+        return { region, clients, clusters, fleet: clusters, latest: new Map<string, LatestRelease>(), requests: new Map<string, ParameterRequest>() };
       const { readImageSources, readLatestReleases } = await fleetReaders();
       const { ssm } = clients;
       // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
@@ -153,9 +155,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
   let nodegroups = classifyAll(perRegion, policy);
   const staged = stages ? await applyStages(stages, perRegion, nodegroups, policy.now.getTime()) : undefined;
   if (staged) nodegroups = staged.nodegroups;
-  nodegroups.sort(
-    (a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster) || (a.nodegroup ?? '').localeCompare(b.nodegroup ?? ''),
-  );
+  nodegroups.sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster) || (a.nodegroup ?? '').localeCompare(b.nodegroup ?? ''));
 
   const pauses = deps.lookForPauses ? await deps.lookForPauses(perRegion.flatMap((r) => r.clusters)) : { found: [], unchecked: [] };
 

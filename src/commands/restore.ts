@@ -28,7 +28,10 @@ export async function restore(settings: Settings, clients: Clients, io: CommandI
   const read = clusters.filter((c) => !c.error).length;
   if (pauses.length === 0 && problems.length === 0) io.log(`no cluster-autoscaler is paused in the ${read} cluster(s) read: nothing to restore`);
   const result = { pauses, problems: [...problems], read };
-  const failures = [...problems, ...pauses.filter((p) => p.outcome === 'left' || p.outcome === 'restore-failed').map((p) => `${p.cluster} (${p.region}): ${p.note}`)];
+  const failures = [
+    ...problems,
+    ...pauses.filter((p) => p.outcome === 'left' || p.outcome === 'restore-failed').map((p) => `${p.cluster} (${p.region}): ${p.note}`),
+  ];
   if (clusters.length === 0) failures.push(`no EKS clusters found in ${settings.regions.join(', ')}`);
   return { result, failure: failures.length > 0 ? failures.join('\n') : null };
 }
@@ -38,12 +41,19 @@ export async function restore(settings: Settings, clients: Clients, io: CommandI
  * failed, timed out or was cancelled). Problems are warnings, never a failure: the post step must not
  * fail a second time.
  */
-export async function restoreRecorded(settings: Settings, clients: Clients, pauses: readonly PauseRecord[], io: Pick<CommandIo, 'log' | 'warn'>): Promise<void> {
+export async function restoreRecorded(
+  settings: Settings,
+  clients: Clients,
+  pauses: readonly PauseRecord[],
+  io: Pick<CommandIo, 'log' | 'warn'>,
+): Promise<void> {
   const kubeFor = await clients.kube();
   for (const p of pauses) {
     const label = `${p.cluster}: cluster-autoscaler ${p.namespace}/${p.name}`;
     try {
-      const cluster = settings.kubeconfig ? { name: p.cluster, region: p.region, nodegroups: [] } : await readClusterEndpoint(clients.clientsFor(p.region).eks, p.region, p.cluster);
+      const cluster = settings.kubeconfig
+        ? { name: p.cluster, region: p.region, nodegroups: [] }
+        : await readClusterEndpoint(clients.clientsFor(p.region).eks, p.region, p.cluster);
       // A Kubernetes client (and token) made now, from credentials renewed if near expiry, retried on
       // transient errors: the post step may run hours after the main step began.
       const outcome = await retryTransient(() => restoreAutoscaler(kubeFor(cluster), p, p.replicas ?? undefined), sleep);

@@ -44,7 +44,12 @@ export async function upgrade(
   io: CommandIo,
   runner: UpgradeRunner,
 ): Promise<{ report: UpgradeReport; summary: string; failure: string | null }> {
-  const [github, kubeFor, { currentRepo, repoFileReader }] = await Promise.all([clients.github(), clients.kube(), import('../repo/github.js'), loadAwsClients()]);
+  const [github, kubeFor, { currentRepo, repoFileReader }] = await Promise.all([
+    clients.github(),
+    clients.kube(),
+    import('../repo/github.js'),
+    loadAwsClients(),
+  ]);
   // Manifests come from the repository at the triggering commit with a token, else from the workspace.
   const repo = github ? currentRepo() : null;
   const report = await runUpgrade(settings, {
@@ -106,7 +111,10 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
         const path = manifestPath(settings.manifestDir, region, c.name);
         const text = explicit ? null : await deps.readFile(path);
         const amiTypes = Object.fromEntries(c.nodegroups.map((n) => [n.name, n.amiType]));
-        manifests.set(c, text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name), amiTypes));
+        manifests.set(
+          c,
+          text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name), amiTypes),
+        );
       }
       const requests = new Map<string, ParameterRequest>();
       const want = (amiType: string | undefined, minor: string | undefined) => {
@@ -167,7 +175,12 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
           planNodegroup({
             cluster,
             ng,
-            ...(manifest?.nodegroups[ng.name] ? { pin: manifest.nodegroups[ng.name], pinAt: `${manifestPath(settings.manifestDir, cluster.region, cluster.name)}:${manifest.nodegroups[ng.name]!.line ?? 1}` } : {}),
+            ...(manifest?.nodegroups[ng.name]
+              ? {
+                  pin: manifest.nodegroups[ng.name],
+                  pinAt: `${manifestPath(settings.manifestDir, cluster.region, cluster.name)}:${manifest.nodegroups[ng.name]!.line ?? 1}`,
+                }
+              : {}),
             manifestPresent: manifest !== null,
             explicit,
             followControlPlane: settings.upgrade.followControlPlane,
@@ -186,7 +199,11 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
       }
     }
   }
-  plan = holdUnhealthy(plan, perRegion.flatMap((r) => r.clusters), settings.upgrade.force);
+  plan = holdUnhealthy(
+    plan,
+    perRegion.flatMap((r) => r.clusters),
+    settings.upgrade.force,
+  );
   if (settings.stages && plan.some((p) => p.action === 'update')) {
     // The proof is read again now, from every cluster of the regions: what the proposal showed may
     // have changed since (an earlier stage's update to the train failed after it was opened). The
@@ -247,7 +264,10 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     command: 'upgrade',
     dryRun: settings.upgrade.dryRun,
     generatedAt: new Date(deps.now()).toISOString(),
-    ok: !nodegroups.some((n) => failed.has(n.result)) && !autoscalers.some((a) => a.outcome === 'restore-failed') && !pauses.some((p) => p.outcome === 'restore-failed'),
+    ok:
+      !nodegroups.some((n) => failed.has(n.result)) &&
+      !autoscalers.some((a) => a.outcome === 'restore-failed') &&
+      !pauses.some((p) => p.outcome === 'restore-failed'),
     plan,
     nodegroups,
     autoscalers,

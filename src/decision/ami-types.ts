@@ -94,18 +94,14 @@ const SOURCES: Record<AMITypes, (minor: string) => ReleaseSource> = {
 
 export function releaseSource(amiType: string, minor: string): ReleaseSource {
   const source = Object.hasOwn(SOURCES, amiType) ? SOURCES[amiType as AMITypes] : undefined;
-  return source
-    ? source(minor)
-    : { kind: 'unknown', reason: `AMI type ${amiType || '(none)'} is not known to this version of eks-ami-drift` };
+  return source ? source(minor) : { kind: 'unknown', reason: `AMI type ${amiType || '(none)'} is not known to this version of eks-ami-drift` };
 }
 
 /** Where to read the release notes of a release, for people reading the report. */
 export function releaseNotesUrl(amiType: string, release: string): string | undefined {
   if (amiType.startsWith('AL2')) {
     const date = /-(\d{8})$/.exec(release)?.[1];
-    return date
-      ? `https://github.com/awslabs/amazon-eks-ami/releases/tag/v${date}`
-      : 'https://github.com/awslabs/amazon-eks-ami/releases';
+    return date ? `https://github.com/awslabs/amazon-eks-ami/releases/tag/v${date}` : 'https://github.com/awslabs/amazon-eks-ami/releases';
   }
   if (amiType.startsWith('BOTTLEROCKET')) return 'https://github.com/bottlerocket-os/bottlerocket/blob/develop/CHANGELOG.md';
   if (amiType.startsWith('WINDOWS')) return 'https://docs.aws.amazon.com/eks/latest/userguide/eks-ami-versions-windows.html';

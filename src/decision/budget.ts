@@ -35,4 +35,3 @@ export function credentialWarning(budgetMs: number, outlook: CredentialOutlook, 
     "or raise role-duration-seconds of aws-actions/configure-aws-credentials above the plan's duration (at most the role's MaxSessionDuration)."
   );
 }
-

@@ -49,7 +49,12 @@ export function blockingBudgets(pods: readonly V1Pod[], budgets: readonly V1PodD
     if ((b.status?.disruptionsAllowed ?? 1) > 0) continue;
     const covered = onNodes.filter((p) => p.metadata?.namespace === b.metadata?.namespace && selects(b.spec?.selector, p.metadata?.labels ?? {}));
     if (covered.length === 0) continue;
-    const rule = b.spec?.minAvailable !== undefined ? `minAvailable ${b.spec.minAvailable}` : b.spec?.maxUnavailable !== undefined ? `maxUnavailable ${b.spec.maxUnavailable}` : 'its spec';
+    const rule =
+      b.spec?.minAvailable !== undefined
+        ? `minAvailable ${b.spec.minAvailable}`
+        : b.spec?.maxUnavailable !== undefined
+          ? `maxUnavailable ${b.spec.maxUnavailable}`
+          : 'its spec';
     blockers.push({
       budget: `${b.metadata?.namespace}/${b.metadata?.name}`,
       pods: covered.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),

@@ -60,4 +60,3 @@ export function imageFields(ng: NodegroupState): Pick<NodegroupDecision, 'kind' 
     latestImageId: null,
   };
 }
-

@@ -26,7 +26,8 @@ const day = (iso: string) => iso.slice(0, 10);
 function imageAge(info: ImageInfo, now: Date): string {
   const parts: string[] = [];
   if (info.createdAt) parts.push(`created ${day(info.createdAt)} (${formatDuration(Math.max(0, now.getTime() - Date.parse(info.createdAt)))} ago)`);
-  if (info.deprecatedAt) parts.push(Date.parse(info.deprecatedAt) <= now.getTime() ? `deprecated since ${day(info.deprecatedAt)}` : `deprecated from ${day(info.deprecatedAt)}`);
+  if (info.deprecatedAt)
+    parts.push(Date.parse(info.deprecatedAt) <= now.getTime() ? `deprecated since ${day(info.deprecatedAt)}` : `deprecated from ${day(info.deprecatedAt)}`);
   return parts.join(', ');
 }
 
@@ -86,13 +87,18 @@ export function classifyByImage(
   // version, else (self-managed) the image's.
   const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;
   if (minor && controlPlaneMinor && compareMinors(minor, controlPlaneMinor) < 0) {
-    return entry('behind-control-plane', `Kubernetes ${minor} lags the control plane's ${controlPlaneMinor}: move the ${what} to an image of ${controlPlaneMinor}`);
+    return entry(
+      'behind-control-plane',
+      `Kubernetes ${minor} lags the control plane's ${controlPlaneMinor}: move the ${what} to an image of ${controlPlaneMinor}`,
+    );
   }
   if (!image) return entry('custom', `the ${what}'s image was not read`);
-  if (!image.imageId) return entry('custom', ng.launchTemplate || style.amiTypeFromImage ? `the ${what} names no image` : 'no launch template to read its image from');
+  if (!image.imageId)
+    return entry('custom', ng.launchTemplate || style.amiTypeFromImage ? `the ${what} names no image` : 'no launch template to read its image from');
   if (!info) return entry('custom', `image ${image.imageId} is not visible to this account (deregistered, or not shared with it): not compared`);
   if (!eks) {
-    const whose = info.ownerAlias === 'amazon' ? 'an image of AWS\'s catalogue that is not an EKS-optimized AMI' : `a private image (owner ${info.ownerId ?? 'unknown'})`;
+    const whose =
+      info.ownerAlias === 'amazon' ? "an image of AWS's catalogue that is not an EKS-optimized AMI" : `a private image (owner ${info.ownerId ?? 'unknown'})`;
     return entry('custom', `${info.name ?? image.imageId} is ${whose}, ${imageAge(info, policy.now)}: not compared with a published release`);
   }
   if (support.kind === 'ended') return entry('unsupported', endedReason(support.eos));
@@ -102,17 +108,30 @@ export function classifyByImage(
   const parameter = requests.release?.parameter ?? '(none)';
   if (!found) return entry('error', `the latest release in ${parameter} was not read`);
   if (found.kind === 'error') return entry('error', `reading ${parameter}: ${found.message}`);
-  if (found.kind !== 'found') return entry('unknown', `SSM parameter ${parameter} does not exist: no published ${eks.amiType} image for Kubernetes ${eks.minor}`);
+  if (found.kind !== 'found')
+    return entry('unknown', `SSM parameter ${parameter} does not exist: no published ${eks.amiType} image for Kubernetes ${eks.minor}`);
   if (foundImage?.kind === 'error') return entry('error', `reading ${requests.imageId!.parameter}: ${foundImage.message}`);
   if (!latestImageId) return entry('unknown', `SSM parameter ${requests.imageId?.parameter ?? parameter} names no image id for ${eks.amiType} ${eks.minor}`);
 
   if (latestImageId === image.imageId) return entry('up-to-date', `on the latest image (${found.releaseVersion})`);
   const order = compareImageRelease(eks, found.releaseVersion);
   if (order === undefined) return entry('unknown', `image release ${eks.release} and latest ${found.releaseVersion} cannot be ordered`);
-  if (order >= 0) return entry('up-to-date', order === 0 ? `release ${found.releaseVersion}, as an image other than AWS's ${latestImageId} in this region` : `ahead of the published recommendation ${found.releaseVersion}`);
+  if (order >= 0)
+    return entry(
+      'up-to-date',
+      order === 0
+        ? `release ${found.releaseVersion}, as an image other than AWS's ${latestImageId} in this region`
+        : `ahead of the published recommendation ${found.releaseVersion}`,
+    );
   const age = found.publishedAt ? policy.now.getTime() - found.publishedAt.getTime() : undefined;
   if (age !== undefined && age < policy.minReleaseAgeMs) {
-    return entry('soaking', `${found.releaseVersion} (${latestImageId}) was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`);
+    return entry(
+      'soaking',
+      `${found.releaseVersion} (${latestImageId}) was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`,
+    );
   }
-  return entry('drift', `${eks.release} (${image.imageId}) → ${found.releaseVersion} (${latestImageId})${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`);
+  return entry(
+    'drift',
+    `${eks.release} (${image.imageId}) → ${found.releaseVersion} (${latestImageId})${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`,
+  );
 }

@@ -45,7 +45,12 @@ function itemOf(input: PlanInput, kind: NodeKindId, current: Version | null): It
 export function planNotRolled(input: PlanInput, kind: NodeKindId, why: string): PlanItem {
   const { ng } = input;
   const imageId = ng.image?.imageId;
-  const current = ng.version && ng.releaseVersion ? { version: ng.version, releaseVersion: ng.releaseVersion } : ng.version && imageId ? { version: ng.version, releaseVersion: imageId, imageId } : null;
+  const current =
+    ng.version && ng.releaseVersion
+      ? { version: ng.version, releaseVersion: ng.releaseVersion }
+      : ng.version && imageId
+        ? { version: ng.version, releaseVersion: imageId, imageId }
+        : null;
   return itemOf(input, kind, current)('skip', ng.error ?? why);
 }
 
@@ -88,7 +93,7 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
       // A Bottlerocket release names the OS version (1.41.0-…), the same for every Kubernetes minor
       // (terraform-provider-aws PR 40903, eksctl #4423): the minor is the node group's, or the
       // control plane's when follow-control-plane moves a lagging node group up.
-      target = { version: lagging ? (controlPlane as string) : minor, releaseVersion: input.explicit };
+      target = { version: lagging ? (controlPlane) : minor, releaseVersion: input.explicit };
     } else {
       const releaseMinor = kubernetesMinor(input.explicit) as string;
       if (releaseMinor !== minor && !(lagging && releaseMinor === controlPlane)) {
@@ -96,7 +101,12 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
           controlPlane === releaseMinor
             ? `set follow-control-plane: true to move it to Kubernetes ${releaseMinor} with this release`
             : `name a release of Kubernetes ${minor}`;
-        return item('block', `release-version ${input.explicit} is for Kubernetes ${releaseMinor}, but the node group runs ${minor}: ${how}`, { version: releaseMinor, releaseVersion: input.explicit }, source);
+        return item(
+          'block',
+          `release-version ${input.explicit} is for Kubernetes ${releaseMinor}, but the node group runs ${minor}: ${how}`,
+          { version: releaseMinor, releaseVersion: input.explicit },
+          source,
+        );
       }
       target = { version: releaseMinor, releaseVersion: input.explicit };
     }
@@ -106,7 +116,7 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
   } else if (input.manifestPresent) {
     return item('skip', 'not pinned in the cluster’s manifest: left alone');
   } else {
-    const version = lagging ? (controlPlane as string) : minor;
+    const version = lagging ? (controlPlane) : minor;
     const latest = input.latest(version);
     if (!latest) return item('skip', `no published ${ng.amiType} release for Kubernetes ${version}`);
     target = { version, releaseVersion: latest };
@@ -123,7 +133,12 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
     const where = source === 'manifest' ? (input.pinAt ?? 'the manifest') : source === 'release-version' ? 'release-version' : undefined;
     const reason = `target Kubernetes ${target.version} is newer than the control plane’s ${controlPlane}`;
     if (!where) return item('skip', reason, target, source);
-    return item('block', `${where} asks for Kubernetes ${target.version} (${target.releaseVersion}), newer than the control plane’s ${controlPlane}: upgrade the control plane first, or pin a release of ${controlPlane} or older`, target, source);
+    return item(
+      'block',
+      `${where} asks for Kubernetes ${target.version} (${target.releaseVersion}), newer than the control plane’s ${controlPlane}: upgrade the control plane first, or pin a release of ${controlPlane} or older`,
+      target,
+      source,
+    );
   }
   if (compareMinors(target.version, minor) > 0) {
     return item('update', `Kubernetes ${minor} → ${target.version}, release ${current.releaseVersion} → ${target.releaseVersion}`, target, source);
@@ -153,12 +168,18 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
 function planImage(input: PlanInput, current: Version & { imageId: string }, item: ItemOf): PlanItem {
   let target: Version;
   let source: NonNullable<PlanItem['source']>;
-  if (input.explicit) return item('skip', 'release-version does not apply to a node group whose launch template names its AMI (CUSTOM): pin its imageId in the manifest');
+  if (input.explicit)
+    return item('skip', 'release-version does not apply to a node group whose launch template names its AMI (CUSTOM): pin its imageId in the manifest');
   if (input.pin?.imageId) {
     target = { version: input.pin.kubernetesVersion, releaseVersion: input.pin.imageId, imageId: input.pin.imageId };
     source = 'manifest';
     if (target.version !== current.version) {
-      return item('block', `${input.pinAt ?? 'the manifest'} pins Kubernetes ${target.version} for a CUSTOM node group on ${current.version}: its Kubernetes version comes with its image; pin "${current.version}" (a control plane upgrade moves it with an image of the new version)`, target, source);
+      return item(
+        'block',
+        `${input.pinAt ?? 'the manifest'} pins Kubernetes ${target.version} for a CUSTOM node group on ${current.version}: its Kubernetes version comes with its image; pin "${current.version}" (a control plane upgrade moves it with an image of the new version)`,
+        target,
+        source,
+      );
     }
   } else if (input.manifestPresent) {
     return item('skip', 'not pinned in the cluster’s manifest: left alone');

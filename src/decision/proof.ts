@@ -60,7 +60,8 @@ export function proveTrain(members: readonly StageMember[], amiType: string, sta
       continue;
     }
     const since = m.since ?? now;
-    if (now - since < soakMs) holders.push(`${label}: runs ${m.train!.id} since ${new Date(since).toISOString()}, proves it in ${formatDuration(since + soakMs - now)}`);
+    if (now - since < soakMs)
+      holders.push(`${label}: runs ${m.train!.id} since ${new Date(since).toISOString()}, proves it in ${formatDuration(since + soakMs - now)}`);
     provenAt = Math.max(provenAt, since + soakMs);
   }
   const failures = earlier.flatMap((m) => m.failures.filter((f) => f.train === train.id).map((f) => ({ ...f, cluster: m.cluster, nodegroup: m.nodegroup })));
@@ -69,8 +70,15 @@ export function proveTrain(members: readonly StageMember[], amiType: string, sta
 }
 
 /** The newest of `candidates` that is proven at `stage` (candidates of one kind), with its proof. */
-export function newestProven(members: readonly StageMember[], amiType: string, stage: number, candidates: readonly Train[], soakMs: number, now: number): { train: Train; proof: Proof } | undefined {
-  const sorted = [...candidates].sort((a, b) => (compareTrains(b, a) ?? 0));
+export function newestProven(
+  members: readonly StageMember[],
+  amiType: string,
+  stage: number,
+  candidates: readonly Train[],
+  soakMs: number,
+  now: number,
+): { train: Train; proof: Proof } | undefined {
+  const sorted = [...candidates].sort((a, b) => compareTrains(b, a) ?? 0);
   for (const train of sorted) {
     const proof = proveTrain(members, amiType, stage, train, soakMs, now);
     if (proof.proven) return { train, proof };

@@ -19,4 +19,3 @@ export function parseRefusal(message: string): Refusal | undefined {
   if (notValidFor) return { notValidFor };
   return undefined;
 }
-

@@ -112,4 +112,3 @@ function isNewer(candidate: string, current: string, amiType: string | undefined
   const b = parseRelease(current, amiType);
   return !!a && !!b && compareReleases(a, b) === 1;
 }
-

@@ -23,7 +23,8 @@ export function stageOf(cluster: Pick<ClusterState, 'tags'>, stages: StageSettin
   const value = cluster.tags?.[stages.tag]?.trim();
   if (value === undefined) return { index: last, name: stages.names[last]!, note: `no ${stages.tag} tag: in the last stage` };
   const index = stages.names.findIndex((n) => n.toLowerCase() === value.toLowerCase());
-  if (index < 0) return { index: last, name: stages.names[last]!, note: `its tag ${stages.tag}=${value} names no stage of ${stages.names.join(', ')}: in the last stage` };
+  if (index < 0)
+    return { index: last, name: stages.names[last]!, note: `its tag ${stages.tag}=${value} names no stage of ${stages.names.join(', ')}: in the last stage` };
   return { index, name: stages.names[index]!, note: null };
 }
 
@@ -51,10 +52,22 @@ export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: numbe
   const failures: StageMember['failures'] = [];
   for (const u of updates.filter((u) => u.status === 'Failed')) {
     const train = u.releaseVersion ? trainOf(u.releaseVersion, of.amiType) : undefined;
-    if (train) failures.push({ train: train.id, updateId: u.id, at: u.createdAt, what: `update ${u.id} to ${u.releaseVersion} failed${u.errors.length ? `: ${u.errors.join('; ')}` : ''}` });
+    if (train)
+      failures.push({
+        train: train.id,
+        updateId: u.id,
+        at: u.createdAt,
+        what: `update ${u.id} to ${u.releaseVersion} failed${u.errors.length ? `: ${u.errors.join('; ')}` : ''}`,
+      });
   }
   const mark = ng.unhealthy ? trainOf(ng.unhealthy.target, of.amiType) : undefined;
-  if (mark) failures.push({ train: mark.id, updateId: null, at: Date.parse(ng.unhealthy!.at) || 0, what: `its workloads did not come back healthy on ${ng.unhealthy!.target} (health gate)` });
+  if (mark)
+    failures.push({
+      train: mark.id,
+      updateId: null,
+      at: Date.parse(ng.unhealthy!.at) || 0,
+      what: `its workloads did not come back healthy on ${ng.unhealthy!.target} (health gate)`,
+    });
   return {
     cluster: cluster.name,
     nodegroup: ng.name,
@@ -131,7 +144,8 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
     if (!older.proven) continue;
     const minor = entry.kubernetesVersion ? kubernetesMinor(entry.kubernetesVersion) : undefined;
     const parameter = entry.latestReleaseParameter;
-    const target = minor && parameter && entry.pinKey === 'releaseVersion' ? releaseOnTrain(train, amiType, ctx.knownReleases(parameter, amiType, minor)) : undefined;
+    const target =
+      minor && parameter && entry.pinKey === 'releaseVersion' ? releaseOnTrain(train, amiType, ctx.knownReleases(parameter, amiType, minor)) : undefined;
     if (!target) {
       if (parameter && entry.imageId === null) ctx.missing?.(parameter);
       return {
@@ -141,7 +155,7 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
         reason:
           entry.imageId !== null
             ? `${train.id} is proven for stage ${stage.name}, but a node group named by image follows only the latest image; ${held}`
-            : `${train.id} is proven for stage ${stage.name}, but its release for Kubernetes ${minor ?? '?'} is not known: no node group runs it, and the history of ${parameter ?? 'its SSM parameter'} ${(parameter && ctx.historyError?.(parameter)) ? `could not be read (${ctx.historyError(parameter)})` : 'does not name it'}. Pin it by hand (release-version, or the manifest) once you know it; ${held}`,
+            : `${train.id} is proven for stage ${stage.name}, but its release for Kubernetes ${minor ?? '?'} is not known: no node group runs it, and the history of ${parameter ?? 'its SSM parameter'} ${parameter && ctx.historyError?.(parameter) ? `could not be read (${ctx.historyError(parameter)})` : 'does not name it'}. Pin it by hand (release-version, or the manifest) once you know it; ${held}`,
       };
     }
     const report = proofReport(older, train, stage, ctx, amiType);
@@ -153,7 +167,12 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
       reason: `${entry.releaseVersion} → ${target}: ${provenBy(report, stage, ctx)}; the newest, ${entry.latestReleaseVersion}, is not: ${held}`,
     };
   }
-  return { ...staged, status: 'waiting', proof: proofReport(proof, latest, stage, ctx, amiType), reason: `${entry.latestReleaseVersion} is published but not proven for stage ${stage.name}: ${held}` };
+  return {
+    ...staged,
+    status: 'waiting',
+    proof: proofReport(proof, latest, stage, ctx, amiType),
+    reason: `${entry.latestReleaseVersion} is published but not proven for stage ${stage.name}: ${held}`,
+  };
 }
 
 function uniqueTrains(trains: Train[]): Train[] {
@@ -226,7 +245,8 @@ export function rolloutTable(stages: StageSettings, members: readonly StageMembe
     if (e.status === 'drift') cell.drift++;
     if (e.status === 'waiting') {
       cell.waiting++;
-      if (e.proof && !cell.waitingFor.some((w) => w.train === e.proof!.train)) cell.waitingFor.push({ train: e.proof.train, provenAt: e.proof.provenAt, failed: e.proof.failures.length > 0 });
+      if (e.proof && !cell.waitingFor.some((w) => w.train === e.proof!.train))
+        cell.waitingFor.push({ train: e.proof.train, provenAt: e.proof.provenAt, failed: e.proof.failures.length > 0 });
     }
   }
   const order = (c: RolloutCell) => stages.names.indexOf(c.stage);

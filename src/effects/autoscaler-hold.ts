@@ -32,7 +32,12 @@ const nothing = (cluster: ClusterState, outcome: 'not-found' | 'not-paused', not
  * the annotation on the deployment holds the count and the post step restores from it. Returns the
  * hold, or why nothing may start.
  */
-export async function holdAutoscaler(cluster: ClusterState, kube: KubeApi, settings: UpgradeSettings, deps: UpgradeDeps): Promise<AutoscalerHold | { failed: string }> {
+export async function holdAutoscaler(
+  cluster: ClusterState,
+  kube: KubeApi,
+  settings: UpgradeSettings,
+  deps: UpgradeDeps,
+): Promise<AutoscalerHold | { failed: string }> {
   const name = cluster.name;
   if (!settings.pauseClusterAutoscaler) {
     deps.warn(`${name}: cluster-autoscaler is not paused (pause-cluster-autoscaler: false)`);
@@ -64,7 +69,16 @@ export async function holdAutoscaler(cluster: ClusterState, kube: KubeApi, setti
     if (undone) deps.recordPause(cluster, null);
     return { failed: `could not pause cluster-autoscaler ${ref.namespace}/${ref.name}: ${describeKubeError(error)}` };
   }
-  const pause: AutoscalerPause = { cluster: cluster.name, region: cluster.region, deployment: `${ref.namespace}/${ref.name}`, replicas, pausedAt: iso(deps.now()), restoredAt: null, outcome: 'restored', note: '' };
+  const pause: AutoscalerPause = {
+    cluster: cluster.name,
+    region: cluster.region,
+    deployment: `${ref.namespace}/${ref.name}`,
+    replicas,
+    pausedAt: iso(deps.now()),
+    restoredAt: null,
+    outcome: 'restored',
+    note: '',
+  };
   deps.log(`${name}: paused cluster-autoscaler ${ref.namespace}/${ref.name} (replicas ${replicas} → 0)`);
   const stopLease = keepLease(kube, ref, replicas, name, deps);
   const held = ref;

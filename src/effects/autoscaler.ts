@@ -42,7 +42,9 @@ export async function findAutoscaler(kube: KubeApi): Promise<AutoscalerRef | und
     }
   }
   if (found.size > 1) {
-    throw new Error(`found more than one cluster-autoscaler (${[...found.keys()].join(', ')}): name the one to pause with the cluster-autoscaler input (namespace/name)`);
+    throw new Error(
+      `found more than one cluster-autoscaler (${[...found.keys()].join(', ')}): name the one to pause with the cluster-autoscaler input (namespace/name)`,
+    );
   }
   return [...found.values()][0];
 }
@@ -71,7 +73,11 @@ async function pauseOnce(kube: KubeApi, ref: AutoscalerRef, now: number): Promis
   // takes over its lease.
   await kube.patchDeployment(ref.namespace, ref.name, [
     { op: 'test', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion },
-    { op: 'add', path: '/metadata/annotations', value: { ...annotations, [PAUSED_ANNOTATION]: String(replicas), [PAUSED_AT_ANNOTATION]: annotations[PAUSED_AT_ANNOTATION] ?? at, [LEASE_ANNOTATION]: at } },
+    {
+      op: 'add',
+      path: '/metadata/annotations',
+      value: { ...annotations, [PAUSED_ANNOTATION]: String(replicas), [PAUSED_AT_ANNOTATION]: annotations[PAUSED_AT_ANNOTATION] ?? at, [LEASE_ANNOTATION]: at },
+    },
     ...(earlier !== undefined && (d.spec?.replicas ?? 0) === 0 ? [] : [{ op: 'replace', path: '/spec/replicas', value: 0 }]),
   ]);
   return replicas;
@@ -124,10 +130,7 @@ export function isStale(pause: PauseFound, now: number, updateInProgress: boolea
   return !Number.isFinite(renewed) || now - renewed > LEASE_STALE_MS;
 }
 
-export type RestoreOutcome =
-  | { kind: 'restored'; replicas: number }
-  | { kind: 'already-restored' }
-  | { kind: 'left-alone'; replicas: number; recorded: number };
+export type RestoreOutcome = { kind: 'restored'; replicas: number } | { kind: 'already-restored' } | { kind: 'left-alone'; replicas: number; recorded: number };
 
 /**
  * Puts cluster-autoscaler back to the recorded count. Harmless to call twice (the annotation is the
@@ -155,13 +158,11 @@ async function retryOnConflict<T>(attempt: () => Promise<T>, tries = 3): Promise
 
 async function restoreOnce(kube: KubeApi, ref: AutoscalerRef, fallback?: number): Promise<RestoreOutcome> {
   const d = await kube.readDeployment(ref.namespace, ref.name);
-  const recorded = pausedCount(d) ?? undefined;
-  if (recorded === undefined && fallback === undefined) return { kind: 'already-restored' };
-  if (recorded === undefined) {
-    // No record on the deployment but one in this run's state: only act if it is still at zero.
-    if ((d.spec?.replicas ?? 0) !== 0) return { kind: 'already-restored' };
-  }
-  const target = recorded ?? (fallback as number);
+  const recorded = pausedCount(d);
+  const target = recorded ?? fallback;
+  if (target === undefined) return { kind: 'already-restored' };
+  // No record on the deployment but one in this run's state: only act if it is still at zero.
+  if (recorded === undefined && (d.spec?.replicas ?? 0) !== 0) return { kind: 'already-restored' };
   const annotations = { ...(d.metadata?.annotations ?? {}) };
   for (const key of OUR_ANNOTATIONS) delete annotations[key];
   const current = d.spec?.replicas ?? 0;

@@ -39,7 +39,11 @@ export async function upgradeCluster(
   const ctx: ExecutorContext = { cluster, clients: deps.clientsFor(cluster.region), kube, settings, deps };
 
   // 1. Pre-flight: read only.
-  const look = await lookAtCluster(kube, items.map((i) => i.item), settings);
+  const look = await lookAtCluster(
+    kube,
+    items.map((i) => i.item),
+    settings,
+  );
   const checks = await Promise.all(
     items.map(async ({ item, executor, healthTarget }) => {
       const check: PreflightCheck = { ...startCheck(item, look), healthTarget };
@@ -66,12 +70,20 @@ export async function upgradeCluster(
   }
   const done = checks
     .filter(({ check }) => check.reached)
-    .map(({ check }) => upgradeEntry(check.item, 'up-to-date', `already at ${check.item.target?.releaseVersion}: an earlier run's update ended after the plan was read`));
+    .map(({ check }) =>
+      upgradeEntry(check.item, 'up-to-date', `already at ${check.item.target?.releaseVersion}: an earlier run's update ended after the plan was read`),
+    );
   const todo = checks.filter(({ check }) => !check.reached);
   if (todo.length === 0) return { nodegroups: done, autoscaler: null };
   if (settings.dryRun) {
     const resumed = ' (an update to this target is already running: it would be resumed)';
-    return { nodegroups: [...done, ...todo.map(({ check: c }) => upgradeEntry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers }))], autoscaler: null };
+    return {
+      nodegroups: [
+        ...done,
+        ...todo.map(({ check: c }) => upgradeEntry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers })),
+      ],
+      autoscaler: null,
+    };
   }
 
   // 2. Pause cluster-autoscaler, for as short as the plan allows: right before the first update.

@@ -5,7 +5,15 @@ import { describeKubeError } from '../fleet/kube-errors.js';
 import type { KubeApi, Workloads } from '../model/kube-api.js';
 import { formatDuration } from '../decision/duration.js';
 import { UNHEALTHY_TAG } from '../model/fleet.js';
-import { upgradeEntry, type HealthReport, type HealthResult, type NodegroupUpgrade, type PodFinding, type WorkloadCount, type WorkloadFinding } from '../model/upgrade-report.js';
+import {
+  upgradeEntry,
+  type HealthReport,
+  type HealthResult,
+  type NodegroupUpgrade,
+  type PodFinding,
+  type WorkloadCount,
+  type WorkloadFinding,
+} from '../model/upgrade-report.js';
 import { describeError } from '../fleet/aws-clients.js';
 import { iso, type ExecutorContext, type PreflightCheck } from './executor.js';
 import { retryTransient } from './retry.js';
@@ -117,7 +125,11 @@ interface Observation {
  * their desired ready count, or to where they were when already degraded before the update).
  */
 async function observe(kube: KubeApi, baseline: HealthBaseline, options: GateOptions): Promise<Observation> {
-  const [nodes, workloads, pods] = await Promise.all([kube.listNodes(`${NODEGROUP_LABEL}=${baseline.nodegroup}`), kube.listWorkloads(), kube.listPods('status.phase!=Succeeded')]);
+  const [nodes, workloads, pods] = await Promise.all([
+    kube.listNodes(`${NODEGROUP_LABEL}=${baseline.nodegroup}`),
+    kube.listWorkloads(),
+    kube.listPods('status.phase!=Succeeded'),
+  ]);
   const problems: string[] = [];
   const image = (n: V1Node) => n.metadata?.labels?.[IMAGE_LABEL];
   const before = new Set(baseline.nodeImages.filter((n) => n.createdAt < options.updateCreatedAt).map((n) => n.image));
@@ -126,9 +138,10 @@ async function observe(kube: KubeApi, baseline: HealthBaseline, options: GateOpt
     if (!i) return false; // UNVERIFIED label: not judged
     return options.imageId ? i !== options.imageId : before.has(i);
   };
-  const notReady = nodes.filter((n) => !isReady(n.status?.conditions as { type: string; status: string }[] | undefined));
+  const notReady = nodes.filter((n) => !isReady(n.status?.conditions));
   for (const n of notReady) problems.push(`node ${n.metadata?.name} is not Ready`);
-  for (const n of nodes.filter(old)) problems.push(`node ${n.metadata?.name} still runs ${image(n)}${options.imageId ? `, not ${options.imageId}` : ' (its image before the update)'}`);
+  for (const n of nodes.filter(old))
+    problems.push(`node ${n.metadata?.name} still runs ${image(n)}${options.imageId ? `, not ${options.imageId}` : ' (its image before the update)'}`);
   if (nodes.length === 0 && baseline.nodes > 0) problems.push(`the node group has no nodes (it had ${baseline.nodes})`);
   const good = nodes.filter((n) => !notReady.includes(n) && !old(n)).length;
   const findings: WorkloadFinding[] = [];
@@ -165,7 +178,12 @@ export async function healthGate(kube: KubeApi, baseline: HealthBaseline, option
       seen = await observe(kube, baseline, options);
       const counts = new Map(seen.pods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, restartsOf(p)]));
       for (const [k, n] of counts) if (!first.has(k)) first.set(k, n);
-      restarting = previous ? seen.pods.filter((p) => (counts.get(`${p.metadata?.namespace}/${p.metadata?.name}`) ?? 0) > (previous!.get(`${p.metadata?.namespace}/${p.metadata?.name}`) ?? Infinity)) : [];
+      restarting = previous
+        ? seen.pods.filter(
+            (p) =>
+              (counts.get(`${p.metadata?.namespace}/${p.metadata?.name}`) ?? 0) > (previous!.get(`${p.metadata?.namespace}/${p.metadata?.name}`) ?? Infinity),
+          )
+        : [];
       const crashLooping = seen.pods.filter((p) => podReason(p) === 'CrashLoopBackOff');
       const healthy = seen.nodes.length === 0 && seen.findings.length === 0 && restarting.length === 0 && crashLooping.length === 0;
       if (healthy && previous) {
@@ -186,18 +204,19 @@ export async function healthGate(kube: KubeApi, baseline: HealthBaseline, option
     await options.sleep(Math.min(options.pollIntervalMs, Math.max(1, options.timeoutMs - (options.now() - start))));
   }
   const durationMs = options.now() - start;
-  if (!seen) return { passed: false, durationMs, watched: baseline.workloads.length, nodes: ['the cluster could not be read during the gate'], workloads: [], pods: [] };
+  if (!seen)
+    return { passed: false, durationMs, watched: baseline.workloads.length, nodes: ['the cluster could not be read during the gate'], workloads: [], pods: [] };
   // The pods to name: of the workloads that did not come back, and any that restarted during the gate.
   const behind = new Set(seen.findings.map(ref));
   const named = seen.pods.filter((p) => {
-    const w = workloadOf(p, seen!.workloads);
+    const w = workloadOf(p, seen.workloads);
     const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
     return (w && behind.has(ref(w)) && podReason(p) !== null) || restartsOf(p) > (first.get(key) ?? Infinity) || podReason(p) === 'CrashLoopBackOff';
   });
   const pods = await Promise.all(
     named.slice(0, 10).map(async (p): Promise<PodFinding> => {
       const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
-      const w = workloadOf(p, seen!.workloads);
+      const w = workloadOf(p, seen.workloads);
       return {
         namespace: p.metadata?.namespace ?? '',
         name: p.metadata?.name ?? '',
@@ -229,8 +248,15 @@ async function podEvents(kube: KubeApi, pod: V1Pod): Promise<string[]> {
 /** One line per problem, for the result's reason and the log. */
 export function describeHealth(h: HealthResult): string {
   const parts = [
-    ...h.workloads.map((w) => `${ref(w)} ${w.ready}/${w.desired} ready${w.before.ready < w.before.desired ? ` (${w.before.ready}/${w.before.desired} before the update)` : ''}`),
-    ...h.pods.filter((p) => p.reason || p.restartsDuringGate > 0).map((p) => `pod ${p.namespace}/${p.name}: ${p.reason ?? 'restarting'}${p.restartsDuringGate > 0 ? `, ${p.restartsDuringGate} restart(s) during the gate` : ''}`),
+    ...h.workloads.map(
+      (w) => `${ref(w)} ${w.ready}/${w.desired} ready${w.before.ready < w.before.desired ? ` (${w.before.ready}/${w.before.desired} before the update)` : ''}`,
+    ),
+    ...h.pods
+      .filter((p) => p.reason || p.restartsDuringGate > 0)
+      .map(
+        (p) =>
+          `pod ${p.namespace}/${p.name}: ${p.reason ?? 'restarting'}${p.restartsDuringGate > 0 ? `, ${p.restartsDuringGate} restart(s) during the gate` : ''}`,
+      ),
     ...h.nodes,
   ];
   return parts.join('; ') || 'no detail could be read';
@@ -254,7 +280,9 @@ export async function gateNodegroup(
   const { item } = check;
   const label = `${cluster.name}/${item.nodegroup}`;
   const baseline = check.baseline!;
-  deps.log(`${label}: health gate: ${baseline.workloads.length} workload(s) had pods on it; waiting up to ${formatDuration(settings.healthTimeoutMs)} for them and its nodes`);
+  deps.log(
+    `${label}: health gate: ${baseline.workloads.length} workload(s) had pods on it; waiting up to ${formatDuration(settings.healthTimeoutMs)} for them and its nodes`,
+  );
   const result = await healthGate(kube, baseline, {
     ...check.healthTarget,
     updateCreatedAt,
@@ -269,7 +297,11 @@ export async function gateNodegroup(
   const timing = { endedAt: iso(deps.now()), durationMs: deps.now() - startedAt };
   if (result.passed) {
     deps.log(`${label}: health gate passed in ${formatDuration(result.durationMs)}: nodes Ready on the new image, ${result.watched} workload(s) back`);
-    return upgradeEntry(item, 'upgraded', `${reached}; health gate passed (${result.watched} workload(s) back in ${formatDuration(result.durationMs)})`, { ...base, ...timing, health });
+    return upgradeEntry(item, 'upgraded', `${reached}; health gate passed (${result.watched} workload(s) back in ${formatDuration(result.durationMs)})`, {
+      ...base,
+      ...timing,
+      health,
+    });
   }
   const what = describeHealth(result);
   const value = `${item.target?.imageId ?? item.target?.releaseVersion} ${new Date(deps.now()).toISOString()}`;
@@ -290,4 +322,3 @@ export async function gateNodegroup(
     { ...base, ...timing, health },
   );
 }
-

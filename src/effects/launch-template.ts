@@ -46,7 +46,13 @@ export function templateMarker(cluster: string, item: PlanItem): string {
  * make a version (CreateLaunchTemplateVersion with DryRun: DryRunOperation when allowed,
  * UnauthorizedOperation when not; EC2 API reference, DryRun).
  */
-async function prepareTemplate(ec2: EC2Client, cluster: string, item: PlanItem, nodegroup: Nodegroup | undefined, problems: string[]): Promise<PreflightCheck['template']> {
+async function prepareTemplate(
+  ec2: EC2Client,
+  cluster: string,
+  item: PlanItem,
+  nodegroup: Nodegroup | undefined,
+  problems: string[],
+): Promise<PreflightCheck['template']> {
   const lt = nodegroup?.launchTemplate;
   if (!lt?.id || !lt.version) {
     problems.push('a CUSTOM node group without a launch template id and version: nothing to update through');
@@ -65,10 +71,20 @@ async function prepareTemplate(ec2: EC2Client, cluster: string, item: PlanItem, 
   }
   if (template.made) return template;
   try {
-    await ec2.send(new CreateLaunchTemplateVersionCommand({ DryRun: true, LaunchTemplateId: lt.id, SourceVersion: lt.version, LaunchTemplateData: { ImageId: item.target?.imageId } }));
+    await ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        DryRun: true,
+        LaunchTemplateId: lt.id,
+        SourceVersion: lt.version,
+        LaunchTemplateData: { ImageId: item.target?.imageId },
+      }),
+    );
   } catch (error) {
     const code = (error as { name?: string }).name;
-    if (code === 'UnauthorizedOperation') problems.push(`not allowed to make a version of launch template ${lt.id} naming ${item.target?.imageId}: grant ec2:CreateLaunchTemplateVersion (${describeError(error)})`);
+    if (code === 'UnauthorizedOperation')
+      problems.push(
+        `not allowed to make a version of launch template ${lt.id} naming ${item.target?.imageId}: grant ec2:CreateLaunchTemplateVersion (${describeError(error)})`,
+      );
     else if (code !== 'DryRunOperation') problems.push(`launch template ${lt.id}: ${describeError(error)}`);
   }
   return template;
@@ -91,4 +107,3 @@ async function createTemplateVersion(ec2: EC2Client, cluster: string, item: Plan
   if (LaunchTemplateVersion?.VersionNumber === undefined) throw new Error('CreateLaunchTemplateVersion returned no version number');
   return String(LaunchTemplateVersion.VersionNumber);
 }
-

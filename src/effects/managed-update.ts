@@ -81,7 +81,6 @@ export function updateToken(sha: string, item: PlanItem, failedAttempts: number)
     .slice(0, 40);
 }
 
-
 /**
  * What EKS says of the node group before anything changes: its Auto Scaling group (read now as the
  * wait reads it later, so a missing permission stops the run before any change), its launch template,
@@ -143,7 +142,9 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
         }),
       );
       updateId = update?.id;
-      deps.log(`${label}: update ${updateId} started: ${item.current?.releaseVersion} → ${to.releaseVersion} (Kubernetes ${to.version})${settings.force ? ', force' : ''}`);
+      deps.log(
+        `${label}: update ${updateId} started: ${item.current?.releaseVersion} → ${to.releaseVersion} (Kubernetes ${to.version})${settings.force ? ', force' : ''}`,
+      );
     } catch (error) {
       const refusal = error instanceof InvalidParameterException ? parseRefusal(error.message) : undefined;
       const reason = refusal?.allowed
@@ -166,29 +167,40 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
       update = (await eks.send(new DescribeUpdateCommand({ name: cluster.name, nodegroupName: item.nodegroup, updateId }))).update;
       if (update?.createdAt) createdAt = Math.min(createdAt, update.createdAt.getTime());
       const progress = await observe(kube, autoscaling, item, check.autoScalingGroup, createdAt);
-      if (update?.status === 'InProgress' && progress && phases.at(-1)?.phase !== progress.phase) phases.push({ phase: progress.phase, at: iso(deps.now()) as string });
+      if (update?.status === 'InProgress' && progress && phases.at(-1)?.phase !== progress.phase)
+        phases.push({ phase: progress.phase, at: iso(deps.now()) as string });
       const line = `${label}: ${update?.status === 'InProgress' ? (progress?.phase ?? 'in progress') : update?.status} · ${progress?.text ?? 'progress unavailable'}`;
       if (line !== last) deps.log(`${line} · ${formatDuration(deps.now() - startedAt)}`);
       last = line;
     } catch (error) {
       if (isPermanent(error)) {
-        return upgradeEntry(item, 'failed', `cannot follow update ${updateId}: ${describeError(error)}. The update goes on in EKS; fix the access and re-run to resume waiting`, {
-          updateId,
-          resumed: !!check.resume,
-          startedAt: iso(startedAt),
-          phases,
-        });
+        return upgradeEntry(
+          item,
+          'failed',
+          `cannot follow update ${updateId}: ${describeError(error)}. The update goes on in EKS; fix the access and re-run to resume waiting`,
+          {
+            updateId,
+            resumed: !!check.resume,
+            startedAt: iso(startedAt),
+            phases,
+          },
+        );
       }
       deps.warn(`${label}: could not read progress (${describeError(error)}); still waiting`);
     }
     if (update && update.status !== 'InProgress') break;
     if (deps.now() - startedAt > timeout) {
-      return upgradeEntry(item, 'timed-out', `still in progress after ${formatDuration(timeout)} (wait-timeout): the update goes on in EKS; re-run the job to resume waiting on update ${updateId}`, {
-        updateId,
-        resumed: !!check.resume,
-        startedAt: iso(startedAt),
-        phases,
-      });
+      return upgradeEntry(
+        item,
+        'timed-out',
+        `still in progress after ${formatDuration(timeout)} (wait-timeout): the update goes on in EKS; re-run the job to resume waiting on update ${updateId}`,
+        {
+          updateId,
+          resumed: !!check.resume,
+          startedAt: iso(startedAt),
+          phases,
+        },
+      );
     }
     await deps.sleep(settings.pollIntervalMs);
   }
@@ -196,7 +208,11 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
   const ended = deps.now();
   const base = { updateId, resumed: !!check.resume, startedAt: iso(startedAt), endedAt: iso(ended), durationMs: ended - startedAt, phases };
   if (update.status !== 'Successful') {
-    const errors = (update.errors ?? []).map((e) => ({ errorCode: e.errorCode ?? 'Unknown', errorMessage: e.errorMessage ?? '', resourceIds: e.resourceIds ?? [] }));
+    const errors = (update.errors ?? []).map((e) => ({
+      errorCode: e.errorCode ?? 'Unknown',
+      errorMessage: e.errorMessage ?? '',
+      resourceIds: e.resourceIds ?? [],
+    }));
     let blockers: string[] = [];
     if (errors.some((e) => e.errorCode === 'PodEvictionFailure')) {
       blockers = await readBlockers(kube, [item.nodegroup]).then(
@@ -204,7 +220,11 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
         () => [], // EKS's errors are reported anyway
       );
     }
-    return upgradeEntry(item, 'failed', `update ${update.status}: ${errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ') || 'no error given'}`, { ...base, errors, blockers });
+    return upgradeEntry(item, 'failed', `update ${update.status}: ${errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ') || 'no error given'}`, {
+      ...base,
+      errors,
+      blockers,
+    });
   }
   // Successful is not enough: the node group must be ACTIVE at the target (it flips shortly after).
   for (let i = 0; ; i++) {
@@ -225,7 +245,6 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
   }
 }
 
-
 /** An error that waiting will not cure: access denied, a missing resource, a bad request. */
 function isPermanent(error: unknown): boolean {
   const e = error as { name?: string; code?: number; $metadata?: { httpStatusCode?: number } };
@@ -233,12 +252,19 @@ function isPermanent(error: unknown): boolean {
   return /AccessDenied|NotFound|Forbidden|Unauthorized/.test(e?.name ?? '') || status === 401 || status === 403 || status === 404;
 }
 
-
 /** Infers EKS's phase from what can be seen: the nodes' ages and cordons, the Auto Scaling group's size. */
-async function observe(kube: KubeApi, autoscaling: AutoScalingClient, item: PlanItem, group: string | undefined, createdAt: number): Promise<{ phase: Phase; text: string } | undefined> {
+async function observe(
+  kube: KubeApi,
+  autoscaling: AutoScalingClient,
+  item: PlanItem,
+  group: string | undefined,
+  createdAt: number,
+): Promise<{ phase: Phase; text: string } | undefined> {
   const [nodes, asg] = await Promise.all([
     kube.listNodes(`${NODEGROUP_LABEL}=${item.nodegroup}`),
-    group ? autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] })).then((r) => r.AutoScalingGroups?.[0]) : Promise.resolve(undefined),
+    group
+      ? autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] })).then((r) => r.AutoScalingGroups?.[0])
+      : Promise.resolve(undefined),
   ]);
   const born = (n: V1Node) => new Date(n.metadata?.creationTimestamp ?? 0).getTime();
   const old = nodes.filter((n) => born(n) < createdAt);
@@ -246,7 +272,13 @@ async function observe(kube: KubeApi, autoscaling: AutoScalingClient, item: Plan
   const cordoned = old.filter((n) => n.spec?.unschedulable).length;
   const desired = asg?.DesiredCapacity;
   const phase: Phase =
-    old.length === 0 ? 'scale down' : cordoned > 0 ? 'upgrade' : fresh.length === 0 && (desired === undefined || desired <= (item.nodes ?? 0)) ? 'setup' : 'scale up';
+    old.length === 0
+      ? 'scale down'
+      : cordoned > 0
+        ? 'upgrade'
+        : fresh.length === 0 && (desired === undefined || desired <= (item.nodes ?? 0))
+          ? 'setup'
+          : 'scale up';
   const size = asg ? ` · Auto Scaling group desired ${asg.DesiredCapacity} / max ${asg.MaxSize}` : '';
   return { phase, text: `old nodes ${old.length}${cordoned ? ` (${cordoned} cordoned)` : ''} · new nodes ${fresh.length}${size}` };
 }

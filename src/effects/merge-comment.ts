@@ -3,7 +3,12 @@ import { BODY_BUDGET_CHARS, fitMarkdown } from '../report/markdown.js';
 import { UPGRADE_COMMENT_MARKER } from '../report/upgrade-summary.js';
 
 /** Reports the upgrade back on the pull request whose merge made the commit. A failure is returned as a warning, never thrown. */
-export async function commentOnMergedPullRequest(github: GitHub, repo: Repo, sha: string, summary: string): Promise<{ commented: number | null; warning: string | null }> {
+export async function commentOnMergedPullRequest(
+  github: GitHub,
+  repo: Repo,
+  sha: string,
+  summary: string,
+): Promise<{ commented: number | null; warning: string | null }> {
   try {
     const { data } = await github.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: sha });
     const pr = data.find((p) => p.merged_at || p.state === 'closed') ?? data[0];

@@ -36,7 +36,13 @@ async function updating(eks: EKSClient, cluster: ClusterState): Promise<boolean>
  * `undefined` when there is no pause (or no cluster-autoscaler). Throws when the cluster's
  * Kubernetes API cannot be read.
  */
-export async function handlePause(cluster: ClusterState, autoscaler: UpgradeSettings['clusterAutoscaler'], mode: PauseMode, force: boolean, deps: PauseDeps): Promise<PauseReport | undefined> {
+export async function handlePause(
+  cluster: ClusterState,
+  autoscaler: UpgradeSettings['clusterAutoscaler'],
+  mode: PauseMode,
+  force: boolean,
+  deps: PauseDeps,
+): Promise<PauseReport | undefined> {
   const kube = deps.kubeFor(cluster);
   const ref = autoscaler === 'auto' ? await findAutoscaler(kube) : autoscaler;
   if (!ref) return undefined;
@@ -62,7 +68,12 @@ export async function handlePause(cluster: ClusterState, autoscaler: UpgradeSett
   };
   if (mode === 'report') return report;
   if (mode === 'restore-stale' && !stale) return { ...report, outcome: 'left', note: `${report.note}: not stale, so another job may still hold it` };
-  if (updateInProgress && !force) return { ...report, outcome: 'left', note: `${report.note}: a node group update is in progress; restoring now lets cluster-autoscaler upset its scale down (wait for it, or force: true)` };
+  if (updateInProgress && !force)
+    return {
+      ...report,
+      outcome: 'left',
+      note: `${report.note}: a node group update is in progress; restoring now lets cluster-autoscaler upset its scale down (wait for it, or force: true)`,
+    };
   return restore(cluster, found, report, deps);
 }
 
@@ -70,7 +81,12 @@ async function restore(cluster: ClusterState, found: PauseFound, report: PauseRe
   try {
     // A fresh client (and token) for the write, retried on transient errors.
     const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), found), deps.sleep);
-    if (outcome.kind === 'left-alone') return { ...report, outcome: 'left-alone', note: `${report.note}: someone scaled it to ${outcome.replicas} meanwhile, so it was left at that and the record removed` };
+    if (outcome.kind === 'left-alone')
+      return {
+        ...report,
+        outcome: 'left-alone',
+        note: `${report.note}: someone scaled it to ${outcome.replicas} meanwhile, so it was left at that and the record removed`,
+      };
     return { ...report, outcome: 'restored', note: `${report.note}: restored to ${found.replicas} replicas` };
   } catch (error) {
     return { ...report, outcome: 'restore-failed', note: `${report.note}: could not restore: ${describeKubeError(error) || describeError(error)}` };

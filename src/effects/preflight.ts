@@ -28,8 +28,15 @@ export async function lookAtCluster(kube: KubeApi, items: readonly PlanItem[], s
   const look: ClusterLook = { blockers: {}, baselines: {} };
   let placement: Placement;
   try {
-    placement = await readPlacement(kube, items.map((i) => i.nodegroup));
-    look.blockers = await readBlockers(kube, items.map((i) => i.nodegroup), placement);
+    placement = await readPlacement(
+      kube,
+      items.map((i) => i.nodegroup),
+    );
+    look.blockers = await readBlockers(
+      kube,
+      items.map((i) => i.nodegroup),
+      placement,
+    );
   } catch (error) {
     return { ...look, problem: `cannot read nodes, pods and PodDisruptionBudgets: ${describeKubeError(error)}` };
   }
@@ -78,7 +85,10 @@ export async function launchTemplateProblems(ec2: EC2Client, nodegroup: Nodegrou
   let data;
   try {
     const { LaunchTemplateVersions } = await ec2.send(
-      new DescribeLaunchTemplateVersionsCommand({ ...(lt.id ? { LaunchTemplateId: lt.id } : { LaunchTemplateName: lt.name }), Versions: [lt.version ?? '$Default'] }),
+      new DescribeLaunchTemplateVersionsCommand({
+        ...(lt.id ? { LaunchTemplateId: lt.id } : { LaunchTemplateName: lt.name }),
+        Versions: [lt.version ?? '$Default'],
+      }),
     );
     data = LaunchTemplateVersions?.[0]?.LaunchTemplateData;
   } catch (error) {
@@ -100,10 +110,11 @@ export async function launchTemplateProblems(ec2: EC2Client, nodegroup: Nodegrou
     const code = (error as { name?: string }).name;
     if (code === 'DryRunOperation') return [];
     if (code === 'UnauthorizedOperation') {
-      return [`not allowed to launch instances from ${label}, whose tag specifications EKS applies as the caller: grant ec2:RunInstances and ec2:CreateTags (${describeError(error)})`];
+      return [
+        `not allowed to launch instances from ${label}, whose tag specifications EKS applies as the caller: grant ec2:RunInstances and ec2:CreateTags (${describeError(error)})`,
+      ];
     }
     deps.warn(`${nodegroup.nodegroupName}: could not check ec2:RunInstances on ${label} by dry run: ${describeError(error)}`);
   }
   return [];
 }
-

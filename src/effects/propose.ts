@@ -43,9 +43,23 @@ export async function propose(report: CheckReport, settings: Settings, github: G
     const entries = report.nodegroups.filter((n) => n.cluster === cluster.cluster && n.region === cluster.region && n.nodegroup !== null);
     const kind = settings.onDrift === 'issue' ? 'issue' : 'pull-request';
     try {
-      proposals.push(kind === 'issue' ? await proposeIssue(ctx, cluster.region, cluster.cluster, entries) : await proposePullRequest(ctx, cluster.region, cluster.cluster, entries));
+      proposals.push(
+        kind === 'issue'
+          ? await proposeIssue(ctx, cluster.region, cluster.cluster, entries)
+          : await proposePullRequest(ctx, cluster.region, cluster.cluster, entries),
+      );
     } catch (error) {
-      proposals.push({ cluster: cluster.cluster, region: cluster.region, kind, result: 'error', number: null, url: null, open: false, reason: error instanceof Error ? error.message : String(error), warnings: [] });
+      proposals.push({
+        cluster: cluster.cluster,
+        region: cluster.region,
+        kind,
+        result: 'error',
+        number: null,
+        url: null,
+        open: false,
+        reason: error instanceof Error ? error.message : String(error),
+        warnings: [],
+      });
     }
   }
   return proposals;
@@ -100,9 +114,12 @@ async function converge(
       const droppedLabels = labels.filter((l) => !(data.labels ?? []).some((d) => (typeof d === 'string' ? d : d.name) === l));
       const droppedAssignees = assignees.filter((a) => !(data.assignees ?? []).some((d) => d.login === a));
       if (droppedLabels.length > 0) warnings.push(`label(s) ${droppedLabels.join(', ')} were not applied by GitHub (a token without push access cannot label)`);
-      if (droppedAssignees.length > 0) warnings.push(`${droppedAssignees.join(', ')} could not be assigned: GitHub silently ignores logins that cannot be assigned in this repository`);
+      if (droppedAssignees.length > 0)
+        warnings.push(`${droppedAssignees.join(', ')} could not be assigned: GitHub silently ignores logins that cannot be assigned in this repository`);
     } catch (error) {
-      warnings.push(describeGitHubError(error, `setting labels ${labels.join(', ') || '(none)'} and assignees ${assignees.join(', ') || '(none)'} on #${number}`));
+      warnings.push(
+        describeGitHubError(error, `setting labels ${labels.join(', ') || '(none)'} and assignees ${assignees.join(', ') || '(none)'} on #${number}`),
+      );
     }
   }
   if (pull && settings.reviewers.length > 0) {
@@ -155,11 +172,17 @@ function pinOf(e: NodegroupReport, which: 'proposed' | 'current'): PinnedRelease
 }
 
 /** The manifest's new text: the file on the default branch with the drifted pins moved, or a new file. */
-async function desiredManifest(ctx: Context, region: string, cluster: string, entries: readonly NodegroupReport[]): Promise<{ path: string; current: string | null; next: string }> {
+async function desiredManifest(
+  ctx: Context,
+  region: string,
+  cluster: string,
+  entries: readonly NodegroupReport[],
+): Promise<{ path: string; current: string | null; next: string }> {
   const path = manifestPath(ctx.settings.manifestDir, region, cluster);
   const current = await readRepoFile(ctx.github, ctx.repo, path, ctx.defaultBranch);
   const names = entries.filter((e) => e.pinKey !== null).map((e) => e.nodegroup as string);
-  if (current !== null) parseManifest(path, current, { cluster, region }, names, Object.fromEntries(entries.map((e) => [e.nodegroup as string, e.amiType ?? undefined])));
+  if (current !== null)
+    parseManifest(path, current, { cluster, region }, names, Object.fromEntries(entries.map((e) => [e.nodegroup as string, e.amiType ?? undefined])));
   const targets: Record<string, PinnedRelease> = {};
   for (const e of entries.filter(isDrift)) targets[e.nodegroup as string] = pinOf(e, 'proposed');
   if (current !== null) return { path, current, next: updateManifest(current, targets) };
@@ -180,13 +203,18 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
   const soaking = entries.some((e) => e.status === 'soaking');
   const result = resultFor('pull-request', region, cluster);
 
-  const open = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'open', head: `${repo.owner}:${branch}`, per_page: 10 }))).data[0];
+  const open = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'open', head: `${repo.owner}:${branch}`, per_page: 10 })))
+    .data[0];
 
   if (drift.length === 0) {
     if (!open) return result('none', soaking ? 'newer releases are soaking (younger than min-release-age)' : 'no drift');
     if (soaking) return result('unchanged', 'the newest releases are still soaking: the pull request is kept as it is', open);
     await gh('commenting on the pull request', () =>
-      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: `Closing: every node group of ${cluster} (${region}) is now on its latest release (upgraded outside this pull request), so there is nothing left to merge.` }),
+      github.rest.issues.createComment({
+        ...repo,
+        issue_number: open.number,
+        body: `Closing: every node group of ${cluster} (${region}) is now on its latest release (upgraded outside this pull request), so there is nothing left to merge.`,
+      }),
     );
     await gh('closing the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, state: 'closed' }));
     await github.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` }).catch(() => undefined);
@@ -198,16 +226,26 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
     // The default branch already pins these releases: the change was merged but the nodes are not
     // there. A pull request with no change would help nobody; the upgrade workflow's run says why.
     if (open) return result('unchanged', `${path} on ${ctx.defaultBranch} already pins these releases: see the upgrade workflow's last run`, open);
-    return result('none', `${path} on ${ctx.defaultBranch} already pins these releases, but the node groups are not on them: see the upgrade workflow's last run`);
+    return result(
+      'none',
+      `${path} on ${ctx.defaultBranch} already pins these releases, but the node groups are not on them: see the upgrade workflow's last run`,
+    );
   }
   const title = proposalTitle(region, cluster, drift);
-  const look = ctx.lookForBlockers ? await ctx.lookForBlockers(region, cluster, drift.map((d) => d.nodegroup as string)) : undefined;
+  const look = ctx.lookForBlockers
+    ? await ctx.lookForBlockers(
+        region,
+        cluster,
+        drift.map((d) => d.nodegroup as string),
+      )
+    : undefined;
   const body = proposalBody('pr', region, cluster, entries, path, look);
   const hash = targetsHash(drift);
 
   if (open) {
     const full = (await gh('reading the pull request', () => github.rest.pulls.get({ ...repo, pull_number: open.number }))).data;
-    const commits = (await gh('listing the pull request commits', () => github.rest.pulls.listCommits({ ...repo, pull_number: open.number, per_page: 100 }))).data;
+    const commits = (await gh('listing the pull request commits', () => github.rest.pulls.listCommits({ ...repo, pull_number: open.number, per_page: 100 })))
+      .data;
     const edited = commits.some((c) => !c.commit.message.includes(COMMIT_TRAILER));
     // The body carries a hash of what the action wrote: any other text is a person's, whatever the
     // targets were then or are now.
@@ -215,7 +253,11 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
     const conflicting = full.mergeable === false;
     const warnings = await converge(ctx, open.number, full, true);
     if (edited || bodyEdited || conflicting) {
-      const why = edited ? 'it has commits made by a person' : bodyEdited ? 'its description was edited by a person' : 'it has merge conflicts with the base branch';
+      const why = edited
+        ? 'it has commits made by a person'
+        : bodyEdited
+          ? 'its description was edited by a person'
+          : 'it has merge conflicts with the base branch';
       await noticeOnce(
         ctx,
         open.number,
@@ -232,9 +274,14 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
   }
 
   // A pull request a person closed for these same releases is not opened again.
-  const closed = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'closed', head: `${repo.owner}:${branch}`, per_page: 10 }))).data;
+  const closed = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'closed', head: `${repo.owner}:${branch}`, per_page: 10 })))
+    .data;
   const declined = closed.find((p) => !p.merged_at && (p.body ?? '').includes(`eks-ami-drift:targets ${hash}`));
-  if (declined) return result('unchanged', `pull request #${declined.number} for these releases was closed without merging: not reopened until a newer release appears`, { ...declined, state: 'closed' });
+  if (declined)
+    return result('unchanged', `pull request #${declined.number} for these releases was closed without merging: not reopened until a newer release appears`, {
+      ...declined,
+      state: 'closed',
+    });
 
   await commitToBranch(ctx, branch, path, next, drift, false);
   let pr;
@@ -305,7 +352,9 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
   const drift = entries.filter(isDrift);
   const soaking = entries.some((e) => e.status === 'soaking');
   const tag = marker('issue', region, cluster);
-  let existing: { number: number; html_url: string; body?: string | null; title: string; labels?: ({ name?: string } | string)[]; assignees?: { login: string }[] | null } | undefined;
+  let existing:
+    | { number: number; html_url: string; body?: string | null; title: string; labels?: ({ name?: string } | string)[]; assignees?: { login: string }[] | null }
+    | undefined;
   try {
     // Found by the hidden marker in its body among all open issues, whatever their labels now (a
     // person may relabel it): not by title, not by search (which lags). The list also holds pull
@@ -320,7 +369,11 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
     if (drift.length === 0) {
       if (!existing) return result('none', soaking ? 'newer releases are soaking (younger than min-release-age)' : 'no drift');
       if (soaking) return result('unchanged', 'the newest releases are still soaking: the issue is kept as it is', existing);
-      await github.rest.issues.createComment({ ...repo, issue_number: existing.number, body: `Resolved: every node group of ${cluster} (${region}) is now on its latest release.` });
+      await github.rest.issues.createComment({
+        ...repo,
+        issue_number: existing.number,
+        body: `Resolved: every node group of ${cluster} (${region}) is now on its latest release.`,
+      });
       await github.rest.issues.update({ ...repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' });
       return result('closed', 'the drift is gone: closed with a comment', existing);
     }
@@ -337,9 +390,25 @@ async function proposeIssue(ctx: Context, region: string, cluster: string, entri
     // releases are): like a pull request closed without merging. The most recently updated closed
     // issues are looked at.
     const closed = (await github.rest.issues.listForRepo({ ...repo, state: 'closed', sort: 'updated', direction: 'desc', per_page: 100 })).data;
-    const declined = closed.find((i) => !i.pull_request && i.state_reason === 'not_planned' && (i.body ?? '').includes(tag) && (i.body ?? '').includes(`eks-ami-drift:targets ${targetsHash(drift)}`));
-    if (declined) return result('unchanged', `issue #${declined.number} for these releases was closed as not planned: not filed again until a newer release appears`, { ...declined, state: 'closed' });
-    const { data } = await github.rest.issues.create({ ...repo, title, body, labels: settings.labels, ...(settings.assignees.length ? { assignees: settings.assignees } : {}) });
+    const declined = closed.find(
+      (i) =>
+        !i.pull_request &&
+        i.state_reason === 'not_planned' &&
+        (i.body ?? '').includes(tag) &&
+        (i.body ?? '').includes(`eks-ami-drift:targets ${targetsHash(drift)}`),
+    );
+    if (declined)
+      return result('unchanged', `issue #${declined.number} for these releases was closed as not planned: not filed again until a newer release appears`, {
+        ...declined,
+        state: 'closed',
+      });
+    const { data } = await github.rest.issues.create({
+      ...repo,
+      title,
+      body,
+      labels: settings.labels,
+      ...(settings.assignees.length ? { assignees: settings.assignees } : {}),
+    });
     // Labels and assignees of a token without push access are dropped silently on create.
     const warnings = await converge(ctx, data.number, data, false);
     return result('created', `reports ${drift.map((d) => `${d.nodegroup} → ${proposedRelease(d)}`).join(', ')}`, data, warnings);

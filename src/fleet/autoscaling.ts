@@ -1,4 +1,9 @@
-import { paginateDescribeAutoScalingGroups, DescribeLaunchConfigurationsCommand, type AutoScalingClient, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import {
+  paginateDescribeAutoScalingGroups,
+  DescribeLaunchConfigurationsCommand,
+  type AutoScalingClient,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
 import type { LimitFunction } from 'p-limit';
 import type { ClusterState, NodegroupState } from '../model/fleet.js';
 import { describeError } from './aws-clients.js';
@@ -30,7 +35,8 @@ export async function readSelfManaged(autoscaling: AutoScalingClient, clusters: 
       const groups: AutoScalingGroup[] = [];
       try {
         await limit(async () => {
-          for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: keys }] })) groups.push(...(page.AutoScalingGroups ?? []));
+          for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: keys }] }))
+            groups.push(...(page.AutoScalingGroups ?? []));
         });
         return { keys, groups };
       } catch (error) {
@@ -88,7 +94,8 @@ export async function readConfigurationImages(autoscaling: AutoScalingClient, no
             else ng.image!.error = `launch configuration ${ng.image!.launchConfiguration} was not found`;
           }
         } catch (error) {
-          for (const ng of nodegroups.filter((n) => batch.includes(n.image!.launchConfiguration!))) ng.image!.error = `DescribeLaunchConfigurations: ${describeError(error)}`;
+          for (const ng of nodegroups.filter((n) => batch.includes(n.image!.launchConfiguration!)))
+            ng.image!.error = `DescribeLaunchConfigurations: ${describeError(error)}`;
         }
       }),
     ),

@@ -53,7 +53,13 @@ export async function loadAwsClients(...services: LazyService[]): Promise<void> 
  * The EKS client is made at once; the others when first used, which must follow `loadAwsClients`.
  */
 export function createAwsClients(region: string, credentials?: AwsCredentialIdentityProvider): AwsClients {
-  const config = { region, retryMode: 'standard', maxAttempts: 10, customUserAgent: 'eks-ami-drift', ...(credentials ? { credentials } : {}) } satisfies EKSClientConfig;
+  const config = {
+    region,
+    retryMode: 'standard',
+    maxAttempts: 10,
+    customUserAgent: 'eks-ami-drift',
+    ...(credentials ? { credentials } : {}),
+  } satisfies EKSClientConfig;
   const made: Partial<Pick<AwsClients, LazyService>> = {};
   function lazy<K extends LazyService>(service: K): AwsClients[K] {
     const Client = loaded[service];

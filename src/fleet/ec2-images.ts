@@ -40,7 +40,11 @@ export async function readTemplateImages(ec2: EC2Client, nodegroups: NodegroupSt
             continue;
           }
           // Fill in what the Auto Scaling group may not have said (a template named by name only).
-          g.launchTemplate = { id: v.LaunchTemplateId ?? g.launchTemplate!.id, name: v.LaunchTemplateName ?? g.launchTemplate!.name, version: g.launchTemplate!.version };
+          g.launchTemplate = {
+            id: v.LaunchTemplateId ?? g.launchTemplate!.id,
+            name: v.LaunchTemplateName ?? g.launchTemplate!.name,
+            version: g.launchTemplate!.version,
+          };
           if (v.LaunchTemplateData?.ImageId) g.image!.imageId = v.LaunchTemplateData.ImageId;
           else g.image!.error = `launch template ${lt.id || lt.name} version ${v.VersionNumber} names no image (ImageId)`;
         }
@@ -52,7 +56,8 @@ export async function readTemplateImages(ec2: EC2Client, nodegroups: NodegroupSt
 /** The version a reference names: a number, `$Default` (the default version) or `$Latest` (the highest). */
 function pickVersion(versions: LaunchTemplateVersion[], ref: string): LaunchTemplateVersion | undefined {
   if (ref === '$Default') return versions.find((v) => v.DefaultVersion);
-  if (ref === '$Latest') return versions.reduce<LaunchTemplateVersion | undefined>((a, v) => ((v.VersionNumber ?? 0) > (a?.VersionNumber ?? -1) ? v : a), undefined);
+  if (ref === '$Latest')
+    return versions.reduce<LaunchTemplateVersion | undefined>((a, v) => ((v.VersionNumber ?? 0) > (a?.VersionNumber ?? -1) ? v : a), undefined);
   return versions.find((v) => String(v.VersionNumber) === ref);
 }
 
@@ -71,14 +76,14 @@ export async function describeImages(ec2: EC2Client, nodegroups: NodegroupState[
     try {
       const out = await ec2.send(new DescribeImagesCommand({ ImageIds: batch, IncludeDeprecated: true }));
       for (const i of out.Images ?? []) {
-            if (!i.ImageId) continue;
-            infos.set(i.ImageId, {
-              imageId: i.ImageId,
-              name: i.Name ?? null,
-              ownerId: i.OwnerId ?? null,
-              ownerAlias: i.ImageOwnerAlias ?? null,
-              createdAt: i.CreationDate ?? null,
-              deprecatedAt: i.DeprecationTime ?? null,
+        if (!i.ImageId) continue;
+        infos.set(i.ImageId, {
+          imageId: i.ImageId,
+          name: i.Name ?? null,
+          ownerId: i.OwnerId ?? null,
+          ownerAlias: i.ImageOwnerAlias ?? null,
+          createdAt: i.CreationDate ?? null,
+          deprecatedAt: i.DeprecationTime ?? null,
         });
       }
     } catch (error) {

@@ -27,7 +27,7 @@ export interface FleetQuery {
  * be read carries its AWS error; the others are still read.
  */
 export async function readRegion(eks: EKSClient, query: FleetQuery, limit: LimitFunction, onFirstCluster?: () => void): Promise<ClusterState[]> {
-  let names = [...query.clusters];
+  const names = [...query.clusters];
   if (names.length === 0) {
     try {
       for await (const page of paginateListClusters({ client: eks }, {})) names.push(...(page.clusters ?? []));
@@ -48,7 +48,13 @@ export async function readRegion(eks: EKSClient, query: FleetQuery, limit: Limit
   return Promise.all(names.map((name) => clusters(() => readCluster(eks, query, name, limit, described))));
 }
 
-async function readCluster(eks: EKSClient, query: FleetQuery, name: string, limit: LimitFunction, described: () => void = () => undefined): Promise<ClusterState> {
+async function readCluster(
+  eks: EKSClient,
+  query: FleetQuery,
+  name: string,
+  limit: LimitFunction,
+  described: () => void = () => undefined,
+): Promise<ClusterState> {
   const cluster: ClusterState = { name, region: query.region, nodegroups: [] };
   try {
     Object.assign(cluster, await limit(() => readClusterEndpoint(eks, query.region, name)));
@@ -85,7 +91,13 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       ...(nodegroup?.createdAt ? { createdAt: nodegroup.createdAt.getTime() } : {}),
       ...(parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) ? { unhealthy: parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) } : {}),
       ...(nodegroup?.launchTemplate?.id
-        ? { launchTemplate: { id: nodegroup.launchTemplate.id, name: nodegroup.launchTemplate.name ?? null, version: nodegroup.launchTemplate.version ?? '$Default' } }
+        ? {
+            launchTemplate: {
+              id: nodegroup.launchTemplate.id,
+              name: nodegroup.launchTemplate.name ?? null,
+              version: nodegroup.launchTemplate.version ?? '$Default',
+            },
+          }
         : {}),
     };
   } catch (error) {
@@ -152,7 +164,9 @@ export async function updateHistory(eks: EKSClient, clusterName: string, nodegro
   }
   const limit = pLimit(10);
   const described = await Promise.all(
-    [...new Set(ids)].slice(0, MAX_UPDATE_HISTORY).map((updateId) => limit(() => eks.send(new DescribeUpdateCommand({ name: clusterName, nodegroupName, updateId })))),
+    [...new Set(ids)]
+      .slice(0, MAX_UPDATE_HISTORY)
+      .map((updateId) => limit(() => eks.send(new DescribeUpdateCommand({ name: clusterName, nodegroupName, updateId })))),
   );
   return described
     .map((d) => d.update)

@@ -32,8 +32,15 @@ export async function readImageSources(
   if (needing.length === 0) return;
   // EC2's client and its readers are a chunk of dist/ (1 MB of minified code): loaded only for node groups named by image.
   const [{ readTemplateImages, describeImages }] = await Promise.all([import('./ec2-images.js'), loadAwsClients('ec2')]);
-  await readTemplateImages(clients.ec2, needing.filter((ng) => ng.image?.via !== 'launch-configuration'), limit);
-  await readConfigurationImages(clients.autoscaling, needing.filter((ng) => ng.image?.via === 'launch-configuration'), limit);
+  await readTemplateImages(
+    clients.ec2,
+    needing.filter((ng) => ng.image?.via !== 'launch-configuration'),
+    limit,
+  );
+  await readConfigurationImages(
+    clients.autoscaling,
+    needing.filter((ng) => ng.image?.via === 'launch-configuration'),
+    limit,
+  );
   await describeImages(clients.ec2, needing, limit);
 }
-

@@ -6,7 +6,6 @@ import { partition } from '@aws-sdk/core/client';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import type { EksToken, KubeApi, KubeEndpoint } from '../model/kube-api.js';
 
-
 /** EKS tokens are valid 15 minutes; renew well before. */
 export const TOKEN_RENEW_MS = 10 * 60_000;
 

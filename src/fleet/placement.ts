@@ -30,4 +30,3 @@ export async function readBlockers(kube: KubeApi, nodegroups: readonly string[],
   }
   return result;
 }
-

@@ -13,11 +13,7 @@ export const SSM_BATCH = 10;
  * InvalidParameters (GetParameters does not throw for them): they are `missing`, which the decision
  * reports with the parameter's name.
  */
-export async function readLatestReleases(
-  ssm: SSMClient,
-  requests: readonly ParameterRequest[],
-  limit: LimitFunction,
-): Promise<Map<string, LatestRelease>> {
+export async function readLatestReleases(ssm: SSMClient, requests: readonly ParameterRequest[], limit: LimitFunction): Promise<Map<string, LatestRelease>> {
   const formats = new Map(requests.map((r) => [r.parameter, r.format]));
   const names = [...formats.keys()].sort();
   const batches = chunks(names, SSM_BATCH);
@@ -47,7 +43,9 @@ function readValue(value: string, format: ParameterRequest['format'], publishedA
   const at = publishedAt ? { publishedAt } : {};
   if (format === 'release') return { kind: 'found', releaseVersion: value.trim(), ...at };
   if (format === 'image-id') {
-    return /^ami-[0-9a-f]+$/.test(value.trim()) ? { kind: 'image', imageId: value.trim(), ...at } : { kind: 'error', message: 'the parameter value is not an AMI id' };
+    return /^ami-[0-9a-f]+$/.test(value.trim())
+      ? { kind: 'image', imageId: value.trim(), ...at }
+      : { kind: 'error', message: 'the parameter value is not an AMI id' };
   }
   try {
     const json = JSON.parse(value) as { release_version?: unknown; image_id?: unknown };

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { DURATION_FORM, parseDuration } from '../decision/duration.js';
-import { COMMANDS, ON_DRIFT, type Command, type OnDrift, type RoleSettings, type Settings, type StageSettings, type UpgradeSettings } from '../model/settings.js';
+import {
+  COMMANDS,
+  ON_DRIFT,
+  type Command,
+  type OnDrift,
+  type RoleSettings,
+  type Settings,
+  type StageSettings,
+  type UpgradeSettings,
+} from '../model/settings.js';
 
 /**
  * Where the settings come from: the action's inputs (../action/inputs.ts) or the command line's flags
@@ -48,7 +57,14 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
 /** Splits a comma or newline separated list, trims, drops empties and duplicates. */
 export function splitList(value: string): string[] {
-  return [...new Set(value.split(/[,\n]/).map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      value
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 function list(src: InputSource, input: string, pattern: RegExp, form: string): string[] {
@@ -80,7 +96,8 @@ export async function parseSettings(src: InputSource): Promise<Settings> {
   if (regions.length === 0) {
     const fallback = (env.AWS_REGION || env.AWS_DEFAULT_REGION || '').trim();
     if (!fallback) throw new InputError('regions', 'no region given: set the input, or AWS_REGION (aws-actions/configure-aws-credentials sets it)');
-    if (!REGION.test(fallback)) throw new InputError('regions', `the runner's region ${JSON.stringify(fallback)} is not valid: expected a code such as us-east-1`);
+    if (!REGION.test(fallback))
+      throw new InputError('regions', `the runner's region ${JSON.stringify(fallback)} is not valid: expected a code such as us-east-1`);
     regions = [fallback];
   }
 
@@ -100,7 +117,10 @@ export async function parseSettings(src: InputSource): Promise<Settings> {
 
   const manifestDir = src.get('manifest-dir').trim().replace(/\/+$/, '') || '.github/eks-ami-drift';
   if (manifestDir.startsWith('/') || manifestDir.split('/').some((part) => part === '..' || part === '') || !/^[\w./-]+$/.test(manifestDir)) {
-    throw new InputError('manifest-dir', `${JSON.stringify(manifestDir)} is not valid: expected a relative path inside the repository, such as .github/eks-ami-drift`);
+    throw new InputError(
+      'manifest-dir',
+      `${JSON.stringify(manifestDir)} is not valid: expected a relative path inside the repository, such as .github/eks-ami-drift`,
+    );
   }
 
   return {
@@ -130,17 +150,25 @@ export async function parseSettings(src: InputSource): Promise<Settings> {
 function getRoleSettings(src: InputSource): RoleSettings | null {
   const roleArn = src.get('role-to-assume').trim();
   if (!roleArn) return null;
-  if (!ROLE_ARN.test(roleArn)) throw new InputError('role-to-assume', `${JSON.stringify(roleArn)} is not a role ARN: expected arn:aws:iam::123456789012:role/name`);
+  if (!ROLE_ARN.test(roleArn))
+    throw new InputError('role-to-assume', `${JSON.stringify(roleArn)} is not a role ARN: expected arn:aws:iam::123456789012:role/name`);
   const sessionName = src.get('role-session-name').trim() || 'eks-ami-drift';
   if (!SESSION_NAME.test(sessionName)) {
     throw new InputError('role-session-name', `${JSON.stringify(sessionName)} is not valid: expected 2 to 64 letters, digits or _+=,.@-`);
   }
   const durationMs = duration(src, 'role-duration', '1h');
   if (durationMs < 15 * 60_000 || durationMs > 12 * 3600_000 || durationMs % 1000 !== 0) {
-    throw new InputError('role-duration', `${JSON.stringify(src.get('role-duration').trim())} is not valid: expected a duration from 15m to 12h (at most the role's MaxSessionDuration), such as 1h`);
+    throw new InputError(
+      'role-duration',
+      `${JSON.stringify(src.get('role-duration').trim())} is not valid: expected a duration from 15m to 12h (at most the role's MaxSessionDuration), such as 1h`,
+    );
   }
   const audience = src.get('audience').trim() || 'sts.amazonaws.com';
-  if (/\s/.test(audience)) throw new InputError('audience', `${JSON.stringify(audience)} is not valid: expected the audience the role's trust policy names, such as sts.amazonaws.com`);
+  if (/\s/.test(audience))
+    throw new InputError(
+      'audience',
+      `${JSON.stringify(audience)} is not valid: expected the audience the role's trust policy names, such as sts.amazonaws.com`,
+    );
   return { roleArn, sessionName, durationSeconds: durationMs / 1000, audience };
 }
 
@@ -149,21 +177,38 @@ function getRoleSettings(src: InputSource): RoleSettings | null {
  * cluster's stage; stage-soak: how long every node group of the earlier stages must have run a train.
  */
 function getStageSettings(src: InputSource): StageSettings | null {
-  const names = list(src, 'stages', STAGE_NAME, 'stage names in rollout order (letters, digits and + = . _ : / @ -), comma or newline separated, such as canary, staging, production');
+  const names = list(
+    src,
+    'stages',
+    STAGE_NAME,
+    'stage names in rollout order (letters, digits and + = . _ : / @ -), comma or newline separated, such as canary, staging, production',
+  );
   const tagText = src.get('stage-tag').trim();
   const soakText = src.get('stage-soak').trim();
   if (names.length === 0) {
-    for (const [input, text] of [['stage-tag', tagText], ['stage-soak', soakText]] as const) {
-      if (text) throw new InputError(input, `is set but stages is not: set stages (such as canary, staging, production) to roll out in stages, or remove ${input}`);
+    for (const [input, text] of [
+      ['stage-tag', tagText],
+      ['stage-soak', soakText],
+    ] as const) {
+      if (text)
+        throw new InputError(input, `is set but stages is not: set stages (such as canary, staging, production) to roll out in stages, or remove ${input}`);
     }
     return null;
   }
-  if (names.length < 2) throw new InputError('stages', `${JSON.stringify(names.join(', '))} is one stage: expected at least two, in rollout order, such as canary, staging, production`);
+  if (names.length < 2)
+    throw new InputError(
+      'stages',
+      `${JSON.stringify(names.join(', '))} is one stage: expected at least two, in rollout order, such as canary, staging, production`,
+    );
   const lower = names.map((n) => n.toLowerCase());
   const twice = names.find((n, i) => lower.indexOf(n.toLowerCase()) !== i);
   if (twice) throw new InputError('stages', `${JSON.stringify(twice)} is named twice (stage names are compared without case): expected distinct stage names`);
   const tag = tagText || 'eks-ami-drift/stage';
-  if (!TAG_KEY.test(tag)) throw new InputError('stage-tag', `${JSON.stringify(tag)} is not a tag key: expected up to 128 letters, digits and + = . _ : / @ -, not starting with aws:`);
+  if (!TAG_KEY.test(tag))
+    throw new InputError(
+      'stage-tag',
+      `${JSON.stringify(tag)} is not a tag key: expected up to 128 letters, digits and + = . _ : / @ -, not starting with aws:`,
+    );
   return { names, tag, soak: { text: soakText || '3d', ms: duration(src, 'stage-soak', '3d') } };
 }
 
@@ -181,21 +226,30 @@ function duration(src: InputSource, input: string, fallback: string): number {
 function getUpgradeSettings(src: InputSource): UpgradeSettings {
   const releaseVersion = src.get('release-version').trim() || null;
   if (releaseVersion && !RELEASE_VERSION.test(releaseVersion)) {
-    throw new InputError('release-version', `${JSON.stringify(releaseVersion)} is not a release version: expected the form 1.33.13-20260714 (Amazon Linux) or 1.34.0-18d04e52 (Bottlerocket)`);
+    throw new InputError(
+      'release-version',
+      `${JSON.stringify(releaseVersion)} is not a release version: expected the form 1.33.13-20260714 (Amazon Linux) or 1.34.0-18d04e52 (Bottlerocket)`,
+    );
   }
   const autoscalerText = src.get('cluster-autoscaler').trim() || 'auto';
   let clusterAutoscaler: UpgradeSettings['clusterAutoscaler'] = 'auto';
   if (autoscalerText !== 'auto') {
     const [namespace = '', name = '', extra] = autoscalerText.split('/');
     if (extra !== undefined || !K8S_NAMESPACE.test(namespace) || !K8S_NAME.test(name)) {
-      throw new InputError('cluster-autoscaler', `${JSON.stringify(autoscalerText)} is not valid: expected auto, or the deployment as namespace/name (for example kube-system/cluster-autoscaler)`);
+      throw new InputError(
+        'cluster-autoscaler',
+        `${JSON.stringify(autoscalerText)} is not valid: expected auto, or the deployment as namespace/name (for example kube-system/cluster-autoscaler)`,
+      );
     }
     clusterAutoscaler = { namespace, name };
   }
   const parallelText = src.get('max-parallel').trim() || '1';
   const maxParallel = Number(parallelText);
   if (!/^\d+$/.test(parallelText) || maxParallel < 1 || maxParallel > 20) {
-    throw new InputError('max-parallel', `${JSON.stringify(parallelText)} is not valid: expected a whole number from 1 to 20 (node groups of one cluster updated at once)`);
+    throw new InputError(
+      'max-parallel',
+      `${JSON.stringify(parallelText)} is not valid: expected a whole number from 1 to 20 (node groups of one cluster updated at once)`,
+    );
   }
   const waitText = src.get('wait-timeout').trim();
   const pollIntervalMs = duration(src, 'poll-interval', '10s');

@@ -24,7 +24,12 @@ export function kindById(id: NodeKindId): NodeKind {
 }
 
 /** A node group's check entry: its kind's decision, with its kind and pin key and the health gate's mark. */
-export function classify(cluster: ClusterState, ng: NodegroupState, latest: (parameter: string) => LatestRelease | undefined, policy: DriftPolicy): NodegroupReport {
+export function classify(
+  cluster: ClusterState,
+  ng: NodegroupState,
+  latest: (parameter: string) => LatestRelease | undefined,
+  policy: DriftPolicy,
+): NodegroupReport {
   const kind = kindOf(ng);
   return { ...withHealthMark(cluster, ng, kind.classify(cluster, ng, latest, policy)), nodeKind: kind.id, pinKey: kind.pinKey };
 }

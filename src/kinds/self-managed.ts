@@ -19,7 +19,11 @@ export const selfManaged: NodeKind = {
   classify: (cluster, ng, latest, policy) => classifyByImage(cluster, ng, latest, policy, { what: 'self-managed group', amiTypeFromImage: true }),
   pinKey: null,
   plan: (input) =>
-    planNotRolled(input, 'self-managed', 'self-managed node group: reported only; its upgrade (an instance refresh, draining the nodes) is not done by eks-ami-drift yet'),
+    planNotRolled(
+      input,
+      'self-managed',
+      'self-managed node group: reported only; its upgrade (an instance refresh, draining the nodes) is not done by eks-ami-drift yet',
+    ),
   executor: null,
   healthTarget: () => ({}),
 };

@@ -2,16 +2,7 @@ import type { NodeKindId, PinKey } from './fleet.js';
 import type { PauseReport } from './pause.js';
 
 /** What the check found for one node group: the one object every output is rendered from. */
-export type NodegroupStatus =
-  | 'up-to-date'
-  | 'drift'
-  | 'soaking'
-  | 'waiting'
-  | 'behind-control-plane'
-  | 'unsupported'
-  | 'custom'
-  | 'unknown'
-  | 'error';
+export type NodegroupStatus = 'up-to-date' | 'drift' | 'soaking' | 'waiting' | 'behind-control-plane' | 'unsupported' | 'custom' | 'unknown' | 'error';
 
 export const STATUSES: readonly NodegroupStatus[] = [
   'error',
@@ -157,4 +148,3 @@ export interface Proposal {
 
 /** What the check could see now of what would block the upgrade. */
 export type BlockerLook = { ran: true; blockers: Record<string, string[]> } | { ran: false; reason: string };
-

@@ -39,7 +39,6 @@ export interface PauseReport {
 /** What to do with the pauses found: report them (check), restore the stale ones (upgrade), or all (restore). */
 export type PauseMode = 'report' | 'restore-stale' | 'restore';
 
-
 /** This run's own pause of one cluster's cluster-autoscaler, as the upgrade report tells it. */
 export interface AutoscalerPause {
   cluster: string;

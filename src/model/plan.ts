@@ -49,4 +49,3 @@ export interface PinnedRelease {
   /** The line of the pin's releaseVersion, when read from a file. */
   line?: number;
 }
-

@@ -46,7 +46,6 @@ export interface UpgradeSettings {
   healthTimeoutMs: number;
 }
 
-
 /** The staged rollout's inputs: `stages` in rollout order, the cluster tag that names a cluster's stage, the soak. */
 export interface StageSettings {
   names: string[];

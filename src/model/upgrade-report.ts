@@ -101,7 +101,12 @@ export interface NodegroupUpgrade {
 }
 
 /** One node group's line in the upgrade report, before anything happened to it. */
-export function upgradeEntry(item: Pick<PlanItem, 'cluster' | 'region' | 'nodegroup' | 'amiType' | 'current' | 'target'>, result: NodegroupUpgrade['result'], reason: string, extra: Partial<NodegroupUpgrade> = {}): NodegroupUpgrade {
+export function upgradeEntry(
+  item: Pick<PlanItem, 'cluster' | 'region' | 'nodegroup' | 'amiType' | 'current' | 'target'>,
+  result: NodegroupUpgrade['result'],
+  reason: string,
+  extra: Partial<NodegroupUpgrade> = {},
+): NodegroupUpgrade {
   return {
     cluster: item.cluster,
     region: item.region,
@@ -133,4 +138,3 @@ export interface HealthBaseline {
   /** The workloads that had pods on its nodes, with their ready counts then. */
   workloads: WorkloadCount[];
 }
-

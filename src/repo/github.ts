@@ -26,7 +26,9 @@ export function createGitHub(token: string, log: (line: string) => void = () => 
       throttle: {
         onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
           const wait = retryCount < 2 && retryAfter <= 15 * 60;
-          log(`GitHub's rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up (the reset is too far off)'}`);
+          log(
+            `GitHub's rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up (the reset is too far off)'}`,
+          );
           return wait;
         },
         onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
@@ -38,7 +40,7 @@ export function createGitHub(token: string, log: (line: string) => void = () => 
     },
     throttling,
     retry,
-  ) as unknown as GitHub;
+  );
 }
 
 export function currentRepo(): Repo {

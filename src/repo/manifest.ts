@@ -40,7 +40,12 @@ export function renderManifest(manifest: Manifest): string {
     nodegroups: Object.fromEntries(
       Object.entries(manifest.nodegroups)
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, pin]) => [name, pin.imageId ? { kubernetesVersion: pin.kubernetesVersion, imageId: pin.imageId } : { kubernetesVersion: pin.kubernetesVersion, releaseVersion: pin.releaseVersion }]),
+        .map(([name, pin]) => [
+          name,
+          pin.imageId
+            ? { kubernetesVersion: pin.kubernetesVersion, imageId: pin.imageId }
+            : { kubernetesVersion: pin.kubernetesVersion, releaseVersion: pin.releaseVersion },
+        ]),
     ),
   });
   doc.commentBefore = header(manifest.cluster, manifest.region);
@@ -111,8 +116,9 @@ export function parseManifest(
   const values: Record<string, Node | null> = {};
   for (const item of root.items) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
-    if (!TOP_KEYS.includes(key)) throw new ManifestError(file, lineOf(item.key as Node), `unknown key ${JSON.stringify(key)} (expected ${TOP_KEYS.join(', ')})`);
-    values[key] = item.value as Node | null;
+    if (!TOP_KEYS.includes(key))
+      throw new ManifestError(file, lineOf(item.key), `unknown key ${JSON.stringify(key)} (expected ${TOP_KEYS.join(', ')})`);
+    values[key] = item.value;
   }
   const text_ = (key: string): string => {
     const node = values[key];
@@ -122,12 +128,15 @@ export function parseManifest(
     return node.value;
   };
   const cluster = text_('cluster');
-  if (cluster !== expect.cluster) throw new ManifestError(file, lineOf(values.cluster), `cluster is ${JSON.stringify(cluster)} but the file is for ${expect.cluster}`);
+  if (cluster !== expect.cluster)
+    throw new ManifestError(file, lineOf(values.cluster), `cluster is ${JSON.stringify(cluster)} but the file is for ${expect.cluster}`);
   const region = text_('region');
-  if (region !== expect.region) throw new ManifestError(file, lineOf(values.region), `region is ${JSON.stringify(region)} but the file is under ${expect.region}/`);
+  if (region !== expect.region)
+    throw new ManifestError(file, lineOf(values.region), `region is ${JSON.stringify(region)} but the file is under ${expect.region}/`);
 
   const groups = values.nodegroups;
-  if (!isMap(groups)) throw new ManifestError(file, lineOf(groups ?? root), 'nodegroups: expected a mapping of node group name to kubernetesVersion and releaseVersion');
+  if (!isMap(groups))
+    throw new ManifestError(file, lineOf(groups ?? root), 'nodegroups: expected a mapping of node group name to kubernetesVersion and releaseVersion');
   const nodegroups: Record<string, PinnedRelease> = {};
   for (const item of groups.items) {
     const name = isScalar(item.key) ? String(item.key.value) : '';
@@ -142,30 +151,57 @@ export function parseManifest(
       const key = isScalar(field.key) ? String(field.key.value) : '';
       const fieldLine = lineOf(field.key as Node);
       lineOfField[key] = fieldLine;
-      if (!NODEGROUP_KEYS.includes(key)) throw new ManifestError(file, fieldLine, `unknown key ${JSON.stringify(key)} in node group ${name} (expected ${NODEGROUP_KEYS.join(', ')})`);
+      if (!NODEGROUP_KEYS.includes(key))
+        throw new ManifestError(file, fieldLine, `unknown key ${JSON.stringify(key)} in node group ${name} (expected ${NODEGROUP_KEYS.join(', ')})`);
       const value = isScalar(field.value) ? field.value.value : undefined;
       if (typeof value !== 'string') {
-        throw new ManifestError(file, fieldLine, `${name}.${key}: expected a quoted string${typeof value === 'number' ? ` (unquoted ${value} is a number in YAML: write "${field.value && isScalar(field.value) ? field.value.source ?? value : value}")` : ''}`);
+        throw new ManifestError(
+          file,
+          fieldLine,
+          `${name}.${key}: expected a quoted string${typeof value === 'number' ? ` (unquoted ${value} is a number in YAML: write "${field.value && isScalar(field.value) ? (field.value.source ?? value) : value}")` : ''}`,
+        );
       }
       (pin as Record<string, string>)[key] = value;
     }
     if (!pin.kubernetesVersion || !/^\d+\.\d+$/.test(pin.kubernetesVersion)) {
-      throw new ManifestError(file, lineOfField.kubernetesVersion ?? at, `${name}.kubernetesVersion: expected a Kubernetes minor such as "1.33", got ${JSON.stringify(pin.kubernetesVersion ?? null)}`);
+      throw new ManifestError(
+        file,
+        lineOfField.kubernetesVersion ?? at,
+        `${name}.kubernetesVersion: expected a Kubernetes minor such as "1.33", got ${JSON.stringify(pin.kubernetesVersion ?? null)}`,
+      );
     }
     const amiType = amiTypes[name];
     // A CUSTOM node group's AMI is its launch template's: it is pinned by image id, every other one
     // by release (EKS refuses a releaseVersion for CUSTOM, and ignores an image for the others).
     if (amiType === 'CUSTOM' || (amiType === undefined && pin.imageId !== undefined)) {
-      if (pin.releaseVersion !== undefined) throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}: its AMI is named by its launch template (CUSTOM): pin it with imageId, not releaseVersion`);
+      if (pin.releaseVersion !== undefined)
+        throw new ManifestError(
+          file,
+          lineOfField.releaseVersion ?? at,
+          `${name}: its AMI is named by its launch template (CUSTOM): pin it with imageId, not releaseVersion`,
+        );
       if (!pin.imageId || !IMAGE_ID.test(pin.imageId)) {
-        throw new ManifestError(file, lineOfField.imageId ?? at, `${name}.imageId: ${JSON.stringify(pin.imageId ?? null)} is not an AMI id (expected the form ami-0123456789abcdef0)`);
+        throw new ManifestError(
+          file,
+          lineOfField.imageId ?? at,
+          `${name}.imageId: ${JSON.stringify(pin.imageId ?? null)} is not an AMI id (expected the form ami-0123456789abcdef0)`,
+        );
       }
       nodegroups[name] = { kubernetesVersion: pin.kubernetesVersion, imageId: pin.imageId, line: lineOfField.imageId ?? at };
       continue;
     }
-    if (pin.imageId !== undefined) throw new ManifestError(file, lineOfField.imageId ?? at, `${name}: imageId is only for a node group whose launch template names its AMI (CUSTOM); ${name} is ${amiType}: pin releaseVersion`);
+    if (pin.imageId !== undefined)
+      throw new ManifestError(
+        file,
+        lineOfField.imageId ?? at,
+        `${name}: imageId is only for a node group whose launch template names its AMI (CUSTOM); ${name} is ${amiType}: pin releaseVersion`,
+      );
     if (!pin.releaseVersion || !parseRelease(pin.releaseVersion, amiType)) {
-      throw new ManifestError(file, lineOfField.releaseVersion ?? at, `${name}.releaseVersion: ${JSON.stringify(pin.releaseVersion ?? null)} is not a release version (expected the form 1.33.13-20260714)`);
+      throw new ManifestError(
+        file,
+        lineOfField.releaseVersion ?? at,
+        `${name}.releaseVersion: ${JSON.stringify(pin.releaseVersion ?? null)} is not a release version (expected the form 1.33.13-20260714)`,
+      );
     }
     // Amazon Linux and Windows releases carry their Kubernetes version; Bottlerocket's carry the OS
     // version, which is unrelated.

@@ -24,11 +24,17 @@ export function renderPauses(pauses: readonly PauseReport[], unchecked: readonly
       '',
     );
     if (pauses.some((p) => p.stale && p.outcome === 'reported')) {
-      parts.push('A stale pause leaves the cluster without autoscaling. The next `upgrade` run restores it, or run `command: restore` for the cluster now.', '');
+      parts.push(
+        'A stale pause leaves the cluster without autoscaling. The next `upgrade` run restores it, or run `command: restore` for the cluster now.',
+        '',
+      );
     }
   }
   if (unchecked.length > 0) {
-    parts.push(`<details><summary>Pauses not looked for in ${unchecked.length} cluster(s): the Kubernetes API could not be read</summary>\n\n${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`, '');
+    parts.push(
+      `<details><summary>Pauses not looked for in ${unchecked.length} cluster(s): the Kubernetes API could not be read</summary>\n\n${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`,
+      '',
+    );
   }
   return parts;
 }
@@ -53,7 +59,6 @@ export function renderMatrix(report: CheckReport): string {
   return JSON.stringify({ include });
 }
 
-
 /**
  * The rollout at a glance: one row per stage, one column per AMI type; each cell says which trains its
  * node groups run (how many, since when) and what waits, for what.
@@ -66,7 +71,11 @@ export function renderRollout(rollout: NonNullable<CheckReport['rollout']>): str
     const c = rollout.cells.find((x) => x.stage === stage && x.amiType === amiType);
     if (!c) return '—';
     const runs = c.trains.map((t) => `${t.train} ×${t.nodegroups} since ${day(t.since)}`).join('<br>');
-    const waits = c.waitingFor.map((w) => (w.failed ? `🚦 ${c.waiting} waiting: ${w.train} failed earlier` : `🚦 ${c.waiting} waiting for ${w.train}${w.provenAt ? ` (proven ${day(w.provenAt)} at the earliest)` : ''}`));
+    const waits = c.waitingFor.map((w) =>
+      w.failed
+        ? `🚦 ${c.waiting} waiting: ${w.train} failed earlier`
+        : `🚦 ${c.waiting} waiting for ${w.train}${w.provenAt ? ` (proven ${day(w.provenAt)} at the earliest)` : ''}`,
+    );
     return [runs || '—', ...(c.drift > 0 ? [`⬆️ ${c.drift} drift`] : []), ...waits].join('<br>');
   };
   return [
@@ -136,7 +145,10 @@ export function renderSummary(report: CheckReport): string {
   const proposalRows = proposals.map(
     (p) => `| ${cell(p.cluster)} (${p.region}) | ${p.kind} | ${p.url ? `[#${p.number}](${p.url})` : '—'} | ${p.result} | ${cell(p.reason)} |`,
   );
-  const proposalSection = proposalRows.length > 0 ? ['### Pull requests and issues', '', '| Cluster | Kind | Link | What happened | Why |', '|---|---|---|---|---|', ...proposalRows, ''] : [];
+  const proposalSection =
+    proposalRows.length > 0
+      ? ['### Pull requests and issues', '', '| Cluster | Kind | Link | What happened | Why |', '|---|---|---|---|---|', ...proposalRows, '']
+      : [];
   const head = [
     '## EKS AMI drift',
     '',
@@ -192,7 +204,11 @@ export function reportOutput(report: CheckReport): string {
   const whole = JSON.stringify(report);
   if (bytes(whole) <= OUTPUT_BUDGET_BYTES) return whole;
   const kept = report.nodegroups.filter((n) => NEEDS_LOOK.has(n.status));
-  const truncated = { reason: "over GitHub's 1 MB job output limit: only node groups that need a look are listed; the whole report is in report-file", nodegroups: report.nodegroups.length, kept: kept.length };
+  const truncated = {
+    reason: "over GitHub's 1 MB job output limit: only node groups that need a look are listed; the whole report is in report-file",
+    nodegroups: report.nodegroups.length,
+    kept: kept.length,
+  };
   const shorter = JSON.stringify({ ...report, nodegroups: kept, truncated });
   return bytes(shorter) <= OUTPUT_BUDGET_BYTES ? shorter : JSON.stringify({ ...report, nodegroups: [], truncated: { ...truncated, kept: 0 } });
 }

@@ -11,7 +11,12 @@ export function marker(kind: 'pr' | 'issue', region: string, cluster: string): s
 /** A short fingerprint of the targets, so "the same proposal" can be recognised. */
 export function targetsHash(drift: readonly NodegroupReport[]): string {
   return createHash('sha256')
-    .update(drift.map((d) => `${d.nodegroup}=${proposedRelease(d)}`).sort().join(','))
+    .update(
+      drift
+        .map((d) => `${d.nodegroup}=${proposedRelease(d)}`)
+        .sort()
+        .join(','),
+    )
     .digest('hex')
     .slice(0, 12);
 }
@@ -45,7 +50,6 @@ export function estimatedMinutes(nodes: number | null): number {
   return 10 + 4 * (nodes ?? 1);
 }
 
-
 export function proposalTitle(region: string, cluster: string, drift: readonly NodegroupReport[]): string {
   const names = drift.map((d) => d.nodegroup).join(', ');
   return `Upgrade EKS node groups of ${cluster} (${region}): ${names}`;
@@ -56,7 +60,14 @@ export function proposalTitle(region: string, cluster: string, drift: readonly N
  * AMI, how old the release is, its notes, what merging does and how long it may take. Rendered from
  * the check's report entries only.
  */
-export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: string, entries: readonly NodegroupReport[], manifest: string, look?: BlockerLook): string {
+export function proposalBody(
+  kind: 'pr' | 'issue',
+  region: string,
+  cluster: string,
+  entries: readonly NodegroupReport[],
+  manifest: string,
+  look?: BlockerLook,
+): string {
   const drift = entries.filter((e) => e.status === 'drift');
   const rest = entries.filter((e) => e.status !== 'drift' && e.status !== 'up-to-date' && e.nodegroup !== null);
   // Absolute dates: the body must be the same text on every run while the drift is the same.
@@ -83,18 +94,36 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
       'Not ready? Leave this open: it is updated when a newer release appears, and closed when the drift is gone. Closed without merging, it is not opened again for these releases, only for newer ones.',
     );
   } else {
-    lines.push(`**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), or run \`aws eks update-nodegroup-version\` by hand with cluster-autoscaler paused. Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`);
+    lines.push(
+      `**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), or run \`aws eks update-nodegroup-version\` by hand with cluster-autoscaler paused. Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`,
+    );
   }
   const proven = drift.filter((e) => e.proof?.applies && e.proof.proven);
   if (proven.length > 0) {
-    lines.push('', `**Proven by the earlier stages** (stage ${cell(proven[0]!.stage)}): each node group of the same AMI type in the earlier stages has run the train without a failed update (EKS's update history):`, '', '| Node group | Train | Ran by | Stage | Release | Since | Update |', '|---|---|---|---|---|---|---|');
+    lines.push(
+      '',
+      `**Proven by the earlier stages** (stage ${cell(proven[0]!.stage)}): each node group of the same AMI type in the earlier stages has run the train without a failed update (EKS's update history):`,
+      '',
+      '| Node group | Train | Ran by | Stage | Release | Since | Update |',
+      '|---|---|---|---|---|---|---|',
+    );
     for (const e of proven) {
-      for (const x of e.proof!.evidence) lines.push(`| ${cell(e.nodegroup)} | ${cell(e.proof!.train)} | ${cell(x.cluster)}/${cell(x.nodegroup)} | ${cell(x.stage)} | ${cell(x.release)} | ${cell(x.since?.slice(0, 16).replace('T', ' '))} | ${x.updateId ? `\`${x.updateId}\`` : 'created on it'} |`);
+      for (const x of e.proof!.evidence)
+        lines.push(
+          `| ${cell(e.nodegroup)} | ${cell(e.proof!.train)} | ${cell(x.cluster)}/${cell(x.nodegroup)} | ${cell(x.stage)} | ${cell(x.release)} | ${cell(x.since?.slice(0, 16).replace('T', ' '))} | ${x.updateId ? `\`${x.updateId}\`` : 'created on it'} |`,
+        );
     }
-    lines.push('', 'The upgrade checks this proof again before it changes anything: an earlier stage\'s failed update to the train since then blocks it (unless `force: true`).');
+    lines.push(
+      '',
+      "The upgrade checks this proof again before it changes anything: an earlier stage's failed update to the train since then blocks it (unless `force: true`).",
+    );
   }
   const unproven = drift.filter((e) => e.proof && !e.proof.applies);
-  if (unproven.length > 0) lines.push('', `**Stage gate:** no node group of ${[...new Set(unproven.map((e) => e.amiType))].join(', ')} runs in an earlier stage, so ${unproven.map((e) => `\`${e.nodegroup}\``).join(', ')} ${unproven.length > 1 ? 'are' : 'is'} proposed on min-release-age alone.`);
+  if (unproven.length > 0)
+    lines.push(
+      '',
+      `**Stage gate:** no node group of ${[...new Set(unproven.map((e) => e.amiType))].join(', ')} runs in an earlier stage, so ${unproven.map((e) => `\`${e.nodegroup}\``).join(', ')} ${unproven.length > 1 ? 'are' : 'is'} proposed on min-release-age alone.`,
+    );
   if (look?.ran) {
     const found = drift.flatMap((e) => (look.blockers[e.nodegroup as string] ?? []).map((b) => `- \`${e.nodegroup}\`: ${b}`));
     lines.push(
@@ -107,10 +136,22 @@ export function proposalBody(kind: 'pr' | 'issue', region: string, cluster: stri
     lines.push('', `**Pre-flight now:** not run from the check (${cell(look.reason)}); the upgrade runs it before changing anything.`);
   }
   if (rest.length > 0) {
-    lines.push('', '<details><summary>Other node groups of this cluster that need a look (not changed here)</summary>', '', '| Node group | Status | Why |', '|---|---|---|');
+    lines.push(
+      '',
+      '<details><summary>Other node groups of this cluster that need a look (not changed here)</summary>',
+      '',
+      '| Node group | Status | Why |',
+      '|---|---|---|',
+    );
     for (const e of rest) lines.push(`| ${cell(e.nodegroup)} | ${e.status} | ${cell(e.reason)} |`);
     lines.push('', '</details>');
   }
   lines.push('', '_Kept up to date by eks-ami-drift from the scheduled check. It does not overwrite a person’s edits: it comments instead._');
-  return signBody(fitMarkdown(lines.join('\n'), BODY_BUDGET_CHARS, "Shortened to GitHub's 65,536-character limit: every node group is in the check's job summary and report."));
+  return signBody(
+    fitMarkdown(
+      lines.join('\n'),
+      BODY_BUDGET_CHARS,
+      "Shortened to GitHub's 65,536-character limit: every node group is in the check's job summary and report.",
+    ),
+  );
 }

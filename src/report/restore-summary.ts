@@ -5,6 +5,9 @@ import { renderPauses } from './check-summary.js';
 export function renderRestoreSummary(result: RestoreResult): string {
   const { pauses, problems, read } = result;
   const restored = pauses.filter((p) => p.outcome === 'restored').length;
-  const headline = pauses.length === 0 ? `✅ No cluster-autoscaler was paused in the ${read} cluster(s) read.` : `${restored} of ${pauses.length} paused cluster-autoscaler(s) restored.`;
+  const headline =
+    pauses.length === 0
+      ? `✅ No cluster-autoscaler was paused in the ${read} cluster(s) read.`
+      : `${restored} of ${pauses.length} paused cluster-autoscaler(s) restored.`;
   return ['## cluster-autoscaler restore', '', headline, '', ...renderPauses(pauses, problems)].join('\n');
 }

@@ -17,7 +17,6 @@ const ICON: Record<NodegroupUpgrade['result'], string> = {
   skipped: '➖',
 };
 
-
 /** A mermaid gantt chart of the phases each node group went through (GitHub renders it). */
 function timeline(report: UpgradeReport): string {
   const timed = report.nodegroups.filter((n) => n.phases.length > 0 && n.endedAt);
@@ -44,15 +43,16 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
   for (const n of report.nodegroups) counts.set(n.result, (counts.get(n.result) ?? 0) + 1);
   const tally = [...counts].map(([r, c]) => `${ICON[r as NodegroupUpgrade['result']]} ${c} ${r}`).join(' · ');
   const unhealthy = report.nodegroups.filter((n) => n.result === 'unhealthy');
-  const headline = unhealthy.length > 0
-    ? `🩺 EKS's update of ${unhealthy.map((n) => `${n.cluster}/${n.nodegroup}`).join(', ')} succeeded, but the workloads on it did not come back healthy: no further node group of ${[...new Set(unhealthy.map((n) => n.cluster))].join(', ')} was started.`
-    : report.dryRun
-    ? report.ok
-      ? '📝 Dry run: this is what an upgrade would do. Nothing was changed.'
-      : '⛔ Dry run: pre-flight found problems. Nothing was changed.'
-    : report.ok
-      ? '✅ Every planned node group update succeeded.'
-      : '❌ Not every planned node group update succeeded: see below.';
+  const headline =
+    unhealthy.length > 0
+      ? `🩺 EKS's update of ${unhealthy.map((n) => `${n.cluster}/${n.nodegroup}`).join(', ')} succeeded, but the workloads on it did not come back healthy: no further node group of ${[...new Set(unhealthy.map((n) => n.cluster))].join(', ')} was started.`
+      : report.dryRun
+        ? report.ok
+          ? '📝 Dry run: this is what an upgrade would do. Nothing was changed.'
+          : '⛔ Dry run: pre-flight found problems. Nothing was changed.'
+        : report.ok
+          ? '✅ Every planned node group update succeeded.'
+          : '❌ Not every planned node group update succeeded: see below.';
 
   const rows = report.nodegroups.map(
     (n) =>
@@ -77,17 +77,25 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     parts.push('', '### cluster-autoscaler', '', '| Cluster | Deployment | Replicas | Paused | Restored | Outcome |', '|---|---|---|---|---|---|');
     for (const a of report.autoscalers) {
       const paused = a.pausedAt && a.restoredAt ? formatDuration(Date.parse(a.restoredAt) - Date.parse(a.pausedAt)) : a.pausedAt ? 'yes' : '—';
-      parts.push(`| ${cell(a.cluster)} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${a.outcome}${a.note ? `: ${cell(a.note)}` : ''} |`);
+      parts.push(
+        `| ${cell(a.cluster)} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${a.outcome}${a.note ? `: ${cell(a.note)}` : ''} |`,
+      );
     }
   }
 
   const failures = report.nodegroups.filter((n) => n.errors.length > 0 || n.blockers.length > 0);
   for (const n of failures) {
     parts.push('', `### ${n.cluster}/${n.nodegroup}: ${n.result}`, '');
-    for (const e of n.errors) parts.push(`- \`${e.errorCode}\`: ${cell(e.errorMessage)}${e.resourceIds.length ? ` (resources: ${e.resourceIds.map((r) => `\`${r}\``).join(', ')})` : ''}`);
+    for (const e of n.errors)
+      parts.push(
+        `- \`${e.errorCode}\`: ${cell(e.errorMessage)}${e.resourceIds.length ? ` (resources: ${e.resourceIds.map((r) => `\`${r}\``).join(', ')})` : ''}`,
+      );
     for (const b of n.blockers) parts.push(`- Blocking: ${cell(b)}`);
     if (n.errors.some((e) => e.errorCode === 'PodEvictionFailure')) {
-      parts.push('', 'EKS could not drain a node within 15 minutes. Relax the PodDisruptionBudget named above (or scale its workload up) and re-run, or re-run with `force: true` to evict regardless.');
+      parts.push(
+        '',
+        'EKS could not drain a node within 15 minutes. Relax the PodDisruptionBudget named above (or scale its workload up) and re-run, or re-run with `force: true` to evict regardless.',
+      );
     }
   }
 
@@ -111,12 +119,16 @@ function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
     lines.push(`The health gate watched ${h.watched} workload(s) for ${formatDuration(h.durationMs)}.`, '');
     if (h.workloads.length > 0) {
       lines.push('| Workload | Ready | Desired | Before the update |', '|---|---|---|---|');
-      for (const w of h.workloads) lines.push(`| ${w.kind} ${cell(`${w.namespace}/${w.name}`)} | ${w.ready} | ${w.desired} | ${w.before.ready}/${w.before.desired} |`);
+      for (const w of h.workloads)
+        lines.push(`| ${w.kind} ${cell(`${w.namespace}/${w.name}`)} | ${w.ready} | ${w.desired} | ${w.before.ready}/${w.before.desired} |`);
       lines.push('');
     }
     if (h.pods.length > 0) {
       lines.push('| Pod | Reason | Restarts (during the gate) | Events |', '|---|---|---|---|');
-      for (const p of h.pods) lines.push(`| ${cell(`${p.namespace}/${p.name}`)} | ${cell(p.reason ?? 'restarting')} | ${p.restarts} (${p.restartsDuringGate}) | ${cell(p.events.join(' · ') || '—')} |`);
+      for (const p of h.pods)
+        lines.push(
+          `| ${cell(`${p.namespace}/${p.name}`)} | ${cell(p.reason ?? 'restarting')} | ${p.restarts} (${p.restartsDuringGate}) | ${cell(p.events.join(' · ') || '—')} |`,
+        );
       lines.push('');
     }
     for (const problem of h.nodes) lines.push(`- ${cell(problem)}`);
