@@ -93,6 +93,10 @@ describe('the command line', () => {
     expect(drift.code).toBe(2);
     expect(drift.stdout).toContain('error: 1 node group(s) should be upgraded, and fail-on-drift is true.');
     expect((await cli(['check', '--regions', 'us-east-1', '--fail-on-drift', '--no-fail-on-drift'], awsEnv(s))).code).toBe(0);
+    // As a workflow writes it: `--fail-on-drift true`, or `=true`.
+    expect((await cli(['check', '--regions', 'us-east-1', '--fail-on-drift', 'true'], awsEnv(s))).code).toBe(2);
+    expect((await cli(['check', '--regions', 'us-east-1', '--fail-on-drift=true'], awsEnv(s))).code).toBe(2);
+    expect((await cli(['check', '--regions', 'us-east-1', '--fail-on-drift', 'false'], awsEnv(s))).code).toBe(0);
 
     const missing = await cli(['check', '--regions', 'us-east-1', '--clusters', 'nope', '--fail-on-drift'], awsEnv(s));
     expect(missing.code).toBe(1);
