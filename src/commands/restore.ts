@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { CONCURRENCY, pauseDeps, sleep, type Clients } from '../clients.js';
-import type { PauseRecord, PauseReport } from '../model/pause.js';
+import type { PauseRecord } from '../model/pause.js';
 import type { Settings } from '../model/settings.js';
 import { describeError } from '../fleet/aws-clients.js';
 import { readClusterEndpoint, readRegion } from '../fleet/eks.js';

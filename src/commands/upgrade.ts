@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { CONCURRENCY, sleep, type Clients } from '../clients.js';
 import { imageIdOf, type ClusterState, type LatestRelease, type ParameterRequest } from '../model/fleet.js';
 import type { Manifest, PlanItem } from '../model/plan.js';
-import type { AutoscalerPause, PauseReport } from '../model/pause.js';
+import type { AutoscalerPause } from '../model/pause.js';
 import type { CredentialOutlook, Settings } from '../model/settings.js';
 import { upgradeEntry, type NodegroupUpgrade, type UpgradeReport } from '../model/upgrade-report.js';
 import { releaseSource } from '../decision/ami-types.js';

@@ -30,8 +30,10 @@ export function credentialWarning(budgetMs: number, outlook: CredentialOutlook, 
   if (outlook.renewable || outlook.expiresAt === null || budgetMs === 0 || now + budgetMs <= outlook.expiresAt) return undefined;
   const left = Math.max(0, outlook.expiresAt - now);
   return (
-    `The plan may take up to ${formatDuration(budgetMs)} (its wait timeouts), but the AWS credentials are ${outlook.source} and have about ${formatDuration(left)} left, with nobody to renew them: ` +
-    'once they expire the action can neither follow the updates nor restore cluster-autoscaler. Set role-to-assume (and permissions: id-token: write) so the action renews its own credentials, ' +
+    `The plan may take up to ${formatDuration(budgetMs)} (its wait timeouts), ` +
+    `but the AWS credentials are ${outlook.source} and have about ${formatDuration(left)} left, with nobody to renew them: ` +
+    'once they expire the action can neither follow the updates nor restore cluster-autoscaler. ' +
+    'Set role-to-assume (and permissions: id-token: write) so the action renews its own credentials, ' +
     "or raise role-duration-seconds of aws-actions/configure-aws-credentials above the plan's duration (at most the role's MaxSessionDuration)."
   );
 }

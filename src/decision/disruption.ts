@@ -58,7 +58,9 @@ export function blockingBudgets(pods: readonly V1Pod[], budgets: readonly V1PodD
     blockers.push({
       budget: `${b.metadata?.namespace}/${b.metadata?.name}`,
       pods: covered.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
-      reason: `PodDisruptionBudget ${b.metadata?.namespace}/${b.metadata?.name} allows no disruption now (${rule}) and covers ${covered.length} pod(s) on this node group`,
+      reason:
+        `PodDisruptionBudget ${b.metadata?.namespace}/${b.metadata?.name} allows no disruption now (${rule}) ` +
+        `and covers ${covered.length} pod(s) on this node group`,
     });
   }
   // Pods under two or more budgets, grouped by the set of budgets.
@@ -73,7 +75,10 @@ export function blockingBudgets(pods: readonly V1Pod[], budgets: readonly V1PodD
     blockers.push({
       budget: names,
       pods,
-      reason: `${pods.length} pod(s) on this node group (${pods.slice(0, 3).join(', ')}${pods.length > 3 ? ', …' : ''}) are covered by more than one PodDisruptionBudget (${names}): the eviction API refuses to evict them whatever the budgets allow; make the budgets' selectors disjoint`,
+      reason:
+        `${pods.length} pod(s) on this node group (${pods.slice(0, 3).join(', ')}${pods.length > 3 ? ', …' : ''}) ` +
+        `are covered by more than one PodDisruptionBudget (${names}): ` +
+        "the eviction API refuses to evict them whatever the budgets allow; make the budgets' selectors disjoint",
     });
   }
   return blockers;

@@ -45,7 +45,9 @@ export function withHealthMark(cluster: ClusterState, ng: NodegroupState, report
   return {
     ...report,
     unhealthy: mark,
-    reason: `${report.reason} · 🩺 its workloads did not come back healthy on ${mark.target} (health gate, ${mark.at}): upgrades of ${cluster.name} are held until the tag ${UNHEALTHY_TAG} is removed`,
+    reason:
+      `${report.reason} · 🩺 its workloads did not come back healthy on ${mark.target} (health gate, ${mark.at}): ` +
+      `upgrades of ${cluster.name} are held until the tag ${UNHEALTHY_TAG} is removed`,
   };
 }
 

@@ -26,7 +26,8 @@ export function holdUnhealthy(plan: readonly PlanItem[], clusters: readonly Clus
     const why = marked.map((ng) => `${ng.name} was found unhealthy on ${ng.unhealthy!.target} at ${ng.unhealthy!.at}`).join('; ');
     held.set(
       key({ region: cluster.region, cluster: cluster.name }),
-      `held: ${why} (tag ${UNHEALTHY_TAG}). No node group of ${cluster.name} is upgraded until it is healthy again and the tag is removed (aws eks untag-resource --tag-keys ${UNHEALTHY_TAG}), or force: true`,
+      `held: ${why} (tag ${UNHEALTHY_TAG}). No node group of ${cluster.name} is upgraded until it is healthy again ` +
+        `and the tag is removed (aws eks untag-resource --tag-keys ${UNHEALTHY_TAG}), or force: true`,
     );
   }
   return plan.map((item) => (item.action === 'update' && held.has(key(item)) ? { ...item, action: 'block', reason: held.get(key(item))! } : item));
@@ -80,7 +81,9 @@ export function holdUnproven(
     verdicts.set(k, (item) => ({
       ...item,
       action: 'block',
-      reason: `stage gate: ${held.join('; ')}. Nothing of ${item.cluster} is upgraded until the earlier stages prove the train again (or a newer one is proposed), or force: true`,
+      reason:
+        `stage gate: ${held.join('; ')}. Nothing of ${item.cluster} is upgraded until the earlier stages prove the train again ` +
+        '(or a newer one is proposed), or force: true',
     }));
   }
   return { plan: plan.map((item) => (item.action === 'update' && verdicts.has(key(item)) ? verdicts.get(key(item))!(item) : item)), notes };

@@ -127,7 +127,8 @@ export function classifyByImage(
   if (age !== undefined && age < policy.minReleaseAgeMs) {
     return entry(
       'soaking',
-      `${found.releaseVersion} (${latestImageId}) was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`,
+      `${found.releaseVersion} (${latestImageId}) was published ${formatDuration(Math.max(0, age))} ago, ` +
+        `under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`,
     );
   }
   return entry(

@@ -93,7 +93,7 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
       // A Bottlerocket release names the OS version (1.41.0-…), the same for every Kubernetes minor
       // (terraform-provider-aws PR 40903, eksctl #4423): the minor is the node group's, or the
       // control plane's when follow-control-plane moves a lagging node group up.
-      target = { version: lagging ? (controlPlane) : minor, releaseVersion: input.explicit };
+      target = { version: lagging ? controlPlane : minor, releaseVersion: input.explicit };
     } else {
       const releaseMinor = kubernetesMinor(input.explicit) as string;
       if (releaseMinor !== minor && !(lagging && releaseMinor === controlPlane)) {
@@ -116,7 +116,7 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
   } else if (input.manifestPresent) {
     return item('skip', 'not pinned in the cluster’s manifest: left alone');
   } else {
-    const version = lagging ? (controlPlane) : minor;
+    const version = lagging ? controlPlane : minor;
     const latest = input.latest(version);
     if (!latest) return item('skip', `no published ${ng.amiType} release for Kubernetes ${version}`);
     target = { version, releaseVersion: latest };
@@ -135,7 +135,8 @@ export function planByRelease(input: PlanInput, kind: NodeKindId): PlanItem {
     if (!where) return item('skip', reason, target, source);
     return item(
       'block',
-      `${where} asks for Kubernetes ${target.version} (${target.releaseVersion}), newer than the control plane’s ${controlPlane}: upgrade the control plane first, or pin a release of ${controlPlane} or older`,
+      `${where} asks for Kubernetes ${target.version} (${target.releaseVersion}), newer than the control plane’s ${controlPlane}: ` +
+        `upgrade the control plane first, or pin a release of ${controlPlane} or older`,
       target,
       source,
     );
@@ -176,7 +177,8 @@ function planImage(input: PlanInput, current: Version & { imageId: string }, ite
     if (target.version !== current.version) {
       return item(
         'block',
-        `${input.pinAt ?? 'the manifest'} pins Kubernetes ${target.version} for a CUSTOM node group on ${current.version}: its Kubernetes version comes with its image; pin "${current.version}" (a control plane upgrade moves it with an image of the new version)`,
+        `${input.pinAt ?? 'the manifest'} pins Kubernetes ${target.version} for a CUSTOM node group on ${current.version}: ` +
+          `its Kubernetes version comes with its image; pin "${current.version}" (a control plane upgrade moves it with an image of the new version)`,
         target,
         source,
       );

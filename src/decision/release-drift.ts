@@ -101,7 +101,8 @@ export function classifyByRelease(
   if (age !== undefined && age < policy.minReleaseAgeMs) {
     return entry(
       'soaking',
-      `${target.raw} was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`,
+      `${target.raw} was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: ` +
+        `drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`,
     );
   }
   return entry('drift', `${current.raw} → ${target.raw}${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`);

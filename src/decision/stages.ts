@@ -123,7 +123,9 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
     return {
       ...staged,
       proof: proofReport(proof, latest, stage, ctx, amiType),
-      reason: `${entry.reason} · stage ${stage.name}: no ${amiType} node group runs in an earlier stage (${earlierNames}), so the stage gate could not apply: min-release-age alone decides`,
+      reason:
+        `${entry.reason} · stage ${stage.name}: no ${amiType} node group runs in an earlier stage (${earlierNames}), ` +
+        'so the stage gate could not apply: min-release-age alone decides',
     };
   }
   if (proof.proven) {
@@ -155,7 +157,10 @@ export function decideStage(entry: NodegroupReport, stage: ClusterStage, ctx: St
         reason:
           entry.imageId !== null
             ? `${train.id} is proven for stage ${stage.name}, but a node group named by image follows only the latest image; ${held}`
-            : `${train.id} is proven for stage ${stage.name}, but its release for Kubernetes ${minor ?? '?'} is not known: no node group runs it, and the history of ${parameter ?? 'its SSM parameter'} ${parameter && ctx.historyError?.(parameter) ? `could not be read (${ctx.historyError(parameter)})` : 'does not name it'}. Pin it by hand (release-version, or the manifest) once you know it; ${held}`,
+            : `${train.id} is proven for stage ${stage.name}, but its release for Kubernetes ${minor ?? '?'} is not known: ` +
+              `no node group runs it, and the history of ${parameter ?? 'its SSM parameter'} ` +
+              `${parameter && ctx.historyError?.(parameter) ? `could not be read (${ctx.historyError(parameter)})` : 'does not name it'}. ` +
+              `Pin it by hand (release-version, or the manifest) once you know it; ${held}`,
       };
     }
     const report = proofReport(older, train, stage, ctx, amiType);
@@ -184,7 +189,10 @@ function holdText(proof: Proof, train: Train, stage: ClusterStage, soak: string)
   if (proof.failures.length > 0) {
     const f = proof.failures[0]!;
     const more = proof.failures.length > 1 ? ` (and ${proof.failures.length - 1} more failure(s))` : '';
-    return `${train.id} failed in an earlier stage: ${f.cluster}/${f.nodegroup}: ${f.what}${more}. It is not proposed to ${stage.name}; a newer train that proves itself will be`;
+    return (
+      `${train.id} failed in an earlier stage: ${f.cluster}/${f.nodegroup}: ${f.what}${more}. ` +
+      `It is not proposed to ${stage.name}; a newer train that proves itself will be`
+    );
   }
   const shown = proof.holders.slice(0, 3).join('; ');
   const more = proof.holders.length > 3 ? `; and ${proof.holders.length - 3} more` : '';
@@ -193,7 +201,10 @@ function holdText(proof: Proof, train: Train, stage: ClusterStage, soak: string)
 }
 
 function provenBy(proof: StageProof, stage: ClusterStage, ctx: StageContext): string {
-  return `${proof.train} proven for stage ${stage.name} by ${proof.evidence.length} node group(s) of the earlier stages, each ${ctx.stages.soak.text} or more on it without a failed update`;
+  return (
+    `${proof.train} proven for stage ${stage.name} by ${proof.evidence.length} node group(s) of the earlier stages, ` +
+    `each ${ctx.stages.soak.text} or more on it without a failed update`
+  );
 }
 
 function evidenceOf(train: Train, stage: ClusterStage, ctx: StageContext, amiType: string): StageProof['evidence'] {

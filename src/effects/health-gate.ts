@@ -281,7 +281,8 @@ export async function gateNodegroup(
   const label = `${cluster.name}/${item.nodegroup}`;
   const baseline = check.baseline!;
   deps.log(
-    `${label}: health gate: ${baseline.workloads.length} workload(s) had pods on it; waiting up to ${formatDuration(settings.healthTimeoutMs)} for them and its nodes`,
+    `${label}: health gate: ${baseline.workloads.length} workload(s) had pods on it; ` +
+      `waiting up to ${formatDuration(settings.healthTimeoutMs)} for them and its nodes`,
   );
   const result = await healthGate(kube, baseline, {
     ...check.healthTarget,

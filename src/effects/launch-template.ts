@@ -83,7 +83,8 @@ async function prepareTemplate(
     const code = (error as { name?: string }).name;
     if (code === 'UnauthorizedOperation')
       problems.push(
-        `not allowed to make a version of launch template ${lt.id} naming ${item.target?.imageId}: grant ec2:CreateLaunchTemplateVersion (${describeError(error)})`,
+        `not allowed to make a version of launch template ${lt.id} naming ${item.target?.imageId}: ` +
+          `grant ec2:CreateLaunchTemplateVersion (${describeError(error)})`,
       );
     else if (code !== 'DryRunOperation') problems.push(`launch template ${lt.id}: ${describeError(error)}`);
   }

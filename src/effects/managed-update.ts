@@ -143,14 +143,18 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
       );
       updateId = update?.id;
       deps.log(
-        `${label}: update ${updateId} started: ${item.current?.releaseVersion} → ${to.releaseVersion} (Kubernetes ${to.version})${settings.force ? ', force' : ''}`,
+        `${label}: update ${updateId} started: ${item.current?.releaseVersion} → ${to.releaseVersion} ` +
+          `(Kubernetes ${to.version})${settings.force ? ', force' : ''}`,
       );
     } catch (error) {
       const refusal = error instanceof InvalidParameterException ? parseRefusal(error.message) : undefined;
       const reason = refusal?.allowed
-        ? `EKS refused ${to.releaseVersion}: the release it allows for this node group is ${refusal.allowed}; pin that release (or a newer one EKS offers) and re-run. ${describeError(error)}`
+        ? `EKS refused ${to.releaseVersion}: the release it allows for this node group is ${refusal.allowed}; ` +
+          `pin that release (or a newer one EKS offers) and re-run. ${describeError(error)}`
         : refusal?.notValidFor
-          ? `EKS refused ${to.releaseVersion}: it is not a release of Kubernetes ${refusal.notValidFor}, the version the update asked for; pin a release of Kubernetes ${refusal.notValidFor} that EKS offers for ${item.amiType ?? 'this AMI type'} (the check's latest, or the AMI's release notes) and re-run. ${describeError(error)}`
+          ? `EKS refused ${to.releaseVersion}: it is not a release of Kubernetes ${refusal.notValidFor}, the version the update asked for; ` +
+            `pin a release of Kubernetes ${refusal.notValidFor} that EKS offers for ${item.amiType ?? 'this AMI type'} ` +
+            `(the check's latest, or the AMI's release notes) and re-run. ${describeError(error)}`
           : `UpdateNodegroupVersion failed: ${describeError(error)}`;
       return upgradeEntry(item, 'failed', reason, { startedAt: iso(startedAt), endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
     }
@@ -169,7 +173,8 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
       const progress = await observe(kube, autoscaling, item, check.autoScalingGroup, createdAt);
       if (update?.status === 'InProgress' && progress && phases.at(-1)?.phase !== progress.phase)
         phases.push({ phase: progress.phase, at: iso(deps.now()) as string });
-      const line = `${label}: ${update?.status === 'InProgress' ? (progress?.phase ?? 'in progress') : update?.status} · ${progress?.text ?? 'progress unavailable'}`;
+      const state = update?.status === 'InProgress' ? (progress?.phase ?? 'in progress') : update?.status;
+      const line = `${label}: ${state} · ${progress?.text ?? 'progress unavailable'}`;
       if (line !== last) deps.log(`${line} · ${formatDuration(deps.now() - startedAt)}`);
       last = line;
     } catch (error) {

@@ -44,13 +44,18 @@ export async function lookAtCluster(kube: KubeApi, items: readonly PlanItem[], s
     try {
       look.baselines = await readBaselines(kube, placement);
     } catch (error) {
-      look.problem = `the health gate cannot read the workloads on the node groups (deployments, statefulsets, daemonsets, replicasets, events): ${describeKubeError(error)}; grant the RBAC of docs/iam-and-rbac.md, or set health-timeout: 0 to upgrade without the gate`;
+      look.problem =
+        'the health gate cannot read the workloads on the node groups (deployments, statefulsets, daemonsets, replicasets, events): ' +
+        `${describeKubeError(error)}; grant the RBAC of docs/iam-and-rbac.md, or set health-timeout: 0 to upgrade without the gate`;
     }
   }
   return look;
 }
 
-/** A node group's pre-flight record before its executor looks at it. A target that cannot apply (the plan says why) blocks the cluster like any failed check. */
+/**
+ * A node group's pre-flight record before its executor looks at it. A target that cannot apply (the plan
+ * says why) blocks the cluster like any failed check.
+ */
 export function startCheck(item: PlanItem, look: ClusterLook): PreflightCheck {
   const baseline = look.baselines[item.nodegroup];
   const problems = item.action === 'block' ? [item.reason] : look.problem ? [look.problem] : [];
@@ -111,7 +116,8 @@ export async function launchTemplateProblems(ec2: EC2Client, nodegroup: Nodegrou
     if (code === 'DryRunOperation') return [];
     if (code === 'UnauthorizedOperation') {
       return [
-        `not allowed to launch instances from ${label}, whose tag specifications EKS applies as the caller: grant ec2:RunInstances and ec2:CreateTags (${describeError(error)})`,
+        `not allowed to launch instances from ${label}, whose tag specifications EKS applies as the caller: ` +
+          `grant ec2:RunInstances and ec2:CreateTags (${describeError(error)})`,
       ];
     }
     deps.warn(`${nodegroup.nodegroupName}: could not check ec2:RunInstances on ${label} by dry run: ${describeError(error)}`);

@@ -213,7 +213,9 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
       github.rest.issues.createComment({
         ...repo,
         issue_number: open.number,
-        body: `Closing: every node group of ${cluster} (${region}) is now on its latest release (upgraded outside this pull request), so there is nothing left to merge.`,
+        body:
+          `Closing: every node group of ${cluster} (${region}) is now on its latest release ` +
+          '(upgraded outside this pull request), so there is nothing left to merge.',
       }),
     );
     await gh('closing the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, state: 'closed' }));
@@ -262,7 +264,10 @@ async function proposePullRequest(ctx: Context, region: string, cluster: string,
         ctx,
         open.number,
         hash,
-        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${proposedRelease(d)}\``).join(', ')}. This pull request was not updated because ${why}, and will not be while that is so. Update it by hand (merging upgrades to what \`${path}\` pins then), or close it: a new pull request is opened when a release newer than these appears, not for these.`,
+        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${proposedRelease(d)}\``).join(', ')}. ` +
+          `This pull request was not updated because ${why}, and will not be while that is so. ` +
+          `Update it by hand (merging upgrades to what \`${path}\` pins then), or close it: ` +
+          'a new pull request is opened when a release newer than these appears, not for these.',
       );
       return result('unchanged', `not overwritten: ${why} (commented)`, open, warnings);
     }

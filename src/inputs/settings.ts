@@ -160,7 +160,8 @@ function getRoleSettings(src: InputSource): RoleSettings | null {
   if (durationMs < 15 * 60_000 || durationMs > 12 * 3600_000 || durationMs % 1000 !== 0) {
     throw new InputError(
       'role-duration',
-      `${JSON.stringify(src.get('role-duration').trim())} is not valid: expected a duration from 15m to 12h (at most the role's MaxSessionDuration), such as 1h`,
+      `${JSON.stringify(src.get('role-duration').trim())} is not valid: ` +
+        "expected a duration from 15m to 12h (at most the role's MaxSessionDuration), such as 1h",
     );
   }
   const audience = src.get('audience').trim() || 'sts.amazonaws.com';

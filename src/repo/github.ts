@@ -68,7 +68,10 @@ export function describeGitHubError(error: unknown, doing: string): string {
       .split(/[,;]\s*/)
       .map((p) => p.replace('=', ': ').replace(/_/g, '-'))
       .join(', ');
-    return `${doing}: GitHub answered ${e.status} "${message}". The token needs ${grants}: add it under \`permissions:\` in the workflow (or use a GitHub App token that has it).`;
+    return (
+      `${doing}: GitHub answered ${e.status} "${message}". ` +
+      `The token needs ${grants}: add it under \`permissions:\` in the workflow (or use a GitHub App token that has it).`
+    );
   }
   if (e.status === 401) return `${doing}: GitHub answered 401 "${message}": the github-token input is not a valid token`;
   return `${doing}: GitHub answered ${e.status} "${message}"`;

@@ -116,8 +116,7 @@ export function parseManifest(
   const values: Record<string, Node | null> = {};
   for (const item of root.items) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
-    if (!TOP_KEYS.includes(key))
-      throw new ManifestError(file, lineOf(item.key), `unknown key ${JSON.stringify(key)} (expected ${TOP_KEYS.join(', ')})`);
+    if (!TOP_KEYS.includes(key)) throw new ManifestError(file, lineOf(item.key), `unknown key ${JSON.stringify(key)} (expected ${TOP_KEYS.join(', ')})`);
     values[key] = item.value;
   }
   const text_ = (key: string): string => {
@@ -155,11 +154,11 @@ export function parseManifest(
         throw new ManifestError(file, fieldLine, `unknown key ${JSON.stringify(key)} in node group ${name} (expected ${NODEGROUP_KEYS.join(', ')})`);
       const value = isScalar(field.value) ? field.value.value : undefined;
       if (typeof value !== 'string') {
-        throw new ManifestError(
-          file,
-          fieldLine,
-          `${name}.${key}: expected a quoted string${typeof value === 'number' ? ` (unquoted ${value} is a number in YAML: write "${field.value && isScalar(field.value) ? (field.value.source ?? value) : value}")` : ''}`,
-        );
+        const hint =
+          typeof value === 'number'
+            ? ` (unquoted ${value} is a number in YAML: write "${field.value && isScalar(field.value) ? (field.value.source ?? value) : value}")`
+            : '';
+        throw new ManifestError(file, fieldLine, `${name}.${key}: expected a quoted string${hint}`);
       }
       (pin as Record<string, string>)[key] = value;
     }

@@ -17,10 +17,12 @@ export function renderPauses(pauses: readonly PauseReport[], unchecked: readonly
       '',
       '| Cluster | Deployment | Recorded replicas | Paused since | Lease renewed | State | What happened |',
       '|---|---|---|---|---|---|---|',
-      ...pauses.map(
-        (p) =>
-          `| ${cell(p.cluster)} (${p.region}) | ${cell(p.deployment)} | ${p.replicas} | ${cell(p.pausedAt)} | ${cell(p.leaseRenewedAt)} | ${p.stale ? '**stale**: its job is gone' : p.updateInProgress ? 'update in progress' : 'held by a running job'} | ${PAUSE_ICON[p.outcome]} ${p.outcome}: ${cell(p.note)} |`,
-      ),
+      ...pauses.map((p) => {
+        const state = p.stale ? '**stale**: its job is gone' : p.updateInProgress ? 'update in progress' : 'held by a running job';
+        const happened = `${PAUSE_ICON[p.outcome]} ${p.outcome}: ${cell(p.note)}`;
+        const since = `${cell(p.pausedAt)} | ${cell(p.leaseRenewedAt)}`;
+        return `| ${cell(p.cluster)} (${p.region}) | ${cell(p.deployment)} | ${p.replicas} | ${since} | ${state} | ${happened} |`;
+      }),
       '',
     );
     if (pauses.some((p) => p.stale && p.outcome === 'reported')) {
@@ -32,7 +34,8 @@ export function renderPauses(pauses: readonly PauseReport[], unchecked: readonly
   }
   if (unchecked.length > 0) {
     parts.push(
-      `<details><summary>Pauses not looked for in ${unchecked.length} cluster(s): the Kubernetes API could not be read</summary>\n\n${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`,
+      `<details><summary>Pauses not looked for in ${unchecked.length} cluster(s): the Kubernetes API could not be read</summary>\n\n` +
+        `${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`,
       '',
     );
   }
@@ -81,7 +84,9 @@ export function renderRollout(rollout: NonNullable<CheckReport['rollout']>): str
   return [
     `### Rollout: ${rollout.stages.join(' → ')}`,
     '',
-    `A later stage gets a release train once every node group of its AMI type in the earlier stages has run it for ${rollout.stageSoak} without a failed update. Stage tag: \`${rollout.stageTag}\` (a cluster without it is in ${rollout.stages.at(-1)}).`,
+    'A later stage gets a release train once every node group of its AMI type in the earlier stages ' +
+      `has run it for ${rollout.stageSoak} without a failed update. ` +
+      `Stage tag: \`${rollout.stageTag}\` (a cluster without it is in ${rollout.stages.at(-1)}).`,
     '',
     `| Stage | ${amiTypes.join(' | ')} |`,
     `|---|${amiTypes.map(() => '---').join('|')}|`,
@@ -103,10 +108,12 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
   const version = cluster.controlPlaneVersion ? `Kubernetes ${cluster.controlPlaneVersion}` : 'version unknown';
   const stage = cluster.stage ? ` · stage ${cell(cluster.stage)}${cluster.stageNote ? ` (${cell(cluster.stageNote)})` : ''}` : '';
   const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version}${stage} · ${countsLine(counts) || 'no node groups'}`;
-  const rows = entries.map(
-    (e) =>
-      `| ${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion ?? e.imageId)} | ${e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion)} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`,
-  );
+  const rows = entries.map((e) => {
+    const name = `${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''}`;
+    const current = cell(e.releaseVersion ?? e.imageId);
+    const latest = e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion);
+    return `| ${name} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${current} | ${latest} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`;
+  });
   const table =
     rows.length > 0
       ? ['| Node group | AMI type | Kubernetes | Current | Latest | Status | Why |', '|---|---|---|---|---|---|---|', ...rows].join('\n')
@@ -136,7 +143,8 @@ export function renderSummary(report: CheckReport): string {
     report.counts.error > 0
       ? `❌ ${report.counts.error} could not be checked.`
       : upgrades > 0
-        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.${(report.counts.waiting ?? 0) > 0 ? ` 🚦 ${report.counts.waiting} wait for the earlier stages.` : ''}`
+        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.` +
+          `${(report.counts.waiting ?? 0) > 0 ? ` 🚦 ${report.counts.waiting} wait for the earlier stages.` : ''}`
         : (report.counts.waiting ?? 0) > 0
           ? `🚦 No drift to act on now: ${report.counts.waiting} of ${total} node groups wait for a release the earlier stages have not proven yet.`
           : `✅ No drift: ${total} node groups checked.`;
@@ -175,7 +183,10 @@ export function renderSummary(report: CheckReport): string {
   const loud = sections.filter((x) => !quiet.includes(x));
   const quietLine =
     quiet.length > 0
-      ? `<details>\n<summary>✅ ${quiet.length} cluster(s) need nothing (${quiet.reduce((n, x) => n + entriesOf(x.c).length, 0)} node groups up to date, soaking or custom): their tables are collapsed into this line</summary>\n\n${quiet.map((x) => `${cell(x.c.cluster)} (${x.c.region})`).join(' · ')}\n\n</details>`
+      ? `<details>\n<summary>✅ ${quiet.length} cluster(s) need nothing ` +
+        `(${quiet.reduce((n, x) => n + entriesOf(x.c).length, 0)} node groups up to date, soaking or custom): ` +
+        'their tables are collapsed into this line</summary>\n\n' +
+        `${quiet.map((x) => `${cell(x.c.cluster)} (${x.c.region})`).join(' · ')}\n\n</details>`
       : '';
   const parts = [head];
   let size = bytes(head) + bytes(quietLine) + 2048;
@@ -190,7 +201,11 @@ export function renderSummary(report: CheckReport): string {
   }
   if (quietLine) parts.push(quietLine);
   parts.push(
-    `> [!NOTE]\n> Shortened to stay under GitHub's 1 MiB job summary limit: ${quiet.length > 0 ? `${quiet.length} cluster(s) that need nothing are collapsed into one line` : ''}${quiet.length > 0 && left > 0 ? '; ' : ''}${left > 0 ? `${left} cluster table(s) that need a look were left out` : ''}. Every node group is in the JSON file named by the \`report-file\` output.`,
+    "> [!NOTE]\n> Shortened to stay under GitHub's 1 MiB job summary limit: " +
+      `${quiet.length > 0 ? `${quiet.length} cluster(s) that need nothing are collapsed into one line` : ''}` +
+      `${quiet.length > 0 && left > 0 ? '; ' : ''}` +
+      `${left > 0 ? `${left} cluster table(s) that need a look were left out` : ''}` +
+      '. Every node group is in the JSON file named by the `report-file` output.',
     '',
   );
   return parts.join('\n');

@@ -73,10 +73,15 @@ export function proposalBody(
   // Absolute dates: the body must be the same text on every run while the drift is the same.
   const published = (e: NodegroupReport) => e.latestReleasePublishedAt?.slice(0, 10) ?? '—';
   const total = drift.reduce((sum, e) => sum + estimatedMinutes(e.nodes), 0);
-  const rows = drift.map(
-    (e) =>
-      `| ${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)} | ${e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven train ${cell(e.proof?.train)}; latest ${cell(e.latestReleaseVersion)})` : e.releaseNotesUrl ? `[${e.latestReleaseVersion}](${e.releaseNotesUrl})` : cell(e.latestReleaseVersion)} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e.nodes)} min |`,
-  );
+  const rows = drift.map((e) => {
+    const target = e.targetReleaseVersion
+      ? `${cell(e.targetReleaseVersion)} (proven train ${cell(e.proof?.train)}; latest ${cell(e.latestReleaseVersion)})`
+      : e.releaseNotesUrl
+        ? `[${e.latestReleaseVersion}](${e.releaseNotesUrl})`
+        : cell(e.latestReleaseVersion);
+    const current = `${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)}`;
+    return `| ${current} | ${target} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e.nodes)} min |`;
+  });
   const lines = [
     `${marker(kind, region, cluster)}`,
     `<!-- eks-ami-drift:targets ${targetsHash(drift)} -->`,
@@ -89,20 +94,33 @@ export function proposalBody(
   ];
   if (kind === 'pr') {
     lines.push(
-      `**What merging does.** This pull request changes \`${manifest}\`. Merging it starts the upgrade workflow: pre-flight checks (node group ACTIVE with no health issues, no update already running, no PodDisruptionBudget that allows no disruption on these nodes); if any fails nothing changes. Then cluster-autoscaler is paused, each node group gets the EKS rolling update (new nodes on the target AMI, old nodes cordoned, drained and terminated one by one), then a health gate waits for its nodes and the workloads that ran on it to come back (ready, not crash-looping) before the next node group starts, stopping the rollout in this cluster if they do not; cluster-autoscaler is restored to its replica count, also if the job fails or is cancelled. The result is commented here. Expected about ${total} minutes in all, one node group at a time, plus the health gate's wait for each.`,
+      `**What merging does.** This pull request changes \`${manifest}\`. Merging it starts the upgrade workflow: ` +
+        'pre-flight checks (node group ACTIVE with no health issues, no update already running, ' +
+        'no PodDisruptionBudget that allows no disruption on these nodes); if any fails nothing changes. ' +
+        'Then cluster-autoscaler is paused, each node group gets the EKS rolling update ' +
+        '(new nodes on the target AMI, old nodes cordoned, drained and terminated one by one), ' +
+        'then a health gate waits for its nodes and the workloads that ran on it to come back (ready, not crash-looping) ' +
+        'before the next node group starts, stopping the rollout in this cluster if they do not; ' +
+        'cluster-autoscaler is restored to its replica count, also if the job fails or is cancelled. ' +
+        'The result is commented here. ' +
+        `Expected about ${total} minutes in all, one node group at a time, plus the health gate's wait for each.`,
       '',
-      'Not ready? Leave this open: it is updated when a newer release appears, and closed when the drift is gone. Closed without merging, it is not opened again for these releases, only for newer ones.',
+      'Not ready? Leave this open: it is updated when a newer release appears, and closed when the drift is gone. ' +
+        'Closed without merging, it is not opened again for these releases, only for newer ones.',
     );
   } else {
     lines.push(
-      `**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), or run \`aws eks update-nodegroup-version\` by hand with cluster-autoscaler paused. Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`,
+      `**To upgrade**, pin these releases in \`${manifest}\` (merging that upgrades through the upgrade workflow), ` +
+        'or run `aws eks update-nodegroup-version` by hand with cluster-autoscaler paused. ' +
+        `Expected about ${total} minutes in all. This issue is updated when a newer release appears and closed when the drift is gone.`,
     );
   }
   const proven = drift.filter((e) => e.proof?.applies && e.proof.proven);
   if (proven.length > 0) {
     lines.push(
       '',
-      `**Proven by the earlier stages** (stage ${cell(proven[0]!.stage)}): each node group of the same AMI type in the earlier stages has run the train without a failed update (EKS's update history):`,
+      `**Proven by the earlier stages** (stage ${cell(proven[0]!.stage)}): ` +
+        "each node group of the same AMI type in the earlier stages has run the train without a failed update (EKS's update history):",
       '',
       '| Node group | Train | Ran by | Stage | Release | Since | Update |',
       '|---|---|---|---|---|---|---|',
@@ -110,19 +128,22 @@ export function proposalBody(
     for (const e of proven) {
       for (const x of e.proof!.evidence)
         lines.push(
-          `| ${cell(e.nodegroup)} | ${cell(e.proof!.train)} | ${cell(x.cluster)}/${cell(x.nodegroup)} | ${cell(x.stage)} | ${cell(x.release)} | ${cell(x.since?.slice(0, 16).replace('T', ' '))} | ${x.updateId ? `\`${x.updateId}\`` : 'created on it'} |`,
+          `| ${cell(e.nodegroup)} | ${cell(e.proof!.train)} | ${cell(x.cluster)}/${cell(x.nodegroup)} | ${cell(x.stage)} | ${cell(x.release)} ` +
+            `| ${cell(x.since?.slice(0, 16).replace('T', ' '))} | ${x.updateId ? `\`${x.updateId}\`` : 'created on it'} |`,
         );
     }
     lines.push(
       '',
-      "The upgrade checks this proof again before it changes anything: an earlier stage's failed update to the train since then blocks it (unless `force: true`).",
+      'The upgrade checks this proof again before it changes anything: ' +
+        "an earlier stage's failed update to the train since then blocks it (unless `force: true`).",
     );
   }
   const unproven = drift.filter((e) => e.proof && !e.proof.applies);
   if (unproven.length > 0)
     lines.push(
       '',
-      `**Stage gate:** no node group of ${[...new Set(unproven.map((e) => e.amiType))].join(', ')} runs in an earlier stage, so ${unproven.map((e) => `\`${e.nodegroup}\``).join(', ')} ${unproven.length > 1 ? 'are' : 'is'} proposed on min-release-age alone.`,
+      `**Stage gate:** no node group of ${[...new Set(unproven.map((e) => e.amiType))].join(', ')} runs in an earlier stage, ` +
+        `so ${unproven.map((e) => `\`${e.nodegroup}\``).join(', ')} ${unproven.length > 1 ? 'are' : 'is'} proposed on min-release-age alone.`,
     );
   if (look?.ran) {
     const found = drift.flatMap((e) => (look.blockers[e.nodegroup as string] ?? []).map((b) => `- \`${e.nodegroup}\`: ${b}`));

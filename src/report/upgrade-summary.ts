@@ -45,7 +45,9 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
   const unhealthy = report.nodegroups.filter((n) => n.result === 'unhealthy');
   const headline =
     unhealthy.length > 0
-      ? `🩺 EKS's update of ${unhealthy.map((n) => `${n.cluster}/${n.nodegroup}`).join(', ')} succeeded, but the workloads on it did not come back healthy: no further node group of ${[...new Set(unhealthy.map((n) => n.cluster))].join(', ')} was started.`
+      ? `🩺 EKS's update of ${unhealthy.map((n) => `${n.cluster}/${n.nodegroup}`).join(', ')} succeeded, ` +
+        'but the workloads on it did not come back healthy: ' +
+        `no further node group of ${[...new Set(unhealthy.map((n) => n.cluster))].join(', ')} was started.`
       : report.dryRun
         ? report.ok
           ? '📝 Dry run: this is what an upgrade would do. Nothing was changed.'
@@ -54,10 +56,12 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
           ? '✅ Every planned node group update succeeded.'
           : '❌ Not every planned node group update succeeded: see below.';
 
-  const rows = report.nodegroups.map(
-    (n) =>
-      `| ${cell(n.cluster)} | ${cell(n.nodegroup)} | ${cell(n.from?.releaseVersion)} | ${cell(n.to?.releaseVersion)} | ${ICON[n.result]} ${n.result}${n.resumed ? ' (resumed)' : ''} | ${n.durationMs !== null ? formatDuration(n.durationMs) : '—'} | ${cell(n.reason)} |`,
-  );
+  const rows = report.nodegroups.map((n) => {
+    const result = `${ICON[n.result]} ${n.result}${n.resumed ? ' (resumed)' : ''}`;
+    const duration = n.durationMs !== null ? formatDuration(n.durationMs) : '—';
+    const versions = `${cell(n.from?.releaseVersion)} | ${cell(n.to?.releaseVersion)}`;
+    return `| ${cell(n.cluster)} | ${cell(n.nodegroup)} | ${versions} | ${result} | ${duration} | ${cell(n.reason)} |`;
+  });
   const parts = [
     '## EKS node group upgrade',
     '',
@@ -77,9 +81,8 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     parts.push('', '### cluster-autoscaler', '', '| Cluster | Deployment | Replicas | Paused | Restored | Outcome |', '|---|---|---|---|---|---|');
     for (const a of report.autoscalers) {
       const paused = a.pausedAt && a.restoredAt ? formatDuration(Date.parse(a.restoredAt) - Date.parse(a.pausedAt)) : a.pausedAt ? 'yes' : '—';
-      parts.push(
-        `| ${cell(a.cluster)} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${a.outcome}${a.note ? `: ${cell(a.note)}` : ''} |`,
-      );
+      const outcome = `${a.outcome}${a.note ? `: ${cell(a.note)}` : ''}`;
+      parts.push(`| ${cell(a.cluster)} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${outcome} |`);
     }
   }
 
@@ -94,7 +97,8 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     if (n.errors.some((e) => e.errorCode === 'PodEvictionFailure')) {
       parts.push(
         '',
-        'EKS could not drain a node within 15 minutes. Relax the PodDisruptionBudget named above (or scale its workload up) and re-run, or re-run with `force: true` to evict regardless.',
+        'EKS could not drain a node within 15 minutes. ' +
+          'Relax the PodDisruptionBudget named above (or scale its workload up) and re-run, or re-run with `force: true` to evict regardless.',
       );
     }
   }
@@ -127,7 +131,8 @@ function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
       lines.push('| Pod | Reason | Restarts (during the gate) | Events |', '|---|---|---|---|');
       for (const p of h.pods)
         lines.push(
-          `| ${cell(`${p.namespace}/${p.name}`)} | ${cell(p.reason ?? 'restarting')} | ${p.restarts} (${p.restartsDuringGate}) | ${cell(p.events.join(' · ') || '—')} |`,
+          `| ${cell(`${p.namespace}/${p.name}`)} | ${cell(p.reason ?? 'restarting')} | ${p.restarts} (${p.restartsDuringGate}) ` +
+            `| ${cell(p.events.join(' · ') || '—')} |`,
         );
       lines.push('');
     }
@@ -140,11 +145,18 @@ function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
     '**What you can do**',
     '',
     `1. Look at the pods named above: \`kubectl -n <namespace> describe pod <pod>\` and \`kubectl -n <namespace> logs <pod> --previous\`.`,
-    `2. Keep this release off the rest of the fleet: pin \`${from ?? 'the previous release'}\` back for the node groups not yet upgraded in \`${manifest}\`, and hold the pull requests of other clusters for ${n.to?.releaseVersion ?? 'this release'}.`,
+    `2. Keep this release off the rest of the fleet: pin \`${from ?? 'the previous release'}\` back for the node groups not yet upgraded in \`${manifest}\`, ` +
+      `and hold the pull requests of other clusters for ${n.to?.releaseVersion ?? 'this release'}.`,
     n.to?.imageId
-      ? `3. To go back: make a launch template version naming the previous image \`${from}\` and update the node group to it (\`aws eks update-nodegroup-version --cluster-name ${n.cluster} --nodegroup-name ${n.nodegroup} --launch-template id=<template>,version=<that version>\`).`
-      : `3. To go back: EKS does not move a managed node group to an older AMI release ("You cannot roll back a node group to an earlier Kubernetes version or AMI version", UpdateNodegroupVersion). Create a node group at \`${from}\` (\`aws eks create-nodegroup ... --release-version ${from}\`), then drain and delete ${n.nodegroup}.`,
-    `4. Once it is healthy again, remove the mark that holds further upgrades of ${n.cluster}: \`aws eks untag-resource --resource-arn ${h?.arn ?? '<node group ARN>'} --tag-keys ${UNHEALTHY_TAG}\`, or re-run with \`force: true\`.${h?.recordError ? ` (The mark could not be written: ${cell(h.recordError)}.)` : ''}`,
+      ? `3. To go back: make a launch template version naming the previous image \`${from}\` and update the node group to it ` +
+          `(\`aws eks update-nodegroup-version --cluster-name ${n.cluster} --nodegroup-name ${n.nodegroup} ` +
+          '--launch-template id=<template>,version=<that version>`).'
+      : '3. To go back: EKS does not move a managed node group to an older AMI release ' +
+          '("You cannot roll back a node group to an earlier Kubernetes version or AMI version", UpdateNodegroupVersion). ' +
+          `Create a node group at \`${from}\` (\`aws eks create-nodegroup ... --release-version ${from}\`), then drain and delete ${n.nodegroup}.`,
+    `4. Once it is healthy again, remove the mark that holds further upgrades of ${n.cluster}: ` +
+      `\`aws eks untag-resource --resource-arn ${h?.arn ?? '<node group ARN>'} --tag-keys ${UNHEALTHY_TAG}\`, or re-run with \`force: true\`.` +
+      `${h?.recordError ? ` (The mark could not be written: ${cell(h.recordError)}.)` : ''}`,
     '',
   );
   return lines;
