@@ -13,7 +13,7 @@ import { readHistories, readRegion } from '../fleet/eks.js';
 import { classify, kindOf, readsImage, runningRelease } from '../kinds/registry.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
 import { readClusterEndpoint } from '../fleet/eks.js';
-import type { LookForBlockers } from '../effects/propose.js';
+import type { LookForBlockers } from '../effects/proposal-common.js';
 import type { CommandIo } from './io.js';
 
 /**

@@ -19,7 +19,7 @@ export interface KubeEndpoint {
   caData?: string;
 }
 
-/** The Kubernetes calls the action makes, and nothing more (see the README's RBAC). */
+/** The Kubernetes calls the action makes, and nothing more (see docs/iam-and-rbac.md, the RBAC). */
 export interface KubeApi {
   listNodes(labelSelector: string): Promise<V1Node[]>;
   listPods(fieldSelector: string): Promise<V1Pod[]>;
