@@ -87,7 +87,7 @@ export async function handlePause(cluster: ClusterState, autoscaler: UpgradeSett
 
 async function restore(cluster: ClusterState, found: PauseFound, report: PauseReport, deps: PauseDeps): Promise<PauseReport> {
   try {
-    // A fresh client (and token) for the write, retried on transient errors.
+    // The run's client for the cluster (its token renewed if aged or near its credentials' expiry), retried on transient errors.
     const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), found), deps.sleep);
     if (outcome.kind === 'left-alone') return { ...report, outcome: 'left-alone', note: `${report.note}: someone scaled it to ${outcome.replicas} meanwhile, so it was left at that and the record removed` };
     return { ...report, outcome: 'restored', note: `${report.note}: restored to ${found.replicas} replicas` };

@@ -267,8 +267,8 @@ export async function upgradeCluster(
       ),
     );
   } finally {
-    // 4. Restore, whatever happened above: with a Kubernetes client (and token) built now, from
-    // credentials renewed if they are near expiry, retried on transient errors.
+    // 4. Restore, whatever happened above: through the run's client for the cluster, whose token is
+    // renewed if it aged or its credentials are near expiry, retried on transient errors.
     lease?.();
     if (ref && pause?.deployment) {
       try {
