@@ -46,11 +46,12 @@ export function renderSection(s: Section): string {
   return lines.join('\n');
 }
 
-const BLOCK = /<!-- bench:([a-z-]+) -->\n([\s\S]*?)\n<!-- \/bench -->/g;
+/** A marked block: its name, and what stands between the markers (no other marker inside). */
+const BLOCK = /<!-- bench:([a-z-]+) -->\n((?:(?!<!-- )[\s\S])*?)<!-- \/bench -->/g;
 
-/** The marked blocks of a document: name → the text between the markers. */
+/** The marked blocks of a document: name → the text between the markers, without the last line break. */
 export function blocks(doc: string): Map<string, string> {
-  return new Map([...doc.matchAll(BLOCK)].map((m) => [m[1]!, m[2]!]));
+  return new Map([...doc.matchAll(BLOCK)].map((m) => [m[1]!, m[2]!.replace(/\n$/, '')]));
 }
 
 /** The document with every marked block rendered from `results`; throws on a block with no section. */

@@ -10,6 +10,9 @@ describe('docs/performance.md', () => {
 
   it('has a table for every section of results.json, and no table results.json lacks', () => {
     expect([...marked.keys()].sort()).toEqual(Object.keys(results.sections).sort());
+    // every marker line opens or closes a well-formed block
+    expect(doc.match(/^<!-- bench:.*$/gm)).toHaveLength(marked.size);
+    expect(doc.match(/^<!-- \/bench -->$/gm)).toHaveLength(marked.size);
   });
 
   it.each([...marked.keys()])('shows the bench:%s table exactly as results.json renders it', (name) => {
