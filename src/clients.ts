@@ -58,11 +58,16 @@ export async function makeClients(settings: Settings, hooks: ClientHooks): Promi
   };
 }
 
-/** Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. */
+/**
+ * Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. One
+ * client per cluster for the run: its token is renewed when it ages or its credentials near expiry,
+ * and rebuilt on a 401 (eksKubeApi), so every caller (pause look-up, upgrade, restore) shares it.
+ */
 async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients, hooks: ClientHooks): Promise<(cluster: ClusterState) => KubeApi> {
   const { eksKubeApi, eksToken, kubeconfigApi } = await import('./fleet/kube-client.js');
   const masked = new Set<string>();
-  return (cluster) => {
+  const made = new Map<string, KubeApi>();
+  const make = (cluster: ClusterState): KubeApi => {
     if (settings.kubeconfig) return kubeconfigApi(settings.kubeconfig, cluster.name);
     if (!cluster.endpoint) throw new Error(`DescribeCluster gave no endpoint for ${cluster.name}`);
     const { eks } = clientsFor(cluster.region);
@@ -72,6 +77,11 @@ async function kubeAccess(settings: Settings, clientsFor: (region: string) => Aw
       masked.add(token.token);
       return token;
     });
+  };
+  return (cluster) => {
+    const key = `${cluster.region}/${cluster.name}`;
+    if (!made.has(key)) made.set(key, make(cluster));
+    return made.get(key) as KubeApi;
   };
 }
 

@@ -85,8 +85,8 @@ export async function holdAutoscaler(
   return {
     pause,
     release: async () => {
-      // With a Kubernetes client (and token) built now, from credentials renewed if they are near
-      // expiry, retried on transient errors.
+      // Through the run's client for the cluster, whose token is renewed if it aged or its
+      // credentials are near expiry, retried on transient errors.
       stopLease();
       try {
         const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), held, replicas), deps.sleep);

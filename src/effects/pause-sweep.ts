@@ -79,7 +79,7 @@ export async function handlePause(
 
 async function restore(cluster: ClusterState, found: PauseFound, report: PauseReport, deps: PauseDeps): Promise<PauseReport> {
   try {
-    // A fresh client (and token) for the write, retried on transient errors.
+    // The run's client for the cluster (its token renewed if aged or near its credentials' expiry), retried on transient errors.
     const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), found), deps.sleep);
     if (outcome.kind === 'left-alone')
       return {

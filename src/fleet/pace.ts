@@ -5,14 +5,16 @@ import { isThrottlingError } from '@smithy/core/retry';
  * group of operations AWS throttles together), in front of every attempt the SDK makes.
  *
  * The SDK's adaptive retry mode slows a client only after AWS has throttled it, then backs off for
- * seconds; at fleet scale that is the normal case, not the exception. AWS throttles with token
- * buckets, per account and region, and documents the size of a few:
+ * seconds; at fleet scale that is the normal case, not the exception. AWS throttles per account and
+ * region, and documents a few limits:
  *
  * - Parameter Store: GetParameter, GetParameters and GetParametersByPath share a default throughput of
  *   40 transactions a second (AWS Systems Manager endpoints and quotas, "Parameter Store max
- *   throughput"; higher throughput raises it).
- * - EC2: each API has its own bucket; a non-mutating action (Describe*) holds 100 tokens and refills 20
- *   a second (Amazon EC2 API reference, "Request throttling for the Amazon EC2 API").
+ *   throughput"; higher throughput raises it). A rate: AWS documents no bucket or burst for it. The
+ *   burst of 4 below is this pacer's own choice (UNVERIFIED what Parameter Store admits at once); with
+ *   never more than a second's worth in any one second (below), no second sees more than 40.
+ * - EC2: a token bucket per API; a non-mutating action (Describe*) holds 100 tokens and refills 20 a
+ *   second (Amazon EC2 developer guide, "Request throttling for the Amazon EC2 API").
  *
  * EKS, Auto Scaling, STS and GetParameterHistory document no rate: UNVERIFIED. Those start with a
  * bucket of `UNKNOWN_BURST` tokens refilled `UNKNOWN_START` a second (ECS, the nearest documented
@@ -39,7 +41,7 @@ export interface BucketPolicy {
   rate: number;
   /** Tokens the bucket holds: the burst. */
   burst: number;
-  /** Documented by AWS: kept, never probed above. */
+  /** The rate is documented by AWS: kept, never probed above. */
   documented: boolean;
 }
 
@@ -50,6 +52,7 @@ export const UNKNOWN_BURST = 50;
 /** The bucket of an operation, and the policy it starts from. */
 export function bucketOf(service: string, operation: string): { key: string; policy: BucketPolicy } {
   if (service === 'ssm' && ['GetParameter', 'GetParameters', 'GetParametersByPath'].includes(operation)) {
+    // The rate is AWS's (40 a second); the burst is ours, not AWS's (see above).
     return { key: 'ssm:parameter-reads', policy: { rate: 40, burst: 4, documented: true } };
   }
   if (service === 'ec2' && operation.startsWith('Describe')) {
@@ -84,6 +87,8 @@ export class Bucket {
   private probing: boolean;
   private grownAt: number;
   private cutAt = -Infinity;
+  /** A documented rate is never grown past; an undocumented one has no ceiling. */
+  private readonly ceiling: number;
   /** When the calls of the last second were sent, and when the answered ones were answered. */
   private sent: number[] = [];
   private admitted: number[] = [];
@@ -104,6 +109,7 @@ export class Bucket {
     this.refilledAt = clock.now();
     this.grownAt = this.refilledAt;
     this.probing = !policy.documented;
+    this.ceiling = policy.documented ? policy.rate : Infinity;
   }
 
   /** Resolves, with the time, when the call may be sent. */
@@ -186,7 +192,7 @@ export class Bucket {
       this.rate *= 1.5;
       this.grownAt = now;
     } else if (!this.probing && now - this.grownAt >= 5000) {
-      this.setRate(this.rate + 1);
+      this.setRate(Math.min(this.ceiling, this.rate + 1));
       this.grownAt = now;
     }
   }

@@ -1,15 +1,18 @@
 /**
  * `npm run bench`: speed and cost at fleet scale, against the simulator, with the bundled action run as
- * a process. Prints a table and writes test/bench/results.json. Numbers, not pass/fail: the tests
- * assert behaviour; this measures it.
+ * a process (build it first: `npm run bundle`). Prints each table, writes it into
+ * test/bench/results.json (a section a table, with the command, date and machine that measured it;
+ * sections not run keep their last measurement), then renders docs/performance.md's marked tables
+ * from results.json (render.ts). Numbers, not pass/fail: the tests assert behaviour; this measures it.
  *
- *   npm run bench                     # all rows
+ *   npm run bench                     # every section
  *   npm run bench -- --sizes 1,10     # fewer fleet sizes
  *   npm run bench -- --only startup,fleet   # some sections (startup, fleet, manual, upgrade)
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { renderManifest } from '../../src/repo/manifest.js';
 import type { CheckReport } from '../../src/model/check-report.js';
@@ -20,6 +23,8 @@ import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { DIST, runAction } from '../sim/run-action.js';
 import { CHUNK_MARKERS, DIST_DIR, holdings, loadRecorder } from '../sim/dist-files.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
+import { bucketFor, EC2_DESCRIBE, SSM_PARAMETER_READS, type ThrottleModel } from '../sim/throttle.js';
+import { RESULTS, writeDoc, type Results, type Row, type Section } from './render.js';
 
 // The simulator runs in this process: commands run asynchronously, so it can answer them.
 const execFileAsync = promisify(execFile);
@@ -31,20 +36,24 @@ const arg = (name: string, fallback: string) => {
 const SIZES = arg('sizes', '1,10,100,500').split(',').map(Number);
 const ONLY = arg('only', 'startup,fleet,manual,upgrade').split(',');
 const LATENCY_MS = Number(arg('latency', '30'));
+/** The bucket of each operation AWS documents no rate for (EKS, Auto Scaling, STS): UNVERIFIED, so a parameter. */
 const RATE = Number(arg('rate', '50'));
+const THROTTLING: ThrottleModel = { unverified: { capacity: RATE, refillPerSecond: RATE } };
+/** The command line of this run, as a reader would type it. */
+const COMMAND = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
 /** The action's limit on AWS calls in flight (src/main.ts). */
 const CONCURRENCY = 10;
 /** EKS list operations return up to 100 names a page by default. */
 const PAGE = 100;
 
-interface Row {
-  [k: string]: string | number | null;
-}
-const results: Record<string, Row[]> = {};
-const table = (title: string, rows: Row[]) => {
-  results[title] = rows;
+const sections: Record<string, Section> = {};
+let sectionStarted = Date.now();
+/** Prints a table and keeps it as the section `name` of results.json. */
+const table = (name: string, title: string, rows: Row[]) => {
+  sections[name] = { title, command: COMMAND, date: new Date().toISOString(), node: process.version, cores: cpus().length, tookSeconds: Math.round((Date.now() - sectionStarted) / 1000), rows };
   console.log(`\n${title}`);
   console.table(rows);
+  sectionStarted = Date.now();
 };
 const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
 
@@ -69,20 +78,38 @@ function minimumCalls(clusters: number, report: CheckReport): Record<string, num
   };
 }
 
-/** The shortest time latency, the concurrency limit and the rate limit allow for those calls. */
+/**
+ * The shortest time latency, the concurrency limit and the simulator's throttling allow for those
+ * calls: each operation's bucket (throttle.ts) gives its capacity at once, then its refill a second.
+ */
 function lowerBoundMs(minimum: Record<string, number>): number {
   const total = Object.values(minimum).reduce((a, b) => a + b, 0);
   const chain = (minimum['eks:ListClusters']! + 4) * LATENCY_MS; // pages, then describe, list, describe, SSM
   const byConcurrency = (total * LATENCY_MS) / CONCURRENCY;
-  // The simulator allows RATE requests in any one-second window: the first RATE go at once.
-  const byRate = Math.max(...Object.values(minimum).map((n) => (Math.max(0, n - RATE) / RATE) * 1000));
+  const byRate = Math.max(
+    ...Object.entries(minimum).map(([action, n]) => {
+      const [service, operation] = action.split(':') as [string, string];
+      const { spec } = bucketFor(service, operation, THROTTLING);
+      return (Math.max(0, n - spec.capacity) / spec.refillPerSecond) * 1000;
+    }),
+  );
   return Math.max(chain, byConcurrency, byRate);
+}
+
+/** The throttling the simulator applies in these runs, with where each limit comes from. */
+function model(): void {
+  const row = (what: string, spec: { capacity: number; refillPerSecond: number }, source: string): Row => ({ 'operations': what, 'bucket (tokens)': spec.capacity, 'refill a second': spec.refillPerSecond, source });
+  table('model', `The simulator's AWS: ${LATENCY_MS} ms added to every call; token buckets per account and Region (test/sim/throttle.ts)`, [
+    row('EC2 Describe*, a bucket each', EC2_DESCRIBE, 'AWS: EC2 developer guide, "Request throttling for the Amazon EC2 API"'),
+    row('Parameter Store GetParameter, GetParameters, GetParametersByPath, one bucket', SSM_PARAMETER_READS, 'AWS: Systems Manager quotas, 40 transactions a second (the bucket size is UNVERIFIED)'),
+    row('EKS, Auto Scaling, STS, GetParameterHistory, EC2 others: a bucket each', THROTTLING.unverified, 'UNVERIFIED: AWS documents no rate; the bench\'s --rate'),
+  ]);
 }
 
 async function fleetCheck(): Promise<void> {
   const rows: Row[] = [];
   for (const size of SIZES) {
-    const sim = await startSimulator(generatedFleet(size), { pageSize: PAGE, faults: { latencyMs: LATENCY_MS, rateLimitPerSecond: RATE } });
+    const sim = await startSimulator(generatedFleet(size), { pageSize: PAGE, faults: { latencyMs: LATENCY_MS, throttling: THROTTLING } });
     try {
       const t0 = Date.now();
       const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
@@ -110,18 +137,18 @@ async function fleetCheck(): Promise<void> {
       await sim.close();
     }
   }
-  table(`Fleet check (5 node groups a cluster; ${LATENCY_MS} ms a call; ${RATE} requests in any second per operation, then the service's throttling error)`, rows);
+  table('fleet', `Fleet check (5 node groups a cluster; ${LATENCY_MS} ms a call; the simulator's throttling above, then the service's throttling error)`, rows);
 }
 
 /** The manual procedure: one `aws eks describe-nodegroup` and one `aws ssm get-parameter` per node group. */
 async function manualProcedure(): Promise<void> {
   const aws = spawnSync('aws', ['--version'], { encoding: 'utf8' });
   if (aws.status !== 0) {
-    table('Manual procedure with the AWS CLI', [{ skipped: 'the aws command is not installed (apt-get install awscli)' }]);
+    table('manual', 'Manual procedure with the AWS CLI', [{ skipped: 'the aws command is not installed (apt-get install awscli)' }]);
     return;
   }
   const size = 10;
-  const sim = await startSimulator(generatedFleet(size), { pageSize: PAGE, faults: { latencyMs: LATENCY_MS, rateLimitPerSecond: RATE } });
+  const sim = await startSimulator(generatedFleet(size), { pageSize: PAGE, faults: { latencyMs: LATENCY_MS, throttling: THROTTLING } });
   try {
     const t0 = Date.now();
     const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...sim.env(), AWS_REGION: 'us-east-1' } });
@@ -137,7 +164,7 @@ async function manualProcedure(): Promise<void> {
       }
     }
     const manual = Date.now() - t1;
-    table(`Manual procedure with the AWS CLI (${aws.stdout.trim() || aws.stderr.trim()}), ${size} clusters`, [
+    table('manual', `Manual procedure with the AWS CLI (${(aws.stdout.trim() || aws.stderr.trim()).split(' ')[0]}), ${size} clusters`, [
       { how: 'eks-ami-drift check (one process)', 'wall s': seconds(action), 'AWS calls': before, 'node groups': report.nodegroups.length },
       { how: 'aws CLI per node group', 'wall s': seconds(manual), 'AWS calls': sim.log.length - before, 'node groups': report.nodegroups.length },
       { how: 'ratio (CLI / action)', 'wall s': Number((manual / action).toFixed(1)), 'AWS calls': Number(((sim.log.length - before) / before).toFixed(2)), 'node groups': null },
@@ -209,7 +236,7 @@ async function upgrade(): Promise<void> {
   }
   const [one, four] = rows;
   if (one && four) rows.push({ 'max-parallel': 'ratio 1 / 4', 'wall s': Number(((one['wall s'] as number) / (four['wall s'] as number)).toFixed(2)) });
-  table(`Upgrade of 4 node groups × 3 nodes (EKS simulated ${SPEED}× fast, poll-interval ${POLL_MS} ms = ${(POLL_MS * SPEED) / 1000} virtual s)`, rows);
+  table('upgrade', `Upgrade of 4 node groups × 3 nodes (EKS simulated ${SPEED}× fast, poll-interval ${POLL_MS} ms = ${(POLL_MS * SPEED) / 1000} virtual s)`, rows);
 }
 
 /** The median of a list of times. */
@@ -260,7 +287,7 @@ async function startup(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
 
     const b = median(bare);
-    table('Start-up (median of 15, alternated; ratio to bare node on this machine)', [
+    table('startup', 'Start-up (median of 15, alternated; ratio to bare node on this machine)', [
       { run: 'node -e 0', 'median ms': Math.round(b), ratio: 1 },
       { run: `check of a region without clusters (${calls} ListClusters call)`, 'median ms': Math.round(median(empty)), ratio: Number((median(empty) / b).toFixed(2)) },
       { run: 'bad input (exits before any AWS call)', 'median ms': Math.round(median(badInput)), ratio: Number((median(badInput) / b).toFixed(2)) },
@@ -276,7 +303,7 @@ async function startup(): Promise<void> {
       }))
       .sort((x, y) => y.KB - x.KB);
     rows.push({ file: 'total', KB: files.reduce((n, f) => n + kb(f), 0), holds: `${files.length} files`, 'loaded by the empty check': `${[...loaded].reduce((n, f) => n + kb(f), 0)} KB` });
-    table('dist/ files (minified)', rows);
+    table('dist', 'dist/ files (minified)', rows);
   } finally {
     await sim.close();
   }
@@ -284,10 +311,13 @@ async function startup(): Promise<void> {
 
 const started = new Date();
 console.log(`eks-ami-drift bench, ${started.toISOString()}, node ${process.version}, ${execFileSync('nproc').toString().trim()} cores`);
+model();
 if (ONLY.includes('startup')) await startup();
 if (ONLY.includes('fleet')) await fleetCheck();
 if (ONLY.includes('manual')) await manualProcedure();
 if (ONLY.includes('upgrade')) await upgrade();
-const out = fileURLToPath(new URL('./results.json', import.meta.url));
-writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), node: process.version, latencyMs: LATENCY_MS, ratePerSecond: RATE, results }, null, 2)}\n`);
-console.log(`\nwritten: ${out}`);
+// Sections not run keep their last measurement (each says which command and day measured it).
+const before = existsSync(RESULTS) ? ((JSON.parse(readFileSync(RESULTS, 'utf8')) as Partial<Results>).sections ?? {}) : {};
+writeFileSync(RESULTS, `${JSON.stringify({ sections: { ...before, ...sections } } satisfies Results, null, 2)}\n`);
+writeDoc();
+console.log(`\nwritten: ${RESULTS} and docs/performance.md`);

@@ -1,5 +1,6 @@
 import type { IdentitySpec } from './identity.js';
 import type { SimImageSpec } from './images.js';
+import type { ThrottleModel } from './throttle.js';
 /** The description a simulator is started from: what the fleet looks like before anything happens. */
 export interface SimNodegroup {
   name: string;
@@ -118,8 +119,12 @@ export interface Faults {
   serverErrorRate?: number;
   /** Latency added to every AWS request, in milliseconds. */
   latencyMs?: number;
-  /** Requests per second allowed per operation; above it, throttling errors as AWS sends them. */
-  rateLimitPerSecond?: number;
+  /**
+   * AWS's request throttling: token buckets per account and Region as AWS documents them (EC2
+   * `Describe*`, Parameter Store's reads), and `unverified` for each operation AWS documents no rate
+   * for (EKS, Auto Scaling, STS, ...). Past a bucket, the service's throttling error. See throttle.ts.
+   */
+  throttling?: ThrottleModel;
   /** IAM actions (`eks:DescribeCluster`) allowed; any other gets AccessDenied. Absent: all allowed. */
   allow?: string[];
   /** Seed of the fault generator, so a run can be repeated. */

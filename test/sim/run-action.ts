@@ -18,6 +18,11 @@ export interface ActionRun {
   state: Record<string, string>;
   /** The text of the file the `report-file` output names (RUNNER_TEMP is removed after the run). */
   reportFile?: string;
+  /**
+   * With `clock` and `recordLateTimers`: each timer of the action that the virtual clock fired late, as
+   * [requested ms, due, fired] in virtual ms (see fast-clock.mjs).
+   */
+  lateTimers?: [number, number, number][];
 }
 
 export interface RunOptions {
@@ -43,6 +48,8 @@ export interface RunOptions {
    * speed, so hours of waiting, credential expiry and token renewal happen in seconds.
    */
   clock?: { speed: number; realStart: number; virtualStart: number };
+  /** With `clock`: records the action's timers that fired late (`lateTimers`). */
+  recordLateTimers?: boolean;
 }
 
 /** Parses the runner's GITHUB_OUTPUT file (`name<<DELIMITER` … `DELIMITER`, or `name=value`). */
@@ -102,6 +109,7 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     env.SIM_CLOCK_SPEED = String(options.clock.speed);
     env.SIM_CLOCK_REAL_START = String(options.clock.realStart);
     env.SIM_CLOCK_VIRTUAL_START = String(options.clock.virtualStart);
+    if (options.recordLateTimers) env.SIM_CLOCK_LATE_TIMERS = join(dir, 'late-timers.json');
     args.unshift('--import', FAST_CLOCK);
   }
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -128,6 +136,7 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     summary: readFileSync(summaryFile, 'utf8'),
     state: parseOutputFile(readFileSync(stateFile, 'utf8')),
     ...(reportFile && reportFile.startsWith(dir) && existsSync(reportFile) ? { reportFile: readFileSync(reportFile, 'utf8') } : {}),
+    ...(env.SIM_CLOCK_LATE_TIMERS && existsSync(env.SIM_CLOCK_LATE_TIMERS) ? { lateTimers: JSON.parse(readFileSync(env.SIM_CLOCK_LATE_TIMERS, 'utf8')) as [number, number, number][] } : {}),
   };
   rmSync(dir, { recursive: true, force: true });
   return result;

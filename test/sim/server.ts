@@ -6,6 +6,7 @@ import { World } from './world.js';
 import { handleKube } from './kube-api.js';
 import { GitHubSim, type GitHubSpec } from './github.js';
 import { Identity } from './identity.js';
+import { Throttling } from './throttle.js';
 
 export interface KubeCall {
   at: number;
@@ -77,7 +78,7 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
   let random = seeded(faults.seed ?? 1);
   const log: LoggedCall[] = [];
   const kubeLog: KubeCall[] = [];
-  const windows = new Map<string, number[]>();
+  let throttling = options.faults?.throttling ? new Throttling(options.faults.throttling) : undefined;
   let requestNumber = 0;
   let url = '';
 
@@ -107,14 +108,8 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
       call.service === 'ec2'
         ? new AwsError(503, 'RequestLimitExceeded', 'Request limit exceeded.')
         : new AwsError(call.service === 'eks' ? 429 : 400, call.service === 'autoscaling' ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
-    if (faults.rateLimitPerSecond) {
-      const key = iamAction(call);
-      const now = Date.now();
-      const recent = (windows.get(key) ?? []).filter((t) => now - t < 1000);
-      windows.set(key, recent);
-      if (recent.length >= faults.rateLimitPerSecond) return throttled;
-      recent.push(now);
-    }
+    // AWS's request throttling: token buckets per account and Region (throttle.ts, with its sources).
+    if (throttling && !throttling.admit(call.region, call.service, call.operation, Date.now())) return throttled;
     if (faults.throttleRate && random() < faults.throttleRate) return throttled;
     if (faults.serverErrorRate && random() < faults.serverErrorRate) {
       return new AwsError(500, call.service === 'eks' ? 'ServerException' : 'InternalServerError', 'We encountered an internal error. Please try again.');
@@ -210,6 +205,7 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
     },
     setFaults(next) {
       faults = next;
+      throttling = next.throttling ? new Throttling(next.throttling) : undefined;
       world.options.faults = next;
       random = seeded(next.seed ?? 1);
     },
