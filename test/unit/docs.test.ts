@@ -11,9 +11,6 @@ const docs = docFiles();
 const readme = docs.get('README.md')!;
 const lines = (text: string) => text.replace(/\n$/, '').split('\n');
 
-/** Written on another branch of issue 21 and linked already; checked like any other file once it exists. */
-const PENDING = new Set(['docs/performance.md']);
-
 /** The text outside fenced code blocks, line by line (code lines blanked, so line numbers stay). */
 function prose(text: string): string[] {
   let fenced = false;
@@ -71,7 +68,7 @@ function broken(from: string, target: string): string | null {
   const path = pathPart === '' ? from : normalize(join(dirname(from), decodeURIComponent(pathPart)));
   if (path.startsWith('..')) return `${target} leaves the repository`;
   const file = join(root, path);
-  if (!existsSync(file)) return PENDING.has(path) && anchor === undefined ? null : `${target}: no such file ${path}`;
+  if (!existsSync(file)) return `${target}: no such file ${path}`;
   if (anchor === undefined) return null;
   if (statSync(file).isDirectory() || !path.endsWith('.md')) return `${target}: an anchor into something that is not Markdown`;
   const text = docs.get(path) ?? readFileSync(file, 'utf8');
