@@ -50,12 +50,12 @@ export async function upgrade(
     import('../repo/github.js'),
     loadAwsClients(),
   ]);
-  // Manifests come from the repository at the triggering commit with a token, else from the workspace.
+  // Manifests come from the repository at the triggering commit (with a token and a commit), else from the workspace.
   const repo = github ? currentRepo() : null;
   const report = await runUpgrade(settings, {
     clientsFor: clients.clientsFor,
     kubeFor,
-    readFile: repoFileReader(github && repo ? { github, repo } : null, runner.sha, runner.workspace),
+    readFile: repoFileReader(github && repo && runner.sha ? { github, repo } : null, runner.sha, runner.workspace),
     sha: runner.sha,
     concurrency: CONCURRENCY,
     credentials: runner.credentials,
