@@ -60,9 +60,12 @@ export interface SimWorkload {
 export interface SimPdb {
   name: string;
   namespace: string;
-  matchLabels: Record<string, string>;
+  /** The selector's labels: `{}` selects every pod of the namespace, `null` leaves the selector out (no pod). */
+  matchLabels: Record<string, string> | null;
   minAvailable?: number;
   maxUnavailable?: number;
+  /** policy/v1 `unhealthyPodEvictionPolicy`; absent: the API's default, IfHealthyBudget. */
+  unhealthyPodEvictionPolicy?: 'IfHealthyBudget' | 'AlwaysAllow';
 }
 
 /** An Auto Scaling group of the cluster's that EKS does not manage (tagged kubernetes.io/cluster/<name>). */
