@@ -94,7 +94,7 @@ describe('the simulated Kubernetes API', () => {
     expect(pods[0]?.status?.conditions).toEqual([{ type: 'Ready', status: 'True' }]);
     const [pdb] = await kube.listPodDisruptionBudgets();
     expect(pdb?.status?.disruptionsAllowed).toBe(0);
-    const [ca] = await kube.listDeployments('kube-system', 'app=cluster-autoscaler');
+    const ca = (await kube.listAllDeployments()).find((d) => d.metadata?.labels?.app === 'cluster-autoscaler');
     expect(ca?.spec?.replicas).toBe(1);
     const patched = await kube.patchDeployment('kube-system', 'cluster-autoscaler', [
       { op: 'test', path: '/metadata/resourceVersion', value: ca?.metadata?.resourceVersion },
@@ -133,7 +133,7 @@ describe('the simulated Kubernetes API', () => {
   it('refuses what the RBAC allow-list does not grant', async () => {
     const { kube } = await start(fleet(), { faults: { kubeAllow: ['list nodes'] } });
     await expect(kube.listNodes('')).resolves.toHaveLength(3);
-    await expect(kube.listDeployments('kube-system')).rejects.toMatchObject({ code: 403 });
+    await expect(kube.listAllDeployments()).rejects.toMatchObject({ code: 403 });
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
+import type { FleetSpec, SimAutoscaler, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
 import { KubeState, type KubeObject } from './kube.js';
 import { releasesOf } from './releases.js';
 import { ImageRegistry } from './images.js';
@@ -182,22 +182,10 @@ export class World {
         ? { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 }
         : cluster.autoscaler;
     if (autoscaler) {
-      kube.deployments.set(KubeState.key(autoscaler.namespace, autoscaler.name), {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: {
-          name: autoscaler.name,
-          namespace: autoscaler.namespace,
-          labels: autoscaler.labels,
-          annotations: {},
-          uid: randomUUID(),
-          resourceVersion: '1',
-          generation: 1,
-        },
-        spec: { replicas: autoscaler.replicas, selector: { matchLabels: autoscaler.labels } },
-        status: { replicas: autoscaler.replicas, readyReplicas: autoscaler.replicas },
-      });
+      this.controller(cluster, autoscaler);
+      this.autoscalers.set(cluster, KubeState.key(autoscaler.namespace, autoscaler.name));
     }
+    for (const c of cluster.controllers ?? []) this.controller(cluster, c);
     for (const w of cluster.workloads ?? []) this.initWorkload(cluster, w);
     for (const b of cluster.pdbs ?? []) {
       kube.pdbs.set(KubeState.key(b.namespace, b.name), {
@@ -212,6 +200,33 @@ export class World {
         },
       });
     }
+  }
+
+  /** The Deployment of each cluster's cluster-autoscaler (`namespace/name`), the one that scales its groups. */
+  private readonly autoscalers = new Map<SimCluster, string>();
+
+  /** A controller's Deployment, its pod template's one container as its manifest or chart writes it. */
+  private controller(cluster: SimCluster, c: SimAutoscaler): void {
+    const command = c.command ?? [
+      './cluster-autoscaler',
+      '--v=4',
+      '--cloud-provider=aws',
+      `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${cluster.name}`,
+    ];
+    const container = { name: c.name, image: c.image ?? 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0', command };
+    this.kubeOf(cluster).deployments.set(KubeState.key(c.namespace, c.name), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: c.name, namespace: c.namespace, labels: c.labels, annotations: {}, uid: randomUUID(), resourceVersion: '1', generation: 1 },
+      spec: { replicas: c.replicas, selector: { matchLabels: c.labels }, template: { metadata: { labels: c.labels }, spec: { containers: [container] } } },
+      status: { replicas: c.replicas, readyReplicas: c.replicas },
+    });
+  }
+
+  /** The cluster's cluster-autoscaler Deployment, if it has one. */
+  autoscalerOf(cluster: SimCluster): KubeObject | undefined {
+    const key = this.autoscalers.get(cluster);
+    return key ? this.kubeOf(cluster).deployments.get(key) : undefined;
   }
 
   /**
@@ -460,7 +475,7 @@ export class World {
 
   /** cluster-autoscaler's replica count, or -1 when the cluster has none. */
   autoscalerReplicas(cluster: SimCluster): number {
-    const d = [...this.kubeOf(cluster).deployments.values()].find((x) => /cluster-autoscaler/.test(x.metadata.name));
+    const d = this.autoscalerOf(cluster);
     return d ? Number(d.spec?.replicas ?? 0) : -1;
   }
 
@@ -552,9 +567,7 @@ export class World {
       }
       case 'scale-down': {
         if (!this.enter(u, 'scale-down', t)) return;
-        const autoscaler = [...kube.deployments.values()].find((d) =>
-          (d.metadata.labels?.app ?? d.metadata.labels?.['app.kubernetes.io/name'] ?? '').includes('cluster-autoscaler'),
-        );
+        const autoscaler = this.autoscalerOf(u.cluster);
         if (autoscaler && Number(autoscaler.spec?.replicas ?? 0) > 0) {
           // cluster-autoscaler sees pending capacity and scales the group up; EKS then leaves scale down
           // without restoring the size it had before the update.
