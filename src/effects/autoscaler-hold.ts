@@ -1,9 +1,10 @@
 import type { ClusterState } from '../model/fleet.js';
 import type { KubeApi } from '../model/kube-api.js';
 import type { AutoscalerPause, AutoscalerRef } from '../model/pause.js';
+import { AUTO_DISCOVERY_TAG } from '../decision/scalers.js';
 import type { UpgradeSettings } from '../model/settings.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
-import { findAutoscaler, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler } from './autoscaler.js';
+import { findScalers, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler, type ScalersFound } from './autoscaler.js';
 import { iso, type UpgradeDeps } from './executor.js';
 import { retryTransient } from './retry.js';
 
@@ -30,13 +31,15 @@ const nothing = (cluster: ClusterState, outcome: 'not-found' | 'not-paused', not
  * Pauses cluster-autoscaler right before the cluster's first update (so the pause is as short as the
  * plan allows). The post step learns of the pause before it happens: if this process dies mid-patch,
  * the annotation on the deployment holds the count and the post step restores from it. Returns the
- * hold, or why nothing may start.
+ * hold, or why nothing may start. `discoveryTagged`: the node groups whose Auto Scaling group carries
+ * cluster-autoscaler's auto-discovery tag; when none is found, they are named in a warning.
  */
 export async function holdAutoscaler(
   cluster: ClusterState,
   kube: KubeApi,
   settings: UpgradeSettings,
   deps: UpgradeDeps,
+  discoveryTagged: readonly string[] = [],
 ): Promise<AutoscalerHold | { failed: string }> {
   const name = cluster.name;
   if (!settings.pauseClusterAutoscaler) {
@@ -44,16 +47,30 @@ export async function holdAutoscaler(
     const note = 'pause-cluster-autoscaler is false: EKS may leave the node group larger after scale down if cluster-autoscaler scales it then';
     return { pause: nothing(cluster, 'not-paused', note), release: async () => undefined };
   }
-  let ref: AutoscalerRef | undefined;
+  let found: ScalersFound;
   try {
-    ref = settings.clusterAutoscaler === 'auto' ? await findAutoscaler(kube) : settings.clusterAutoscaler;
+    found = settings.clusterAutoscaler === 'auto' ? await findScalers(kube) : { autoscaler: settings.clusterAutoscaler, karpenter: [] };
   } catch (error) {
     return { failed: `cluster-autoscaler: ${describeKubeError(error)}` };
   }
+  const karpenter = found.karpenter.length > 0 ? `Karpenter runs here (${found.karpenter.join(', ')}): not paused` : '';
+  if (karpenter) deps.log(`${name}: ${karpenter}`);
+  const ref = found.autoscaler;
   if (!ref) {
-    deps.log(`${name}: no cluster-autoscaler found: nothing to pause`);
-    return { pause: nothing(cluster, 'not-found', 'no cluster-autoscaler found in kube-system: nothing to pause'), release: async () => undefined };
+    const note = `no cluster-autoscaler found in any namespace: nothing to pause${karpenter ? `; ${karpenter}` : ''}`;
+    if (discoveryTagged.length > 0 && !karpenter) {
+      // EKS tags every managed node group's Auto Scaling group so: a hint, not a proof, that one runs.
+      deps.warn(
+        `${name}: no cluster-autoscaler found in any namespace, but the Auto Scaling group of ${discoveryTagged.join(', ')} ` +
+          `carries ${AUTO_DISCOVERY_TAG}, the tag its auto-discovery looks for: ` +
+          'if cluster-autoscaler scales this cluster (under another name, or from outside it), ' +
+          'name its deployment with the cluster-autoscaler input (namespace/name) so it is paused; ' +
+          'left running, it may scale the node group while EKS updates it',
+      );
+    } else deps.log(`${name}: ${note}`);
+    return { pause: nothing(cluster, 'not-found', note), release: async () => undefined };
   }
+  if (found.by) deps.log(`${name}: found cluster-autoscaler ${ref.namespace}/${ref.name} (by ${found.by})`);
   const record = { cluster: cluster.name, region: cluster.region, namespace: ref.namespace, name: ref.name, replicas: null };
   let replicas: number;
   try {

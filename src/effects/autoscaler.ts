@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { KubeApi } from '../model/kube-api.js';
 import type { AutoscalerRef } from '../model/pause.js';
+import { recognise } from '../decision/scalers.js';
 
 /** Where the replica count to restore is kept, on the deployment itself, for a later run to find. */
 export const PAUSED_ANNOTATION = 'eks-ami-drift/paused-replicas';
@@ -16,37 +17,41 @@ export const LEASE_RENEW_MS = 30_000;
 export const LEASE_STALE_MS = 10 * 60_000;
 const OUR_ANNOTATIONS = [PAUSED_ANNOTATION, PAUSED_AT_ANNOTATION, LEASE_ANNOTATION];
 
-/** The usual ways cluster-autoscaler is deployed on EKS (AWS's manifest, the Helm chart). */
-const CANDIDATES = [
-  { namespace: 'kube-system', labelSelector: 'app=cluster-autoscaler' },
-  { namespace: 'kube-system', labelSelector: 'app.kubernetes.io/name=aws-cluster-autoscaler' },
-  { namespace: 'kube-system', labelSelector: 'app.kubernetes.io/name=cluster-autoscaler' },
-];
+/** The node autoscalers found on a cluster: the cluster-autoscaler to pause, and any Karpenter controller. */
+export interface ScalersFound {
+  autoscaler?: AutoscalerRef;
+  /** How it was recognised: `label app=cluster-autoscaler`, `image registry.k8s.io/autoscaling/cluster-autoscaler`. */
+  by?: string;
+  /** Karpenter controllers (`namespace/name`): recognised and named, never paused. */
+  karpenter: string[];
+}
 
 /**
- * Finds cluster-autoscaler: by labels in kube-system (AWS's example manifest and the Helm chart), else
- * by the names those give it. `undefined` when the cluster has none. Two matches are an error: the
- * action never guesses which one to pause.
+ * Looks at every namespace's Deployments for cluster-autoscaler (by the labels, names and image that
+ * AWS's example manifest and the Helm chart give it, or by its command: ../decision/scalers.ts) and for
+ * Karpenter. Two cluster-autoscalers are an error naming both: the action never guesses which one to pause.
  */
+export async function findScalers(kube: KubeApi): Promise<ScalersFound> {
+  const autoscalers: (AutoscalerRef & { by: string })[] = [];
+  const karpenter: string[] = [];
+  for (const d of await kube.listAllDeployments()) {
+    const seen = recognise(d);
+    const namespace = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    if (seen?.kind === 'karpenter') karpenter.push(`${namespace}/${name}`);
+    else if (seen) autoscalers.push({ namespace, name, by: seen.by });
+  }
+  if (autoscalers.length > 1) {
+    const names = autoscalers.map((a) => `${a.namespace}/${a.name}`).join(', ');
+    throw new Error(`found more than one cluster-autoscaler (${names}): name the one to pause with the cluster-autoscaler input (namespace/name)`);
+  }
+  const [found] = autoscalers;
+  return found ? { autoscaler: { namespace: found.namespace, name: found.name }, by: found.by, karpenter } : { karpenter };
+}
+
+/** cluster-autoscaler wherever it runs (see findScalers); `undefined` when the cluster has none. */
 export async function findAutoscaler(kube: KubeApi): Promise<AutoscalerRef | undefined> {
-  const found = new Map<string, AutoscalerRef>();
-  for (const { namespace, labelSelector } of CANDIDATES) {
-    for (const d of await kube.listDeployments(namespace, labelSelector)) {
-      if (d.metadata?.name) found.set(`${namespace}/${d.metadata.name}`, { namespace, name: d.metadata.name });
-    }
-  }
-  if (found.size === 0) {
-    for (const d of await kube.listDeployments('kube-system')) {
-      const name = d.metadata?.name ?? '';
-      if (name === 'cluster-autoscaler' || name.endsWith('-aws-cluster-autoscaler')) found.set(`kube-system/${name}`, { namespace: 'kube-system', name });
-    }
-  }
-  if (found.size > 1) {
-    throw new Error(
-      `found more than one cluster-autoscaler (${[...found.keys()].join(', ')}): name the one to pause with the cluster-autoscaler input (namespace/name)`,
-    );
-  }
-  return [...found.values()][0];
+  return (await findScalers(kube)).autoscaler;
 }
 
 function pausedCount(d: V1Deployment): number | undefined {

@@ -87,7 +87,8 @@ export async function upgradeCluster(
   }
 
   // 2. Pause cluster-autoscaler, for as short as the plan allows: right before the first update.
-  const hold = await holdAutoscaler(cluster, kube, settings, deps);
+  const tagged = todo.filter(({ check }) => check.discoveryTagged).map(({ check }) => check.item.nodegroup);
+  const hold = await holdAutoscaler(cluster, kube, settings, deps, tagged);
   if ('failed' in hold) return notStarted(hold.failed);
 
   // 3. Roll and wait, at most maxParallel at once; after a failure no further roll starts.

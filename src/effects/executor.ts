@@ -35,6 +35,8 @@ export interface PreflightCheck {
   /** Anything else that stops the cluster's upgrade before it starts. */
   problems: string[];
   autoScalingGroup?: string;
+  /** Its Auto Scaling group carries cluster-autoscaler's auto-discovery tag (../decision/scalers.ts AUTO_DISCOVERY_TAG). */
+  discoveryTagged?: boolean;
   arn?: string;
   /** What the health gate compares with: the node group before its update. */
   baseline?: HealthBaseline;

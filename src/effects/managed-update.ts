@@ -16,6 +16,7 @@ import { upgradeEntry, type NodegroupUpgrade, type Phase } from '../model/upgrad
 import { defaultWaitTimeoutMs } from '../decision/budget.js';
 import { formatDuration } from '../decision/duration.js';
 import { parseRefusal } from '../decision/refusal.js';
+import { AUTO_DISCOVERY_TAG } from '../decision/scalers.js';
 import { describeError } from '../fleet/aws-clients.js';
 import { updateHistory } from '../fleet/eks.js';
 import { NODEGROUP_LABEL, readBlockers } from '../fleet/placement.js';
@@ -83,7 +84,8 @@ export function updateToken(sha: string, item: PlanItem, failedAttempts: number)
 
 /**
  * What EKS says of the node group before anything changes: its Auto Scaling group (read now as the
- * wait reads it later, so a missing permission stops the run before any change), its launch template,
+ * wait reads it later, so a missing permission stops the run before any change; its tags say whether
+ * cluster-autoscaler's auto-discovery would find it), its launch template,
  * the target's own needs, and its update history: an update to the same target already running is
  * resumed, another update or a status other than ACTIVE blocks, a node group already there is done.
  */
@@ -96,7 +98,10 @@ async function preflight(target: ManagedTarget, check: PreflightCheck, ctx: Exec
     check.autoScalingGroup = nodegroup?.resources?.autoScalingGroups?.[0]?.name;
     check.arn = nodegroup?.nodegroupArn;
     // Read now what the wait reads later: a missing permission stops the run before any change.
-    if (check.autoScalingGroup) await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [check.autoScalingGroup] }));
+    if (check.autoScalingGroup) {
+      const { AutoScalingGroups } = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [check.autoScalingGroup] }));
+      check.discoveryTagged = (AutoScalingGroups?.[0]?.Tags ?? []).some((t) => t.Key === AUTO_DISCOVERY_TAG);
+    }
     if (nodegroup?.launchTemplate) check.problems.push(...(await launchTemplateProblems(ec2, nodegroup, deps)));
     await target.prepare(check, nodegroup, ctx);
     const updates = await updateHistory(eks, cluster.name, item.nodegroup);

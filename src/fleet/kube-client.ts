@@ -124,8 +124,8 @@ function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; 
     async listPodDisruptionBudgets() {
       return (await (await clients()).policy.listPodDisruptionBudgetForAllNamespaces()).items;
     },
-    async listDeployments(namespace, labelSelector) {
-      return (await (await clients()).apps.listNamespacedDeployment({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items;
+    async listAllDeployments() {
+      return (await (await clients()).apps.listDeploymentForAllNamespaces()).items;
     },
     async readDeployment(namespace, name) {
       return (await clients()).apps.readNamespacedDeployment({ namespace, name });

@@ -24,7 +24,8 @@ export interface KubeApi {
   listNodes(labelSelector: string): Promise<V1Node[]>;
   listPods(fieldSelector: string): Promise<V1Pod[]>;
   listPodDisruptionBudgets(): Promise<V1PodDisruptionBudget[]>;
-  listDeployments(namespace: string, labelSelector?: string): Promise<V1Deployment[]>;
+  /** Every namespace's Deployments: where cluster-autoscaler (or Karpenter) runs is not known in advance. */
+  listAllDeployments(): Promise<V1Deployment[]>;
   readDeployment(namespace: string, name: string): Promise<V1Deployment>;
   patchDeployment(namespace: string, name: string, patch: object[]): Promise<V1Deployment>;
   /** The health gate's reads, in every namespace: the workloads behind a node group's pods, and their pods' events. */

@@ -8,7 +8,18 @@ import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
-import { batchNew, batchOld, genMid, genNew, genOld, mergeManifestChange, PROD_MANIFEST as PATH, prodCluster as cluster, prodManifest as manifest, startProd } from './prod-fixture.js';
+import {
+  batchNew,
+  batchOld,
+  genMid,
+  genNew,
+  genOld,
+  mergeManifestChange,
+  PROD_MANIFEST as PATH,
+  prodCluster as cluster,
+  prodManifest as manifest,
+  startProd,
+} from './prod-fixture.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -142,7 +153,12 @@ describe('upgrade on merge', () => {
   it('restores cluster-autoscaler in the post step when the job is killed mid-wait, and a re-run resumes the same update', async () => {
     const s = await start(cluster(), { clockSpeed: 30 });
     const sha = mergeManifestChange(s);
-    const killed = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push', killWhen: /prod\/general: (scale up|upgrade) ·/ });
+    const killed = await runAction({
+      inputs: inputs({ nodegroups: 'general' }),
+      env: env(s, sha),
+      eventName: 'push',
+      killWhen: /prod\/general: (scale up|upgrade) ·/,
+    });
     expect(killed.signal).toBe('SIGTERM');
     expect(autoscaler(s).spec?.replicas).toBe(0);
     expect(killed.state.pauses).toContain('cluster-autoscaler');
@@ -177,19 +193,79 @@ describe('upgrade on merge', () => {
     expect(s.world.asgOf(s.world.fleet.clusters[0]!.nodegroups[0]!).desired).toBeGreaterThan(3);
   });
 
+  it('pauses and restores a cluster-autoscaler the Helm chart installed in default, and names Karpenter without pausing it', async () => {
+    // `helm install my-release autoscaler/cluster-autoscaler` (no -n): the chart's name and labels, in default
+    const chartLabels = { 'app.kubernetes.io/instance': 'my-release', 'app.kubernetes.io/name': 'aws-cluster-autoscaler' };
+    const karpenter = { 'app.kubernetes.io/instance': 'karpenter', 'app.kubernetes.io/name': 'karpenter' };
+    const s = await start(
+      cluster({
+        autoscaler: { namespace: 'default', name: 'my-release-aws-cluster-autoscaler', labels: chartLabels, replicas: 2 },
+        controllers: [
+          { namespace: 'karpenter', name: 'karpenter', labels: karpenter, replicas: 2, image: 'public.ecr.aws/karpenter/controller:1.6.0', command: [] },
+        ],
+      }),
+    );
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    const [u] = s.world.updates;
+    expect(u!.autoscalerReplicas.every((n) => n === 0)).toBe(true);
+    expect(u!.autoscalerInterfered).toBe(false);
+    const kube = s.world.kubeOf(s.world.fleet.clusters[0]!);
+    expect(kube.deployments.get('default/my-release-aws-cluster-autoscaler')?.spec?.replicas).toBe(2);
+    expect(kube.deployments.get('karpenter/karpenter')?.spec?.replicas).toBe(2);
+    // the only writes: the chart's deployment (pause, lease, restore); Karpenter untouched
+    expect([...new Set(kube.writes.map((w) => w.what.split(' ').pop()))]).toEqual(['default/my-release-aws-cluster-autoscaler']);
+    expect(report(run.outputs).autoscalers).toEqual([
+      expect.objectContaining({ deployment: 'default/my-release-aws-cluster-autoscaler', replicas: 2, outcome: 'restored' }),
+    ]);
+    expect(run.stdout).toContain('prod: Karpenter runs here (karpenter/karpenter): not paused');
+    expect(run.stdout).toContain(
+      'prod: found cluster-autoscaler default/my-release-aws-cluster-autoscaler (by label app.kubernetes.io/name=aws-cluster-autoscaler)',
+    );
+    expect(run.stdout).not.toContain('::warning::');
+  });
+
+  it('warns before anything changes when no cluster-autoscaler is found but the Auto Scaling groups are tagged for its discovery', async () => {
+    const s = await start(cluster({ autoscaler: null }));
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    const warning =
+      '::warning::prod: no cluster-autoscaler found in any namespace, but the Auto Scaling group of general carries k8s.io/cluster-autoscaler/enabled, ' +
+      'the tag its auto-discovery looks for: if cluster-autoscaler scales this cluster (under another name, or from outside it), ' +
+      'name its deployment with the cluster-autoscaler input (namespace/name) so it is paused; left running, it may scale the node group while EKS updates it';
+    expect(run.stdout).toContain(warning);
+    expect(run.stdout.indexOf(warning)).toBeLessThan(run.stdout.indexOf('prod/general: update '));
+    expect(report(run.outputs).autoscalers).toEqual([
+      expect.objectContaining({ deployment: null, outcome: 'not-found', note: 'no cluster-autoscaler found in any namespace: nothing to pause' }),
+    ]);
+  });
+
   it('says what to do when EKS refuses the target, in both of EKS’s refusal texts', async () => {
     // 2020: "Requested Nodegroup release version X is invalid. Allowed release version is Y"
     const old = await start(cluster(), { faults: { refusalText: '2020' } });
-    const run2020 = await runAction({ inputs: inputs({ clusters: 'prod', nodegroups: 'general', 'release-version': '1.33.99-20990101' }), env: env(old, 'a'.repeat(40)), eventName: 'workflow_dispatch' });
+    const run2020 = await runAction({
+      inputs: inputs({ clusters: 'prod', nodegroups: 'general', 'release-version': '1.33.99-20990101' }),
+      env: env(old, 'a'.repeat(40)),
+      eventName: 'workflow_dispatch',
+    });
     expect(run2020.code).toBe(1);
     expect(report(run2020.outputs).nodegroups[0]!.reason).toContain(`the release it allows for this node group is ${genNew}; pin that release`);
     expect(autoscaler(old).spec?.replicas).toBe(2);
     await old.close();
     // current (eksctl #7976): "Requested release version X is not valid for kubernetes version Y."
     const s = await start();
-    const run = await runAction({ inputs: inputs({ clusters: 'prod', nodegroups: 'general', 'release-version': '1.33.99-20990101' }), env: env(s, 'a'.repeat(40)), eventName: 'workflow_dispatch' });
+    const run = await runAction({
+      inputs: inputs({ clusters: 'prod', nodegroups: 'general', 'release-version': '1.33.99-20990101' }),
+      env: env(s, 'a'.repeat(40)),
+      eventName: 'workflow_dispatch',
+    });
     expect(run.code).toBe(1);
-    expect(report(run.outputs).nodegroups[0]!.reason).toContain('EKS refused 1.33.99-20990101: it is not a release of Kubernetes 1.33, the version the update asked for; pin a release of Kubernetes 1.33 that EKS offers for AL2023_x86_64_STANDARD');
+    expect(report(run.outputs).nodegroups[0]!.reason).toContain(
+      'EKS refused 1.33.99-20990101: it is not a release of Kubernetes 1.33, the version the update asked for; ' +
+        'pin a release of Kubernetes 1.33 that EKS offers for AL2023_x86_64_STANDARD',
+    );
     expect(run.summary).toContain('not a release of Kubernetes 1.33');
     expect(autoscaler(s).spec?.replicas).toBe(2);
   });
@@ -230,7 +306,10 @@ describe('pre-flight: what must stop a cluster before anything changes', () => {
       ['general', 'blocked'],
       ['batch', 'not-started'],
     ]);
-    expect(r.nodegroups[0]!.reason).toBe(`${PATH}:${line} asks for Kubernetes 1.34 (1.34.9-20260714), newer than the control plane’s 1.33: upgrade the control plane first, or pin a release of 1.33 or older`);
+    expect(r.nodegroups[0]!.reason).toBe(
+      `${PATH}:${line} asks for Kubernetes 1.34 (1.34.9-20260714), newer than the control plane’s 1.33: ` +
+        'upgrade the control plane first, or pin a release of 1.33 or older',
+    );
     expect(run.stdout).toContain(`::error::`);
     expect(run.stdout).toContain(`${PATH}:${line}`);
     untouched(s);
@@ -260,7 +339,11 @@ describe('pre-flight: what must stop a cluster before anything changes', () => {
       { clusters: [c], parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', '2026-11-01T00:00:00Z')] },
       { clockSpeed: 300, github: { files: {} } },
     );
-    const run = await runAction({ inputs: inputs({ clusters: 'prod', 'release-version': '1.34.0-18d04e52' }), env: env(sim, 'd'.repeat(40)), eventName: 'workflow_dispatch' });
+    const run = await runAction({
+      inputs: inputs({ clusters: 'prod', 'release-version': '1.34.0-18d04e52' }),
+      env: env(sim, 'd'.repeat(40)),
+      eventName: 'workflow_dispatch',
+    });
     expect(run.code).toBe(0);
     expect(report(run.outputs).nodegroups[0]).toMatchObject({ result: 'upgraded', to: { version: '1.33', releaseVersion: '1.34.0-18d04e52' } });
     expect(sim.log.find((l) => l.operation === 'UpdateNodegroupVersion')?.params).toMatchObject({ version: '1.33', releaseVersion: '1.34.0-18d04e52' });
@@ -272,7 +355,9 @@ describe('pre-flight: what must stop a cluster before anything changes', () => {
       { clusters: [c], parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.4.0-42360701', '2026-11-01T00:00:00Z')] },
       { clockSpeed: 300, github: { files: {} } },
     );
-    const sha = sim.github.push('main', { [PATH]: renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { system: { kubernetesVersion: '1.33', releaseVersion: '1.4.0-42360701' } } }) });
+    const sha = sim.github.push('main', {
+      [PATH]: renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { system: { kubernetesVersion: '1.33', releaseVersion: '1.4.0-42360701' } } }),
+    });
     const run = await runAction({ inputs: inputs(), env: env(sim, sha), eventName: 'push' });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('plan: prod/system: update: 1.3.0-0a1b2c3d → 1.4.0-42360701');
@@ -284,9 +369,20 @@ describe('pre-flight: what must stop a cluster before anything changes', () => {
     const path = '.github/eks-ami-drift/cn-north-1/prod.yaml';
     sim = await startSimulator(
       { clusters: [c], parameters: amazonLinuxParameters() },
-      { clockSpeed: 300, github: { files: { [path]: renderManifest({ cluster: 'prod', region: 'cn-north-1', nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: genNew } } }) } } },
+      {
+        clockSpeed: 300,
+        github: {
+          files: {
+            [path]: renderManifest({ cluster: 'prod', region: 'cn-north-1', nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: genNew } } }),
+          },
+        },
+      },
     );
-    const run = await runAction({ inputs: inputs({ regions: 'cn-north-1' }), env: { ...env(sim, sim.github.push('main', {})), AWS_REGION: 'cn-north-1' }, eventName: 'push' });
+    const run = await runAction({
+      inputs: inputs({ regions: 'cn-north-1' }),
+      env: { ...env(sim, sim.github.push('main', {})), AWS_REGION: 'cn-north-1' },
+      eventName: 'push',
+    });
     expect(run.code).toBe(0);
     expect(report(run.outputs).nodegroups.find((n) => n.nodegroup === 'general')?.result).toBe('upgraded');
     const token = /::add-mask::k8s-aws-v1\.(\S+)/.exec(run.stdout)![1]!;
@@ -301,11 +397,31 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
   /** prod with a third node group made from a launch template that tags its instances (terraform-aws-eks's default). */
   const withTemplate = () => {
     const c = cluster();
-    c.nodegroups.push({ name: 'tagged', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: genOld, desiredSize: 1, launchTemplate: { id: 'lt-0sim00000000000001', name: 'tagged', version: '4', tagSpecifications: true } });
+    c.nodegroups.push({
+      name: 'tagged',
+      amiType: 'AL2023_x86_64_STANDARD',
+      version: '1.33',
+      releaseVersion: genOld,
+      desiredSize: 1,
+      launchTemplate: { id: 'lt-0sim00000000000001', name: 'tagged', version: '4', tagSpecifications: true },
+    });
     // a CUSTOM node group on AWS's image (upgraded through a new template version), and a
     // self-managed group made from a launch configuration (reported only)
-    c.nodegroups.push({ name: 'bespoke', amiType: 'CUSTOM', version: '1.33', releaseVersion: '', desiredSize: 1, launchTemplate: { id: 'lt-0sim00000000000002', name: 'bespoke', version: '1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', genOld) } } });
-    c.selfManaged = [{ name: 'prod-legacy', desiredSize: 1, launchConfiguration: { name: 'prod-legacy-v1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', genNew) } } }];
+    c.nodegroups.push({
+      name: 'bespoke',
+      amiType: 'CUSTOM',
+      version: '1.33',
+      releaseVersion: '',
+      desiredSize: 1,
+      launchTemplate: { id: 'lt-0sim00000000000002', name: 'bespoke', version: '1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', genOld) } },
+    });
+    c.selfManaged = [
+      {
+        name: 'prod-legacy',
+        desiredSize: 1,
+        launchConfiguration: { name: 'prod-legacy-v1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', genNew) } },
+      },
+    ];
     return c;
   };
   /** The whole flow: the scheduled check over every cluster, then an upgrade of prod to the latest. */

@@ -170,7 +170,11 @@ export class AwsState {
       }
       case 'ListNodegroups': {
         const c = this.cluster(call.region, p.name);
-        const { items, nextToken } = this.page(c.nodegroups.map((n) => n.name), p.nextToken, p.maxResults);
+        const { items, nextToken } = this.page(
+          c.nodegroups.map((n) => n.name),
+          p.nextToken,
+          p.maxResults,
+        );
         return { nodegroups: items, ...(nextToken ? { nextToken } : {}) };
       }
       case 'DescribeNodegroup': {
@@ -185,9 +189,14 @@ export class AwsState {
           // of UpdateNodegroupVersion needs ec2:RunInstances and ec2:CreateTags when the template has
           // tag specifications; re:Post: "You are not authorized to describe the launch template
           // version" without ec2:DescribeLaunchTemplateVersions). The second text is UNVERIFIED.
-          if (!this.allowed('ec2:DescribeLaunchTemplateVersions')) throw new AwsError(400, 'InvalidRequestException', 'You are not authorized to describe the launch template version.');
+          if (!this.allowed('ec2:DescribeLaunchTemplateVersions'))
+            throw new AwsError(400, 'InvalidRequestException', 'You are not authorized to describe the launch template version.');
           if (ng.launchTemplate.tagSpecifications && !(this.allowed('ec2:RunInstances') && this.allowed('ec2:CreateTags'))) {
-            throw new AwsError(400, 'InvalidRequestException', 'You are not authorized to launch instances with this launch template. Encoded authorization failure message: sim');
+            throw new AwsError(
+              400,
+              'InvalidRequestException',
+              'You are not authorized to launch instances with this launch template. Encoded authorization failure message: sim',
+            );
           }
         }
         const update = this.world.startUpdate(c, ng, p, (status, code, message) => {
@@ -229,7 +238,8 @@ export class AwsState {
         // AWS::EKS::* Tag: "basic restrictions").
         const tags = (p.tags ?? {}) as Record<string, string>;
         for (const [k, v] of Object.entries(tags)) {
-          if (k.length > 128 || v.length > 256 || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(`${k}${v}`)) throw new AwsError(400, 'BadRequestException', `Tag ${k} does not satisfy the tag restrictions.`);
+          if (k.length > 128 || v.length > 256 || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(`${k}${v}`))
+            throw new AwsError(400, 'BadRequestException', `Tag ${k} does not satisfy the tag restrictions.`);
         }
         if (Object.keys({ ...ng.tags, ...tags }).length > 50) throw new AwsError(400, 'BadRequestException', 'A resource can have at most 50 tags.');
         Object.assign(ng.tags, tags);
@@ -276,7 +286,9 @@ export class AwsState {
       return undefined;
     };
     const visible = (name: string) =>
-      [this.fleet.parameters.find((x) => x.name === name), imageParameter(name)].find((x) => x !== undefined && (!x.regions || x.regions.includes(call.region)));
+      [this.fleet.parameters.find((x) => x.name === name), imageParameter(name)].find(
+        (x) => x !== undefined && (!x.regions || x.regions.includes(call.region)),
+      );
     const shape = (x: NonNullable<ReturnType<typeof visible>>) => ({
       Name: x.name,
       Type: 'String',
@@ -316,12 +328,24 @@ export class AwsState {
         const x = visible(name);
         if (!x) throw new AwsError(400, 'ParameterNotFound', '');
         if (this.world.options.faults?.publicParameterHistory === 'refused' && name.startsWith('/aws/service/')) {
-          throw new AwsError(400, 'AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/sim/sim is not authorized to perform: ssm:GetParameterHistory on resource: arn:aws:ssm:${call.region}::parameter${name}`);
+          throw new AwsError(
+            400,
+            'AccessDeniedException',
+            `User: arn:aws:sts::${this.accountId}:assumed-role/sim/sim is not authorized to perform: ssm:GetParameterHistory ` +
+              `on resource: arn:aws:ssm:${call.region}::parameter${name}`,
+          );
         }
         const values = historyOf(name, x.value, x.lastModified);
         const { items, nextToken } = this.page(values, call.params.NextToken, call.params.MaxResults);
         return {
-          Parameters: items.map((v) => ({ Name: name, Type: 'String', Value: v.value, Version: v.version, LastModifiedDate: Date.parse(v.lastModified) / 1000, DataType: 'text' })),
+          Parameters: items.map((v) => ({
+            Name: name,
+            Type: 'String',
+            Value: v.value,
+            Version: v.version,
+            LastModifiedDate: Date.parse(v.lastModified) / 1000,
+            DataType: 'text',
+          })),
           ...(nextToken ? { NextToken: nextToken } : {}),
         };
       }
@@ -361,17 +385,33 @@ export class AwsState {
         .sort(([a], [b]) => Number(a.slice(prefix.length + 1)) - Number(b.slice(prefix.length + 1)))
         .map(([, v]) => String(v));
     const unauthorized = (action: string) =>
-      new AwsError(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:sts::${this.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${action} on resource: arn:aws:ec2:${call.region}:${this.accountId}:launch-template/* because no identity-based policy allows the ${action} action. Encoded authorization failure message: sim`);
+      new AwsError(
+        403,
+        'UnauthorizedOperation',
+        `You are not authorized to perform this operation. User: arn:aws:sts::${this.accountId}:assumed-role/eks-ami-drift/gha ` +
+          `is not authorized to perform: ${action} on resource: arn:aws:ec2:${call.region}:${this.accountId}:launch-template/* ` +
+          `because no identity-based policy allows the ${action} action. Encoded authorization failure message: sim`,
+      );
     switch (call.operation) {
       case 'DescribeLaunchTemplateVersions': {
         const t = this.launchTemplate(call.region, p);
         const wanted = list('LaunchTemplateVersion');
         const latest = t.versions.at(-1)!.number;
-        const pick = wanted.length === 0 ? t.versions : t.versions.filter((v) => wanted.some((w) => w === String(v.number) || (w === '$Default' && v.number === t.defaultVersion) || (w === '$Latest' && v.number === latest)));
+        const pick =
+          wanted.length === 0
+            ? t.versions
+            : t.versions.filter((v) =>
+                wanted.some((w) => w === String(v.number) || (w === '$Default' && v.number === t.defaultVersion) || (w === '$Latest' && v.number === latest)),
+              );
         const missing = wanted.find((w) => !w.startsWith('$') && !t.versions.some((v) => String(v.number) === w));
         if (missing) throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${missing}.`);
         const { items, nextToken } = this.page(pick, p.NextToken, p.MaxResults);
-        return { xml: `<DescribeLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId><launchTemplateVersionSet>${items.map((v) => templateVersionXml(t, v)).join('')}</launchTemplateVersionSet>${nextToken ? `<nextToken>${nextToken}</nextToken>` : ''}</DescribeLaunchTemplateVersionsResponse>` };
+        return {
+          xml:
+            '<DescribeLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
+            `<launchTemplateVersionSet>${items.map((v) => templateVersionXml(t, v)).join('')}</launchTemplateVersionSet>` +
+            `${nextToken ? `<nextToken>${nextToken}</nextToken>` : ''}</DescribeLaunchTemplateVersionsResponse>`,
+        };
       }
       case 'CreateLaunchTemplateVersion': {
         const t = this.launchTemplate(call.region, p);
@@ -380,14 +420,24 @@ export class AwsState {
           throw new AwsError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
         }
         const source = p.SourceVersion === undefined ? undefined : t.versions.find((v) => String(v.number) === String(p.SourceVersion));
-        if (p.SourceVersion !== undefined && !source) throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${String(p.SourceVersion)}.`);
+        if (p.SourceVersion !== undefined && !source)
+          throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${String(p.SourceVersion)}.`);
         const imageId = p['LaunchTemplateData.ImageId'] as string | undefined;
         if (imageId && !this.world.images.images.has(imageId)) throw new AwsError(400, 'InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
         // SourceVersion copies the source's data; what is given overrides it (EC2 API reference).
-        const version = { ...(source ?? { tagSpecifications: false, userData: '' }), number: t.versions.at(-1)!.number + 1, ...(imageId ? { imageId } : {}), ...(p.VersionDescription ? { description: String(p.VersionDescription) } : {}) };
+        const version = {
+          ...(source ?? { tagSpecifications: false, userData: '' }),
+          number: t.versions.at(-1)!.number + 1,
+          ...(imageId ? { imageId } : {}),
+          ...(p.VersionDescription ? { description: String(p.VersionDescription) } : {}),
+        };
         t.versions.push(version);
         this.world.images.created.push({ templateId: t.id, version: version.number, imageId: version.imageId ?? '', at: this.world.clock.now() });
-        return { xml: `<CreateLaunchTemplateVersionResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>${templateVersionXml(t, version, 'launchTemplateVersion')}</CreateLaunchTemplateVersionResponse>` };
+        return {
+          xml:
+            '<CreateLaunchTemplateVersionResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
+            `${templateVersionXml(t, version, 'launchTemplateVersion')}</CreateLaunchTemplateVersionResponse>`,
+        };
       }
       case 'DescribeImages': {
         const ids = list('ImageId');
@@ -400,7 +450,11 @@ export class AwsState {
         });
         // Deprecated images are left out unless asked for, or owned by the caller (EC2 API reference, IncludeDeprecated).
         const shown = images.filter((i) => includeDeprecated || !i.deprecatedAt || Date.parse(i.deprecatedAt) > now || i.ownerId === this.accountId);
-        return { xml: `<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId><imagesSet>${shown.map(imageXml).join('')}</imagesSet></DescribeImagesResponse>` };
+        return {
+          xml:
+            '<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
+            `<imagesSet>${shown.map(imageXml).join('')}</imagesSet></DescribeImagesResponse>`,
+        };
       }
       case 'RunInstances': {
         if (p.DryRun !== 'true') throw new AwsError(400, 'UnsupportedOperation', 'The simulator launches no instances.');
@@ -409,7 +463,13 @@ export class AwsState {
         const v = t.versions.find((x) => String(x.number) === wanted) ?? t.versions.find((x) => x.number === t.defaultVersion)!;
         const missing = ['ec2:RunInstances', ...(v.tagSpecifications ? ['ec2:CreateTags'] : [])].find((a) => !this.allowed(a));
         if (missing) {
-          throw new AwsError(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:sts::${this.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${missing} on resource: arn:aws:ec2:${call.region}:${this.accountId}:instance/* because no identity-based policy allows the ${missing} action. Encoded authorization failure message: sim`);
+          throw new AwsError(
+            403,
+            'UnauthorizedOperation',
+            `You are not authorized to perform this operation. User: arn:aws:sts::${this.accountId}:assumed-role/eks-ami-drift/gha ` +
+              `is not authorized to perform: ${missing} on resource: arn:aws:ec2:${call.region}:${this.accountId}:instance/* ` +
+              `because no identity-based policy allows the ${missing} action. Encoded authorization failure message: sim`,
+          );
         }
         throw new AwsError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
       }
@@ -419,10 +479,18 @@ export class AwsState {
   }
 
   private sts(call: AwsCall): unknown {
-    if (call.operation !== 'AssumeRoleWithWebIdentity') throw new AwsError(400, 'InvalidAction', `Could not find operation ${call.operation} for version 2011-06-15`);
+    if (call.operation !== 'AssumeRoleWithWebIdentity')
+      throw new AwsError(400, 'InvalidAction', `Could not find operation ${call.operation} for version 2011-06-15`);
     const s = this.identity.assumeRoleWithWebIdentity(call.params);
     return {
-      xml: `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>${s.accessKeyId}</AccessKeyId><SecretAccessKey>${xml(s.secretAccessKey)}</SecretAccessKey><SessionToken>${xml(s.sessionToken ?? '')}</SessionToken><Expiration>${new Date(s.expiresAt as number).toISOString()}</Expiration></Credentials><AssumedRoleUser><Arn>${s.roleArn.replace(':iam:', ':sts:').replace(':role/', ':assumed-role/')}/${xml(s.sessionName)}</Arn><AssumedRoleId>AROASIMULATOR:${xml(s.sessionName)}</AssumedRoleId></AssumedRoleUser><Audience>sts.amazonaws.com</Audience><Provider>arn:aws:iam::${this.accountId}:oidc-provider/token.actions.githubusercontent.com</Provider></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`,
+      xml:
+        '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>' +
+        `<Credentials><AccessKeyId>${s.accessKeyId}</AccessKeyId><SecretAccessKey>${xml(s.secretAccessKey)}</SecretAccessKey>` +
+        `<SessionToken>${xml(s.sessionToken ?? '')}</SessionToken><Expiration>${new Date(s.expiresAt as number).toISOString()}</Expiration></Credentials>` +
+        `<AssumedRoleUser><Arn>${s.roleArn.replace(':iam:', ':sts:').replace(':role/', ':assumed-role/')}/${xml(s.sessionName)}</Arn>` +
+        `<AssumedRoleId>AROASIMULATOR:${xml(s.sessionName)}</AssumedRoleId></AssumedRoleUser><Audience>sts.amazonaws.com</Audience>` +
+        `<Provider>arn:aws:iam::${this.accountId}:oidc-provider/token.actions.githubusercontent.com</Provider></AssumeRoleWithWebIdentityResult>` +
+        '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>',
     };
   }
 
@@ -437,9 +505,24 @@ export class AwsState {
       if (names.length > 50) throw new AwsError(400, 'ValidationError', 'LaunchConfigurationNames: Member must have length less than or equal to 50');
       const configs = this.fleet.clusters
         .filter((c) => c.region === call.region)
-        .flatMap((c) => (c.selfManaged ?? []).filter((g) => g.launchConfiguration).map((g) => ({ name: g.launchConfiguration!.name, imageId: this.world.images.resolve(c.region, g.launchConfiguration!.image).id })))
+        .flatMap((c) =>
+          (c.selfManaged ?? [])
+            .filter((g) => g.launchConfiguration)
+            .map((g) => ({ name: g.launchConfiguration!.name, imageId: this.world.images.resolve(c.region, g.launchConfiguration!.image).id })),
+        )
         .filter((x) => names.length === 0 || names.includes(x.name));
-      return { xml: `<DescribeLaunchConfigurationsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeLaunchConfigurationsResult><LaunchConfigurations>${configs.map((x) => `<member><LaunchConfigurationName>${x.name}</LaunchConfigurationName><ImageId>${x.imageId}</ImageId><InstanceType>m5.large</InstanceType></member>`).join('')}</LaunchConfigurations></DescribeLaunchConfigurationsResult><ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DescribeLaunchConfigurationsResponse>` };
+      return {
+        xml:
+          '<DescribeLaunchConfigurationsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeLaunchConfigurationsResult>' +
+          `<LaunchConfigurations>${configs
+            .map(
+              (x) =>
+                `<member><LaunchConfigurationName>${x.name}</LaunchConfigurationName><ImageId>${x.imageId}</ImageId>` +
+                '<InstanceType>m5.large</InstanceType></member>',
+            )
+            .join('')}</LaunchConfigurations></DescribeLaunchConfigurationsResult>` +
+          '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DescribeLaunchConfigurationsResponse>',
+      };
     }
     if (call.operation !== 'DescribeAutoScalingGroups') {
       throw new AwsError(400, 'InvalidAction', `The action ${call.operation} is not valid for this web service.`);
@@ -447,18 +530,48 @@ export class AwsState {
     const wanted = members('AutoScalingGroupNames');
     // Filters (Auto Scaling API reference, Filter): tag-key, tag-value, tag:<key>; several filters AND.
     const filters: { name: string; values: string[] }[] = [];
-    for (let i = 1; p[`Filters.member.${i}.Name`] !== undefined; i++) filters.push({ name: String(p[`Filters.member.${i}.Name`]), values: members(`Filters.member.${i}.Values`) });
+    for (let i = 1; p[`Filters.member.${i}.Name`] !== undefined; i++)
+      filters.push({ name: String(p[`Filters.member.${i}.Name`]), values: members(`Filters.member.${i}.Values`) });
     const groups: SimAsgView[] = this.fleet.clusters
       .filter((c) => c.region === call.region)
       .flatMap((c) => [
         // Managed node groups' own groups carry eks:nodegroup-name and eks:cluster-name (eks.md
         // section 11). Whether they also carry kubernetes.io/cluster/<name> is UNVERIFIED: modelled
         // as they do, the inconvenient answer, so the check must leave them out by the eks: tags.
-        ...c.nodegroups.map((ng) => ({ ...this.world.asgOf(ng), tags: { 'eks:cluster-name': c.name, 'eks:nodegroup-name': ng.name, [`kubernetes.io/cluster/${c.name}`]: 'owned' } })),
-        ...(c.selfManaged ?? []).map((g) => ({ name: g.name, min: 0, max: g.desiredSize + 2, desired: g.desiredSize, tags: { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` }, self: g })),
+        // EKS tags them for cluster-autoscaler's auto-discovery too ("automatically tagged for
+        // auto-discovery by the Kubernetes Cluster Autoscaler", EKS user guide, managed node groups):
+        // the two tags AWS's example manifest discovers by, whether or not cluster-autoscaler runs.
+        ...c.nodegroups.map((ng) => ({
+          ...this.world.asgOf(ng),
+          tags: {
+            'eks:cluster-name': c.name,
+            'eks:nodegroup-name': ng.name,
+            [`kubernetes.io/cluster/${c.name}`]: 'owned',
+            'k8s.io/cluster-autoscaler/enabled': 'true',
+            [`k8s.io/cluster-autoscaler/${c.name}`]: 'owned',
+          },
+        })),
+        ...(c.selfManaged ?? []).map((g) => ({
+          name: g.name,
+          min: 0,
+          max: g.desiredSize + 2,
+          desired: g.desiredSize,
+          tags: { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` },
+          self: g,
+        })),
       ])
       .filter((g) => wanted.length === 0 || wanted.includes(g.name))
-      .filter((g) => filters.every((f) => (f.name === 'tag-key' ? Object.keys(g.tags).some((k) => f.values.includes(k)) : f.name === 'tag-value' ? Object.values(g.tags).some((v) => f.values.includes(v)) : f.name.startsWith('tag:') ? f.values.includes(g.tags[f.name.slice(4)] ?? '\u0000') : false)));
+      .filter((g) =>
+        filters.every((f) =>
+          f.name === 'tag-key'
+            ? Object.keys(g.tags).some((k) => f.values.includes(k))
+            : f.name === 'tag-value'
+              ? Object.values(g.tags).some((v) => f.values.includes(v))
+              : f.name.startsWith('tag:')
+                ? f.values.includes(g.tags[f.name.slice(4)] ?? '\u0000')
+                : false,
+        ),
+      );
     const { items, nextToken } = this.page(groups, p.NextToken, p.MaxRecords);
     return { autoScalingGroups: items, ...(nextToken ? { nextToken } : {}) };
   }
@@ -475,13 +588,25 @@ interface SimAsgView {
 
 function templateVersionXml(t: SimTemplate, v: SimTemplateVersion, element = 'item'): string {
   const tags = v.tagSpecifications
-    ? '<tagSpecificationSet><item><resourceType>instance</resourceType><tagSet><item><key>team</key><value>platform</value></item></tagSet></item></tagSpecificationSet>'
+    ? '<tagSpecificationSet><item><resourceType>instance</resourceType>' +
+      '<tagSet><item><key>team</key><value>platform</value></item></tagSet></item></tagSpecificationSet>'
     : '';
-  return `<${element}><launchTemplateId>${t.id}</launchTemplateId><launchTemplateName>${t.name}</launchTemplateName><versionNumber>${v.number}</versionNumber>${v.description ? `<versionDescription>${xml(v.description)}</versionDescription>` : ''}<defaultVersion>${v.number === t.defaultVersion}</defaultVersion><launchTemplateData>${v.imageId ? `<imageId>${v.imageId}</imageId>` : ''}<userData>${v.userData}</userData>${tags}</launchTemplateData></${element}>`;
+  const description = v.description ? `<versionDescription>${xml(v.description)}</versionDescription>` : '';
+  const image = v.imageId ? `<imageId>${v.imageId}</imageId>` : '';
+  return (
+    `<${element}><launchTemplateId>${t.id}</launchTemplateId><launchTemplateName>${t.name}</launchTemplateName><versionNumber>${v.number}</versionNumber>` +
+    `${description}<defaultVersion>${v.number === t.defaultVersion}</defaultVersion>` +
+    `<launchTemplateData>${image}<userData>${v.userData}</userData>${tags}</launchTemplateData></${element}>`
+  );
 }
 
 function imageXml(i: SimImage): string {
-  return `<item><imageId>${i.id}</imageId><name>${xml(i.name)}</name><imageOwnerId>${i.ownerId}</imageOwnerId>${i.ownerAlias ? `<imageOwnerAlias>${i.ownerAlias}</imageOwnerAlias>` : ''}<imageState>available</imageState><isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${i.deprecatedAt ? `<deprecationTime>${i.deprecatedAt}</deprecationTime>` : ''}<architecture>x86_64</architecture></item>`;
+  const alias = i.ownerAlias ? `<imageOwnerAlias>${i.ownerAlias}</imageOwnerAlias>` : '';
+  const deprecated = i.deprecatedAt ? `<deprecationTime>${i.deprecatedAt}</deprecationTime>` : '';
+  return (
+    `<item><imageId>${i.id}</imageId><name>${xml(i.name)}</name><imageOwnerId>${i.ownerId}</imageOwnerId>${alias}<imageState>available</imageState>` +
+    `<isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${deprecated}<architecture>x86_64</architecture></item>`
+  );
 }
 
 function describeUpdate(u: NodegroupUpdate): Record<string, unknown> {
@@ -500,8 +625,11 @@ function asgSourceXml(g: SimSelfManaged | undefined): string {
   if (!g) return '';
   if (g.launchTemplate) {
     const lt = g.launchTemplate;
-    const spec = `${lt.byName ? '' : `<LaunchTemplateId>${lt.id}</LaunchTemplateId>`}<LaunchTemplateName>${lt.name}</LaunchTemplateName><Version>${lt.version}</Version>`;
-    return lt.mixed ? `<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>${spec}</LaunchTemplateSpecification></LaunchTemplate></MixedInstancesPolicy>` : `<LaunchTemplate>${spec}</LaunchTemplate>`;
+    const id = lt.byName ? '' : `<LaunchTemplateId>${lt.id}</LaunchTemplateId>`;
+    const spec = `${id}<LaunchTemplateName>${lt.name}</LaunchTemplateName><Version>${lt.version}</Version>`;
+    return lt.mixed
+      ? `<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>${spec}</LaunchTemplateSpecification></LaunchTemplate></MixedInstancesPolicy>`
+      : `<LaunchTemplate>${spec}</LaunchTemplate>`;
   }
   return g.launchConfiguration ? `<LaunchConfigurationName>${g.launchConfiguration.name}</LaunchConfigurationName>` : '';
 }
@@ -509,15 +637,31 @@ function asgSourceXml(g: SimSelfManaged | undefined): string {
 /** AWS's wire formats for one result or error. */
 export function encode(call: AwsCall, result: unknown, requestId: string): Reply {
   const base = { 'x-amzn-requestid': requestId };
-  if (call.service === 'ec2' || call.service === 'sts') return { status: 200, headers: { ...base, 'content-type': 'text/xml' }, body: (result as { xml: string }).xml };
+  if (call.service === 'ec2' || call.service === 'sts')
+    return { status: 200, headers: { ...base, 'content-type': 'text/xml' }, body: (result as { xml: string }).xml };
   if (call.service === 'autoscaling') {
     if ('xml' in (result as object)) return { status: 200, headers: { ...base, 'content-type': 'text/xml' }, body: (result as { xml: string }).xml };
     const { autoScalingGroups: groups, nextToken } = result as { autoScalingGroups: SimAsgView[]; nextToken?: string };
-    const members = groups.map((g) => `<member><AutoScalingGroupName>${g.name}</AutoScalingGroupName><MinSize>${g.min}</MinSize><MaxSize>${g.max}</MaxSize><DesiredCapacity>${g.desired}</DesiredCapacity>${asgSourceXml(g.self)}<Tags>${Object.entries(g.tags).map(([k, v]) => `<member><ResourceId>${g.name}</ResourceId><ResourceType>auto-scaling-group</ResourceType><Key>${xml(k)}</Key><Value>${xml(v)}</Value><PropagateAtLaunch>true</PropagateAtLaunch></member>`).join('')}</Tags></member>`).join('');
+    const tagXml = (g: SimAsgView, k: string, v: string) =>
+      `<member><ResourceId>${g.name}</ResourceId><ResourceType>auto-scaling-group</ResourceType>` +
+      `<Key>${xml(k)}</Key><Value>${xml(v)}</Value><PropagateAtLaunch>true</PropagateAtLaunch></member>`;
+    const members = groups
+      .map(
+        (g) =>
+          `<member><AutoScalingGroupName>${g.name}</AutoScalingGroupName><MinSize>${g.min}</MinSize><MaxSize>${g.max}</MaxSize>` +
+          `<DesiredCapacity>${g.desired}</DesiredCapacity>${asgSourceXml(g.self)}` +
+          `<Tags>${Object.entries(g.tags)
+            .map(([k, v]) => tagXml(g, k, v))
+            .join('')}</Tags></member>`,
+      )
+      .join('');
     return {
       status: 200,
       headers: { ...base, 'content-type': 'text/xml' },
-      body: `<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult><AutoScalingGroups>${members}</AutoScalingGroups>${nextToken ? `<NextToken>${nextToken}</NextToken>` : ''}</DescribeAutoScalingGroupsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`,
+      body:
+        '<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult>' +
+        `<AutoScalingGroups>${members}</AutoScalingGroups>${nextToken ? `<NextToken>${nextToken}</NextToken>` : ''}</DescribeAutoScalingGroupsResult>` +
+        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`,
     };
   }
   const contentType = call.service === 'ssm' ? 'application/x-amz-json-1.1' : 'application/json';
@@ -530,14 +674,19 @@ export function encodeError(call: AwsCall, error: AwsError, requestId: string): 
     return {
       status: error.status,
       headers: { ...base, 'content-type': 'text/xml' },
-      body: `<Response><Errors><Error><Code>${error.code}</Code><Message>${xml(error.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+      body:
+        `<Response><Errors><Error><Code>${error.code}</Code><Message>${xml(error.message)}</Message></Error></Errors>` +
+        `<RequestID>${requestId}</RequestID></Response>`,
     };
   }
-  if (call.service === 'autoscaling' || call.service === 'sts' || call.service === 'unknown' && error.code === 'InvalidAction') {
+  if (call.service === 'autoscaling' || call.service === 'sts' || (call.service === 'unknown' && error.code === 'InvalidAction')) {
     return {
       status: error.status,
       headers: { ...base, 'content-type': 'text/xml' },
-      body: `<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>${error.code}</Code><Message>${xml(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      body:
+        '<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">' +
+        `<Error><Type>Sender</Type><Code>${error.code}</Code><Message>${xml(error.message)}</Message></Error>` +
+        `<RequestId>${requestId}</RequestId></ErrorResponse>`,
     };
   }
   if (call.service === 'ssm' || call.service === 'unknown') {

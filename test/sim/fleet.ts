@@ -25,11 +25,20 @@ export interface SimNodegroup {
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
 }
 
+/**
+ * A controller Deployment: cluster-autoscaler, or (in `controllers`) Karpenter. Its one container runs
+ * `image` with `command`; cluster-autoscaler's default is AWS's example manifest's
+ * (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/examples/cluster-autoscaler-autodiscover.yaml).
+ */
 export interface SimAutoscaler {
   namespace: string;
   name: string;
   labels: Record<string, string>;
   replicas: number;
+  /** `registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0` when absent. */
+  image?: string;
+  /** `./cluster-autoscaler --cloud-provider=aws --node-group-auto-discovery=asg:tag=…` when absent. */
+  command?: string[];
 }
 
 /**
@@ -61,9 +70,12 @@ export interface SimWorkload {
 export interface SimPdb {
   name: string;
   namespace: string;
-  matchLabels: Record<string, string>;
+  /** The selector's labels: `{}` selects every pod of the namespace, `null` leaves the selector out (no pod). */
+  matchLabels: Record<string, string> | null;
   minAvailable?: number;
   maxUnavailable?: number;
+  /** policy/v1 `unhealthyPodEvictionPolicy`; absent: the API's default, IfHealthyBudget. */
+  unhealthyPodEvictionPolicy?: 'IfHealthyBudget' | 'AlwaysAllow';
 }
 
 /** An Auto Scaling group of the cluster's that EKS does not manage (tagged kubernetes.io/cluster/<name>). */
@@ -83,6 +95,8 @@ export interface SimCluster {
   nodegroups: SimNodegroup[];
   /** The cluster-autoscaler deployment; AWS's example manifest when absent, none when null. */
   autoscaler?: SimAutoscaler | null;
+  /** More controller Deployments (Karpenter, a second cluster-autoscaler): served, no pods, never scale a group. */
+  controllers?: SimAutoscaler[];
   workloads?: SimWorkload[];
   pdbs?: SimPdb[];
   selfManaged?: SimSelfManaged[];

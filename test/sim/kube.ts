@@ -62,40 +62,59 @@ export class KubeState {
     return namespace ? `${namespace}/${name}` : name;
   }
 
-  /** Pods of a node, and the PodDisruptionBudgets that would block evicting each. */
+  /** Pods of a node. */
   podsOn(node: string): KubeObject[] {
     return [...this.pods.values()].filter((p) => p.spec?.nodeName === node);
   }
 
-  /** disruptionsAllowed as the disruption controller computes it, from the pods that match. */
-  disruptionsAllowed(pdb: KubeObject): number {
-    const selector = (pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {};
-    const matching = [...this.pods.values()].filter(
-      (p) => p.metadata.namespace === pdb.metadata.namespace && matches(p.metadata.labels ?? {}, selector),
-    );
-    // The disruption controller counts pods that are Ready (kubernetes pkg/controller/disruption).
-    const healthy = matching.filter((p) => this.isReady(p)).length;
+  /**
+   * Whether a budget's selector matches a pod (policy/v1): a budget without a selector matches no pod,
+   * an empty `matchLabels` every pod of its namespace (the simulated budgets select by labels only).
+   */
+  private covers(pdb: KubeObject, pod: KubeObject): boolean {
+    const selector = pdb.spec?.selector as { matchLabels?: Record<string, string> } | undefined;
+    return !!selector && pdb.metadata.namespace === pod.metadata.namespace && matches(pod.metadata.labels ?? {}, selector.matchLabels ?? {});
+  }
+
+  /**
+   * A budget's status as the disruption controller writes it (kubernetes pkg/controller/disruption):
+   * the pods it covers are expected, the Ready ones healthy; minAvailable is the healthy count it
+   * desires, maxUnavailable desires all but that many (neither: none); disruptionsAllowed is the healthy surplus.
+   */
+  budgetStatus(pdb: KubeObject): { currentHealthy: number; desiredHealthy: number; expectedPods: number; disruptionsAllowed: number } {
+    const covered = [...this.pods.values()].filter((p) => this.covers(pdb, p));
+    const currentHealthy = covered.filter((p) => this.isReady(p)).length;
     const minAvailable = pdb.spec?.minAvailable as number | undefined;
     const maxUnavailable = pdb.spec?.maxUnavailable as number | undefined;
-    if (minAvailable !== undefined) return Math.max(0, healthy - minAvailable);
-    if (maxUnavailable !== undefined) return Math.max(0, maxUnavailable - (matching.length - healthy));
-    return healthy;
+    const desiredHealthy = minAvailable ?? (maxUnavailable !== undefined ? Math.max(0, covered.length - maxUnavailable) : 0);
+    return { currentHealthy, desiredHealthy, expectedPods: covered.length, disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy) };
   }
 
   /** The budgets whose selector matches this pod. */
   budgetsOf(pod: KubeObject): KubeObject[] {
-    return [...this.pdbs.values()].filter((pdb) => {
-      const selector = (pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {};
-      return pdb.metadata.namespace === pod.metadata.namespace && matches(pod.metadata.labels ?? {}, selector);
-    });
+    return [...this.pdbs.values()].filter((pdb) => this.covers(pdb, pod));
   }
 
-  /** The budgets that forbid evicting this pod now. */
-  blockingBudgets(pod: KubeObject): KubeObject[] {
-    return [...this.pdbs.values()].filter((pdb) => {
-      const selector = (pdb.spec?.selector as { matchLabels?: Record<string, string> })?.matchLabels ?? {};
-      return pdb.metadata.namespace === pod.metadata.namespace && matches(pod.metadata.labels ?? {}, selector) && this.disruptionsAllowed(pdb) === 0;
-    });
+  /**
+   * What the eviction API answers for this pod now, `undefined` when it evicts it: the rules of
+   * kubernetes pkg/registry/core/pod/storage/eviction.go `EvictionREST.Create`, as src/decision/
+   * disruption.ts evictionRefusal applies them. A pod not placed (Pending) is evicted without looking at
+   * budgets (`canIgnorePDB`); one under more than one budget is refused (HTTP 500); an unready one is
+   * evicted under `unhealthyPodEvictionPolicy: AlwaysAllow`, or when its budget has currentHealthy >=
+   * desiredHealthy > 0; otherwise its budget must allow a disruption (`checkAndDecrement`, else 429).
+   */
+  evictionRefusal(pod: KubeObject): string | undefined {
+    if (!pod.spec?.nodeName) return undefined;
+    const budgets = this.budgetsOf(pod);
+    if (budgets.length > 1) return 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.';
+    const [pdb] = budgets;
+    if (!pdb) return undefined;
+    const status = this.budgetStatus(pdb);
+    if (!this.isReady(pod)) {
+      if (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow') return undefined;
+      if (status.currentHealthy >= status.desiredHealthy && status.desiredHealthy > 0) return undefined;
+    }
+    return status.disruptionsAllowed > 0 ? undefined : "Cannot evict pod as it would violate the pod's disruption budget.";
   }
 
   /** Whether a pod is Ready now: placed, not crash-looping, past its start-up time. */
@@ -126,7 +145,9 @@ export class KubeState {
             ready,
             restartCount: restarts,
             started: !life.crashLoop,
-            state: life.crashLoop ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off 5m0s restarting failed container=app pod=${pod.metadata.name}` } } : { running: { startedAt: started } },
+            state: life.crashLoop
+              ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off 5m0s restarting failed container=app pod=${pod.metadata.name}` } }
+              : { running: { startedAt: started } },
             lastState: life.crashLoop ? { terminated: { reason: 'Error', exitCode: 1, finishedAt: new Date(now).toISOString() } } : {},
           },
         ],
@@ -145,7 +166,9 @@ export class KubeState {
       if (namespace && pod.metadata.namespace !== namespace) continue;
       const life = this.lives.get(KubeState.key(pod.metadata.namespace, pod.metadata.name));
       if (!life || this.isReady(pod) || (!life.crashLoop && !life.failure)) continue;
-      const [reason, message] = life.crashLoop ? ['BackOff', 'Back-off restarting failed container app in pod'] : ['Unhealthy', life.failure ?? 'Readiness probe failed'];
+      const [reason, message] = life.crashLoop
+        ? ['BackOff', 'Back-off restarting failed container app in pod']
+        : ['Unhealthy', life.failure ?? 'Readiness probe failed'];
       out.push({
         apiVersion: 'v1',
         kind: 'Event',
@@ -181,19 +204,41 @@ export class KubeState {
   servedWorkload(kind: SimWorkloadRef['kind'] | 'ReplicaSet', o: KubeObject): KubeObject {
     const ref = this.workloads.find((w) => w.kind === kind && w.namespace === o.metadata.namespace && w.name === o.metadata.name);
     if (!ref && kind !== 'ReplicaSet') return o;
-    const pods = kind === 'ReplicaSet' ? [...this.pods.values()].filter((p) => (p.metadata.ownerReferences as { name: string }[] | undefined)?.[0]?.name === o.metadata.name) : this.podsOf(ref!);
+    const pods =
+      kind === 'ReplicaSet'
+        ? [...this.pods.values()].filter((p) => (p.metadata.ownerReferences as { name: string }[] | undefined)?.[0]?.name === o.metadata.name)
+        : this.podsOf(ref!);
     const ready = pods.filter((p) => this.isReady(p)).length;
     if (kind === 'DaemonSet') {
       const nodes = [...this.nodes.values()].filter((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup'] === ref!.nodegroup).length;
-      return { ...o, status: { desiredNumberScheduled: nodes, currentNumberScheduled: pods.length, numberReady: ready, numberAvailable: ready, updatedNumberScheduled: pods.length, observedGeneration: 1 } };
+      return {
+        ...o,
+        status: {
+          desiredNumberScheduled: nodes,
+          currentNumberScheduled: pods.length,
+          numberReady: ready,
+          numberAvailable: ready,
+          updatedNumberScheduled: pods.length,
+          observedGeneration: 1,
+        },
+      };
     }
-    return { ...o, status: { replicas: pods.length, readyReplicas: ready, availableReplicas: ready, updatedReplicas: pods.length, currentReplicas: pods.length, observedGeneration: 1 } };
+    return {
+      ...o,
+      status: {
+        replicas: pods.length,
+        readyReplicas: ready,
+        availableReplicas: ready,
+        updatedReplicas: pods.length,
+        currentReplicas: pods.length,
+        observedGeneration: 1,
+      },
+    };
   }
 
   /** The PDB objects with their status filled in, as the API serves them. */
   servedPdb(pdb: KubeObject): KubeObject {
-    const allowed = this.disruptionsAllowed(pdb);
-    return { ...pdb, status: { disruptionsAllowed: allowed, observedGeneration: 1 } };
+    return { ...pdb, status: { ...this.budgetStatus(pdb), observedGeneration: 1 } };
   }
 }
 
@@ -239,7 +284,12 @@ function stsDomain(region: string): string {
  * whose signature is valid for this cluster's name in that header, and whose credentials STS still
  * accepts now (the authenticator calls STS with the URL: an expired session fails).
  */
-export async function verifyToken(header: string | undefined, cluster: { name: string; region: string }, sessions: SessionLookup, now = Date.now()): Promise<TokenCheck> {
+export async function verifyToken(
+  header: string | undefined,
+  cluster: { name: string; region: string },
+  sessions: SessionLookup,
+  now = Date.now(),
+): Promise<TokenCheck> {
   const prefix = 'Bearer k8s-aws-v1.';
   if (!header?.startsWith(prefix)) return { ok: false, reason: 'no k8s-aws-v1 bearer token' };
   let url: URL;
@@ -265,7 +315,12 @@ export async function verifyToken(header: string | undefined, cluster: { name: s
   if ((session.sessionToken ?? null) !== q.get('X-Amz-Security-Token')) return { ok: false, reason: 'the session token does not match' };
   if (session.expiresAt !== null && session.expiresAt <= now) return { ok: false, reason: 'the security token included in the request is expired' };
 
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: session.secretAccessKey, ...(session.sessionToken ? { sessionToken: session.sessionToken } : {}) }, region, service: 'sts', sha256: Sha256 });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey: session.secretAccessKey, ...(session.sessionToken ? { sessionToken: session.sessionToken } : {}) },
+    region,
+    service: 'sts',
+    sha256: Sha256,
+  });
   const query: Record<string, string> = {};
   for (const [k, v] of q) if (k.startsWith('X-Amz-') === false) query[k] = v;
   const expected = await signer.presign(

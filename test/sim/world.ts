@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
+import type { FleetSpec, SimAutoscaler, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
 import { KubeState, type KubeObject } from './kube.js';
 import { releasesOf } from './releases.js';
 import { ImageRegistry } from './images.js';
@@ -107,13 +107,21 @@ export class World {
       const lt = ng.launchTemplate;
       if (!lt) continue;
       const image = lt.image ? this.images.resolve(cluster.region, lt.image) : undefined;
-      this.images.template(lt.id, lt.name, cluster.region, Number(lt.version) || 1, { ...(image ? { imageId: image.id } : {}), tagSpecifications: !!lt.tagSpecifications, userData: Buffer.from(`# ${ng.name}`).toString('base64') });
+      this.images.template(lt.id, lt.name, cluster.region, Number(lt.version) || 1, {
+        ...(image ? { imageId: image.id } : {}),
+        tagSpecifications: !!lt.tagSpecifications,
+        userData: Buffer.from(`# ${ng.name}`).toString('base64'),
+      });
       if (ng.amiType === 'CUSTOM' && image) ng.releaseVersion = image.id;
     }
     for (const g of cluster.selfManaged ?? []) {
       if (g.launchTemplate) {
         const image = this.images.resolve(cluster.region, g.launchTemplate.image);
-        this.images.template(g.launchTemplate.id, g.launchTemplate.name, cluster.region, Number(g.launchTemplate.version) || 1, { imageId: image.id, tagSpecifications: false, userData: '' });
+        this.images.template(g.launchTemplate.id, g.launchTemplate.name, cluster.region, Number(g.launchTemplate.version) || 1, {
+          imageId: image.id,
+          tagSpecifications: false,
+          userData: '',
+        });
       }
       if (g.launchConfiguration) this.images.resolve(cluster.region, g.launchConfiguration.image);
     }
@@ -127,7 +135,8 @@ export class World {
   private readonly created = new Map<SimNodegroup, number>();
   /** When EKS created a node group: `createdMinutesAgo` before the simulator started, else 2025-01-01. */
   createdAt(ng: SimNodegroup): number {
-    if (!this.created.has(ng)) this.created.set(ng, ng.createdMinutesAgo !== undefined ? this.clock.virtualStart - ng.createdMinutesAgo * MINUTE : Date.parse('2025-01-01T00:00:00Z'));
+    if (!this.created.has(ng))
+      this.created.set(ng, ng.createdMinutesAgo !== undefined ? this.clock.virtualStart - ng.createdMinutesAgo * MINUTE : Date.parse('2025-01-01T00:00:00Z'));
     return this.created.get(ng)!;
   }
 
@@ -168,16 +177,15 @@ export class World {
       this.asgs.set(ng, { name: `eks-${ng.name}-sim`, min: ng.minSize ?? 1, max: ng.maxSize ?? Math.max(desired, 3), desired });
       for (let i = 0; i < desired; i++) this.launchNode(cluster, ng, this.nodeImage(ng, ng.releaseVersion), ng.releaseVersion);
     }
-    const autoscaler = cluster.autoscaler === undefined ? { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 } : cluster.autoscaler;
+    const autoscaler =
+      cluster.autoscaler === undefined
+        ? { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 }
+        : cluster.autoscaler;
     if (autoscaler) {
-      kube.deployments.set(KubeState.key(autoscaler.namespace, autoscaler.name), {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: autoscaler.name, namespace: autoscaler.namespace, labels: autoscaler.labels, annotations: {}, uid: randomUUID(), resourceVersion: '1', generation: 1 },
-        spec: { replicas: autoscaler.replicas, selector: { matchLabels: autoscaler.labels } },
-        status: { replicas: autoscaler.replicas, readyReplicas: autoscaler.replicas },
-      });
+      this.controller(cluster, autoscaler);
+      this.autoscalers.set(cluster, KubeState.key(autoscaler.namespace, autoscaler.name));
     }
+    for (const c of cluster.controllers ?? []) this.controller(cluster, c);
     for (const w of cluster.workloads ?? []) this.initWorkload(cluster, w);
     for (const b of cluster.pdbs ?? []) {
       kube.pdbs.set(KubeState.key(b.namespace, b.name), {
@@ -185,12 +193,40 @@ export class World {
         kind: 'PodDisruptionBudget',
         metadata: { name: b.name, namespace: b.namespace },
         spec: {
-          selector: { matchLabels: b.matchLabels },
+          ...(b.matchLabels ? { selector: { matchLabels: b.matchLabels } } : {}),
+          ...(b.unhealthyPodEvictionPolicy ? { unhealthyPodEvictionPolicy: b.unhealthyPodEvictionPolicy } : {}),
           ...(b.minAvailable !== undefined ? { minAvailable: b.minAvailable } : {}),
           ...(b.maxUnavailable !== undefined ? { maxUnavailable: b.maxUnavailable } : {}),
         },
       });
     }
+  }
+
+  /** The Deployment of each cluster's cluster-autoscaler (`namespace/name`), the one that scales its groups. */
+  private readonly autoscalers = new Map<SimCluster, string>();
+
+  /** A controller's Deployment, its pod template's one container as its manifest or chart writes it. */
+  private controller(cluster: SimCluster, c: SimAutoscaler): void {
+    const command = c.command ?? [
+      './cluster-autoscaler',
+      '--v=4',
+      '--cloud-provider=aws',
+      `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${cluster.name}`,
+    ];
+    const container = { name: c.name, image: c.image ?? 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0', command };
+    this.kubeOf(cluster).deployments.set(KubeState.key(c.namespace, c.name), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: c.name, namespace: c.namespace, labels: c.labels, annotations: {}, uid: randomUUID(), resourceVersion: '1', generation: 1 },
+      spec: { replicas: c.replicas, selector: { matchLabels: c.labels }, template: { metadata: { labels: c.labels }, spec: { containers: [container] } } },
+      status: { replicas: c.replicas, readyReplicas: c.replicas },
+    });
+  }
+
+  /** The cluster's cluster-autoscaler Deployment, if it has one. */
+  autoscalerOf(cluster: SimCluster): KubeObject | undefined {
+    const key = this.autoscalers.get(cluster);
+    return key ? this.kubeOf(cluster).deployments.get(key) : undefined;
   }
 
   /**
@@ -208,7 +244,13 @@ export class World {
       ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', ...owner, controller: true, blockOwnerDeletion: true }] } : {}),
     });
     const spec = { replicas: w.replicas, selector: { matchLabels: w.labels } };
-    const object: KubeObject = { apiVersion: 'apps/v1', kind, metadata: meta(w.name), spec: kind === 'DaemonSet' ? { selector: spec.selector } : spec, status: {} };
+    const object: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: meta(w.name),
+      spec: kind === 'DaemonSet' ? { selector: spec.selector } : spec,
+      status: {},
+    };
     const key = KubeState.key(w.namespace, w.name);
     kube.workloads.push({ kind, namespace: w.namespace, name: w.name, nodegroup: w.nodegroup });
     let podOwner: { kind: string; name: string; uid: string } = { kind, name: w.name, uid: object.metadata.uid as string };
@@ -234,7 +276,13 @@ export class World {
       kube.pods.set(KubeState.key(w.namespace, name), pod);
       this.workloadOf.set(pod, w);
       // Running (and ready) since before the simulation; the first `notReady` never are.
-      kube.lives.set(KubeState.key(w.namespace, name), { startedAt: this.clock.now() - 3_600_000, readyAt: this.clock.now() - 3_000_000, crashLoop: false, degraded: i < (w.notReady ?? 0), failure: i < (w.notReady ?? 0) ? 'Readiness probe failed: dial tcp 10.0.0.1:8080: connect: connection refused' : undefined });
+      kube.lives.set(KubeState.key(w.namespace, name), {
+        startedAt: this.clock.now() - 3_600_000,
+        readyAt: this.clock.now() - 3_000_000,
+        crashLoop: false,
+        degraded: i < (w.notReady ?? 0),
+        failure: i < (w.notReady ?? 0) ? 'Readiness probe failed: dial tcp 10.0.0.1:8080: connect: connection refused' : undefined,
+      });
     }
   }
 
@@ -248,7 +296,14 @@ export class World {
       const pod: KubeObject = {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name, namespace: w.namespace, labels: w.labels, uid: randomUUID(), annotations: {}, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: w.name, uid: ds.metadata.uid, controller: true }] },
+        metadata: {
+          name,
+          namespace: w.namespace,
+          labels: w.labels,
+          uid: randomUUID(),
+          annotations: {},
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: w.name, uid: ds.metadata.uid, controller: true }],
+        },
         spec: { nodeName: node.metadata.name },
         status: { phase: 'Running' },
       };
@@ -313,7 +368,12 @@ export class World {
   }
 
   /** UpdateNodegroupVersion: validation, idempotency by clientRequestToken, then the update starts. */
-  startUpdate(cluster: SimCluster, ng: SimNodegroup, p: Record<string, unknown>, fail: (status: number, code: string, message: string) => never): NodegroupUpdate {
+  startUpdate(
+    cluster: SimCluster,
+    ng: SimNodegroup,
+    p: Record<string, unknown>,
+    fail: (status: number, code: string, message: string) => never,
+  ): NodegroupUpdate {
     this.advance();
     const token = p.clientRequestToken as string | undefined;
     const same = token ? this.updates.find((u) => u.token === token && u.ng === ng) : undefined;
@@ -326,7 +386,8 @@ export class World {
     if (compareMinor(version, cluster.version) > 0) {
       fail(400, 'InvalidParameterException', `Requested Nodegroup version ${version} is newer than the cluster version ${cluster.version}.`);
     }
-    if (compareMinor(version, ng.version) < 0) fail(400, 'InvalidParameterException', `Nodegroup version cannot be downgraded from ${ng.version} to ${version}.`);
+    if (compareMinor(version, ng.version) < 0)
+      fail(400, 'InvalidParameterException', `Nodegroup version cannot be downgraded from ${ng.version} to ${version}.`);
     let release = p.releaseVersion as string | undefined;
     let templateVersion: string | undefined;
     const lt = p.launchTemplate as { id?: string; name?: string; version?: string } | undefined;
@@ -335,13 +396,15 @@ export class World {
       // LaunchTemplateSpecification: the template's id or name cannot be changed after the node group
       // is created; the refusal's text is UNVERIFIED).
       const own = ng.launchTemplate;
-      if (!own || (lt.id && lt.id !== own.id) || (lt.name && lt.name !== own.name)) fail(400, 'InvalidParameterException', 'You cannot change the launch template ID or name of a node group.');
+      if (!own || (lt.id && lt.id !== own.id) || (lt.name && lt.name !== own.name))
+        fail(400, 'InvalidParameterException', 'You cannot change the launch template ID or name of a node group.');
       const t = this.images.findTemplate(cluster.region, own.id);
       const v = t?.versions.find((x) => String(x.number) === String(lt.version));
       if (!v) fail(400, 'InvalidParameterException', `Launch template ${own.id} version ${lt.version} does not exist.`);
       templateVersion = String(v.number);
       if (ng.amiType === 'CUSTOM') {
-        if (!v.imageId) fail(400, 'InvalidParameterException', `Launch template version ${templateVersion} must specify an AMI for a node group with a custom AMI.`);
+        if (!v.imageId)
+          fail(400, 'InvalidParameterException', `Launch template version ${templateVersion} must specify an AMI for a node group with a custom AMI.`);
         release = v.imageId;
       }
     }
@@ -376,7 +439,12 @@ export class World {
       params: [
         { type: 'Version', value: version },
         { type: 'ReleaseVersion', value: release },
-        ...(templateVersion ? [{ type: 'LaunchTemplateName', value: ng.launchTemplate!.name }, { type: 'LaunchTemplateVersion', value: templateVersion }] : []),
+        ...(templateVersion
+          ? [
+              { type: 'LaunchTemplateName', value: ng.launchTemplate!.name },
+              { type: 'LaunchTemplateVersion', value: templateVersion },
+            ]
+          : []),
       ],
       errors: [],
       target: { version, releaseVersion: release, image: this.nodeImage(ng, release), ...(templateVersion ? { templateVersion } : {}) },
@@ -388,7 +456,9 @@ export class World {
       surge: Math.min(asg.desired, 2 * AZS),
       autoscalerInterfered: false,
       autoscalerReplicas: [this.autoscalerReplicas(cluster)],
-      ...(this.options.faults?.updateFailures?.[`${cluster.name}/${ng.name}`] ? { failure: this.options.faults.updateFailures[`${cluster.name}/${ng.name}`] } : {}),
+      ...(this.options.faults?.updateFailures?.[`${cluster.name}/${ng.name}`]
+        ? { failure: this.options.faults.updateFailures[`${cluster.name}/${ng.name}`] }
+        : {}),
     };
     ng.status = 'UPDATING';
     this.updates.push(update);
@@ -405,7 +475,7 @@ export class World {
 
   /** cluster-autoscaler's replica count, or -1 when the cluster has none. */
   autoscalerReplicas(cluster: SimCluster): number {
-    const d = [...this.kubeOf(cluster).deployments.values()].find((x) => /cluster-autoscaler/.test(x.metadata.name));
+    const d = this.autoscalerOf(cluster);
     return d ? Number(d.spec?.replicas ?? 0) : -1;
   }
 
@@ -413,7 +483,11 @@ export class World {
     u.phases.push({ phase, at });
     u.autoscalerReplicas.push(this.autoscalerReplicas(u.cluster));
     if (u.failure && (u.failure.phase ?? 'upgrade') === phase) {
-      this.fail(u, at, { errorCode: u.failure.errorCode, errorMessage: u.failure.errorMessage ?? `Simulated ${u.failure.errorCode}`, resourceIds: [u.ng.name] });
+      this.fail(u, at, {
+        errorCode: u.failure.errorCode,
+        errorMessage: u.failure.errorMessage ?? `Simulated ${u.failure.errorCode}`,
+        resourceIds: [u.ng.name],
+      });
       return false;
     }
     return true;
@@ -457,9 +531,9 @@ export class World {
         // --ignore-daemonsets; the DaemonSet controller would recreate them anyway). UNVERIFIED that
         // EKS's drain does exactly this; they go with their node when it is terminated.
         const pods = kube.podsOn(node.metadata.name).filter((p) => !isDaemonPod(p));
-        // A budget that allows no disruption blocks eviction; so does a pod under two or more budgets,
-        // which the eviction API refuses outright (kubernetes pkg/registry/core/pod/storage/eviction.go).
-        const blocked = pods.filter((p) => kube.blockingBudgets(p).length > 0 || kube.budgetsOf(p).length > 1);
+        // Each pod is evicted through the eviction API, which judges it against its budgets
+        // (kubernetes pkg/registry/core/pod/storage/eviction.go; KubeState.evictionRefusal).
+        const blocked = pods.filter((p) => kube.evictionRefusal(p) !== undefined);
         if (blocked.length > 0 && !u.force) {
           u.blockedSince ??= t;
           if (t - u.blockedSince >= 15 * MINUTE) {
@@ -493,7 +567,7 @@ export class World {
       }
       case 'scale-down': {
         if (!this.enter(u, 'scale-down', t)) return;
-        const autoscaler = [...kube.deployments.values()].find((d) => (d.metadata.labels?.app ?? d.metadata.labels?.['app.kubernetes.io/name'] ?? '').includes('cluster-autoscaler'));
+        const autoscaler = this.autoscalerOf(u.cluster);
         if (autoscaler && Number(autoscaler.spec?.replicas ?? 0) > 0) {
           // cluster-autoscaler sees pending capacity and scales the group up; EKS then leaves scale down
           // without restoring the size it had before the update.
@@ -561,7 +635,11 @@ export class World {
       readyAt: !node || mode === 'never-ready' || mode === 'crash-loop' ? null : t + (mode === 'slow' ? (w?.readyAfterMinutes ?? 5) * MINUTE : 20 * SECOND),
       crashLoop: mode === 'crash-loop',
       degraded,
-      ...(mode === 'never-ready' ? { failure: 'Readiness probe failed: HTTP probe failed with statuscode: 503' } : degraded ? { failure: kube.lives.get(key)?.failure } : {}),
+      ...(mode === 'never-ready'
+        ? { failure: 'Readiness probe failed: HTTP probe failed with statuscode: 503' }
+        : degraded
+          ? { failure: kube.lives.get(key)?.failure }
+          : {}),
     });
   }
 }

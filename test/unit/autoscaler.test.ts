@@ -1,6 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { findAutoscaler, isStale, LEASE_ANNOTATION, pauseAutoscaler, PAUSED_ANNOTATION, PAUSED_AT_ANNOTATION, readPause, renewLease, restoreAutoscaler } from '../../src/effects/autoscaler.js';
+import {
+  findAutoscaler,
+  findScalers,
+  isStale,
+  LEASE_ANNOTATION,
+  pauseAutoscaler,
+  PAUSED_ANNOTATION,
+  PAUSED_AT_ANNOTATION,
+  readPause,
+  renewLease,
+  restoreAutoscaler,
+} from '../../src/effects/autoscaler.js';
 
 const NOW = Date.parse('2026-11-21T00:00:00Z');
 import type { KubeApi } from '../../src/model/kube-api.js';
@@ -15,10 +26,7 @@ function fakeKube(deployments: V1Deployment[]): KubeApi & { deployments: V1Deplo
     listPodDisruptionBudgets: async () => [],
     listWorkloads: async () => ({ deployments: [], statefulSets: [], daemonSets: [], replicaSets: [] }),
     listEvents: async () => [],
-    async listDeployments(namespace: string, selector?: string) {
-      const [k, v] = (selector ?? '').split('=');
-      return deployments.filter((d) => d.metadata?.namespace === namespace && (!selector || d.metadata?.labels?.[k!] === v));
-    },
+    listAllDeployments: async () => structuredClone(deployments),
     async readDeployment(namespace: string, name: string) {
       const d = deployments.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name);
       if (!d) throw Object.assign(new Error('not found'), { code: 404 });
@@ -27,7 +35,8 @@ function fakeKube(deployments: V1Deployment[]): KubeApi & { deployments: V1Deplo
     async patchDeployment(namespace: string, name: string, ops: object[]) {
       const d = deployments.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name)!;
       for (const op of ops as { op: string; path: string; value: unknown }[]) {
-        if (op.op === 'test' && op.path === '/metadata/resourceVersion' && op.value !== d.metadata?.resourceVersion) throw Object.assign(new Error('conflict'), { code: 422 });
+        if (op.op === 'test' && op.path === '/metadata/resourceVersion' && op.value !== d.metadata?.resourceVersion)
+          throw Object.assign(new Error('conflict'), { code: 422 });
         const annotation = /^\/metadata\/annotations\/(.+)$/.exec(op.path)?.[1]?.replace(/~1/g, '/').replace(/~0/g, '~');
         if (op.op === 'test' && annotation && d.metadata?.annotations?.[annotation] !== op.value) throw Object.assign(new Error('test failed'), { code: 422 });
         if (op.op === 'add' && annotation) d.metadata!.annotations = { ...d.metadata!.annotations, [annotation]: op.value as string };
@@ -105,7 +114,96 @@ describe('cluster-autoscaler pause and restore', () => {
     const helm = ca(1, { name: 'cluster-autoscaler-aws-cluster-autoscaler', labels: { 'app.kubernetes.io/name': 'aws-cluster-autoscaler' } });
     expect(await findAutoscaler(fakeKube([helm]))).toEqual({ namespace: 'kube-system', name: 'cluster-autoscaler-aws-cluster-autoscaler' });
     expect(await findAutoscaler(fakeKube([]))).toBeUndefined();
-    await expect(findAutoscaler(fakeKube([ca(1), helm]))).rejects.toThrow('more than one cluster-autoscaler');
+    await expect(findAutoscaler(fakeKube([ca(1), helm]))).rejects.toThrow(
+      'found more than one cluster-autoscaler (kube-system/cluster-autoscaler, kube-system/cluster-autoscaler-aws-cluster-autoscaler): ' +
+        'name the one to pause with the cluster-autoscaler input (namespace/name)',
+    );
+  });
+
+  /** A Deployment in `namespace` with one container: its image, command and args. */
+  const deployment = (
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    container: { image: string; command?: string[]; args?: string[] },
+  ): V1Deployment => ({
+    metadata: { name, namespace, labels, resourceVersion: '1' },
+    spec: { replicas: 1, selector: {}, template: { spec: { containers: [{ name: 'main', ...container }] } } },
+  });
+  const image = 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.32.1';
+  const command = ['./cluster-autoscaler', '--v=4', '--cloud-provider=aws', '--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled'];
+
+  it('finds it in any namespace, each way its manifests and chart make it, and says how', async () => {
+    const found = async (...ds: V1Deployment[]) => findScalers(fakeKube([deployment('apps', 'web', { app: 'web' }, { image: 'nginx:1' }), ...ds]));
+    // AWS's example manifest
+    expect(await found(deployment('kube-system', 'cluster-autoscaler', { app: 'cluster-autoscaler' }, { image, command }))).toEqual({
+      autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler' },
+      by: 'label app=cluster-autoscaler',
+      karpenter: [],
+    });
+    // the Helm chart, `helm install my-release autoscaler/cluster-autoscaler` into the current namespace
+    const chartLabels = { 'app.kubernetes.io/instance': 'my-release', 'app.kubernetes.io/name': 'aws-cluster-autoscaler' };
+    expect(await found(deployment('default', 'my-release-aws-cluster-autoscaler', chartLabels, { image, command }))).toEqual({
+      autoscaler: { namespace: 'default', name: 'my-release-aws-cluster-autoscaler' },
+      by: 'label app.kubernetes.io/name=aws-cluster-autoscaler',
+      karpenter: [],
+    });
+    // by the chart's name alone (labels changed), and the manifest's
+    expect((await found(deployment('ops', 'infra-aws-cluster-autoscaler', {}, { image: 'mirror.example/ca:1' }))).by).toBe('name infra-aws-cluster-autoscaler');
+    expect((await found(deployment('ops', 'cluster-autoscaler', {}, { image: 'mirror.example/ca:1' }))).by).toBe('name cluster-autoscaler');
+    // by its image, today's and the older registry's, tag or digest
+    expect(await found(deployment('platform', 'scaler', {}, { image }))).toEqual({
+      autoscaler: { namespace: 'platform', name: 'scaler' },
+      by: 'image registry.k8s.io/autoscaling/cluster-autoscaler',
+      karpenter: [],
+    });
+    expect((await found(deployment('platform', 'scaler', {}, { image: 'k8s.gcr.io/autoscaling/cluster-autoscaler@sha256:abc' }))).by).toBe(
+      'image k8s.gcr.io/autoscaling/cluster-autoscaler',
+    );
+    // a mirrored image: by the cluster-autoscaler binary started with --cloud-provider=aws (either spelling)
+    const mirrored = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/cluster-autoscaler:v1.32.1';
+    expect((await found(deployment('platform', 'scaler', {}, { image: mirrored, command }))).by).toBe('its command, cluster-autoscaler --cloud-provider=aws');
+    expect(
+      (await found(deployment('platform', 'scaler', {}, { image: mirrored, args: ['/cluster-autoscaler', '--cloud-provider', 'aws'] }))).autoscaler,
+    ).toEqual({
+      namespace: 'platform',
+      name: 'scaler',
+    });
+    // not this cluster's: a cluster-autoscaler for another provider (Cluster API, scaling other clusters)
+    expect(
+      await found(
+        deployment('capi', 'cluster-autoscaler', { app: 'cluster-autoscaler' }, { image, command: ['./cluster-autoscaler', '--cloud-provider=clusterapi'] }),
+      ),
+    ).toEqual({
+      karpenter: [],
+    });
+    expect(await found()).toEqual({ karpenter: [] });
+  });
+
+  it('recognises Karpenter by its chart’s label, image or name, and never takes it for cluster-autoscaler', async () => {
+    const karpenter = deployment(
+      'kube-system',
+      'karpenter',
+      { 'app.kubernetes.io/name': 'karpenter', 'app.kubernetes.io/instance': 'karpenter' },
+      { image: 'public.ecr.aws/karpenter/controller:1.6.0' },
+    );
+    expect(await findScalers(fakeKube([karpenter]))).toEqual({ karpenter: ['kube-system/karpenter'] });
+    const renamed = deployment('karpenter', 'nodes', {}, { image: 'public.ecr.aws/karpenter/controller:1.6.0@sha256:abc' });
+    const ca1 = deployment('default', 'my-release-aws-cluster-autoscaler', { 'app.kubernetes.io/name': 'aws-cluster-autoscaler' }, { image, command });
+    expect(await findScalers(fakeKube([renamed, ca1]))).toEqual({
+      autoscaler: { namespace: 'default', name: 'my-release-aws-cluster-autoscaler' },
+      by: 'label app.kubernetes.io/name=aws-cluster-autoscaler',
+      karpenter: ['karpenter/nodes'],
+    });
+  });
+
+  it('names both when two are found in different namespaces', async () => {
+    const one = deployment('kube-system', 'cluster-autoscaler', { app: 'cluster-autoscaler' }, { image, command });
+    const two = deployment('default', 'my-release-aws-cluster-autoscaler', { 'app.kubernetes.io/name': 'aws-cluster-autoscaler' }, { image, command });
+    await expect(findScalers(fakeKube([one, two]))).rejects.toThrow(
+      'found more than one cluster-autoscaler (kube-system/cluster-autoscaler, default/my-release-aws-cluster-autoscaler): ' +
+        'name the one to pause with the cluster-autoscaler input (namespace/name)',
+    );
   });
 
   it('renews the lease only while the pause stands, and tells a live pause from one whose job is gone', async () => {
