@@ -13,7 +13,6 @@ import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { renderManifest } from '../../src/repo/manifest.js';
 import type { CheckReport } from '../../src/model/check-report.js';
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
@@ -50,7 +49,15 @@ const sections: Record<string, Section> = {};
 let sectionStarted = Date.now();
 /** Prints a table and keeps it as the section `name` of results.json. */
 const table = (name: string, title: string, rows: Row[]) => {
-  sections[name] = { title, command: COMMAND, date: new Date().toISOString(), node: process.version, cores: cpus().length, tookSeconds: Math.round((Date.now() - sectionStarted) / 1000), rows };
+  sections[name] = {
+    title,
+    command: COMMAND,
+    date: new Date().toISOString(),
+    node: process.version,
+    cores: cpus().length,
+    tookSeconds: Math.round((Date.now() - sectionStarted) / 1000),
+    rows,
+  };
   console.log(`\n${title}`);
   console.table(rows);
   sectionStarted = Date.now();
@@ -60,7 +67,9 @@ const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
 /** The least calls a correct check can make, by operation, for a fleet read in pages of PAGE. */
 function minimumCalls(clusters: number, report: CheckReport): Record<string, number> {
   const nodegroups = report.nodegroups.filter((n) => n.nodegroup !== null).length;
-  const parameters = new Set(report.nodegroups.flatMap((n) => [n.latestReleaseParameter, n.latestImageId ? `${n.latestReleaseParameter}#image` : null]).filter(Boolean)).size;
+  const parameters = new Set(
+    report.nodegroups.flatMap((n) => [n.latestReleaseParameter, n.latestImageId ? `${n.latestReleaseParameter}#image` : null]).filter(Boolean),
+  ).size;
   const byId = report.nodegroups.filter((n) => n.imageId !== null);
   const templates = new Set(byId.map((n) => n.launchTemplate?.id).filter(Boolean)).size;
   const images = new Set(byId.map((n) => n.imageId)).size;
@@ -98,11 +107,24 @@ function lowerBoundMs(minimum: Record<string, number>): number {
 
 /** The throttling the simulator applies in these runs, with where each limit comes from. */
 function model(): void {
-  const row = (what: string, spec: { capacity: number; refillPerSecond: number }, source: string): Row => ({ 'operations': what, 'bucket (tokens)': spec.capacity, 'refill a second': spec.refillPerSecond, source });
+  const row = (what: string, spec: { capacity: number; refillPerSecond: number }, source: string): Row => ({
+    operations: what,
+    'bucket (tokens)': spec.capacity,
+    'refill a second': spec.refillPerSecond,
+    source,
+  });
   table('model', `The simulator's AWS: ${LATENCY_MS} ms added to every call; token buckets per account and Region (test/sim/throttle.ts)`, [
     row('EC2 Describe*, a bucket each', EC2_DESCRIBE, 'AWS: EC2 developer guide, "Request throttling for the Amazon EC2 API"'),
-    row('Parameter Store GetParameter, GetParameters, GetParametersByPath, one bucket', SSM_PARAMETER_READS, 'AWS: Systems Manager quotas, 40 transactions a second (the bucket size is UNVERIFIED)'),
-    row('EKS, Auto Scaling, STS, GetParameterHistory, EC2 others: a bucket each', THROTTLING.unverified, 'UNVERIFIED: AWS documents no rate; the bench\'s --rate'),
+    row(
+      'Parameter Store GetParameter, GetParameters, GetParametersByPath, one bucket',
+      SSM_PARAMETER_READS,
+      'AWS: Systems Manager quotas, 40 transactions a second (the bucket size is UNVERIFIED)',
+    ),
+    row(
+      'EKS, Auto Scaling, STS, GetParameterHistory, EC2 others: a bucket each',
+      THROTTLING.unverified,
+      "UNVERIFIED: AWS documents no rate; the bench's --rate",
+    ),
   ]);
 }
 
@@ -158,16 +180,29 @@ async function manualProcedure(): Promise<void> {
     const before = sim.log.length;
     const t1 = Date.now();
     for (const ng of report.nodegroups) {
-      await execFileAsync('aws', ['eks', 'describe-nodegroup', '--cluster-name', ng.cluster, '--nodegroup-name', ng.nodegroup!, '--endpoint-url', sim.url, '--output', 'json'], { env });
+      await execFileAsync(
+        'aws',
+        ['eks', 'describe-nodegroup', '--cluster-name', ng.cluster, '--nodegroup-name', ng.nodegroup!, '--endpoint-url', sim.url, '--output', 'json'],
+        { env },
+      );
       if (ng.latestReleaseParameter) {
-        await execFileAsync('aws', ['ssm', 'get-parameter', '--name', ng.latestReleaseParameter, '--endpoint-url', sim.url, '--query', 'Parameter.Value', '--output', 'text'], { env });
+        await execFileAsync(
+          'aws',
+          ['ssm', 'get-parameter', '--name', ng.latestReleaseParameter, '--endpoint-url', sim.url, '--query', 'Parameter.Value', '--output', 'text'],
+          { env },
+        );
       }
     }
     const manual = Date.now() - t1;
     table('manual', `Manual procedure with the AWS CLI (${(aws.stdout.trim() || aws.stderr.trim()).split(' ')[0]}), ${size} clusters`, [
       { how: 'eks-ami-drift check (one process)', 'wall s': seconds(action), 'AWS calls': before, 'node groups': report.nodegroups.length },
       { how: 'aws CLI per node group', 'wall s': seconds(manual), 'AWS calls': sim.log.length - before, 'node groups': report.nodegroups.length },
-      { how: 'ratio (CLI / action)', 'wall s': Number((manual / action).toFixed(1)), 'AWS calls': Number(((sim.log.length - before) / before).toFixed(2)), 'node groups': null },
+      {
+        how: 'ratio (CLI / action)',
+        'wall s': Number((manual / action).toFixed(1)),
+        'AWS calls': Number(((sim.log.length - before) / before).toFixed(2)),
+        'node groups': null,
+      },
     ]);
   } finally {
     await sim.close();
@@ -176,7 +211,9 @@ async function manualProcedure(): Promise<void> {
 
 /** Four node groups of one cluster, pinned to a newer release by a merged manifest. */
 async function upgradeFleet(speed: number): Promise<{ sim: Simulator; sha: string }> {
-  const [from, , to] = releasesOf('AL2023_x86_64_STANDARD', '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+  const [from, , to] = releasesOf('AL2023_x86_64_STANDARD', '1.33')
+    .slice(-3)
+    .map((r) => r.releaseVersion) as [string, string, string];
   const cluster: SimCluster = {
     name: 'prod',
     region: 'us-east-1',
@@ -185,9 +222,16 @@ async function upgradeFleet(speed: number): Promise<{ sim: Simulator; sha: strin
     autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 },
   };
   const pin = (release: string) =>
-    renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: Object.fromEntries(cluster.nodegroups.map((n) => [n.name, { kubernetesVersion: '1.33', releaseVersion: release }])) });
+    renderManifest({
+      cluster: 'prod',
+      region: 'us-east-1',
+      nodegroups: Object.fromEntries(cluster.nodegroups.map((n) => [n.name, { kubernetesVersion: '1.33', releaseVersion: release }])),
+    });
   const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
-  const sim = await startSimulator({ clusters: [cluster], parameters: amazonLinuxParameters() }, { clockSpeed: speed, github: { files: { [PATH]: pin(from) } } });
+  const sim = await startSimulator(
+    { clusters: [cluster], parameters: amazonLinuxParameters() },
+    { clockSpeed: speed, github: { files: { [PATH]: pin(from) } } },
+  );
   return { sim, sha: sim.github.push('main', { [PATH]: pin(to) }) };
 }
 
@@ -236,7 +280,11 @@ async function upgrade(): Promise<void> {
   }
   const [one, four] = rows;
   if (one && four) rows.push({ 'max-parallel': 'ratio 1 / 4', 'wall s': Number(((one['wall s'] as number) / (four['wall s'] as number)).toFixed(2)) });
-  table('upgrade', `Upgrade of 4 node groups × 3 nodes (EKS simulated ${SPEED}× fast, poll-interval ${POLL_MS} ms = ${(POLL_MS * SPEED) / 1000} virtual s)`, rows);
+  table(
+    'upgrade',
+    `Upgrade of 4 node groups × 3 nodes (EKS simulated ${SPEED}× fast, poll-interval ${POLL_MS} ms = ${(POLL_MS * SPEED) / 1000} virtual s)`,
+    rows,
+  );
 }
 
 /** The median of a list of times. */
@@ -289,7 +337,11 @@ async function startup(): Promise<void> {
     const b = median(bare);
     table('startup', 'Start-up (median of 15, alternated; ratio to bare node on this machine)', [
       { run: 'node -e 0', 'median ms': Math.round(b), ratio: 1 },
-      { run: `check of a region without clusters (${calls} ListClusters call)`, 'median ms': Math.round(median(empty)), ratio: Number((median(empty) / b).toFixed(2)) },
+      {
+        run: `check of a region without clusters (${calls} ListClusters call)`,
+        'median ms': Math.round(median(empty)),
+        ratio: Number((median(empty) / b).toFixed(2)),
+      },
       { run: 'bad input (exits before any AWS call)', 'median ms': Math.round(median(badInput)), ratio: Number((median(badInput) / b).toFixed(2)) },
     ]);
     const files = readdirSync(DIST_DIR).filter((f) => f.endsWith('.js') && f !== 'cli.js');
@@ -298,11 +350,21 @@ async function startup(): Promise<void> {
       .map((f) => ({
         file: f,
         KB: kb(f),
-        holds: f === 'index.js' ? 'entry: @actions/core (with undici)' : holdings(f).map((h) => CHUNK_MARKERS[h][1]).join(', ') || "the action's code",
+        holds:
+          f === 'index.js'
+            ? 'entry: @actions/core (with undici)'
+            : holdings(f)
+                .map((h) => CHUNK_MARKERS[h][1])
+                .join(', ') || "the action's code",
         'loaded by the empty check': loaded.has(f) ? 'yes' : '',
       }))
       .sort((x, y) => y.KB - x.KB);
-    rows.push({ file: 'total', KB: files.reduce((n, f) => n + kb(f), 0), holds: `${files.length} files`, 'loaded by the empty check': `${[...loaded].reduce((n, f) => n + kb(f), 0)} KB` });
+    rows.push({
+      file: 'total',
+      KB: files.reduce((n, f) => n + kb(f), 0),
+      holds: `${files.length} files`,
+      'loaded by the empty check': `${[...loaded].reduce((n, f) => n + kb(f), 0)} KB`,
+    });
     table('dist', 'dist/ files (minified)', rows);
   } finally {
     await sim.close();

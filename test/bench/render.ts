@@ -41,7 +41,8 @@ export function renderSection(s: Section): string {
     `|${columns.map(() => '---').join('|')}|`,
     ...s.rows.map((r) => `| ${columns.map((c) => cell(r[c])).join(' | ')} |`),
     '',
-    `*${s.title}.* Measured by \`${s.command}\` on ${s.date.slice(0, 10)} (Node ${s.node.replace(/^v/, '')}, ${s.cores} cores; the section took ${s.tookSeconds} s).`,
+    `*${s.title}.* Measured by \`${s.command}\` on ${s.date.slice(0, 10)} (Node ${s.node.replace(/^v/, '')}, ${s.cores} cores; the section took ` +
+      `${s.tookSeconds} s).`,
   ];
   return lines.join('\n');
 }

@@ -48,7 +48,14 @@ describe('check, as the bundled action', () => {
           region: 'us-east-1',
           version: '1.31',
           nodegroups: [
-            { name: 'al2', amiType: 'AL2_x86_64', version: '1.31', releaseVersion: amazonLinuxReleases().filter((r) => r.amiType === 'AL2_x86_64' && r.minor === '1.31').at(-1)!.releaseVersion },
+            {
+              name: 'al2',
+              amiType: 'AL2_x86_64',
+              version: '1.31',
+              releaseVersion: amazonLinuxReleases()
+                .filter((r) => r.amiType === 'AL2_x86_64' && r.minor === '1.31')
+                .at(-1)!.releaseVersion,
+            },
             { name: 'br', amiType: 'BOTTLEROCKET_x86_64', version: '1.31', releaseVersion: '1.4.0-42360701' },
           ],
         },

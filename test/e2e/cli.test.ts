@@ -19,7 +19,9 @@ import { startSimulator, type Simulator } from '../sim/server.js';
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/cli.js');
-const [old, , latest] = releasesOf('AL2023_x86_64_STANDARD', '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+const [old, , latest] = releasesOf('AL2023_x86_64_STANDARD', '1.33')
+  .slice(-3)
+  .map((r) => r.releaseVersion) as [string, string, string];
 
 function fleet(release = old): FleetSpec {
   return {
@@ -51,7 +53,11 @@ interface CliRun {
 /** `node dist/cli.js ...args` with only what a terminal has: PATH, HOME and the AWS variables. */
 function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -68,7 +74,9 @@ describe('the command line', () => {
     const table = await cli(['check', '--regions', 'us-east-1'], awsEnv(s));
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('prod (us-east-1) · Kubernetes 1.33');
-    expect(table.stdout).toMatch(new RegExp(`^  general +AL2023_x86_64_STANDARD +1\\.33 +${old.replace(/\./g, '\\.')} +${latest.replace(/\./g, '\\.')} +drift +${old} → ${latest}`, 'm'));
+    expect(table.stdout).toMatch(
+      new RegExp(`^  general +AL2023_x86_64_STANDARD +1\\.33 +${old.replace(/\./g, '\\.')} +${latest.replace(/\./g, '\\.')} +drift +${old} → ${latest}`, 'm'),
+    );
     expect(table.stdout).toContain('1 node group(s) in 1 cluster(s): 1 drift');
     // The action's log is there, as a terminal shows it: no runner commands.
     expect(table.stdout).toMatch(/^▸ Checking every cluster in us-east-1$/m);
@@ -118,12 +126,20 @@ describe('the command line', () => {
     const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...endpoint } = awsEnv(s);
     const home = mkdtempSync(join(tmpdir(), 'cli-home-'));
     writeFileSync(join(home, 'credentials'), `[platform]\naws_access_key_id = ${AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}\n`);
-    const run = await cli(['check', '--regions', 'us-east-1', '--profile', 'platform', '--github-token', 'ghs_notprintedanywhere'], { ...endpoint, AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), AWS_CONFIG_FILE: join(home, 'config') });
+    const run = await cli(['check', '--regions', 'us-east-1', '--profile', 'platform', '--github-token', 'ghs_notprintedanywhere'], {
+      ...endpoint,
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+      AWS_CONFIG_FILE: join(home, 'config'),
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('general');
     expect(run.stdout + run.stderr).not.toContain('ghs_notprintedanywhere');
     // Without the profile there are no credentials at all.
-    const none = await cli(['check', '--regions', 'us-east-1'], { ...endpoint, AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), AWS_CONFIG_FILE: join(home, 'config') });
+    const none = await cli(['check', '--regions', 'us-east-1'], {
+      ...endpoint,
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+      AWS_CONFIG_FILE: join(home, 'config'),
+    });
     expect(none.code).toBe(1);
   });
 
@@ -132,7 +148,10 @@ describe('the command line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-repo-'));
     const path = join(dir, '.github/eks-ami-drift/us-east-1');
     spawnSync('mkdir', ['-p', path]);
-    writeFileSync(join(path, 'prod.yaml'), renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: latest } } }));
+    writeFileSync(
+      join(path, 'prod.yaml'),
+      renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: latest } } }),
+    );
     const run = await cli(['upgrade', '--regions', 'us-east-1', '--poll-interval', '100ms', '--health-timeout', '0', '--json'], awsEnv(s), dir);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as UpgradeReport;
@@ -148,7 +167,8 @@ describe('the command line', () => {
       if (name === 'command') continue;
       expect(help.stdout).toContain(`--${name}`);
       expect(help.stdout).toContain(input.description.replace(/\s+/g, ' ').trim());
-      if (input.default && !input.default.includes('${{')) expect(help.stdout).toMatch(new RegExp(`--${name}[^\\n]*\\(default: ${input.default.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+      if (input.default && !input.default.includes('${{'))
+        expect(help.stdout).toMatch(new RegExp(`--${name}[^\\n]*\\(default: ${input.default.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
     }
     const flags = new Set([...help.stdout.matchAll(/^ {2}(?:-h, )?--([a-z-]+)/gm)].map((m) => m[1]));
     expect(flags).toEqual(new Set([...actionInputs().filter((n) => n !== 'command'), 'json', 'output-file', 'profile', 'help']));
@@ -156,7 +176,11 @@ describe('the command line', () => {
   });
 
   it('runs with npx from the checkout, through the package bin', () => {
-    const run = spawnSync('npx', ['--no-install', 'eks-ami-drift', '--help'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() } });
+    const run = spawnSync('npx', ['--no-install', 'eks-ami-drift', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() },
+    });
     expect(run.stderr).not.toMatch(/not found|could not determine/i);
     expect(run.stdout).toContain('Usage: eks-ami-drift [check|upgrade|restore]');
     expect(run.status).toBe(0);

@@ -59,66 +59,75 @@ describe('the health gate after each node group', () => {
     expect(autoscalerReplicas(s)).toBe(2);
   });
 
-  it('stops at the first node group whose workload crash-loops: unhealthy, names the workloads and pods, restores cluster-autoscaler, fails, and holds a re-run', async () => {
-    const web: SimWorkload = { name: 'web', namespace: 'shop', labels: { app: 'web' }, nodegroup: 'general', replicas: 2, onNewImage: 'never-ready' };
-    const s = await start([{ ...api, onNewImage: 'crash-loop' }, web, db]);
-    const sha = merge(s);
-    const run = await runAction({ inputs: inputs({ 'health-timeout': '5m' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
-    expect(run.code).toBe(1);
-    const r = report(run.outputs);
-    expect(r.ok).toBe(false);
-    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
-      ['general', 'unhealthy'],
-      ['batch', 'not-started'],
-    ]);
-    const general = r.nodegroups[0]!;
-    // EKS's update itself succeeded: the node group is at the target
-    expect(s.world.fleet.clusters[0]!.nodegroups.map((n) => n.releaseVersion)).toEqual([genNew, batchOld]);
-    expect(s.world.updates).toHaveLength(1);
-    expect(general.reason).toContain("EKS's update succeeded");
-    expect(general.reason).toContain('within 5m (health-timeout)');
-    expect(general.health?.workloads.map((w) => [w.kind, `${w.namespace}/${w.name}`, w.ready, w.desired])).toEqual([
-      ['Deployment', 'shop/api', 0, 3],
-      ['Deployment', 'shop/web', 0, 2],
-    ]);
-    const reasons = new Map(general.health!.pods.map((p) => [p.name.split('-')[0], p.reason]));
-    expect(reasons.get('api')).toBe('CrashLoopBackOff');
-    expect(reasons.get('web')).toBe('not ready');
-    const crashing = general.health!.pods.find((p) => p.reason === 'CrashLoopBackOff')!;
-    expect(crashing.restartsDuringGate).toBeGreaterThan(0);
-    expect(crashing.events.join(' ')).toContain('BackOff: Back-off restarting failed container');
-    expect(general.health!.pods.find((p) => p.name.startsWith('web'))!.events.join(' ')).toContain('Readiness probe failed');
-    // cluster-autoscaler restored, the failure recorded on the node group
-    expect(autoscalerReplicas(s)).toBe(2);
-    expect(general.health?.recorded).toMatch(new RegExp(`^eks-ami-drift/unhealthy=${genNew} \\d{4}-\\d\\d-\\d\\dT`));
-    expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toMatch(new RegExp(`^${genNew} `));
+  it(
+    'stops at the first node group whose workload crash-loops: unhealthy, names the workloads and pods, restores cluster-autoscaler, fails, and holds a ' +
+      're-run',
+    async () => {
+      const web: SimWorkload = { name: 'web', namespace: 'shop', labels: { app: 'web' }, nodegroup: 'general', replicas: 2, onNewImage: 'never-ready' };
+      const s = await start([{ ...api, onNewImage: 'crash-loop' }, web, db]);
+      const sha = merge(s);
+      const run = await runAction({ inputs: inputs({ 'health-timeout': '5m' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+      expect(run.code).toBe(1);
+      const r = report(run.outputs);
+      expect(r.ok).toBe(false);
+      expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+        ['general', 'unhealthy'],
+        ['batch', 'not-started'],
+      ]);
+      const general = r.nodegroups[0]!;
+      // EKS's update itself succeeded: the node group is at the target
+      expect(s.world.fleet.clusters[0]!.nodegroups.map((n) => n.releaseVersion)).toEqual([genNew, batchOld]);
+      expect(s.world.updates).toHaveLength(1);
+      expect(general.reason).toContain("EKS's update succeeded");
+      expect(general.reason).toContain('within 5m (health-timeout)');
+      expect(general.health?.workloads.map((w) => [w.kind, `${w.namespace}/${w.name}`, w.ready, w.desired])).toEqual([
+        ['Deployment', 'shop/api', 0, 3],
+        ['Deployment', 'shop/web', 0, 2],
+      ]);
+      const reasons = new Map(general.health!.pods.map((p) => [p.name.split('-')[0], p.reason]));
+      expect(reasons.get('api')).toBe('CrashLoopBackOff');
+      expect(reasons.get('web')).toBe('not ready');
+      const crashing = general.health!.pods.find((p) => p.reason === 'CrashLoopBackOff')!;
+      expect(crashing.restartsDuringGate).toBeGreaterThan(0);
+      expect(crashing.events.join(' ')).toContain('BackOff: Back-off restarting failed container');
+      expect(general.health!.pods.find((p) => p.name.startsWith('web'))!.events.join(' ')).toContain('Readiness probe failed');
+      // cluster-autoscaler restored, the failure recorded on the node group
+      expect(autoscalerReplicas(s)).toBe(2);
+      expect(general.health?.recorded).toMatch(new RegExp(`^eks-ami-drift/unhealthy=${genNew} \\d{4}-\\d\\d-\\d\\dT`));
+      expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toMatch(new RegExp(`^${genNew} `));
 
-    // the summary (and the pull request comment) lead with it, and say what to do
-    const [headline] = run.summary.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(headline).toContain("🩺 EKS's update of prod/general succeeded, but the workloads on it did not come back healthy: no further node group of prod was started.");
-    expect(run.summary).toContain('| Deployment shop/api | 0 | 3 | 3/3 |');
-    expect(run.summary).toContain('CrashLoopBackOff');
-    expect(run.summary).toContain(`pin \`${genOld}\` back for the node groups not yet upgraded in \`.github/eks-ami-drift/us-east-1/prod.yaml\``);
-    expect(run.summary).toContain('You cannot roll back a node group to an earlier Kubernetes version or AMI version');
-    expect(run.summary).toContain(`--release-version ${genOld}`);
-    expect(run.summary).toContain('aws eks untag-resource --resource-arn arn:aws:eks:us-east-1:');
-    expect(s.github.pulls()[0]!.comments[0]!.body).toContain(headline);
-    expect(run.stdout).toMatch(/::warning::prod\/general: unhealthy after the update: Deployment shop\/api 0\/3 ready/);
+      // the summary (and the pull request comment) lead with it, and say what to do
+      const [headline] = run.summary.split('\n').filter((l) => l && !l.startsWith('#'));
+      expect(headline).toContain(
+        "🩺 EKS's update of prod/general succeeded, but the workloads on it did not come back healthy: no further node group of prod was started.",
+      );
+      expect(run.summary).toContain('| Deployment shop/api | 0 | 3 | 3/3 |');
+      expect(run.summary).toContain('CrashLoopBackOff');
+      expect(run.summary).toContain(`pin \`${genOld}\` back for the node groups not yet upgraded in \`.github/eks-ami-drift/us-east-1/prod.yaml\``);
+      expect(run.summary).toContain('You cannot roll back a node group to an earlier Kubernetes version or AMI version');
+      expect(run.summary).toContain(`--release-version ${genOld}`);
+      expect(run.summary).toContain('aws eks untag-resource --resource-arn arn:aws:eks:us-east-1:');
+      expect(s.github.pulls()[0]!.comments[0]!.body).toContain(headline);
+      expect(run.stdout).toMatch(/::warning::prod\/general: unhealthy after the update: Deployment shop\/api 0\/3 ready/);
 
-    // a re-run does not spread the release to batch: held before anything changes, unless forced
-    const rerun = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
-    expect(rerun.code).toBe(1);
-    expect(report(rerun.outputs).nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({ result: 'blocked', reason: expect.stringContaining(`held: general was found unhealthy on ${genNew}`) });
-    expect(s.world.updates).toHaveLength(1);
-    expect(autoscalerReplicas(s)).toBe(2);
+      // a re-run does not spread the release to batch: held before anything changes, unless forced
+      const rerun = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+      expect(rerun.code).toBe(1);
+      expect(report(rerun.outputs).nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({
+        result: 'blocked',
+        reason: expect.stringContaining(`held: general was found unhealthy on ${genNew}`),
+      });
+      expect(s.world.updates).toHaveLength(1);
+      expect(autoscalerReplicas(s)).toBe(2);
 
-    // the scheduled check says so too
-    const check = await runAction({ inputs: { regions: 'us-east-1' }, env: env(s, sha), clock: s.world.clock });
-    const checked = JSON.parse(check.outputs.report ?? '{}') as CheckReport;
-    const row = checked.nodegroups.find((n) => n.nodegroup === 'general')!;
-    expect(row.unhealthy).toEqual({ target: genNew, at: expect.stringMatching(/^\d{4}-/) });
-    expect(row.reason).toContain(`its workloads did not come back healthy on ${genNew}`);
-  });
+      // the scheduled check says so too
+      const check = await runAction({ inputs: { regions: 'us-east-1' }, env: env(s, sha), clock: s.world.clock });
+      const checked = JSON.parse(check.outputs.report ?? '{}') as CheckReport;
+      const row = checked.nodegroups.find((n) => n.nodegroup === 'general')!;
+      expect(row.unhealthy).toEqual({ target: genNew, at: expect.stringMatching(/^\d{4}-/) });
+      expect(row.reason).toContain(`its workloads did not come back healthy on ${genNew}`);
+    },
+  );
 
   it('passes a workload already degraded before the update once it is back where it was, and a slow one within health-timeout', async () => {
     const s = await start([
@@ -135,15 +144,27 @@ describe('the health gate after each node group', () => {
   });
 
   it('fails the gate for a slow workload that needs longer than health-timeout', async () => {
-    const s = await start([{ name: 'search', namespace: 'shop', labels: { app: 'search' }, nodegroup: 'general', replicas: 2, onNewImage: 'slow', readyAfterMinutes: 20 }]);
-    const run = await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '2m' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    const s = await start([
+      { name: 'search', namespace: 'shop', labels: { app: 'search' }, nodegroup: 'general', replicas: 2, onNewImage: 'slow', readyAfterMinutes: 20 },
+    ]);
+    const run = await runAction({
+      inputs: inputs({ nodegroups: 'general', 'health-timeout': '2m' }),
+      env: env(s, merge(s)),
+      eventName: 'push',
+      clock: s.world.clock,
+    });
     expect(run.code).toBe(1);
     expect(report(run.outputs).nodegroups[0]).toMatchObject({ result: 'unhealthy', reason: expect.stringContaining('Deployment shop/search 0/2 ready') });
   });
 
   it('skips the gate with health-timeout 0', async () => {
     const s = await start([{ ...api, onNewImage: 'crash-loop' }]);
-    const run = await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '0' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
+    const run = await runAction({
+      inputs: inputs({ nodegroups: 'general', 'health-timeout': '0' }),
+      env: env(s, merge(s)),
+      eventName: 'push',
+      clock: s.world.clock,
+    });
     expect(run.code).toBe(0);
     const [general] = report(run.outputs).nodegroups;
     expect(general).toMatchObject({ result: 'upgraded', health: null, reason: expect.stringContaining('health gate off: health-timeout 0') });
@@ -152,19 +173,32 @@ describe('the health gate after each node group', () => {
     expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toBeUndefined();
   });
 
-  it("needs the README's eks:TagResource only to mark an unhealthy node group: without it the step still fails and says the mark could not be written", async () => {
-    const allow = readmePolicyActions('upgrade');
-    expect(allow).toContain('eks:TagResource');
-    const s = await start([{ ...api, onNewImage: 'crash-loop' }], { faults: { allow: allow.filter((a) => a !== 'eks:TagResource'), kubeAllow: readmeRbacRules() } });
-    const run = await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '3m' }), env: env(s, merge(s)), eventName: 'push', clock: s.world.clock });
-    expect(run.code).toBe(1);
-    const [general] = report(run.outputs).nodegroups;
-    expect(general).toMatchObject({ result: 'unhealthy', health: expect.objectContaining({ recorded: null, recordError: expect.stringContaining('not authorized to perform: eks:TagResource') }) });
-    expect(run.stdout).toContain('could not tag the node group eks-ami-drift/unhealthy');
-    expect(run.summary).toContain('The mark could not be written');
-    expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toBeUndefined();
-    expect(autoscalerReplicas(s)).toBe(2);
-  });
+  it(
+    "needs the README's eks:TagResource only to mark an unhealthy node group: without it the step still fails and says the mark could not be " + 'written',
+    async () => {
+      const allow = readmePolicyActions('upgrade');
+      expect(allow).toContain('eks:TagResource');
+      const s = await start([{ ...api, onNewImage: 'crash-loop' }], {
+        faults: { allow: allow.filter((a) => a !== 'eks:TagResource'), kubeAllow: readmeRbacRules() },
+      });
+      const run = await runAction({
+        inputs: inputs({ nodegroups: 'general', 'health-timeout': '3m' }),
+        env: env(s, merge(s)),
+        eventName: 'push',
+        clock: s.world.clock,
+      });
+      expect(run.code).toBe(1);
+      const [general] = report(run.outputs).nodegroups;
+      expect(general).toMatchObject({
+        result: 'unhealthy',
+        health: expect.objectContaining({ recorded: null, recordError: expect.stringContaining('not authorized to perform: eks:TagResource') }),
+      });
+      expect(run.stdout).toContain('could not tag the node group eks-ami-drift/unhealthy');
+      expect(run.summary).toContain('The mark could not be written');
+      expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toBeUndefined();
+      expect(autoscalerReplicas(s)).toBe(2);
+    },
+  );
 
   it('refuses a malformed health-timeout before any AWS call, naming the input and the form', async () => {
     const s = await start([api]);

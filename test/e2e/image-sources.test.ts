@@ -46,9 +46,19 @@ describe('node groups whose AMI is named by id, as the bundled action checks the
     expect(bespoke.latestImageId).toBe(sim.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.32', newest132)).id);
     expect(bespoke.reason).toContain(`→ ${newest132} (${bespoke.latestImageId})`);
 
-    expect(byName('prod-payments-batch')).toMatchObject({ kind: 'self-managed', amiType: 'AL2023_x86_64_STANDARD', status: 'up-to-date', launchTemplate: null });
+    expect(byName('prod-payments-batch')).toMatchObject({
+      kind: 'self-managed',
+      amiType: 'AL2023_x86_64_STANDARD',
+      status: 'up-to-date',
+      launchTemplate: null,
+    });
     const ingress = byName('prod-search-ingress');
-    expect(ingress).toMatchObject({ kind: 'self-managed', status: 'custom', imageName: 'ingress-hardened-2026.05', launchTemplate: { id: 'lt-0ingress00000001', version: '$Latest' } });
+    expect(ingress).toMatchObject({
+      kind: 'self-managed',
+      status: 'custom',
+      imageName: 'ingress-hardened-2026.05',
+      launchTemplate: { id: 'lt-0ingress00000001', version: '$Latest' },
+    });
     expect(ingress.reason).toMatch(/private image \(owner 123456789012\), created \d{4}-\d{2}-\d{2} \(200d( \d+h)? ago\), deprecated since \d{4}-\d{2}-\d{2}/);
     // the managed node groups' own Auto Scaling groups are not reported twice
     expect(report.nodegroups.filter((n) => n.kind === 'self-managed').map((n) => n.nodegroup)).toEqual(['prod-payments-batch', 'prod-search-ingress']);
@@ -69,11 +79,46 @@ describe('node groups whose AMI is named by id, as the bundled action checks the
           region: 'us-east-1',
           version: '1.33',
           nodegroups: [
-            { name: 'br', amiType: 'CUSTOM', version: '1.33', releaseVersion: '', launchTemplate: { id: 'lt-0br', name: 'edge-br', version: '1', image: { aws: awsImageName('BOTTLEROCKET_x86_64', '1.33', '1.26.0-85f0d68c') } } },
-            { name: 'old', amiType: 'CUSTOM', version: '1.32', releaseVersion: '', launchTemplate: { id: 'lt-0old', name: 'edge-old', version: '2', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.32', al('1.32', 30)), deprecatedAt: daysAgo(3) } } },
-            { name: 'gone', amiType: 'CUSTOM', version: '1.33', releaseVersion: '', launchTemplate: { id: 'lt-0gone', name: 'edge-gone', version: '1', image: { private: 'deleted-image', createdAt: daysAgo(400) } } },
+            {
+              name: 'br',
+              amiType: 'CUSTOM',
+              version: '1.33',
+              releaseVersion: '',
+              launchTemplate: { id: 'lt-0br', name: 'edge-br', version: '1', image: { aws: awsImageName('BOTTLEROCKET_x86_64', '1.33', '1.26.0-85f0d68c') } },
+            },
+            {
+              name: 'old',
+              amiType: 'CUSTOM',
+              version: '1.32',
+              releaseVersion: '',
+              launchTemplate: {
+                id: 'lt-0old',
+                name: 'edge-old',
+                version: '2',
+                image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.32', al('1.32', 30)), deprecatedAt: daysAgo(3) },
+              },
+            },
+            {
+              name: 'gone',
+              amiType: 'CUSTOM',
+              version: '1.33',
+              releaseVersion: '',
+              launchTemplate: { id: 'lt-0gone', name: 'edge-gone', version: '1', image: { private: 'deleted-image', createdAt: daysAgo(400) } },
+            },
           ],
-          selfManaged: [{ name: 'edge-workers', desiredSize: 2, launchTemplate: { id: 'lt-0workers', name: 'edge-workers', version: '$Default', byName: true, image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 0)) } } }],
+          selfManaged: [
+            {
+              name: 'edge-workers',
+              desiredSize: 2,
+              launchTemplate: {
+                id: 'lt-0workers',
+                name: 'edge-workers',
+                version: '$Default',
+                byName: true,
+                image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 0)) },
+              },
+            },
+          ],
         },
       ],
       parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', daysAgo(9))],
@@ -91,7 +136,11 @@ describe('node groups whose AMI is named by id, as the bundled action checks the
     // a node group on 1.32 under a 1.33 control plane lags it, whatever the image's age
     expect(byName('old').status).toBe('behind-control-plane');
     expect(byName('old').reason).toContain('image deprecated since');
-    expect(byName('edge-workers')).toMatchObject({ kind: 'self-managed', status: 'up-to-date', launchTemplate: { id: 'lt-0workers', name: 'edge-workers', version: '$Default' } });
+    expect(byName('edge-workers')).toMatchObject({
+      kind: 'self-managed',
+      status: 'up-to-date',
+      launchTemplate: { id: 'lt-0workers', name: 'edge-workers', version: '$Default' },
+    });
     expect(byName('gone')).toMatchObject({ status: 'error', imageId: gone });
     expect(byName('gone').reason).toContain(`The image id '[${gone}]' does not exist`);
     // one failed image does not hide the others; the step fails on the error
@@ -110,10 +159,23 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
         region: 'us-east-1',
         version: '1.33',
         nodegroups: [
-          { name: 'bespoke', amiType: 'CUSTOM', version: '1.33', releaseVersion: '', desiredSize: 2, launchTemplate: { id: 'lt-0bespoke', name: 'prod-bespoke', version: '3', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', from) } } },
+          {
+            name: 'bespoke',
+            amiType: 'CUSTOM',
+            version: '1.33',
+            releaseVersion: '',
+            desiredSize: 2,
+            launchTemplate: { id: 'lt-0bespoke', name: 'prod-bespoke', version: '3', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', from) } },
+          },
           { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: to, desiredSize: 2 },
         ],
-        selfManaged: [{ name: 'prod-ingress', desiredSize: 2, launchTemplate: { id: 'lt-0ingress', name: 'prod-ingress', version: '1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', from) } } }],
+        selfManaged: [
+          {
+            name: 'prod-ingress',
+            desiredSize: 2,
+            launchTemplate: { id: 'lt-0ingress', name: 'prod-ingress', version: '1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', from) } },
+          },
+        ],
         autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
       },
     ],
@@ -148,15 +210,22 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
     const template = s.world.images.templates.get('lt-0bespoke')!;
     expect(s.world.images.created).toEqual([expect.objectContaining({ templateId: 'lt-0bespoke', version: 4, imageId: latestId })]);
     expect(template.defaultVersion).toBe(3);
-    expect(template.versions.find((v) => v.number === 4)).toMatchObject({ userData: template.versions[0]!.userData, description: 'eks-ami-drift: ' + latestId + ' for prod/bespoke' });
+    expect(template.versions.find((v) => v.number === 4)).toMatchObject({
+      userData: template.versions[0]!.userData,
+      description: 'eks-ami-drift: ' + latestId + ' for prod/bespoke',
+    });
     // the update went through the template, without version or releaseVersion
     const update = s.world.updates.at(-1)!;
     expect(update.params).toEqual(expect.arrayContaining([{ type: 'LaunchTemplateVersion', value: '4' }]));
     expect(s.world.fleet.clusters[0]!.nodegroups[0]!.launchTemplate!.version).toBe('4');
-    expect(s.world.nodesOf(s.world.fleet.clusters[0]!, 'bespoke').every((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup-image'] === latestId)).toBe(true);
+    expect(s.world.nodesOf(s.world.fleet.clusters[0]!, 'bespoke').every((n) => n.metadata.labels?.['eks.amazonaws.com/nodegroup-image'] === latestId)).toBe(
+      true,
+    );
     expect(update.autoscalerReplicas.every((n) => n === 0)).toBe(true);
     expect([...s.world.kubeOf(s.world.fleet.clusters[0]!).deployments.values()][0]!.spec?.replicas).toBe(2);
-    expect(run.stdout).toContain(`prod/bespoke: launch template lt-0bespoke version 4 names ${latestId} (new, from version 3; the default version is unchanged)`);
+    expect(run.stdout).toContain(
+      `prod/bespoke: launch template lt-0bespoke version 4 names ${latestId} (new, from version 3; the default version is unchanged)`,
+    );
     expect(oldId).not.toBe(latestId);
 
     // a re-run of the same merge: nothing more is made or started
@@ -173,7 +242,11 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
     const s = (sim = await startSimulator(fleet(), { clockSpeed: 300, github: { files: {} } }));
     const text = `cluster: prod\nregion: us-east-1\nnodegroups:\n  bespoke:\n    kubernetesVersion: "1.33"\n    releaseVersion: ${to}\n`;
     const sha = s.github.push('main', { [PATH]: text });
-    const run = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1' }, env: { ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha }, eventName: 'push' });
+    const run = await runAction({
+      inputs: { command: 'upgrade', regions: 'us-east-1' },
+      env: { ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha },
+      eventName: 'push',
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`${PATH}:6: bespoke: its AMI is named by its launch template (CUSTOM): pin it with imageId, not releaseVersion`);
     expect(s.world.updates).toEqual([]);

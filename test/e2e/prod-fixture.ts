@@ -8,7 +8,10 @@ import { startSimulator, type Simulator } from '../sim/server.js';
  * The upgrade tests' cluster: `prod` (us-east-1, 1.33) with two node groups a release behind the
  * changelog's latest, cluster-autoscaler, and its manifest on the default branch.
  */
-const al = (type: string) => releasesOf(type, '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+const al = (type: string) =>
+  releasesOf(type, '1.33')
+    .slice(-3)
+    .map((r) => r.releaseVersion) as [string, string, string];
 export const [genOld, genMid, genNew] = al('AL2023_x86_64_STANDARD');
 export const [batchOld, , batchNew] = al('AL2023_ARM_64_STANDARD');
 export const PROD_MANIFEST = '.github/eks-ami-drift/us-east-1/prod.yaml';

@@ -19,7 +19,13 @@ function fleet(): FleetSpec {
     version: '1.33',
     nodegroups: [
       { name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: old, desiredSize: 4 },
-      { name: 'gpu', amiType: 'AL2023_x86_64_NVIDIA', version: '1.33', releaseVersion: releasesOf('AL2023_x86_64_NVIDIA', '1.33').at(-1)!.releaseVersion, desiredSize: 2 },
+      {
+        name: 'gpu',
+        amiType: 'AL2023_x86_64_NVIDIA',
+        version: '1.33',
+        releaseVersion: releasesOf('AL2023_x86_64_NVIDIA', '1.33').at(-1)!.releaseVersion,
+        desiredSize: 2,
+      },
     ],
   });
   // SSM as it was on 2026-06-30: `mid` is the latest; `latest` appears later in some tests.
@@ -61,7 +67,9 @@ describe('on drift, a pull request', () => {
     expect(pr.labels).toEqual(['eks-ami-drift']);
     expect(pr.assignees).toEqual(['bob']);
     expect(pr.user).toBe('github-actions[bot]');
-    expect(pr.body).toContain(`| general | AL2023_x86_64_STANDARD | 1.33 | ${old} | [${mid}](https://github.com/awslabs/amazon-eks-ami/releases/tag/v${mid.split('-')[1]}) |`);
+    expect(pr.body).toContain(
+      `| general | AL2023_x86_64_STANDARD | 1.33 | ${old} | [${mid}](https://github.com/awslabs/amazon-eks-ami/releases/tag/v${mid.split('-')[1]}) |`,
+    );
     expect(pr.body).toContain('cluster-autoscaler is paused');
     expect(pr.body).toContain('**Pre-flight now:** no PodDisruptionBudget that allows no disruption covers pods on these node groups.');
     // the file the pull request creates: the current state and the target, with its header
@@ -89,7 +97,9 @@ describe('on drift, a pull request', () => {
     const updated = await run(s, {});
     expect(reportOf(updated.outputs).proposals[0]).toMatchObject({ result: 'updated', number: 1 });
     expect(s.github.pulls()).toHaveLength(1);
-    expect((parse(s.github.filesAt(BRANCH('prod')).get(PATH('prod'))!) as { nodegroups: { general: { releaseVersion: string } } }).nodegroups.general.releaseVersion).toBe(latest);
+    expect(
+      (parse(s.github.filesAt(BRANCH('prod')).get(PATH('prod'))!) as { nodegroups: { general: { releaseVersion: string } } }).nodegroups.general.releaseVersion,
+    ).toBe(latest);
     expect(s.github.pulls()[0]!.body).toContain(`[${latest}]`);
 
     s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion = latest; // upgraded by hand
@@ -132,7 +142,8 @@ describe('on drift, a pull request', () => {
     const r = await run(sim, {});
     expect(r.code).toBe(0);
     expect(sim.github.pulls()[0]!.body).toContain(
-      '**Will block the upgrade now** (unless it is run with `force: true`):\n- `general`: PodDisruptionBudget shop/api allows no disruption now (minAvailable 2) and covers 2 pod(s) on this node group',
+      '**Will block the upgrade now** (unless it is run with `force: true`):\n- `general`: PodDisruptionBudget shop/api allows no disruption now ' +
+        '(minAvailable 2) and covers 2 pod(s) on this node group',
     );
   });
 
@@ -140,7 +151,9 @@ describe('on drift, a pull request', () => {
     sim = await startSimulator(fleet(), { faults: { kubeAllow: [] } });
     const r = await run(sim, {});
     expect(r.code).toBe(0);
-    expect(sim.github.pulls()[0]!.body).toMatch(/\*\*Pre-flight now:\*\* not run from the check \(Forbidden: .*cannot list resource "pods".*\); the upgrade runs it before changing anything\./);
+    expect(sim.github.pulls()[0]!.body).toMatch(
+      /\*\*Pre-flight now:\*\* not run from the check \(Forbidden: .*cannot list resource "pods".*\); the upgrade runs it before changing anything\./,
+    );
   });
 
   it('opens nothing for a release younger than min-release-age', async () => {
@@ -154,29 +167,45 @@ describe('on drift, a pull request', () => {
   });
 
   it('fails with the file and line of a malformed manifest', async () => {
-    const s = await start({ files: { [PATH('prod')]: `cluster: prod\nregion: us-east-1\nnodegroups:\n  general:\n    kubernetesVersion: "1.33"\n    release: ${old}\n` } });
+    const s = await start({
+      files: { [PATH('prod')]: `cluster: prod\nregion: us-east-1\nnodegroups:\n  general:\n    kubernetesVersion: "1.33"\n    release: ${old}\n` },
+    });
     const r = await run(s, {});
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`::error::us-east-1/prod: ${PATH('prod')}:6: unknown key "release" in node group general (expected kubernetesVersion, releaseVersion, imageId)`);
+    expect(r.stdout).toContain(
+      `::error::us-east-1/prod: ${PATH('prod')}:6: unknown key "release" in node group general (expected kubernetesVersion, releaseVersion, imageId)`,
+    );
     expect(s.github.pulls()).toHaveLength(0);
     // the check itself is still reported
     expect(reportOf(r.outputs).nodegroups.find((n) => n.nodegroup === 'general')?.status).toBe('drift');
   });
 
   it('fails with GitHub’s message and the permission to add when the token may not open pull requests', async () => {
-    const s = await start({ tokens: { ghs_readonly: { login: 'github-actions[bot]', permissions: { contents: 'write', pull_requests: 'read', issues: 'read' } } } });
+    const s = await start({
+      tokens: { ghs_readonly: { login: 'github-actions[bot]', permissions: { contents: 'write', pull_requests: 'read', issues: 'read' } } },
+    });
     const r = await run(s, {});
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('opening the pull request: GitHub answered 403 "Resource not accessible by integration". The token needs pull-requests: write');
     // the token is masked the moment it is read, and appears nowhere else
-    expect(r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('ghs_readonly');
+    expect(
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ).not.toContain('ghs_readonly');
   });
 
   it('works for two clusters of the same repository in parallel runs: different files, different branches', async () => {
     const s = await start();
     const [a, b] = await Promise.all([run(s, { clusters: 'prod' }), run(s, { clusters: 'staging' })]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    expect(s.github.pulls().map((p) => p.pull!.head).sort()).toEqual([BRANCH('prod'), BRANCH('staging')]);
+    expect(
+      s.github
+        .pulls()
+        .map((p) => p.pull!.head)
+        .sort(),
+    ).toEqual([BRANCH('prod'), BRANCH('staging')]);
     expect(s.github.filesAt(BRANCH('prod')).has(PATH('staging'))).toBe(false);
     expect(s.github.filesAt(BRANCH('staging')).has(PATH('staging'))).toBe(true);
   });
@@ -188,7 +217,8 @@ describe('on drift, an issue', () => {
     const created = await run(s, { 'on-drift': 'issue' });
     expect(created.code).toBe(0);
     expect(created.outputs['issue-number']).toBe('1');
-    for (let i = 0; i < 3; i++) expect(reportOf((await run(s, { 'on-drift': 'issue' })).outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1 });
+    for (let i = 0; i < 3; i++)
+      expect(reportOf((await run(s, { 'on-drift': 'issue' })).outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1 });
     // found again by its hidden marker, whatever its title says now
     s.github.issues[0]!.title = 'renamed by someone';
     publish(s, latest);
@@ -207,7 +237,9 @@ describe('on drift, an issue', () => {
     expect(run_.code).toBe(0);
     expect(reportOf(run_.outputs).proposals[0]).toMatchObject({ result: 'created', number: 1, open: true });
     expect(s.github.issues[0]).toMatchObject({ labels: [], assignees: [] });
-    expect(run_.stdout).toContain('::warning::us-east-1/prod: issue #1: label(s) eks-ami-drift were not applied by GitHub (a token without push access cannot label)');
+    expect(run_.stdout).toContain(
+      '::warning::us-east-1/prod: issue #1: label(s) eks-ami-drift were not applied by GitHub (a token without push access cannot label)',
+    );
   });
 
   it('is found again when a person relabels it, and not filed again for the same releases once closed as not planned', async () => {
@@ -223,7 +255,12 @@ describe('on drift, an issue', () => {
     Object.assign(s.github.issues[0]!, { state: 'closed', state_reason: 'not_planned' });
     const declined = await run(s, { 'on-drift': 'issue' });
     expect(declined.code).toBe(0);
-    expect(reportOf(declined.outputs).proposals[0]).toMatchObject({ result: 'unchanged', number: 1, open: false, reason: expect.stringContaining('closed as not planned') });
+    expect(reportOf(declined.outputs).proposals[0]).toMatchObject({
+      result: 'unchanged',
+      number: 1,
+      open: false,
+      reason: expect.stringContaining('closed as not planned'),
+    });
     expect(declined.outputs['issue-number']).toBe('');
     expect(s.github.issues).toHaveLength(1);
     // a newer release is another matter
@@ -243,7 +280,10 @@ describe('pull requests that respect people', () => {
     publish(s, latest);
     for (let i = 0; i < 2; i++) {
       const again = await run(s, {});
-      expect(reportOf(again.outputs).proposals[0]).toMatchObject({ result: 'unchanged', reason: expect.stringContaining('its description was edited by a person') });
+      expect(reportOf(again.outputs).proposals[0]).toMatchObject({
+        result: 'unchanged',
+        reason: expect.stringContaining('its description was edited by a person'),
+      });
     }
     expect(pr.body).toContain('Please hold until the freeze ends. — Dana');
     expect(pr.body).not.toContain(latest);
@@ -282,7 +322,10 @@ describe('pull requests that respect people', () => {
     const first = await run(s, { reviewers: 'github-actions[bot],alice', assignees: 'bob' });
     expect(first.code).toBe(0);
     expect(reportOf(first.outputs).proposals[0]).toMatchObject({ result: 'created', number: 1, open: true });
-    expect(first.stdout).toContain('::warning::us-east-1/prod: pull-request #1: reviewer github-actions[bot]: requesting a review: GitHub answered 422 "Review cannot be requested from pull request author."');
+    expect(first.stdout).toContain(
+      '::warning::us-east-1/prod: pull-request #1: reviewer github-actions[bot]: requesting a review: GitHub answered 422 "Review cannot be requested from ' +
+        'pull request author."',
+    );
     expect(first.stdout).toMatch(/::warning::.*setting labels eks-ami-drift and assignees bob on #1: GitHub answered 422/);
     const pr = s.github.pulls()[0]!;
     expect(pr.pull!.reviewers).toEqual(['alice']);

@@ -52,7 +52,13 @@ function fleet(canary: SimNodegroup[] = [ng('general', '1.33', T0)], staging: Si
       cluster('staging', '1.32', 'staging', staging),
       cluster('production', '1.32', null, [
         ng('general', '1.32', T0),
-        { name: 'arm', amiType: 'AL2023_ARM_64_STANDARD', version: '1.32', releaseVersion: releasesOf('AL2023_ARM_64_STANDARD', '1.32').find((r) => r.tag === T0)!.releaseVersion, desiredSize: 2 },
+        {
+          name: 'arm',
+          amiType: 'AL2023_ARM_64_STANDARD',
+          version: '1.32',
+          releaseVersion: releasesOf('AL2023_ARM_64_STANDARD', '1.32').find((r) => r.tag === T0)!.releaseVersion,
+          desiredSize: 2,
+        },
       ]),
     ],
     parameters: amazonLinuxParameters(asOf),
@@ -81,7 +87,18 @@ async function check(s: Simulator, inputs: Record<string, string> = STAGES) {
 
 /** Staging's pull request pinning `release` for its node group, merged. */
 const mergeStagingPin = (s: Simulator, release: string) =>
-  mergeChange(s, 'rollout', { '.github/eks-ami-drift/us-east-1/staging.yaml': renderManifest({ cluster: 'staging', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.32', releaseVersion: release } } }) }, 'Upgrade staging');
+  mergeChange(
+    s,
+    'rollout',
+    {
+      '.github/eks-ami-drift/us-east-1/staging.yaml': renderManifest({
+        cluster: 'staging',
+        region: 'us-east-1',
+        nodegroups: { general: { kubernetesVersion: '1.32', releaseVersion: release } },
+      }),
+    },
+    'Upgrade staging',
+  );
 
 /** An operator's own `aws eks update-nodegroup-version` in the simulator (not the action). */
 function upgradeByHand(s: Simulator, clusterName: string, nodegroup: string, release: string) {
@@ -136,7 +153,9 @@ describe('a staged rollout: canary, then staging, then production', () => {
     jump(s, 3 * DAY);
     r = await check(s);
     expect(r.entry('staging')).toMatchObject({ status: 'drift', latestReleaseVersion: on('1.32', T1), proof: { train: T1, proven: true } });
-    expect(r.entry('staging').proof!.evidence).toEqual([{ cluster: 'canary', nodegroup: 'general', stage: 'canary', release: on('1.33', T1), since: expect.any(String), updateId: update.id }]);
+    expect(r.entry('staging').proof!.evidence).toEqual([
+      { cluster: 'canary', nodegroup: 'general', stage: 'canary', release: on('1.33', T1), since: expect.any(String), updateId: update.id },
+    ]);
     expect(Math.abs(Date.parse(r.entry('staging').proof!.evidence[0]!.since!) - update.createdAt)).toBeLessThan(1000);
     expect(r.entry('production')).toMatchObject({ status: 'waiting' });
 
@@ -145,15 +164,27 @@ describe('a staged rollout: canary, then staging, then production', () => {
     publish(s, SSM_AT_T2);
     r = await check(s);
     expect(r.entry('canary')).toMatchObject({ status: 'drift', latestReleaseVersion: on('1.33', T2) });
-    expect(r.entry('staging')).toMatchObject({ status: 'drift', latestReleaseVersion: on('1.32', T2), targetReleaseVersion: on('1.32', T1), proof: { train: T1, proven: true } });
+    expect(r.entry('staging')).toMatchObject({
+      status: 'drift',
+      latestReleaseVersion: on('1.32', T2),
+      targetReleaseVersion: on('1.32', T1),
+      proof: { train: T1, proven: true },
+    });
     expect(r.entry('staging').reason).toContain(`${on('1.32', T0)} → ${on('1.32', T1)}: ${T1} proven for stage staging`);
     expect(r.entry('staging').reason).toContain(`the newest, ${on('1.32', T2)}, is not: ${T2} waits for the earlier stages`);
     expect(r.entry('production')).toMatchObject({ status: 'waiting', proof: { train: T2 } });
-    expect(s.log.filter((q) => q.operation === 'GetParameterHistory').map((q) => q.params.Name)).toContain('/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/release_version');
+    expect(s.log.filter((q) => q.operation === 'GetParameterHistory').map((q) => q.params.Name)).toContain(
+      '/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/release_version',
+    );
 
     // 5. Staging's pull request is merged (pinning T1): the upgrade checks the proof again, then upgrades.
     const sha = mergeStagingPin(s, on('1.32', T1));
-    const up = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...STAGES }, env: env(s, { GITHUB_SHA: sha }), eventName: 'push', clock: s.world.clock });
+    const up = await runAction({
+      inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...STAGES },
+      env: env(s, { GITHUB_SHA: sha }),
+      eventName: 'push',
+      clock: s.world.clock,
+    });
     const upgrade = JSON.parse(up.outputs.upgrades ?? '{}') as UpgradeReport;
     expect(up.stdout).toContain(`staging/general: stage staging: ${T1} is still proven by the earlier stages`);
     expect(upgrade.nodegroups.filter((n) => n.cluster === 'staging').map((n) => [n.nodegroup, n.result])).toEqual([['general', 'upgraded']]);
@@ -167,7 +198,9 @@ describe('a staged rollout: canary, then staging, then production', () => {
   });
 
   it('stops a train that failed on a canary: later stages wait naming the update, and a merged staging pin is blocked unless forced', async () => {
-    const s = await start(fleet([ng('general', '1.33', T0), ng('spare', '1.33', T0)]), { faults: { updateFailures: { 'canary/spare': { errorCode: 'NodeCreationFailure', errorMessage: 'Instances failed to join the kubernetes cluster' } } } });
+    const s = await start(fleet([ng('general', '1.33', T0), ng('spare', '1.33', T0)]), {
+      faults: { updateFailures: { 'canary/spare': { errorCode: 'NodeCreationFailure', errorMessage: 'Instances failed to join the kubernetes cluster' } } },
+    });
     upgradeByHand(s, 'canary', 'general', on('1.33', T1));
     const failed = upgradeByHand(s, 'canary', 'spare', on('1.33', T1));
     jump(s, 4 * DAY);
@@ -176,26 +209,38 @@ describe('a staged rollout: canary, then staging, then production', () => {
     const r = await check(s);
     expect(r.entry('staging')).toMatchObject({ status: 'waiting', proof: { train: T1, proven: false, provenAt: null } });
     expect(r.entry('staging').proof!.failures).toEqual([expect.objectContaining({ cluster: 'canary', nodegroup: 'spare', updateId: failed.id })]);
-    expect(r.entry('staging').reason).toContain(`${T1} failed in an earlier stage: canary/spare: update ${failed.id} to ${on('1.33', T1)} failed: NodeCreationFailure: Instances failed to join the kubernetes cluster`);
+    expect(r.entry('staging').reason).toContain(
+      `${T1} failed in an earlier stage: canary/spare: update ${failed.id} to ${on('1.33', T1)} failed: NodeCreationFailure: Instances failed to join the ` +
+        `kubernetes cluster`,
+    );
     expect(r.entry('production').status).toBe('waiting');
     expect(r.run.summary).toContain(`🚦 1 waiting: ${T1} failed earlier`);
 
     // Someone merges a pin of T1 for staging anyway: pre-flight blocks it, nothing changes.
     const sha = mergeStagingPin(s, on('1.32', T1));
     const upgrade = (extra: Record<string, string>) =>
-      runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...STAGES, ...extra }, env: env(s, { GITHUB_SHA: sha }), eventName: 'push', clock: s.world.clock });
+      runAction({
+        inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...STAGES, ...extra },
+        env: env(s, { GITHUB_SHA: sha }),
+        eventName: 'push',
+        clock: s.world.clock,
+      });
     const before = s.world.updates.length;
     const blocked = await upgrade({});
     expect(blocked.code).toBe(1);
     const blockedReport = JSON.parse(blocked.outputs.upgrades ?? '{}') as UpgradeReport;
     expect(blockedReport.nodegroups.find((n) => n.cluster === 'staging')).toMatchObject({ result: 'blocked' });
-    expect(blocked.summary).toContain(`stage gate: general → ${on('1.32', T1)}: ${T1} is not proven for stage staging, it failed in an earlier stage: canary/spare: update ${failed.id}`);
+    expect(blocked.summary).toContain(
+      `stage gate: general → ${on('1.32', T1)}: ${T1} is not proven for stage staging, it failed in an earlier stage: canary/spare: update ${failed.id}`,
+    );
     expect(s.world.updates.length).toBe(before);
 
     const forced = await upgrade({ force: 'true' });
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('force: true: going ahead although general');
-    expect((JSON.parse(forced.outputs.upgrades ?? '{}') as UpgradeReport).nodegroups.find((n) => n.cluster === 'staging')).toMatchObject({ result: 'upgraded' });
+    expect((JSON.parse(forced.outputs.upgrades ?? '{}') as UpgradeReport).nodegroups.find((n) => n.cluster === 'staging')).toMatchObject({
+      result: 'upgraded',
+    });
   });
 
   it("proposes the proven train with its evidence, and without the parameter's history says what it could not find", async () => {
@@ -210,17 +255,26 @@ describe('a staged rollout: canary, then staging, then production', () => {
     expect(r.report.nodegroups.map((e) => e.cluster)).toEqual(['staging']);
     expect(r.entry('staging')).toMatchObject({ status: 'drift', targetReleaseVersion: on('1.32', T1) });
     const pr = s.github.pulls()[0]!;
-    expect(pr.body).toContain(`| general | AL2023_x86_64_STANDARD | 1.32 | ${on('1.32', T0)} | ${on('1.32', T1)} (proven train ${T1}; latest ${on('1.32', T2)}) |`);
+    expect(pr.body).toContain(
+      `| general | AL2023_x86_64_STANDARD | 1.32 | ${on('1.32', T0)} | ${on('1.32', T1)} (proven train ${T1}; latest ${on('1.32', T2)}) |`,
+    );
     expect(pr.body).toContain('**Proven by the earlier stages** (stage staging)');
-    expect(pr.body).toMatch(new RegExp(`\\| general \\| ${T1} \\| canary/general \\| canary \\| ${on('1.33', T1)} \\| [\\d-]+ [\\d:]+ \\| \`[0-9a-f-]{36}\` \\|`));
-    expect(s.github.filesAt('eks-ami-drift/us-east-1/staging').get('.github/eks-ami-drift/us-east-1/staging.yaml')).toContain(`releaseVersion: ${on('1.32', T1)}`);
+    expect(pr.body).toMatch(
+      new RegExp(`\\| general \\| ${T1} \\| canary/general \\| canary \\| ${on('1.33', T1)} \\| [\\d-]+ [\\d:]+ \\| \`[0-9a-f-]{36}\` \\|`),
+    );
+    expect(s.github.filesAt('eks-ami-drift/us-east-1/staging').get('.github/eks-ami-drift/us-east-1/staging.yaml')).toContain(
+      `releaseVersion: ${on('1.32', T1)}`,
+    );
     await sim!.close();
 
     // Where AWS refuses the history of its public parameters (UNVERIFIED either way), the node group waits and says why.
     const refused = await start(fleet(canary, undefined, SSM_AT_T2), { faults: { publicParameterHistory: 'refused' } });
     const w = await check(refused, { ...STAGES, clusters: 'staging' });
     expect(w.entry('staging')).toMatchObject({ status: 'waiting', proof: { train: T1, proven: true } });
-    expect(w.entry('staging').reason).toContain(`${T1} is proven for stage staging, but its release for Kubernetes 1.32 is not known: no node group runs it, and the history of /aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/release_version could not be read (AccessDeniedException`);
+    expect(w.entry('staging').reason).toContain(
+      `${T1} is proven for stage staging, but its release for Kubernetes 1.32 is not known: no node group runs it, and the history of ` +
+        `/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/release_version could not be read (AccessDeniedException`,
+    );
   });
 
   it('changes nothing without the stages input: no stage, no proof, no waiting, the summary as before', async () => {

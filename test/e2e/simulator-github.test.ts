@@ -27,7 +27,11 @@ describe('the simulated GitHub API, through @actions/github', () => {
     const main = await gh.rest.git.getRef({ ...repo, ref: 'heads/main' });
     const base = await gh.rest.git.getCommit({ ...repo, commit_sha: main.data.object.sha });
     const blob = await gh.rest.git.createBlob({ ...repo, content: 'hello\n', encoding: 'utf-8' });
-    const tree = await gh.rest.git.createTree({ ...repo, base_tree: base.data.tree.sha, tree: [{ path: 'a/b.yaml', mode: '100644', type: 'blob', sha: blob.data.sha }] });
+    const tree = await gh.rest.git.createTree({
+      ...repo,
+      base_tree: base.data.tree.sha,
+      tree: [{ path: 'a/b.yaml', mode: '100644', type: 'blob', sha: blob.data.sha }],
+    });
     const commit = await gh.rest.git.createCommit({ ...repo, message: 'add', tree: tree.data.sha, parents: [main.data.object.sha] });
     await gh.rest.git.createRef({ ...repo, ref: 'refs/heads/feature', sha: commit.data.sha });
     await expect(gh.rest.git.createRef({ ...repo, ref: 'refs/heads/feature', sha: commit.data.sha })).rejects.toMatchObject({ status: 422 });
@@ -71,7 +75,9 @@ describe('the simulated GitHub API, through @actions/github', () => {
   });
 
   it('refuses a token without the permission, saying which permission is needed', async () => {
-    const error = await octokit('ghs_read').rest.issues.create({ ...repo, title: 'x' }).catch((e: unknown) => e);
+    const error = await octokit('ghs_read')
+      .rest.issues.create({ ...repo, title: 'x' })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 403, message: expect.stringContaining('Resource not accessible by integration') });
     expect((error as { response: { headers: Record<string, string> } }).response.headers['x-accepted-github-permissions']).toBe('issues=write');
     await expect(octokit('nope').rest.repos.get(repo)).rejects.toMatchObject({ status: 401 });

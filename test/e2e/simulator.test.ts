@@ -59,7 +59,12 @@ describe('the simulator speaks the AWS wire protocols', () => {
     const error = await eks.send(new DescribeClusterCommand({ name: 'ghost' })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResourceNotFoundException);
     expect((error as Error).message).toBe('No cluster found for name: ghost.');
-    const regional = await new EKSClient({ region: 'eu-west-1', endpoint: sim.url, credentials: { accessKeyId: 'AKIASIMULATOR0000000', secretAccessKey: 'x' }, maxAttempts: 1 })
+    const regional = await new EKSClient({
+      region: 'eu-west-1',
+      endpoint: sim.url,
+      credentials: { accessKeyId: 'AKIASIMULATOR0000000', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    })
       .send(new DescribeClusterCommand({ name: 'prod-payments' }))
       .catch((e: unknown) => e);
     expect(regional).toBeInstanceOf(ResourceNotFoundException);
@@ -105,7 +110,9 @@ describe('the simulator speaks the AWS wire protocols', () => {
   });
 
   it('answers an unknown operation with an AWS-shaped error, never an HTML page', async () => {
-    const res = await fetch(`${sim.url}/clusters/prod-payments/addons-nonsense/x`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIASIMULATOR0000000/20261121/us-east-1/eks/aws4_request' } });
+    const res = await fetch(`${sim.url}/clusters/prod-payments/addons-nonsense/x`, {
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIASIMULATOR0000000/20261121/us-east-1/eks/aws4_request' },
+    });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');

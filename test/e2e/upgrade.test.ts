@@ -456,14 +456,17 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
 
   // eks:TagResource is used only when a node group comes back unhealthy: health.test.ts removes it there.
   // The EC2 actions have a test of their own below, which names the node group each one blocks.
-  it.each(allow.filter((a) => a !== 'eks:TagResource' && !a.startsWith('ec2:')))('fail with an access-denied message naming %s when it is removed', async (action) => {
-    const s = await start(withTemplate(), { faults: { allow: allow.filter((a) => a !== action), kubeAllow }, github: { files: {} } });
-    const { checked, upgraded } = await flow(s);
-    const failed = [checked, upgraded].filter((r) => r.code !== 0);
-    expect(failed.length).toBeGreaterThan(0);
-    expect(failed.map((r) => r.stdout).join('\n')).toContain(`not authorized to perform: ${action}`);
-    expect(autoscaler(s).spec?.replicas).toBe(2);
-  });
+  it.each(allow.filter((a) => a !== 'eks:TagResource' && !a.startsWith('ec2:')))(
+    'fail with an access-denied message naming %s when it is removed',
+    async (action) => {
+      const s = await start(withTemplate(), { faults: { allow: allow.filter((a) => a !== action), kubeAllow }, github: { files: {} } });
+      const { checked, upgraded } = await flow(s);
+      const failed = [checked, upgraded].filter((r) => r.code !== 0);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.map((r) => r.stdout).join('\n')).toContain(`not authorized to perform: ${action}`);
+      expect(autoscaler(s).spec?.replicas).toBe(2);
+    },
+  );
 
   /**
    * What each EC2 action of the upgrade policy is for, from the README: EKS reads a node group's launch
@@ -494,7 +497,12 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
     expect(r.nodegroups.filter((n) => n.result === 'blocked').map((n) => n.nodegroup)).toEqual(blocked);
     for (const n of r.nodegroups) {
       if (blocked.includes(n.nodegroup)) expect(n.reason).toContain(`not authorized to perform: ${action}`);
-      else expect([n.nodegroup, n.result, n.reason]).toEqual([n.nodegroup, 'not-started', `not started: pre-flight failed for ${blocked.join(', ')}, so nothing was changed in prod`]);
+      else
+        expect([n.nodegroup, n.result, n.reason]).toEqual([
+          n.nodegroup,
+          'not-started',
+          `not started: pre-flight failed for ${blocked.join(', ')}, so nothing was changed in prod`,
+        ]);
     }
     expect(r.nodegroups.map((n) => n.nodegroup)).toEqual(['general', 'batch', 'tagged', 'bespoke']);
     for (const name of blocked) expect(upgraded.stdout).toContain(`prod/${name} blocked: `);

@@ -5,9 +5,12 @@ import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator } from '../sim/server.js';
 
-const [from, , to] = releasesOf('AL2023_x86_64_STANDARD', '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+const [from, , to] = releasesOf('AL2023_x86_64_STANDARD', '1.33')
+  .slice(-3)
+  .map((r) => r.releaseVersion) as [string, string, string];
 const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
-const manifest = (release: string) => renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: release } } });
+const manifest = (release: string) =>
+  renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { general: { kubernetesVersion: '1.33', releaseVersion: release } } });
 
 /**
  * Kills the upgrade (SIGTERM, as a cancelled job or a lost runner) when its log shows `moment`, then
@@ -69,18 +72,22 @@ describe('reliability: the upgrade killed at each moment', () => {
   // The runs wait on the simulated EKS, not on the CPU: side by side.
   const all = Promise.all(moments.map(([, re]) => killAt(re)));
 
-  it.each(moments.map(([name], i) => [name, i] as const))('%s: the post step restores cluster-autoscaler, a re-run finishes on one update', async (_, i) => {
-    const r = (await all)[i]!;
-    expect(r.killed.signal).toBe('SIGTERM');
-    expect(r.pausedWhenKilled).toBe(0);
-    expect(r.post.code).toBe(0);
-    expect(r.post.stdout).toContain('cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas');
-    expect(r.afterPost).toBe(3);
-    expect(r.rerun.code).toBe(0);
-    expect(r.updateCalls).toBeLessThanOrEqual(1);
-    expect(r.updates).toBe(1);
-    expect([r.release, r.status]).toEqual([to, 'ACTIVE']);
-    expect(r.replicas).toBe(3);
-    expect(['upgraded', 'up-to-date']).toContain(r.result.nodegroups[0]?.result);
-  }, 120_000);
+  it.each(moments.map(([name], i) => [name, i] as const))(
+    '%s: the post step restores cluster-autoscaler, a re-run finishes on one update',
+    async (_, i) => {
+      const r = (await all)[i]!;
+      expect(r.killed.signal).toBe('SIGTERM');
+      expect(r.pausedWhenKilled).toBe(0);
+      expect(r.post.code).toBe(0);
+      expect(r.post.stdout).toContain('cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas');
+      expect(r.afterPost).toBe(3);
+      expect(r.rerun.code).toBe(0);
+      expect(r.updateCalls).toBeLessThanOrEqual(1);
+      expect(r.updates).toBe(1);
+      expect([r.release, r.status]).toEqual([to, 'ACTIVE']);
+      expect(r.replicas).toBe(3);
+      expect(['upgraded', 'up-to-date']).toContain(r.result.nodegroups[0]?.result);
+    },
+    120_000,
+  );
 });

@@ -6,20 +6,33 @@ import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { runAction, type RunOptions } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 
-const [from, , to] = releasesOf('AL2023_x86_64_STANDARD', '1.33').slice(-3).map((r) => r.releaseVersion) as [string, string, string];
+const [from, , to] = releasesOf('AL2023_x86_64_STANDARD', '1.33')
+  .slice(-3)
+  .map((r) => r.releaseVersion) as [string, string, string];
 const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
 const ROLE = 'arn:aws:iam::123456789012:role/eks-ami-drift-upgrade';
 const MINUTE = 60_000;
 
 const manifest = (names: string[], release: string) =>
-  renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: Object.fromEntries(names.map((n) => [n, { kubernetesVersion: '1.33', releaseVersion: release }])) });
+  renderManifest({
+    cluster: 'prod',
+    region: 'us-east-1',
+    nodegroups: Object.fromEntries(names.map((n) => [n, { kubernetesVersion: '1.33', releaseVersion: release }])),
+  });
 
 function prod(nodegroups: { name: string; nodes: number }[], extra: Partial<SimCluster> = {}): SimCluster {
   return {
     name: 'prod',
     region: 'us-east-1',
     version: '1.33',
-    nodegroups: nodegroups.map((n) => ({ name: n.name, amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: from, desiredSize: n.nodes, maxSize: n.nodes + 2 })),
+    nodegroups: nodegroups.map((n) => ({
+      name: n.name,
+      amiType: 'AL2023_x86_64_STANDARD',
+      version: '1.33',
+      releaseVersion: from,
+      desiredSize: n.nodes,
+      maxSize: n.nodes + 2,
+    })),
     autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
     ...extra,
   };
@@ -32,7 +45,20 @@ afterEach(async () => {
 });
 
 async function start(cluster: SimCluster, options: SimOptions = {}) {
-  sim = await startSimulator({ clusters: [cluster], parameters: amazonLinuxParameters() }, { github: { files: { [PATH]: manifest(cluster.nodegroups.map((n) => n.name), from) } }, ...options });
+  sim = await startSimulator(
+    { clusters: [cluster], parameters: amazonLinuxParameters() },
+    {
+      github: {
+        files: {
+          [PATH]: manifest(
+            cluster.nodegroups.map((n) => n.name),
+            from,
+          ),
+        },
+      },
+      ...options,
+    },
+  );
   return sim;
 }
 
@@ -41,7 +67,13 @@ const report = (outputs: Record<string, string>) => JSON.parse(outputs.upgrades 
 
 /** Runs the action as the runner would, on the simulator's virtual clock. */
 function run(s: Simulator, sha: string, inputs: Record<string, string>, extra: Partial<RunOptions> = {}) {
-  return runAction({ inputs: { regions: 'us-east-1', ...inputs }, env: { ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha }, eventName: 'push', clock: s.world.clock, ...extra });
+  return runAction({
+    inputs: { regions: 'us-east-1', ...inputs },
+    env: { ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha },
+    eventName: 'push',
+    clock: s.world.clock,
+    ...extra,
+  });
 }
 
 /** Lets virtual time pass (the simulator's updates move on at each request). */
@@ -63,7 +95,13 @@ describe('an upgrade that outlasts its credentials', () => {
     // assumed itself.
     const env = { ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
     const started = s.world.clock.now();
-    const main = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'role-to-assume': ROLE, 'poll-interval': '1m' }, env, eventName: 'push', clock: s.world.clock, recordLateTimers: true });
+    const main = await runAction({
+      inputs: { command: 'upgrade', regions: 'us-east-1', 'role-to-assume': ROLE, 'poll-interval': '1m' },
+      env,
+      eventName: 'push',
+      clock: s.world.clock,
+      recordLateTimers: true,
+    });
     expect(main.stderr).toBe('');
     expect(main.code).toBe(0);
     expect(report(main.outputs).nodegroups.map((n) => [n.nodegroup, n.result])).toEqual(names.map((n) => [n, 'upgraded']));
@@ -110,13 +148,25 @@ describe('an upgrade that outlasts its credentials', () => {
     expect(main.stdout).not.toMatch(/ASIA[0-9A-F]{16}/);
 
     // the post step, hours after the job began, has nothing left to do
-    const post = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'role-to-assume': ROLE }, env, eventName: 'push', postOf: main, clock: s.world.clock });
+    const post = await runAction({
+      inputs: { command: 'upgrade', regions: 'us-east-1', 'role-to-assume': ROLE },
+      env,
+      eventName: 'push',
+      postOf: main,
+      clock: s.world.clock,
+    });
     expect(post.code).toBe(0);
     expect(post.stdout).not.toContain('::warning::');
   }, 120_000);
 
   it('warns before the pause when static one-hour session credentials may not last the plan', async () => {
-    const s = await start(prod([{ name: 'general', nodes: 2 }, { name: 'batch', nodes: 2 }]), { clockSpeed: 600, identity: { staticSessionSeconds: 3600 } });
+    const s = await start(
+      prod([
+        { name: 'general', nodes: 2 },
+        { name: 'batch', nodes: 2 },
+      ]),
+      { clockSpeed: 600, identity: { staticSessionSeconds: 3600 } },
+    );
     const sha = s.github.push('main', { [PATH]: manifest(['general', 'batch'], to) });
     const main = await run(s, sha, { command: 'upgrade', 'poll-interval': '100ms' }, { clock: undefined });
     expect(main.code).toBe(0);
@@ -148,7 +198,16 @@ describe('a pause whose job is gone', () => {
     const checked = await run(s, sha, { command: 'check' });
     expect(checked.code).toBe(0);
     const pauses = (JSON.parse(checked.outputs.report!) as { pauses: unknown }).pauses;
-    expect(pauses).toEqual([expect.objectContaining({ cluster: 'prod', deployment: 'kube-system/cluster-autoscaler', replicas: 2, stale: false, updateInProgress: true, outcome: 'reported' })]);
+    expect(pauses).toEqual([
+      expect.objectContaining({
+        cluster: 'prod',
+        deployment: 'kube-system/cluster-autoscaler',
+        replicas: 2,
+        stale: false,
+        updateInProgress: true,
+        outcome: 'reported',
+      }),
+    ]);
     expect(checked.summary).toContain('### cluster-autoscaler pauses');
     expect(writes()).toBe(before);
 
@@ -196,14 +255,23 @@ describe('a pause whose job is gone', () => {
 
 describe('a long update history, listed in no particular order', () => {
   /** 150 ended updates, oldest first, to releases older than the target (ListUpdates shuffles them). */
-  const history = Array.from({ length: 150 }, (_, i) => ({ releaseVersion: from, status: i % 7 === 0 ? ('Failed' as const) : ('Successful' as const), minutesAgo: (150 - i) * 24 * 60 }));
+  const history = Array.from({ length: 150 }, (_, i) => ({
+    releaseVersion: from,
+    status: i % 7 === 0 ? ('Failed' as const) : ('Successful' as const),
+    minutesAgo: (150 - i) * 24 * 60,
+  }));
 
   it('resumes the running update on a re-run, among 150 past ones', async () => {
     const cluster = prod([{ name: 'general', nodes: 2 }]);
     cluster.nodegroups[0]!.history = history;
     const s = await start(cluster, { clockSpeed: 60, pageSize: 7 });
     const sha = s.github.push('main', { [PATH]: manifest(['general'], to) });
-    const killed = await run(s, sha, { command: 'upgrade', 'poll-interval': '100ms' }, { clock: undefined, killWhen: /update \S+ started/, killSignal: 'SIGKILL' });
+    const killed = await run(
+      s,
+      sha,
+      { command: 'upgrade', 'poll-interval': '100ms' },
+      { clock: undefined, killWhen: /update \S+ started/, killSignal: 'SIGKILL' },
+    );
     expect(killed.signal).toBe('SIGKILL');
     const running = s.world.updates.find((u) => u.status === 'InProgress')!;
     const rerun = await run(s, sha, { command: 'upgrade', 'poll-interval': '100ms' }, { clock: undefined });
@@ -220,7 +288,10 @@ describe('a long update history, listed in no particular order', () => {
   it('starts a new update on a re-run after a failure (a new idempotency token), among 150 past ones', async () => {
     const cluster = prod([{ name: 'general', nodes: 2 }]);
     cluster.nodegroups[0]!.history = history;
-    const s = await start(cluster, { clockSpeed: 300, faults: { updateFailures: { 'prod/general': { errorCode: 'NodeCreationFailure', errorMessage: 'Instances failed to join the kubernetes cluster' } } } });
+    const s = await start(cluster, {
+      clockSpeed: 300,
+      faults: { updateFailures: { 'prod/general': { errorCode: 'NodeCreationFailure', errorMessage: 'Instances failed to join the kubernetes cluster' } } },
+    });
     const sha = s.github.push('main', { [PATH]: manifest(['general'], to) });
     const first = await run(s, sha, { command: 'upgrade', 'poll-interval': '100ms' }, { clock: undefined });
     expect(first.code).toBe(1);

@@ -55,10 +55,20 @@ async function check(title: string) {
 async function upgrade(clusterName: string, minor: string, release: string) {
   const path = `.github/eks-ami-drift/us-east-1/${clusterName}.yaml`;
   sim.github.branch(`rollout-${clusterName}`);
-  sim.github.push(`rollout-${clusterName}`, { [path]: renderManifest({ cluster: clusterName, region: 'us-east-1', nodegroups: { general: { kubernetesVersion: minor, releaseVersion: release } } }) }, 'github-actions[bot]', 'pin');
+  sim.github.push(
+    `rollout-${clusterName}`,
+    { [path]: renderManifest({ cluster: clusterName, region: 'us-east-1', nodegroups: { general: { kubernetesVersion: minor, releaseVersion: release } } }) },
+    'github-actions[bot]',
+    'pin',
+  );
   const sha = sim.github.merge(sim.github.openPull(`rollout-${clusterName}`, `Upgrade ${clusterName}`).number, 'platform-engineer');
   console.log(dim(`A platform engineer merges the pin of ${release} for ${clusterName}; the upgrade runs:`));
-  const run = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', clusters: clusterName, 'poll-interval': '30s', ...STAGES }, env: { ...env, GITHUB_SHA: sha }, eventName: 'push', clock });
+  const run = await runAction({
+    inputs: { command: 'upgrade', regions: 'us-east-1', clusters: clusterName, 'poll-interval': '30s', ...STAGES },
+    env: { ...env, GITHUB_SHA: sha },
+    eventName: 'push',
+    clock,
+  });
   if (run.code !== 0) exit = 1;
   for (const line of run.stdout.split('\n').filter((l) => /stage |✅|❌|upgraded|health gate passed/.test(l) && !l.startsWith('::'))) console.log(`  ${line}`);
 }

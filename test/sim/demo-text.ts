@@ -28,4 +28,3 @@ export function asText(markdown: string): string {
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
-

@@ -67,7 +67,11 @@ try {
   const comments = sim.github.pulls().find((p) => p.number === pr.number)?.comments.length ?? 0;
   const paused = update?.autoscalerReplicas.every((r) => r === 0) ?? false;
   exit = check.code === 0 && upgrade.code === 0 && paused && autoscaler() === before && comments === 1 ? 0 : 1;
-  console.log(bold(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s: check exit ${check.code}, upgrade exit ${upgrade.code}${exit ? ', NOT as expected' : ''}.`));
+  console.log(
+    bold(
+      `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s: check exit ${check.code}, upgrade exit ${upgrade.code}${exit ? ', NOT as expected' : ''}.`,
+    ),
+  );
 } catch (error) {
   console.error(error);
   exit = 1;

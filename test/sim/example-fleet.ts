@@ -30,7 +30,14 @@ export function exampleFleet(now = new Date()): FleetSpec {
           { name: 'legacy', amiType: 'AL2_x86_64', version: '1.33', releaseVersion: '1.32.9-20251209', desiredSize: 3 },
         ],
         selfManaged: [
-          { name: 'prod-payments-batch', desiredSize: 2, launchConfiguration: { name: 'prod-payments-batch-v7', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', release('AL2023_x86_64_STANDARD', '1.33', 0)) } } },
+          {
+            name: 'prod-payments-batch',
+            desiredSize: 2,
+            launchConfiguration: {
+              name: 'prod-payments-batch-v7',
+              image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', release('AL2023_x86_64_STANDARD', '1.33', 0)) },
+            },
+          },
         ],
       },
       {
@@ -39,21 +46,38 @@ export function exampleFleet(now = new Date()): FleetSpec {
         version: '1.32',
         nodegroups: [
           { name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.32', releaseVersion: '1.26.0-85f0d68c', desiredSize: 3 },
-          { name: 'indexers', amiType: 'AL2023_ARM_64_STANDARD', version: '1.31', releaseVersion: release('AL2023_ARM_64_STANDARD', '1.31', 1), desiredSize: 4 },
+          {
+            name: 'indexers',
+            amiType: 'AL2023_ARM_64_STANDARD',
+            version: '1.31',
+            releaseVersion: release('AL2023_ARM_64_STANDARD', '1.31', 1),
+            desiredSize: 4,
+          },
           {
             name: 'bespoke',
             amiType: 'CUSTOM',
             version: '1.32',
             releaseVersion: '(its image id)',
             desiredSize: 2,
-            launchTemplate: { id: 'lt-0bespoke000000001', name: 'prod-search-bespoke', version: '3', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.32', release('AL2023_x86_64_STANDARD', '1.32', 2)) } },
+            launchTemplate: {
+              id: 'lt-0bespoke000000001',
+              name: 'prod-search-bespoke',
+              version: '3',
+              image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.32', release('AL2023_x86_64_STANDARD', '1.32', 2)) },
+            },
           },
         ],
         selfManaged: [
           {
             name: 'prod-search-ingress',
             desiredSize: 3,
-            launchTemplate: { id: 'lt-0ingress00000001', name: 'prod-search-ingress', version: '$Latest', mixed: true, image: { private: 'ingress-hardened-2026.05', createdAt: hoursAgo(24 * 200), deprecatedAt: hoursAgo(24 * 20) } },
+            launchTemplate: {
+              id: 'lt-0ingress00000001',
+              name: 'prod-search-ingress',
+              version: '$Latest',
+              mixed: true,
+              image: { private: 'ingress-hardened-2026.05', createdAt: hoursAgo(24 * 200), deprecatedAt: hoursAgo(24 * 20) },
+            },
           },
         ],
       },

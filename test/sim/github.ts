@@ -117,7 +117,9 @@ export class GitHubSim {
   constructor(spec: GitHubSpec = {}) {
     this.owner = spec.owner ?? 'acme';
     this.repo = spec.repo ?? 'platform';
-    this.tokens = spec.tokens ?? { ghs_simulated: { login: 'github-actions[bot]', permissions: { contents: 'write', pull_requests: 'write', issues: 'write' } } };
+    this.tokens = spec.tokens ?? {
+      ghs_simulated: { login: 'github-actions[bot]', permissions: { contents: 'write', pull_requests: 'write', issues: 'write' } },
+    };
     this.actionsCanCreatePullRequests = spec.actionsCanCreatePullRequests ?? true;
     this.collaborators = spec.collaborators ?? ['octocat', 'alice', 'bob', 'carol'];
     this.contentLimit = spec.contentLimit;
@@ -179,7 +181,15 @@ export class GitHubSim {
       assignees: [],
       user: login,
       comments: [],
-      pull: { head, base: this.defaultBranch, headSha, forkSha: this.commits.get(headSha)?.parents[0] ?? headSha, merged: false, merge_commit_sha: null, reviewers: [] },
+      pull: {
+        head,
+        base: this.defaultBranch,
+        headSha,
+        forkSha: this.commits.get(headSha)?.parents[0] ?? headSha,
+        merged: false,
+        merge_commit_sha: null,
+        reviewers: [],
+      },
     };
     this.issues.push(pr);
     return pr;
@@ -279,7 +289,7 @@ export class GitHubSim {
       throw new HttpError(
         403,
         { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' },
-        { 'x-accepted-github-permissions': `${permission}=${access}` , 'x-github-permission-hint': name },
+        { 'x-accepted-github-permissions': `${permission}=${access}`, 'x-github-permission-hint': name },
       );
     };
     const prefix = `/repos/${this.owner}/${this.repo}`;
@@ -372,7 +382,14 @@ export class GitHubSim {
       const files = this.filesAt(q.get('ref') ?? this.defaultBranch);
       const content = files.get(file);
       if (content !== undefined) {
-        return ok({ type: 'file', path: file, name: file.split('/').pop(), encoding: 'base64', content: Buffer.from(content).toString('base64'), sha: sha1(`blob ${Buffer.byteLength(content)}\0${content}`) });
+        return ok({
+          type: 'file',
+          path: file,
+          name: file.split('/').pop(),
+          encoding: 'base64',
+          content: Buffer.from(content).toString('base64'),
+          sha: sha1(`blob ${Buffer.byteLength(content)}\0${content}`),
+        });
       }
       const under = [...files.keys()].filter((p) => p.startsWith(`${file}/`));
       if (under.length === 0) throw new HttpError(404, { message: 'Not Found' });
@@ -388,18 +405,29 @@ export class GitHubSim {
       need('pull_requests', 'read');
       const head = q.get('head')?.split(':').pop();
       const state = q.get('state') ?? 'open';
-      return ok(this.pulls().filter((p) => (state === 'all' || p.state === state) && (!head || p.pull!.head === head)).map((p) => this.shapePull(p)));
+      return ok(
+        this.pulls()
+          .filter((p) => (state === 'all' || p.state === state) && (!head || p.pull!.head === head))
+          .map((p) => this.shapePull(p)),
+      );
     }
     if (path === '/pulls' && method === 'POST') {
       need('pull_requests', 'write');
       if (who.login === 'github-actions[bot]' && !this.actionsCanCreatePullRequests) {
-        throw new HttpError(403, { message: 'GitHub Actions is not permitted to create or approve pull requests.', documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request', status: '403' });
+        throw new HttpError(403, {
+          message: 'GitHub Actions is not permitted to create or approve pull requests.',
+          documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+          status: '403',
+        });
       }
       const head = String(input.head).split(':').pop() as string;
       const headSha = this.refs.get(`heads/${head}`);
       if (!headSha) throw new HttpError(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] });
       if (this.pulls().some((p) => p.state === 'open' && p.pull!.head === head)) {
-        throw new HttpError(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.owner}:${head}.` }] });
+        throw new HttpError(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.owner}:${head}.` }],
+        });
       }
       const pr: Issue = {
         number: this.issues.length + 1,
@@ -410,7 +438,15 @@ export class GitHubSim {
         assignees: [],
         user: who.login,
         comments: [],
-        pull: { head, base: String(input.base), headSha, forkSha: this.commits.get(headSha)?.parents[0] ?? headSha, merged: false, merge_commit_sha: null, reviewers: [] },
+        pull: {
+          head,
+          base: String(input.base),
+          headSha,
+          forkSha: this.commits.get(headSha)?.parents[0] ?? headSha,
+          merged: false,
+          merge_commit_sha: null,
+          reviewers: [],
+        },
       };
       this.issues.push(pr);
       return ok(this.shapePull(pr), 201);
@@ -433,7 +469,8 @@ export class GitHubSim {
       if (sub === '/commits' && method === 'GET') {
         need('pull_requests', 'read');
         const list: Commit[] = [];
-        for (let sha: string | undefined = pr.pull!.headSha; sha && sha !== pr.pull!.forkSha; sha = this.commits.get(sha)?.parents[0]) list.unshift(this.commits.get(sha)!);
+        for (let sha: string | undefined = pr.pull!.headSha; sha && sha !== pr.pull!.forkSha; sha = this.commits.get(sha)?.parents[0])
+          list.unshift(this.commits.get(sha)!);
         return ok(list.map((c) => ({ sha: c.sha, commit: { message: c.message, author: c.author }, author: { login: c.login } })));
       }
       if (sub === '/merge' && method === 'PUT') {
@@ -446,9 +483,18 @@ export class GitHubSim {
         const reviewers = (input.reviewers as string[]) ?? [];
         // GitHub answers 422 for the pull request's author and for anyone who is not a collaborator
         // (../shared/reference/eks.md section 10; the texts as GitHub words them, UNVERIFIED to the letter).
-        if (reviewers.includes(pr.user)) throw new HttpError(422, { message: 'Review cannot be requested from pull request author.', documentation_url: 'https://docs.github.com/rest/pulls/review-requests' });
+        if (reviewers.includes(pr.user))
+          throw new HttpError(422, {
+            message: 'Review cannot be requested from pull request author.',
+            documentation_url: 'https://docs.github.com/rest/pulls/review-requests',
+          });
         if (reviewers.some((r) => !this.collaborators.includes(r))) {
-          throw new HttpError(422, { message: `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${this.owner}/${this.repo} repository.`, documentation_url: 'https://docs.github.com/rest/pulls/review-requests' });
+          throw new HttpError(422, {
+            message:
+              `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ` +
+              `${this.owner}/${this.repo} repository.`,
+            documentation_url: 'https://docs.github.com/rest/pulls/review-requests',
+          });
         }
         pr.pull!.reviewers.push(...reviewers.filter((r) => !pr.pull!.reviewers.includes(r)));
         return ok(this.shapePull(pr), 201);
@@ -460,7 +506,11 @@ export class GitHubSim {
     }
     if ((m = /^\/commits\/([0-9a-f]{40})\/pulls$/.exec(path)) && method === 'GET') {
       need('pull_requests', 'read');
-      return ok(this.pulls().filter((p) => p.pull!.merge_commit_sha === m![1] || p.pull!.headSha === m![1]).map((p) => this.shapePull(p)));
+      return ok(
+        this.pulls()
+          .filter((p) => p.pull!.merge_commit_sha === m![1] || p.pull!.headSha === m![1])
+          .map((p) => this.shapePull(p)),
+      );
     }
     // issues, comments, labels
     if (path === '/issues' && method === 'GET') {
@@ -471,7 +521,10 @@ export class GitHubSim {
       const perPage = Number(q.get('per_page') ?? 30);
       const page = Number(q.get('page') ?? 1);
       const items = all.slice((page - 1) * perPage, page * perPage);
-      const next: Record<string, string> = page * perPage < all.length ? { link: `<${this.baseUrl}${url.pathname}?${new URLSearchParams({ ...Object.fromEntries(q), page: String(page + 1) }).toString()}>; rel="next"` } : {};
+      const next: Record<string, string> =
+        page * perPage < all.length
+          ? { link: `<${this.baseUrl}${url.pathname}?${new URLSearchParams({ ...Object.fromEntries(q), page: String(page + 1) }).toString()}>; rel="next"` }
+          : {};
       return [200, items.map((i) => this.shapeIssue(i)), next];
     }
     if (path === '/issues' && method === 'POST') {
@@ -522,7 +575,15 @@ export class GitHubSim {
         need(perm, 'write');
         const comment = { id: ++this.commentId, body: String(input.body), user: who.login, created_at: new Date().toISOString() };
         issue.comments.push(comment);
-        return ok({ id: comment.id, body: comment.body, user: { login: who.login }, html_url: `https://github.com/${this.owner}/${this.repo}/issues/${issue.number}#issuecomment-${comment.id}` }, 201);
+        return ok(
+          {
+            id: comment.id,
+            body: comment.body,
+            user: { login: who.login },
+            html_url: `https://github.com/${this.owner}/${this.repo}/issues/${issue.number}#issuecomment-${comment.id}`,
+          },
+          201,
+        );
       }
       if (sub === '/labels' && method === 'POST') {
         need(perm, 'write');
@@ -553,7 +614,10 @@ export class GitHubSim {
         const wait = Math.max(1, Math.ceil((Math.min(...recent) + span - now) / 1000));
         throw new HttpError(
           403,
-          { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits' },
+          {
+            message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+            documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          },
           { 'retry-after': String(wait) },
         );
       }

@@ -64,7 +64,13 @@ export class Identity {
     this.oidcIssued.push({ at: now, audience });
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
     const payload = Buffer.from(
-      JSON.stringify({ iss: 'https://token.actions.githubusercontent.com', aud: audience, sub: subject, iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + (this.spec.oidcTokenSeconds ?? 300) }),
+      JSON.stringify({
+        iss: 'https://token.actions.githubusercontent.com',
+        aud: audience,
+        sub: subject,
+        iat: Math.floor(now / 1000),
+        exp: Math.floor(now / 1000) + (this.spec.oidcTokenSeconds ?? 300),
+      }),
     ).toString('base64url');
     return `${header}.${payload}.${createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest('base64url')}`;
   }
@@ -89,7 +95,13 @@ export class Identity {
     if (claims.aud !== (role.audience ?? 'sts.amazonaws.com')) throw new AwsError(400, 'InvalidIdentityToken', 'Incorrect token audience');
     const duration = params.DurationSeconds === undefined ? 3600 : Number(params.DurationSeconds);
     const max = role.maxSessionSeconds ?? 3600;
-    if (!Number.isInteger(duration) || duration < 900) throw new AwsError(400, 'ValidationError', `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+    if (!Number.isInteger(duration) || duration < 900)
+      throw new AwsError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal ` +
+          `to 900`,
+      );
     if (duration > max) throw new AwsError(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     const session: Session = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,

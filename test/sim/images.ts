@@ -129,7 +129,14 @@ export class ImageRegistry {
     const id = imageId(region, `private/${spec.private}`);
     let image = this.images.get(id);
     if (!image) {
-      image = { id, region, name: spec.private, ownerId: spec.ownerId ?? this.accountId, createdAt: spec.createdAt, ...(spec.deprecatedAt ? { deprecatedAt: spec.deprecatedAt } : {}) };
+      image = {
+        id,
+        region,
+        name: spec.private,
+        ownerId: spec.ownerId ?? this.accountId,
+        createdAt: spec.createdAt,
+        ...(spec.deprecatedAt ? { deprecatedAt: spec.deprecatedAt } : {}),
+      };
       this.images.set(id, image);
     }
     return image;

@@ -26,7 +26,10 @@ function list(kind: string, apiVersion: string, items: KubeObject[]): unknown {
 /** RFC 6902 JSON Patch, the operations a client sends for scale and annotations. */
 function jsonPatch(target: KubeObject, ops: { op: string; path: string; value?: unknown }[]): void {
   for (const { op, path, value } of ops) {
-    const keys = path.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = path
+      .split('/')
+      .slice(1)
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = keys.pop() as string;
     let parent = target as unknown as Record<string, unknown>;
     for (const k of keys) {
@@ -114,7 +117,12 @@ export async function handleKube(
       const rbac = rule.startsWith('list') || rule.startsWith('get') ? rule : `${verb} ${rule}`;
       const allow = world.options.faults?.kubeAllow;
       if (allow && !allow.includes(rbac)) {
-        throw new KubeError(403, 'Forbidden', `${rule.split(' ').pop()} is forbidden: User "eks-ami-drift" cannot ${rbac.split(' ')[0]} resource "${rbac.split(' ')[1]}"${ns ? ` in the namespace "${ns}"` : ''}`);
+        throw new KubeError(
+          403,
+          'Forbidden',
+          `${rule.split(' ').pop()} is forbidden: User "eks-ami-drift" cannot ${rbac.split(' ')[0]} resource ` +
+            `"${rbac.split(' ')[1]}"${ns ? ` in the namespace "${ns}"` : ''}`,
+        );
       }
       const selector = labelSelector(url.searchParams.get('labelSelector'));
       const onNode = /spec\.nodeName=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
@@ -125,7 +133,14 @@ export async function handleKube(
             if (!node) throw new KubeError(404, 'NotFound', `nodes "${name}" not found`);
             return json(200, node);
           }
-          return json(200, list('Node', 'v1', [...kube.nodes.values()].filter((n) => matches(n.metadata.labels ?? {}, selector))));
+          return json(
+            200,
+            list(
+              'Node',
+              'v1',
+              [...kube.nodes.values()].filter((n) => matches(n.metadata.labels ?? {}, selector)),
+            ),
+          );
         }
         case 'pods':
           return json(
@@ -139,21 +154,44 @@ export async function handleKube(
             ),
           );
         case 'pdbs':
-          return json(200, list('PodDisruptionBudget', 'policy/v1', [...kube.pdbs.values()].filter((b) => !ns || b.metadata.namespace === ns).map((b) => kube.servedPdb(b))));
+          return json(
+            200,
+            list(
+              'PodDisruptionBudget',
+              'policy/v1',
+              [...kube.pdbs.values()].filter((b) => !ns || b.metadata.namespace === ns).map((b) => kube.servedPdb(b)),
+            ),
+          );
         case 'deployments':
           return json(
             200,
             list(
               'Deployment',
               'apps/v1',
-              [...kube.deployments.values()].filter((d) => (!ns || d.metadata.namespace === ns) && matches(d.metadata.labels ?? {}, selector)).map((d) => kube.servedWorkload('Deployment', d)),
+              [...kube.deployments.values()]
+                .filter((d) => (!ns || d.metadata.namespace === ns) && matches(d.metadata.labels ?? {}, selector))
+                .map((d) => kube.servedWorkload('Deployment', d)),
             ),
           );
         case 'replicasets':
         case 'statefulsets':
         case 'daemonsets': {
-          const [map, k] = kind === 'replicasets' ? ([kube.replicasets, 'ReplicaSet'] as const) : kind === 'statefulsets' ? ([kube.statefulsets, 'StatefulSet'] as const) : ([kube.daemonsets, 'DaemonSet'] as const);
-          return json(200, list(k, 'apps/v1', [...map.values()].filter((o) => (!ns || o.metadata.namespace === ns) && matches(o.metadata.labels ?? {}, selector)).map((o) => kube.servedWorkload(k, o))));
+          const [map, k] =
+            kind === 'replicasets'
+              ? ([kube.replicasets, 'ReplicaSet'] as const)
+              : kind === 'statefulsets'
+                ? ([kube.statefulsets, 'StatefulSet'] as const)
+                : ([kube.daemonsets, 'DaemonSet'] as const);
+          return json(
+            200,
+            list(
+              k,
+              'apps/v1',
+              [...map.values()]
+                .filter((o) => (!ns || o.metadata.namespace === ns) && matches(o.metadata.labels ?? {}, selector))
+                .map((o) => kube.servedWorkload(k, o)),
+            ),
+          );
         }
         case 'events': {
           const about = /involvedObject\.name=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];

@@ -136,7 +136,9 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     summary: readFileSync(summaryFile, 'utf8'),
     state: parseOutputFile(readFileSync(stateFile, 'utf8')),
     ...(reportFile && reportFile.startsWith(dir) && existsSync(reportFile) ? { reportFile: readFileSync(reportFile, 'utf8') } : {}),
-    ...(env.SIM_CLOCK_LATE_TIMERS && existsSync(env.SIM_CLOCK_LATE_TIMERS) ? { lateTimers: JSON.parse(readFileSync(env.SIM_CLOCK_LATE_TIMERS, 'utf8')) as [number, number, number][] } : {}),
+    ...(env.SIM_CLOCK_LATE_TIMERS && existsSync(env.SIM_CLOCK_LATE_TIMERS)
+      ? { lateTimers: JSON.parse(readFileSync(env.SIM_CLOCK_LATE_TIMERS, 'utf8')) as [number, number, number][] }
+      : {}),
   };
   rmSync(dir, { recursive: true, force: true });
   return result;

@@ -98,7 +98,8 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
       return new AwsError(
         call.service === 'ssm' ? 400 : 403,
         call.service === 'ec2' ? 'UnauthorizedOperation' : 'AccessDeniedException',
-        `User: arn:aws:sts::${aws.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${iamAction(call)} because no identity-based policy allows the ${iamAction(call)} action`,
+        `User: arn:aws:sts::${aws.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${iamAction(call)} because no identity-based ` +
+          `policy allows the ${iamAction(call)} action`,
       );
     }
     // Each service's own throttling code: EC2's is RequestLimitExceeded (Amazon EC2 API reference,
@@ -162,11 +163,11 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
         if (injected) throw injected;
         reply = encode(call, aws.handle(call), requestId);
       } catch (error) {
-        const awsError =
-          error instanceof AwsError ? error : new AwsError(400, 'ValidationException', error instanceof Error ? error.message : String(error));
+        const awsError = error instanceof AwsError ? error : new AwsError(400, 'ValidationException', error instanceof Error ? error.message : String(error));
         reply = encodeError(call, awsError, requestId);
       }
-      const errorCode = reply.status >= 300 ? /"__type":"([^"]+)"|<Code>([^<]+)</.exec(reply.body)?.slice(1).find(Boolean) ?? reply.headers['x-amzn-errortype'] : undefined;
+      const errorCode =
+        reply.status >= 300 ? (/"__type":"([^"]+)"|<Code>([^<]+)</.exec(reply.body)?.slice(1).find(Boolean) ?? reply.headers['x-amzn-errortype']) : undefined;
       log.push({
         at: Date.now(),
         service: call.service,

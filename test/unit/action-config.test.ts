@@ -63,7 +63,9 @@ describe('the files GitHub reads', () => {
   });
 
   it('would catch an event payload interpolated into a shell (the lint is live)', () => {
-    const r = actionlint({ 'bad.yml': 'on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.event.pull_request.title }}"\n' });
+    const r = actionlint({
+      'bad.yml': 'on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.event.pull_request.title }}"\n',
+    });
     expect(r.code).toBe(1);
     expect(r.out).toContain('potentially untrusted');
   });

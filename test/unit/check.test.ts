@@ -22,11 +22,32 @@ function fleet() {
   // No self-managed groups: only the managed node groups' own, which the check leaves out.
   const autoscaling = new AutoScalingClient({ region: 'us-east-1' });
   const autoscalingMock = mockClient(autoscaling);
-  autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'eks-a-ng1', MinSize: 1, MaxSize: 3, DesiredCapacity: 2, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(), Tags: [{ Key: 'eks:nodegroup-name', Value: 'a-ng1' }, { Key: 'kubernetes.io/cluster/a', Value: 'owned' }] }] });
+  autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      {
+        AutoScalingGroupName: 'eks-a-ng1',
+        MinSize: 1,
+        MaxSize: 3,
+        DesiredCapacity: 2,
+        DefaultCooldown: 300,
+        AvailabilityZones: [],
+        HealthCheckType: 'EC2',
+        CreatedTime: new Date(),
+        Tags: [
+          { Key: 'eks:nodegroup-name', Value: 'a-ng1' },
+          { Key: 'kubernetes.io/cluster/a', Value: 'owned' },
+        ],
+      },
+    ],
+  });
   return { eks, ssm, autoscaling, eksMock: mockClient(eks), ssmMock: mockClient(ssm), autoscalingMock };
 }
 
-const deps = (f: ReturnType<typeof fleet>) => ({ clientsFor: () => ({ eks: f.eks, ssm: f.ssm, autoscaling: f.autoscaling, ec2: new EC2Client({ region: 'us-east-1' }) }), now: () => new Date('2026-11-21T00:00:00Z'), concurrency: 4 });
+const deps = (f: ReturnType<typeof fleet>) => ({
+  clientsFor: () => ({ eks: f.eks, ssm: f.ssm, autoscaling: f.autoscaling, ec2: new EC2Client({ region: 'us-east-1' }) }),
+  now: () => new Date('2026-11-21T00:00:00Z'),
+  concurrency: 4,
+});
 
 describe('the fleet check against EKS and SSM', () => {
   it('follows ListClusters and ListNodegroups pages to the end', async () => {
@@ -51,7 +72,15 @@ describe('the fleet check against EKS and SSM', () => {
 
     const report = await runCheck(settings(), deps(f));
     expect(report.nodegroups.map((n) => `${n.cluster}/${n.nodegroup}`)).toEqual([
-      'a/a-ng1', 'a/a-ng2', 'a/a-ng3', 'b/b-ng1', 'b/b-ng2', 'b/b-ng3', 'c/c-ng1', 'c/c-ng2', 'c/c-ng3',
+      'a/a-ng1',
+      'a/a-ng2',
+      'a/a-ng3',
+      'b/b-ng1',
+      'b/b-ng2',
+      'b/b-ng3',
+      'c/c-ng1',
+      'c/c-ng2',
+      'c/c-ng3',
     ]);
     expect(report.nodegroups.every((n) => n.status === 'up-to-date')).toBe(true);
     expect(f.eksMock.commandCalls(ListClustersCommand)).toHaveLength(2);
@@ -66,8 +95,9 @@ describe('the fleet check against EKS and SSM', () => {
   it('reads each distinct parameter once, in GetParameters batches of at most 10', async () => {
     const f = fleet();
     // 25 node groups on 25 distinct (AMI type, minor) streams, plus 25 more sharing them
-    const streams = ['AL2023_x86_64_STANDARD', 'AL2023_ARM_64_STANDARD', 'AL2023_x86_64_NVIDIA', 'BOTTLEROCKET_x86_64', 'BOTTLEROCKET_ARM_64']
-      .flatMap((amiType) => ['1.30', '1.31', '1.32', '1.33', '1.34'].map((version) => ({ amiType, version })));
+    const streams = ['AL2023_x86_64_STANDARD', 'AL2023_ARM_64_STANDARD', 'AL2023_x86_64_NVIDIA', 'BOTTLEROCKET_x86_64', 'BOTTLEROCKET_ARM_64'].flatMap(
+      (amiType) => ['1.30', '1.31', '1.32', '1.33', '1.34'].map((version) => ({ amiType, version })),
+    );
     const nodegroups = [...streams, ...streams].map((s, i) => ({ ...s, nodegroupName: `ng${i}`, releaseVersion: `${s.version}.1-20250101` }));
     f.eksMock.on(DescribeClusterCommand).resolves({ cluster: { version: '1.34' } });
     f.eksMock.on(ListNodegroupsCommand).resolves({ nodegroups: nodegroups.map((n) => n.nodegroupName) });
@@ -157,7 +187,10 @@ describe('the fleet check against EKS and SSM', () => {
       HealthCheckType: 'EC2',
       CreatedTime: new Date(),
       LaunchConfigurationName: 'shared-lc',
-      Tags: [{ Key: 'kubernetes.io/cluster/cluster-000', Value: 'shared' }, { Key: 'kubernetes.io/cluster/cluster-055', Value: 'shared' }],
+      Tags: [
+        { Key: 'kubernetes.io/cluster/cluster-000', Value: 'shared' },
+        { Key: 'kubernetes.io/cluster/cluster-055', Value: 'shared' },
+      ],
     };
     f.autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [shared] });
     const report = await runCheck(settings(), deps(f));

@@ -30,7 +30,7 @@ describe('the command line', () => {
   it('takes the last of a repeated boolean, and leaves a word that is not true or false as a positional (an error)', () => {
     expect(parse('--fail-on-drift', 'true', '--no-fail-on-drift').inputs.get('fail-on-drift')).toBe('false');
     expect(() => parse('check', '--fail-on-drift', 'yes')).toThrow(new UsageError('unexpected "yes": expected one of check, upgrade, restore'));
-    expect(() => parse('--fail-on-drift=yes')).toThrow(new UsageError("Option '--fail-on-drift' is true or false, not \"yes\""));
+    expect(() => parse('--fail-on-drift=yes')).toThrow(new UsageError('Option \'--fail-on-drift\' is true or false, not "yes"'));
   });
 
   it('passes strings as given, and the command line options apart from the inputs', () => {
@@ -69,6 +69,8 @@ describe('text with Windows line ends', () => {
     ].join('\r\n');
     const manifest = parseManifest('prod.yaml', text, { cluster: 'prod', region: 'us-east-1' }, ['general']);
     expect(manifest.nodegroups.general).toEqual({ kubernetesVersion: '1.33', releaseVersion: '1.33.13-20260714', line: 6 });
-    expect(() => parseManifest('prod.yaml', text.replace('1.33.13-20260714', 'latest'), { cluster: 'prod', region: 'us-east-1' }, ['general'])).toThrow(/^prod\.yaml:6: /);
+    expect(() => parseManifest('prod.yaml', text.replace('1.33.13-20260714', 'latest'), { cluster: 'prod', region: 'us-east-1' }, ['general'])).toThrow(
+      /^prod\.yaml:6: /,
+    );
   });
 });

@@ -77,16 +77,28 @@ function broken(from: string, target: string): string | null {
 
 describe('the README and docs/', () => {
   it('has a docs/ page for each subject the README leaves out', () => {
-    for (const page of ['check', 'proposals', 'upgrade', 'staged-rollouts', 'iam-and-rbac', 'manifest', 'command-line', 'reliability', 'development', 'inputs-and-outputs'])
+    for (const page of [
+      'check',
+      'proposals',
+      'upgrade',
+      'staged-rollouts',
+      'iam-and-rbac',
+      'manifest',
+      'command-line',
+      'reliability',
+      'development',
+      'inputs-and-outputs',
+    ])
       expect([page, docs.has(`docs/${page}.md`)]).toEqual([page, true]);
   });
 
   it('has no relative link that goes nowhere (a file, and for file.md#anchor a heading of it)', () => {
     const problems: string[] = [];
-    for (const [path, text] of docs) for (const { line, target } of links(text)) {
-      const why = broken(path, target);
-      if (why) problems.push(`${path}:${line}: ${why}`);
-    }
+    for (const [path, text] of docs)
+      for (const { line, target } of links(text)) {
+        const why = broken(path, target);
+        if (why) problems.push(`${path}:${line}: ${why}`);
+      }
     expect(problems).toEqual([]);
     expect([...docs.values()].flatMap((t) => links(t)).length).toBeGreaterThan(30);
   });
@@ -99,7 +111,7 @@ describe('the README and docs/', () => {
     expect(broken('README.md', 'https://example.com/x.md#y')).toBeNull();
   });
 
-  it("makes anchors as GitHub does: lowercase, spaces to hyphens, punctuation dropped, repeats numbered", () => {
+  it('makes anchors as GitHub does: lowercase, spaces to hyphens, punctuation dropped, repeats numbered', () => {
     expect(slug('Staged rollouts: production gets what the canaries proved')).toBe('staged-rollouts-production-gets-what-the-canaries-proved');
     expect(slug('Node groups whose AMI is named by id, and self-managed groups')).toBe('node-groups-whose-ami-is-named-by-id-and-self-managed-groups');
     expect(slug("Idempotent, and a person's edits win")).toBe('idempotent-and-a-persons-edits-win');
@@ -125,7 +137,9 @@ describe('the README and docs/', () => {
     const section = /^## Quick start\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? '';
     const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks).toHaveLength(1);
-    const commands = lines(blocks[0]!).map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+    const commands = lines(blocks[0]!)
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter(Boolean);
     expect(commands).toEqual(['npm run demo', 'npm test']);
   });
 
@@ -149,7 +163,15 @@ describe('the README and docs/', () => {
   it('refuses a marker found twice, a missing one (naming it), and one with no code block under it', () => {
     const block = '<!-- rbac -->\n```yaml\nkind: Role\n```\n';
     expect(markedBlock('rbac', new Map([['a.md', `text\n\n${block}`]]))).toBe('kind: Role\n');
-    expect(() => markedBlock('rbac', new Map([['a.md', block], ['b.md', block]]))).toThrow('<!-- rbac --> is found 2 times (a.md:1, b.md:1)');
+    expect(() =>
+      markedBlock(
+        'rbac',
+        new Map([
+          ['a.md', block],
+          ['b.md', block],
+        ]),
+      ),
+    ).toThrow('<!-- rbac --> is found 2 times (a.md:1, b.md:1)');
     expect(() => markedBlock('iam-policy:check', new Map([['a.md', block]]))).toThrow('no <!-- iam-policy:check --> block');
     expect(() => markedBlock('rbac', new Map([['a.md', '<!-- rbac -->\n\nsome prose\n\n```yaml\nkind: Role\n```\n']]))).toThrow('not followed by a code block');
     // a marker mentioned in prose or shown in an example is not a marker

@@ -62,9 +62,16 @@ describe('drift decision for one node group', () => {
 
   it('is unsupported for AL2 on any Kubernetes version since its end of support, with the date and what to do', () => {
     const AL2_131 = '/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/release_version';
-    const r = check({ amiType: 'AL2_x86_64', version: '1.31', releaseVersion: '1.31.13-20251209' }, { [AL2_131]: { kind: 'found', releaseVersion: '1.31.13-20251209', publishedAt: new Date('2025-12-09') } }, { controlPlane: '1.31' });
+    const r = check(
+      { amiType: 'AL2_x86_64', version: '1.31', releaseVersion: '1.31.13-20251209' },
+      { [AL2_131]: { kind: 'found', releaseVersion: '1.31.13-20251209', publishedAt: new Date('2025-12-09') } },
+      { controlPlane: '1.31' },
+    );
     expect(r.status).toBe('unsupported');
-    expect(r.reason).toBe('Amazon Linux 2 AMIs reached end of support on 2025-11-26 (awslabs/amazon-eks-ami#2545 (the last AL2 release is v20251209)): no more patched releases; migrate to AL2023 or Bottlerocket');
+    expect(r.reason).toBe(
+      'Amazon Linux 2 AMIs reached end of support on 2025-11-26 (awslabs/amazon-eks-ami#2545 (the last AL2 release is v20251209)): no more patched ' +
+        'releases; migrate to AL2023 or Bottlerocket',
+    );
   });
 
   it('warns within 90 days of a family’s end of support, and not before', () => {
@@ -76,10 +83,15 @@ describe('drift decision for one node group', () => {
     // before its end, an AL2 node group keeps its status, with the warning in its reason
     const AL2_131 = '/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/release_version';
     const cluster: ClusterState = { name: 'prod', region: 'us-east-1', version: '1.31', nodegroups: [] };
-    const before = classify(cluster, { name: 'legacy', amiType: 'AL2_x86_64', version: '1.31', releaseVersion: '1.31.13-20250901' }, (p) => (p === AL2_131 ? { kind: 'found', releaseVersion: '1.31.13-20250925', publishedAt: new Date('2025-09-25') } : undefined), {
-      minReleaseAgeMs: 0,
-      now: new Date('2025-10-01T00:00:00Z'),
-    });
+    const before = classify(
+      cluster,
+      { name: 'legacy', amiType: 'AL2_x86_64', version: '1.31', releaseVersion: '1.31.13-20250901' },
+      (p) => (p === AL2_131 ? { kind: 'found', releaseVersion: '1.31.13-20250925', publishedAt: new Date('2025-09-25') } : undefined),
+      {
+        minReleaseAgeMs: 0,
+        now: new Date('2025-10-01T00:00:00Z'),
+      },
+    );
     expect(before.status).toBe('drift');
     expect(before.reason).toContain('⚠️ Amazon Linux 2 AMIs reach end of support on 2025-11-26, in 56 day(s)');
   });

@@ -4,15 +4,27 @@ import type { Workloads } from '../../src/model/kube-api.js';
 import { countOf, describeHealth, podReason, workloadOf } from '../../src/effects/health-gate.js';
 
 const owner = (kind: string, name: string) => ({ apiVersion: 'apps/v1', kind, name, uid: `${kind}-${name}`, controller: true });
-const pod = (name: string, ownerRef: ReturnType<typeof owner> | null, status: V1Pod['status'] = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }): V1Pod => ({
+const pod = (
+  name: string,
+  ownerRef: ReturnType<typeof owner> | null,
+  status: V1Pod['status'] = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+): V1Pod => ({
   metadata: { name, namespace: 'shop', ...(ownerRef ? { ownerReferences: [ownerRef] } : {}) },
   spec: { containers: [] },
   status,
 });
 const workloads: Workloads = {
   deployments: [{ metadata: { name: 'api', namespace: 'shop' }, spec: { replicas: 3, selector: {}, template: {} }, status: { readyReplicas: 2 } }],
-  statefulSets: [{ metadata: { name: 'db', namespace: 'shop' }, spec: { replicas: 2, selector: {}, template: {}, serviceName: 'db' }, status: { replicas: 2 } }],
-  daemonSets: [{ metadata: { name: 'agent', namespace: 'shop' }, spec: { selector: {}, template: {} }, status: { desiredNumberScheduled: 4, numberReady: 4, currentNumberScheduled: 4, numberMisscheduled: 0 } }],
+  statefulSets: [
+    { metadata: { name: 'db', namespace: 'shop' }, spec: { replicas: 2, selector: {}, template: {}, serviceName: 'db' }, status: { replicas: 2 } },
+  ],
+  daemonSets: [
+    {
+      metadata: { name: 'agent', namespace: 'shop' },
+      spec: { selector: {}, template: {} },
+      status: { desiredNumberScheduled: 4, numberReady: 4, currentNumberScheduled: 4, numberMisscheduled: 0 },
+    },
+  ],
   replicaSets: [
     { metadata: { name: 'api-5d9f', namespace: 'shop', ownerReferences: [owner('Deployment', 'api')] }, spec: { selector: {} } },
     { metadata: { name: 'bare', namespace: 'shop' }, spec: { selector: {} } },
@@ -40,11 +52,21 @@ describe('the workload behind a pod', () => {
   });
 });
 
-describe("why a pod is not well", () => {
+describe('why a pod is not well', () => {
   it('prefers the waiting reason, then the last termination, then the phase, then readiness', () => {
-    const container = (c: object) => ({ phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'app', image: 'a', imageID: '', ready: false, restartCount: 3, ...c }] });
-    expect(podReason(pod('a', null, container({ state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } } })))).toBe('CrashLoopBackOff');
-    expect(podReason(pod('b', null, container({ state: { running: {} }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } } })))).toBe('OOMKilled');
+    const container = (c: object) => ({
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'False' }],
+      containerStatuses: [{ name: 'app', image: 'a', imageID: '', ready: false, restartCount: 3, ...c }],
+    });
+    expect(
+      podReason(
+        pod('a', null, container({ state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } } })),
+      ),
+    ).toBe('CrashLoopBackOff');
+    expect(podReason(pod('b', null, container({ state: { running: {} }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } } })))).toBe(
+      'OOMKilled',
+    );
     expect(podReason(pod('c', null, { phase: 'Pending' }))).toBe('Pending');
     expect(podReason(pod('d', null, container({ state: { running: {} } })))).toBe('not ready');
     expect(podReason(pod('e', null))).toBeNull();
@@ -59,8 +81,21 @@ describe("why a pod is not well", () => {
       watched: 2,
       nodes: ['node n1 is not Ready'],
       workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'api', desired: 3, ready: 1, before: { desired: 3, ready: 2 }, need: 2 }],
-      pods: [{ namespace: 'shop', name: 'api-x', workload: 'Deployment shop/api', ready: false, reason: 'CrashLoopBackOff', restarts: 5, restartsDuringGate: 4, events: [] }],
+      pods: [
+        {
+          namespace: 'shop',
+          name: 'api-x',
+          workload: 'Deployment shop/api',
+          ready: false,
+          reason: 'CrashLoopBackOff',
+          restarts: 5,
+          restartsDuringGate: 4,
+          events: [],
+        },
+      ],
     });
-    expect(text).toBe('Deployment shop/api 1/3 ready (2/3 before the update); pod shop/api-x: CrashLoopBackOff, 4 restart(s) during the gate; node n1 is not Ready');
+    expect(text).toBe(
+      'Deployment shop/api 1/3 ready (2/3 before the update); pod shop/api-x: CrashLoopBackOff, 4 restart(s) during the gate; node n1 is not Ready',
+    );
   });
 });

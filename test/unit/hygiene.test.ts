@@ -39,7 +39,10 @@ describe("the repository's hygiene", () => {
   });
 
   it('has Dependabot for npm and GitHub Actions, in the form GitHub documents (version 2, ecosystems, directory, schedule)', () => {
-    const config = parse(read('.github/dependabot.yml')) as { version: number; updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[] };
+    const config = parse(read('.github/dependabot.yml')) as {
+      version: number;
+      updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[];
+    };
     expect(config.version).toBe(2);
     expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm']);
     for (const u of config.updates) {
@@ -61,7 +64,11 @@ describe("the repository's hygiene", () => {
   });
 
   it('releases on a version tag: tests and the dist/ check first, then the release, then the major tag', () => {
-    const wf = parse(read('.github/workflows/release.yml')) as { on: { push: { tags: string[] } }; permissions: Record<string, string>; jobs: { release: { steps: { run?: string }[] } } };
+    const wf = parse(read('.github/workflows/release.yml')) as {
+      on: { push: { tags: string[] } };
+      permissions: Record<string, string>;
+      jobs: { release: { steps: { run?: string }[] } };
+    };
     expect(wf.on.push.tags).toEqual(['v[0-9]+.[0-9]+.[0-9]+']);
     expect(wf.permissions).toEqual({ contents: 'write' });
     const runs = wf.jobs.release.steps.map((s) => s.run ?? '');

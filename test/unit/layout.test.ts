@@ -22,7 +22,11 @@ const folder = (module: string) => (module.includes('/') ? module.split('/')[0]!
 
 describe('the layout of src/', () => {
   it('imports only modules that exist', () => {
-    const missing = modules.flatMap((m) => importsOf(m).filter((i) => !text.has(i)).map((i) => `${m} → ${i}`));
+    const missing = modules.flatMap((m) =>
+      importsOf(m)
+        .filter((i) => !text.has(i))
+        .map((i) => `${m} → ${i}`),
+    );
     expect(missing).toEqual([]);
   });
 

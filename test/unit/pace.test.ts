@@ -52,7 +52,7 @@ function slidingSecond(limit: number): Server {
  */
 async function drive(calls: number, server: BucketSpec | Server, latency = 30, concurrency = 10, [service, operation] = ['eks', 'DescribeNodegroup']) {
   const v = virtualClock();
-  const bucket = new Bucket(bucketOf(service!, operation!).policy, v.clock);
+  const bucket = new Bucket(bucketOf(service, operation).policy, v.clock);
   const aws: Server = 'take' in server ? server : new TokenBucket(server);
   let throttled = 0;
   let done = 0;
@@ -90,7 +90,10 @@ describe('pacing AWS calls', () => {
     // GetParameter and GetParameters share Parameter Store's throughput.
     expect(bucketOf('ssm', 'GetParameter').key).toBe(bucketOf('ssm', 'GetParameters').key);
     expect(bucketOf('ec2', 'DescribeImages')).toEqual({ key: 'ec2:DescribeImages', policy: { rate: 20, burst: 100, documented: true } });
-    expect(bucketOf('eks', 'DescribeNodegroup')).toEqual({ key: 'eks:DescribeNodegroup', policy: { rate: UNKNOWN_START, burst: UNKNOWN_BURST, documented: false } });
+    expect(bucketOf('eks', 'DescribeNodegroup')).toEqual({
+      key: 'eks:DescribeNodegroup',
+      policy: { rate: UNKNOWN_START, burst: UNKNOWN_BURST, documented: false },
+    });
     // One bucket per region: AWS's limits are per account and region.
     const pacer = new Pacer(virtualClock().clock);
     expect(pacer.bucket('us-east-1', 'eks', 'DescribeCluster')).toBe(pacer.bucket('us-east-1', 'eks', 'DescribeCluster'));

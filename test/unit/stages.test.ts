@@ -14,17 +14,37 @@ describe("a cluster's stage", () => {
   });
   it('is the last stage without the tag, or with a value that names no stage, and says why', () => {
     expect(stageOf(cluster(), stages)).toEqual({ index: 2, name: 'production', note: 'no eks-ami-drift/stage tag: in the last stage' });
-    expect(stageOf(cluster({ 'eks-ami-drift/stage': 'canary-eu' }), stages)).toMatchObject({ index: 2, note: 'its tag eks-ami-drift/stage=canary-eu names no stage of canary, staging, production: in the last stage' });
+    expect(stageOf(cluster({ 'eks-ami-drift/stage': 'canary-eu' }), stages)).toMatchObject({
+      index: 2,
+      note: 'its tag eks-ami-drift/stage=canary-eu names no stage of canary, staging, production: in the last stage',
+    });
   });
 });
 
 describe('a node group as the proof sees it', () => {
-  const ng = (over: Partial<NodegroupState>): NodegroupState => ({ name: 'general', amiType: AL, version: '1.33', releaseVersion: '1.33.13-20260714', createdAt: 1_000, ...over });
-  const update = (id: string, status: string, releaseVersion: string, createdAt: number) => ({ id, status, releaseVersion, createdAt, errors: status === 'Failed' ? ['NodeCreationFailure: no nodes'] : [] });
+  const ng = (over: Partial<NodegroupState>): NodegroupState => ({
+    name: 'general',
+    amiType: AL,
+    version: '1.33',
+    releaseVersion: '1.33.13-20260714',
+    createdAt: 1_000,
+    ...over,
+  });
+  const update = (id: string, status: string, releaseVersion: string, createdAt: number) => ({
+    id,
+    status,
+    releaseVersion,
+    createdAt,
+    errors: status === 'Failed' ? ['NodeCreationFailure: no nodes'] : [],
+  });
 
   it('has run its train since its latest successful update, else since its creation', () => {
     expect(memberOf(cluster(), ng({}), 0, runningRelease)).toMatchObject({ train: { id: 'v20260714' }, since: 1_000, sinceUpdateId: null, failures: [] });
-    const updates = [update('u1', 'Successful', '1.33.12-20260618', 5_000), update('u2', 'Successful', '1.33.13-20260714', 9_000), update('u3', 'Cancelled', '1.33.13-20260801', 9_500)];
+    const updates = [
+      update('u1', 'Successful', '1.33.12-20260618', 5_000),
+      update('u2', 'Successful', '1.33.13-20260714', 9_000),
+      update('u3', 'Cancelled', '1.33.13-20260801', 9_500),
+    ];
     expect(memberOf(cluster(), ng({ updates }), 0, runningRelease)).toMatchObject({ since: 9_000, sinceUpdateId: 'u2' });
   });
 
@@ -33,13 +53,21 @@ describe('a node group as the proof sees it', () => {
     const m = memberOf(cluster(), ng({ updates, unhealthy: { target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z' } }), 0, runningRelease)!;
     expect(m.failures).toEqual([
       { train: 'v20260801', updateId: 'u1', at: 5_000, what: 'update u1 to 1.33.13-20260801 failed: NodeCreationFailure: no nodes' },
-      { train: 'v20260714', updateId: null, at: Date.parse('2026-07-20T00:00:00.000Z'), what: 'its workloads did not come back healthy on 1.33.13-20260714 (health gate)' },
+      {
+        train: 'v20260714',
+        updateId: null,
+        at: Date.parse('2026-07-20T00:00:00.000Z'),
+        what: 'its workloads did not come back healthy on 1.33.13-20260714 (health gate)',
+      },
     ]);
   });
 
   it('is not a member when it cannot say its train: an error, a self-managed group; an unreadable history holds every train', () => {
     expect(memberOf(cluster(), ng({ error: 'AccessDenied' }), 0, runningRelease)).toBeUndefined();
     expect(memberOf(cluster(), ng({ kind: 'self-managed' }), 0, runningRelease)).toBeUndefined();
-    expect(memberOf(cluster(), ng({ historyError: 'its update history could not be read: AccessDenied' }), 0, runningRelease)).toMatchObject({ since: null, unreadable: 'its update history could not be read: AccessDenied' });
+    expect(memberOf(cluster(), ng({ historyError: 'its update history could not be read: AccessDenied' }), 0, runningRelease)).toMatchObject({
+      since: null,
+      unreadable: 'its update history could not be read: AccessDenied',
+    });
   });
 });

@@ -15,7 +15,10 @@ describe('release trains: one build published for several Kubernetes minors', ()
   });
 
   it('reads a Bottlerocket release as its OS version, whatever the commit looks like', () => {
-    const rows = readFileSync(new URL('../fixtures/bottlerocket-releases.csv', import.meta.url), 'utf8').trim().split('\n').slice(1);
+    const rows = readFileSync(new URL('../fixtures/bottlerocket-releases.csv', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
     for (const row of rows) {
       const [os = '', , example = ''] = row.split(',');
       expect(trainOf(example, 'BOTTLEROCKET_x86_64')).toEqual({ kind: 'os-version', id: `v${os}`, order: os.split('.').map(Number) });
