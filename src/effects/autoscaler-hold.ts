@@ -3,8 +3,10 @@ import type { KubeApi } from '../model/kube-api.js';
 import type { AutoscalerPause, AutoscalerRef } from '../model/pause.js';
 import { AUTO_DISCOVERY_TAG } from '../decision/scalers.js';
 import type { UpgradeSettings } from '../model/settings.js';
+import { describeError } from '../fleet/aws-clients.js';
+import { nodegroupsUpdating } from '../fleet/eks.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
-import { findScalers, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler, type ScalersFound } from './autoscaler.js';
+import { dropLease, findScalers, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler, type ScalersFound } from './autoscaler.js';
 import { iso, type UpgradeDeps } from './executor.js';
 import { retryTransient } from './retry.js';
 
@@ -102,9 +104,25 @@ export async function holdAutoscaler(
   return {
     pause,
     release: async () => {
+      stopLease();
+      // Never lifted while EKS still updates a node group of the cluster (a wait that timed out, an
+      // update that could not be followed): cluster-autoscaler scaling the group in EKS's scale-down
+      // phase makes EKS exit without restoring its size (../fleet/eks.ts nodegroupsUpdating). The
+      // record stays on the Deployment; a later `restore` or `upgrade` lifts it once EKS is done.
+      const still = await stillUpdating(cluster, deps);
+      if (still) {
+        pause.outcome = 'held';
+        pause.note = still;
+        // No job holds it from now on: without a lease, the next restore lifts it once EKS is done.
+        await dropLease(deps.kubeFor(cluster), held, replicas).catch((error: unknown) =>
+          deps.warn(`${name}: could not drop the pause's lease (${describeKubeError(error)}): it goes stale 10 minutes after its last renewal`),
+        );
+        deps.recordPause(cluster, null);
+        deps.warn(`${name}: cluster-autoscaler ${pause.deployment} stays paused: ${still}`);
+        return;
+      }
       // Through the run's client for the cluster, whose token is renewed if it aged or its
       // credentials are near expiry, retried on transient errors.
-      stopLease();
       try {
         const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), held, replicas), deps.sleep);
         pause.restoredAt = iso(deps.now());
@@ -138,4 +156,20 @@ function keepLease(kube: KubeApi, ref: AutoscalerRef, replicas: number, cluster:
   }, LEASE_RENEW_MS);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Why the pause must stay, or null when EKS updates no node group of the cluster. When EKS cannot be
+ * asked, the pause stays too: lifting it blind is the one thing that can leave a node group larger.
+ */
+async function stillUpdating(cluster: ClusterState, deps: UpgradeDeps): Promise<string | null> {
+  const names = cluster.nodegroupNames ?? cluster.nodegroups.map((n) => n.name);
+  const restore = `restored by \`command: restore\` (or the next upgrade) once EKS is done; the docs' restore workflow runs it on a schedule`;
+  try {
+    const updating = await nodegroupsUpdating(deps.clientsFor(cluster.region).eks, cluster.name, names);
+    if (updating.length === 0) return null;
+    return `EKS is still updating ${updating.join(', ')}: held at 0 until that update ends, then ${restore}`;
+  } catch (error) {
+    return `could not ask EKS whether an update of ${cluster.name} is in progress (${describeError(error)}): held at 0, then ${restore}`;
+  }
 }

@@ -99,6 +99,18 @@ export async function renewLease(kube: KubeApi, ref: AutoscalerRef, replicas: nu
   ]);
 }
 
+/**
+ * Gives the pause up to no job: removes its lease, so the next `restore` or `upgrade` takes it as stale
+ * (no lease) and lifts it as soon as no node group update of the cluster is in progress. For a pause
+ * held past its job's end because EKS still updates. The `test` makes it a no-op once the pause is gone.
+ */
+export async function dropLease(kube: KubeApi, ref: AutoscalerRef, replicas: number): Promise<void> {
+  await kube.patchDeployment(ref.namespace, ref.name, [
+    { op: 'test', path: `/metadata/annotations/${escapePointer(PAUSED_ANNOTATION)}`, value: String(replicas) },
+    { op: 'remove', path: `/metadata/annotations/${escapePointer(LEASE_ANNOTATION)}` },
+  ]);
+}
+
 /** RFC 6901: `~` and `/` in a JSON Pointer segment. */
 function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -1,4 +1,5 @@
-import { DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import { nodegroupsUpdating } from '../fleet/eks.js';
 import pLimit from 'p-limit';
 import type { UpgradeSettings } from '../model/settings.js';
 import { describeError } from '../fleet/aws-clients.js';
@@ -24,11 +25,15 @@ export interface PauseDeps {
 async function updating(eks: EKSClient, cluster: ClusterState): Promise<boolean> {
   if (cluster.nodegroups.some((n) => n.status === 'UPDATING')) return true;
   const read = new Set(cluster.nodegroups.map((n) => n.name));
-  for (const name of (cluster.nodegroupNames ?? []).filter((n) => !read.has(n))) {
-    const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName: name }));
-    if (nodegroup?.status === 'UPDATING') return true;
-  }
-  return false;
+  return (
+    (
+      await nodegroupsUpdating(
+        eks,
+        cluster.name,
+        (cluster.nodegroupNames ?? []).filter((n) => !read.has(n)),
+      )
+    ).length > 0
+  );
 }
 
 /**
@@ -74,6 +79,15 @@ export async function handlePause(
       outcome: 'left',
       note: `${report.note}: a node group update is in progress; restoring now lets cluster-autoscaler upset its scale down (wait for it, or force: true)`,
     };
+  // A fresh lease is a job that still holds the pause (between two node groups of a live upgrade, no
+  // update runs for a moment): a scheduled restore must not lift it under that job.
+  if (!stale && !force) {
+    return {
+      ...report,
+      outcome: 'left',
+      note: `${report.note}: its lease is fresh, so the job that paused it may still run; restored once the lease is stale, or now with force: true`,
+    };
+  }
   return restore(cluster, found, report, deps);
 }
 

@@ -173,3 +173,17 @@ export async function updateHistory(eks: EKSClient, clusterName: string, nodegro
     .filter((u): u is Update => u?.type === 'VersionUpdate')
     .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
 }
+
+/**
+ * The node groups of a cluster that EKS is updating now (DescribeNodegroup `status` UPDATING; EKS API
+ * reference, Nodegroup: CREATING, ACTIVE, UPDATING, DELETING, CREATE_FAILED, DELETE_FAILED, DEGRADED).
+ * Read fresh, one call per node group: a pause must not be lifted while one is listed (EKS user guide,
+ * managed node update behavior, scale-down phase: "If the Upgrade workflow determines that the Cluster
+ * Autoscaler is scaling up the node group during the scale down phase, it exits immediately without
+ * bringing the node group back to its original size"). Throws when a node group cannot be read.
+ */
+export async function nodegroupsUpdating(eks: EKSClient, clusterName: string, names: readonly string[]): Promise<string[]> {
+  const limit = pLimit(10);
+  const described = await Promise.all(names.map((nodegroupName) => limit(() => eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })))));
+  return described.filter((d) => d.nodegroup?.status === 'UPDATING').map((d) => d.nodegroup?.nodegroupName ?? '');
+}

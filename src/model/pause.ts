@@ -9,9 +9,11 @@
  * - `left`: not restored, the note says why (not stale, or a node group update in progress);
  * - `left-alone`: someone scaled it meanwhile: left at their count and the record removed;
  * - `restore-failed`: the restore failed, the record stays for the next run;
- * - `not-found`: no cluster-autoscaler to pause; `not-paused`: pause-cluster-autoscaler is false.
+ * - `not-found`: no cluster-autoscaler to pause; `not-paused`: pause-cluster-autoscaler is false;
+ * - `held`: kept at 0 on purpose, because EKS still updates a node group of the cluster (a wait that
+ *   timed out): lifted by a later `restore` or `upgrade` once EKS is done.
  */
-export type PauseOutcome = 'reported' | 'restored' | 'already-restored' | 'left' | 'left-alone' | 'restore-failed' | 'not-found' | 'not-paused';
+export type PauseOutcome = 'reported' | 'restored' | 'already-restored' | 'left' | 'left-alone' | 'restore-failed' | 'not-found' | 'not-paused' | 'held';
 
 /** The Deployment that runs cluster-autoscaler. */
 export interface AutoscalerRef {
@@ -47,7 +49,7 @@ export interface AutoscalerPause {
   replicas: number | null;
   pausedAt: string | null;
   restoredAt: string | null;
-  outcome: Extract<PauseOutcome, 'restored' | 'already-restored' | 'left-alone' | 'not-found' | 'not-paused' | 'restore-failed'>;
+  outcome: Extract<PauseOutcome, 'restored' | 'already-restored' | 'left-alone' | 'not-found' | 'not-paused' | 'restore-failed' | 'held'>;
   note: string;
 }
 

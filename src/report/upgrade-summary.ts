@@ -68,6 +68,9 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     headline,
     '',
     ...report.warnings.flatMap((w) => [`> [!WARNING]\n> ${cell(w)}`, '']),
+    ...report.autoscalers
+      .filter((a) => a.outcome === 'held')
+      .flatMap((a) => [`> [!IMPORTANT]\n> ${cell(a.cluster)}: cluster-autoscaler ${cell(a.deployment)} stays paused: ${cell(a.note)}`, '']),
     ...unhealthy.flatMap((n) => renderUnhealthy(n, report.manifestDir)),
     ...renderPauses(report.pauses),
     tally || 'Nothing to do.',

@@ -182,6 +182,60 @@ describe('upgrade on merge', () => {
     expect(autoscaler(s).spec?.replicas).toBe(2);
   });
 
+  it('keeps cluster-autoscaler at 0 when the wait times out while EKS still updates, and restore lifts it once EKS is done', async () => {
+    const s = await start();
+    const sha = mergeManifestChange(s);
+    // On the simulator's virtual clock: a one-minute wait-timeout ends long before EKS's rolling update.
+    const clock = s.world.clock;
+    const run = await runAction({
+      inputs: inputs({ nodegroups: 'general', 'wait-timeout': '1m', 'poll-interval': '10s' }),
+      env: env(s, sha),
+      eventName: 'push',
+      clock,
+    });
+    expect(run.code).toBe(1);
+    const r = report(run.outputs);
+    expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([['general', 'timed-out']]);
+    expect(r.autoscalers).toEqual([
+      expect.objectContaining({
+        deployment: 'kube-system/cluster-autoscaler',
+        replicas: 2,
+        restoredAt: null,
+        outcome: 'held',
+        note:
+          'EKS is still updating general: held at 0 until that update ends, then restored by `command: restore` (or the next upgrade) once EKS is done; ' +
+          "the docs' restore workflow runs it on a schedule",
+      }),
+    ]);
+    expect(run.stdout).toContain('::warning::prod: cluster-autoscaler kube-system/cluster-autoscaler stays paused: EKS is still updating general');
+    expect(run.summary).toContain('> [!IMPORTANT]');
+    // Nothing left for a post step: the Deployment's annotations are the record.
+    expect(run.state.pauses).toBe('[]');
+    expect(autoscaler(s).spec?.replicas).toBe(0);
+    expect(autoscaler(s).metadata.annotations?.['eks-ami-drift/paused-replicas']).toBe('2');
+    // No job holds it any more: its lease is dropped, so a restore lifts it as soon as EKS is done.
+    expect(autoscaler(s).metadata.annotations?.['eks-ami-drift/lease-renewed-at']).toBeUndefined();
+    const u = s.world.updates[0]!;
+    expect(u.status).toBe('InProgress');
+
+    // A (scheduled) restore while EKS still updates leaves it paused, and says why in a warning.
+    const early = await runAction({ inputs: { command: 'restore', regions: 'us-east-1' }, env: env(s, sha), clock });
+    expect(early.code).toBe(0);
+    expect(early.stdout).toContain('a node group update is in progress');
+    expect(autoscaler(s).spec?.replicas).toBe(0);
+
+    // EKS finishes without cluster-autoscaler upsetting its scale down; then the restore lifts the pause.
+    clock.advance(3 * 3600_000);
+    const restore = await runAction({ inputs: { command: 'restore', regions: 'us-east-1' }, env: env(s, sha), clock });
+    expect(restore.code).toBe(0);
+    expect(u.status).toBe('Successful');
+    expect(u.autoscalerInterfered).toBe(false);
+    expect(u.autoscalerReplicas.every((n) => n === 0)).toBe(true);
+    expect(s.world.asgOf(s.world.fleet.clusters[0]!.nodegroups[0]!).desired).toBe(3);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+    expect(autoscaler(s).metadata.annotations?.['eks-ami-drift/paused-replicas']).toBeUndefined();
+  });
+
   it('shows the scale-down interference that pausing prevents when cluster-autoscaler is left running', async () => {
     const s = await start();
     const sha = mergeManifestChange(s);

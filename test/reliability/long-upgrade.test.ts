@@ -211,9 +211,11 @@ describe('a pause whose job is gone', () => {
     expect(checked.summary).toContain('### cluster-autoscaler pauses');
     expect(writes()).toBe(before);
 
-    // restore refuses while the update runs (EKS's scale down must not meet cluster-autoscaler)
+    // restore refuses while the update runs (EKS's scale down must not meet cluster-autoscaler): a
+    // warning, not a failure, since the docs' restore workflow runs on a schedule and meets every upgrade
     const early = await run(s, sha, { command: 'restore', clusters: 'prod' });
-    expect(early.code).toBe(1);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toContain('::warning::us-east-1/prod: cluster-autoscaler kube-system/cluster-autoscaler paused since');
     expect(early.stdout).toContain('a node group update is in progress');
     expect(autoscaler(s).spec?.replicas).toBe(0);
 
