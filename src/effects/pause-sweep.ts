@@ -96,7 +96,8 @@ async function restore(cluster: ClusterState, found: PauseFound, report: PauseRe
 function describePause(p: PauseFound, now: number, updateInProgress: boolean): string {
   const ago = (iso: string | null) => (iso ? `${Math.round((now - Date.parse(iso)) / 60_000)} min ago` : 'unknown');
   const lease = p.leaseRenewedAt ? `lease renewed ${ago(p.leaseRenewedAt)}` : 'no lease (paused by a version without leases)';
-  return `paused since ${p.pausedAt ?? 'an unknown time'} at ${p.replicas} replica(s), ${lease}${updateInProgress ? ', a node group update is in progress' : ''}`;
+  const update = updateInProgress ? ', a node group update is in progress' : '';
+  return `paused since ${p.pausedAt ?? 'an unknown time'} at ${p.replicas} replica(s), ${lease}${update}`;
 }
 
 /**
@@ -109,7 +110,7 @@ export async function handlePauses(
   mode: PauseMode,
   force: boolean,
   deps: PauseDeps,
-  onError: (cluster: ClusterState, reason: string) => void,
+  onError: (cluster: ClusterState, reason: string, error: unknown) => void,
 ): Promise<PauseReport[]> {
   const limit = pLimit(10);
   const found = await Promise.all(
@@ -118,7 +119,7 @@ export async function handlePauses(
       .map((cluster) =>
         limit(() =>
           handlePause(cluster, autoscaler, mode, force, deps).catch((error: unknown) => {
-            onError(cluster, describeKubeError(error) || describeError(error));
+            onError(cluster, describeKubeError(error) || describeError(error), error);
             return undefined;
           }),
         ),

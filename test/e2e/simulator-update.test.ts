@@ -18,7 +18,9 @@ import type { FleetSpec } from '../sim/fleet.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 
 const credentials = { accessKeyId: 'AKIASIMULATOR0000000', secretAccessKey: 'simulator-secret-key-not-real-0000000000' };
-const [older, newer] = releasesOf('AL2023_x86_64_STANDARD', '1.33').slice(-2).map((r) => r.releaseVersion) as [string, string];
+const [older, newer] = releasesOf('AL2023_x86_64_STANDARD', '1.33')
+  .slice(-2)
+  .map((r) => r.releaseVersion) as [string, string];
 
 function fleet(extra: Partial<FleetSpec['clusters'][number]> = {}): FleetSpec {
   return {
@@ -74,7 +76,9 @@ describe('the simulated Kubernetes API', () => {
     const china = `Bearer ${(await eksToken('prod', 'cn-north-1', async () => credentials)).token}`;
     expect(Buffer.from(china.slice('Bearer k8s-aws-v1.'.length), 'base64url').toString()).toMatch(/^https:\/\/sts\.cn-north-1\.amazonaws\.com\.cn\/\?/);
     expect(await verifyToken(china, { name: 'prod', region: 'cn-north-1' }, sessions)).toEqual({ ok: true });
-    expect((await verifyToken(token, { name: 'prod', region: 'cn-north-1' }, sessions)).reason).toBe('unexpected host sts.us-east-1.amazonaws.com (expected sts.cn-north-1.amazonaws.com.cn)');
+    expect((await verifyToken(token, { name: 'prod', region: 'cn-north-1' }, sessions)).reason).toBe(
+      'unexpected host sts.us-east-1.amazonaws.com (expected sts.cn-north-1.amazonaws.com.cn)',
+    );
   });
 
   it('serves nodes with the EKS labels, pods, budgets and deployments to the real client', async () => {
@@ -84,7 +88,9 @@ describe('the simulated Kubernetes API', () => {
     expect(nodes[0]?.metadata?.labels?.['eks.amazonaws.com/nodegroup-image']).toMatch(/^ami-/);
     const pods = await kube.listPods(`spec.nodeName=${nodes[0]?.metadata?.name}`);
     // a Deployment's pod, named and owned through its ReplicaSet as Kubernetes does
-    expect(pods.map((p) => [p.metadata?.name, p.metadata?.ownerReferences?.[0]?.kind])).toEqual([[expect.stringMatching(/^api-[0-9a-f]{10}-[0-9a-f]{5}$/), 'ReplicaSet']]);
+    expect(pods.map((p) => [p.metadata?.name, p.metadata?.ownerReferences?.[0]?.kind])).toEqual([
+      [expect.stringMatching(/^api-[0-9a-f]{10}-[0-9a-f]{5}$/), 'ReplicaSet'],
+    ]);
     expect(pods[0]?.status?.conditions).toEqual([{ type: 'Ready', status: 'True' }]);
     const [pdb] = await kube.listPodDisruptionBudgets();
     expect(pdb?.status?.disruptionsAllowed).toBe(0);
@@ -95,7 +101,9 @@ describe('the simulated Kubernetes API', () => {
       { op: 'replace', path: '/spec/replicas', value: 0 },
     ]);
     expect(patched.spec?.replicas).toBe(0);
-    await expect(kube.patchDeployment('kube-system', 'cluster-autoscaler', [{ op: 'test', path: '/metadata/resourceVersion', value: '1' }])).rejects.toMatchObject({ code: 422 });
+    await expect(
+      kube.patchDeployment('kube-system', 'cluster-autoscaler', [{ op: 'test', path: '/metadata/resourceVersion', value: '1' }]),
+    ).rejects.toMatchObject({ code: 422 });
     await expect(kube.readDeployment('kube-system', 'nope')).rejects.toMatchObject({ code: 404 });
   });
 
@@ -110,7 +118,7 @@ describe('the simulated Kubernetes API', () => {
         tokens++;
         return eksToken('prod', 'us-east-1', async () => credentials);
       },
-      () => clock,
+      { now: () => clock },
     );
     await Promise.all([kube.listNodes(''), kube.listPods(''), kube.listPodDisruptionBudgets()]);
     expect(tokens).toBe(1);
@@ -133,7 +141,9 @@ describe('the simulated node group update', () => {
   it('goes through setup, scale up, upgrade and scale down, replacing every node', async () => {
     const { eks, asg, kube, sim } = await start(fleet({ autoscaler: null }));
     const oldImage = (await kube.listNodes('eks.amazonaws.com/nodegroup=general'))[0]?.metadata?.labels?.['eks.amazonaws.com/nodegroup-image'];
-    const { update } = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', version: '1.33', releaseVersion: newer }));
+    const { update } = await eks.send(
+      new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', version: '1.33', releaseVersion: newer }),
+    );
     expect(update).toMatchObject({ status: 'InProgress', type: 'VersionUpdate' });
     expect((await eks.send(new DescribeNodegroupCommand({ clusterName: 'prod', nodegroupName: 'general' }))).nodegroup?.status).toBe('UPDATING');
 
@@ -184,22 +194,32 @@ describe('the simulated node group update', () => {
 
   it('refuses a second update, a release EKS does not offer, and repeats an update for the same token', async () => {
     const { eks, sim } = await start(fleet());
-    const first = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer, clientRequestToken: 'abc' }));
-    const again = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer, clientRequestToken: 'abc' }));
+    const first = await eks.send(
+      new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer, clientRequestToken: 'abc' }),
+    );
+    const again = await eks.send(
+      new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer, clientRequestToken: 'abc' }),
+    );
     expect(again.update?.id).toBe(first.update?.id);
     await expect(eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: newer }))).rejects.toBeInstanceOf(
       ResourceInUseException,
     );
     await waitFor(eks, first.update!.id!);
-    const invalid = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.33.99-20990101' })).catch((e: unknown) => e);
+    const invalid = await eks
+      .send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.33.99-20990101' }))
+      .catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(InvalidParameterException);
     // the current text (eksctl #7976), and the 2020 one that names the allowed release
     expect((invalid as Error).message).toBe('Requested release version 1.33.99-20990101 is not valid for kubernetes version 1.33.');
     sim.setFaults({ refusalText: '2020' });
-    const invalid2020 = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.33.99-20990101' })).catch((e: unknown) => e);
+    const invalid2020 = await eks
+      .send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.33.99-20990101' }))
+      .catch((e: unknown) => e);
     expect((invalid2020 as Error).message).toBe(`Requested Nodegroup release version 1.33.99-20990101 is invalid. Allowed release version is ${newer}`);
     sim.setFaults({});
-    const wrongMinor = await eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.31.14-20260714' })).catch((e: unknown) => e);
+    const wrongMinor = await eks
+      .send(new UpdateNodegroupVersionCommand({ clusterName: 'prod', nodegroupName: 'general', releaseVersion: '1.31.14-20260714' }))
+      .catch((e: unknown) => e);
     expect((wrongMinor as Error).message).toBe('Requested release version 1.31.14-20260714 is not valid for kubernetes version 1.33.');
     expect(sim.world.updates).toHaveLength(1);
   });
@@ -226,17 +246,29 @@ describe('the simulated node group update', () => {
   it('accepts an assumed session until it expires, and never with another session token', async () => {
     const { sim } = await start(fleet(), { identity: { role: { arn: 'arn:aws:iam::123456789012:role/r' } } });
     const token = sim.identity.issueOidcToken('sts.amazonaws.com');
-    const session = sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', RoleSessionName: 's', WebIdentityToken: token, DurationSeconds: 900 });
+    const session = sim.identity.assumeRoleWithWebIdentity({
+      RoleArn: 'arn:aws:iam::123456789012:role/r',
+      RoleSessionName: 's',
+      WebIdentityToken: token,
+      DurationSeconds: 900,
+    });
     expect(sim.identity.check(session.accessKeyId, session.sessionToken).source).toBe('assumed');
     expect(() => sim.identity.check(session.accessKeyId, 'other')).toThrow('The security token included in the request is invalid.');
-    expect(() => sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', WebIdentityToken: token, DurationSeconds: 7200 })).toThrow(
-      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
-    );
-    expect(() => sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', WebIdentityToken: sim.identity.issueOidcToken('other') })).toThrow('Incorrect token audience');
+    expect(() =>
+      sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', WebIdentityToken: token, DurationSeconds: 7200 }),
+    ).toThrow('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+    expect(() =>
+      sim.identity.assumeRoleWithWebIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/r', WebIdentityToken: sim.identity.issueOidcToken('other') }),
+    ).toThrow('Incorrect token audience');
     session.expiresAt = Date.now() - 1;
     sim.identity.sessions.set(session.accessKeyId, session);
     expect(() => sim.identity.check(session.accessKeyId, session.sessionToken)).toThrow('The security token included in the request is expired');
-    const denied = await new EKSClient({ region: 'us-east-1', endpoint: sim.url, credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken }, maxAttempts: 1 })
+    const denied = await new EKSClient({
+      region: 'us-east-1',
+      endpoint: sim.url,
+      credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken },
+      maxAttempts: 1,
+    })
       .send(new DescribeClusterCommand({ name: 'prod' }))
       .catch((e: unknown) => e);
     expect((denied as Error).name).toBe('ExpiredTokenException');

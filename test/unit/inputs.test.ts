@@ -6,9 +6,34 @@ import { getSettings } from '../../src/action/inputs.js';
 import { InputError, splitList } from '../../src/inputs/settings.js';
 import { settingsWith } from './settings.js';
 
-const INPUTS = ['command', 'clusters', 'regions', 'nodegroups', 'min-release-age', 'fail-on-drift', 'kubeconfig', 'on-drift', 'labels', 'assignees', 'reviewers',
-  'github-token', 'manifest-dir', 'dry-run', 'force', 'release-version', 'follow-control-plane', 'pause-cluster-autoscaler', 'cluster-autoscaler', 'max-parallel',
-  'wait-timeout', 'poll-interval', 'stages', 'stage-tag', 'stage-soak'];
+const INPUTS = [
+  'command',
+  'clusters',
+  'regions',
+  'nodegroups',
+  'min-release-age',
+  'fail-on-drift',
+  'kubeconfig',
+  'on-drift',
+  'labels',
+  'assignees',
+  'reviewers',
+  'github-token',
+  'manifest-dir',
+  'dry-run',
+  'force',
+  'release-version',
+  'follow-control-plane',
+  'pause-cluster-autoscaler',
+  'cluster-autoscaler',
+  'max-parallel',
+  'wait-timeout',
+  'poll-interval',
+  'stages',
+  'stage-tag',
+  'stage-soak',
+  'kube-timeout',
+];
 
 function withInputs(inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' }) {
   for (const name of INPUTS) delete process.env[`INPUT_${name.toUpperCase()}`];
@@ -41,7 +66,13 @@ describe('inputs', () => {
 
   it('splits lists on commas and newlines, trimming and dropping duplicates', async () => {
     expect(splitList(' prod-a, prod-b\nprod-c,,\n prod-a ')).toEqual(['prod-a', 'prod-b', 'prod-c']);
-    const s = await withInputs({ clusters: 'prod, staging', regions: 'us-east-1\neu-west-1', nodegroups: 'general', 'min-release-age': '1d12h', 'fail-on-drift': 'true' })();
+    const s = await withInputs({
+      clusters: 'prod, staging',
+      regions: 'us-east-1\neu-west-1',
+      nodegroups: 'general',
+      'min-release-age': '1d12h',
+      'fail-on-drift': 'true',
+    })();
     expect(s).toMatchObject({
       clusters: ['prod', 'staging'],
       regions: ['us-east-1', 'eu-west-1'],
@@ -68,8 +99,23 @@ describe('inputs', () => {
 
   it('rejects an unknown command, naming the accepted ones', () => rejects({ command: 'upgrade-all' }, 'command', '"upgrade-all"', 'check, upgrade'));
   it('reads the upgrade inputs', async () => {
-    const s = await withInputs({ command: 'upgrade', 'dry-run': 'true', 'release-version': '1.33.13-20260714', 'cluster-autoscaler': 'ops/ca', 'max-parallel': '4', 'wait-timeout': '2h', 'poll-interval': '500ms' })();
-    expect(s.upgrade).toMatchObject({ dryRun: true, releaseVersion: '1.33.13-20260714', clusterAutoscaler: { namespace: 'ops', name: 'ca' }, maxParallel: 4, waitTimeoutMs: 7_200_000, pollIntervalMs: 500 });
+    const s = await withInputs({
+      command: 'upgrade',
+      'dry-run': 'true',
+      'release-version': '1.33.13-20260714',
+      'cluster-autoscaler': 'ops/ca',
+      'max-parallel': '4',
+      'wait-timeout': '2h',
+      'poll-interval': '500ms',
+    })();
+    expect(s.upgrade).toMatchObject({
+      dryRun: true,
+      releaseVersion: '1.33.13-20260714',
+      clusterAutoscaler: { namespace: 'ops', name: 'ca' },
+      maxParallel: 4,
+      waitTimeoutMs: 7_200_000,
+      pollIntervalMs: 500,
+    });
   });
   it.each([
     [{ 'on-drift': 'pr' }, 'on-drift', 'none, issue, pull-request'],
@@ -106,8 +152,16 @@ describe('inputs', () => {
   );
   it.each(['US-EAST-1', 'us-east', 'useast1', 'us-east-1; curl x'])('rejects region %j', (bad) => rejects({ regions: bad }, 'regions', 'us-east-1'));
   it('reads stages, with the stage tag and soak defaults', async () => {
-    expect((await withInputs({ stages: 'canary, staging\nproduction' })()).stages).toEqual({ names: ['canary', 'staging', 'production'], tag: 'eks-ami-drift/stage', soak: { text: '3d', ms: 3 * 86_400_000 } });
-    expect((await withInputs({ stages: 'canary,prod', 'stage-tag': 'env', 'stage-soak': '36h' })()).stages).toEqual({ names: ['canary', 'prod'], tag: 'env', soak: { text: '36h', ms: 36 * 3_600_000 } });
+    expect((await withInputs({ stages: 'canary, staging\nproduction' })()).stages).toEqual({
+      names: ['canary', 'staging', 'production'],
+      tag: 'eks-ami-drift/stage',
+      soak: { text: '3d', ms: 3 * 86_400_000 },
+    });
+    expect((await withInputs({ stages: 'canary,prod', 'stage-tag': 'env', 'stage-soak': '36h' })()).stages).toEqual({
+      names: ['canary', 'prod'],
+      tag: 'env',
+      soak: { text: '36h', ms: 36 * 3_600_000 },
+    });
   });
   it('rejects one stage, a stage named twice, and a name that cannot be a tag value', async () => {
     await rejects({ stages: 'production' }, 'stages', 'expected at least two');
@@ -120,6 +174,13 @@ describe('inputs', () => {
     await rejects({ 'stage-soak': '3d' }, 'stage-soak', 'stages is not');
     await rejects({ 'stage-tag': 'env' }, 'stage-tag', 'stages is not');
   });
+  it('reads kube-timeout, 10s when not given', async () => {
+    expect((await withInputs({})()).kubeTimeout).toEqual({ text: '10s', ms: 10_000 });
+    expect((await withInputs({ 'kube-timeout': '1m30s' })()).kubeTimeout).toEqual({ text: '1m30s', ms: 90_000 });
+  });
+  it.each(['0', '500ms', '11m', 'ten seconds', '10'])('rejects kube-timeout %j with the accepted form', (bad) =>
+    rejects({ 'kube-timeout': bad }, 'kube-timeout', 'a duration from 1s to 10m', '10s'),
+  );
   it('rejects an invalid runner region', async () => await expect(withInputs({}, { AWS_REGION: 'mars' })()).rejects.toThrow("Input 'regions'"));
   it('rejects a node group name that EKS would not accept', () => rejects({ nodegroups: 'gpu/1' }, 'nodegroups', 'node group names'));
   it('rejects fail-on-drift that is not a boolean', () => rejects({ 'fail-on-drift': 'yes' }, 'fail-on-drift', 'true or false'));
