@@ -106,8 +106,8 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
 }
 
 /** A cluster's version and Kubernetes endpoint only (DescribeCluster), for the post step. */
-export async function readClusterEndpoint(eks: EKSClient, region: string, name: string): Promise<ClusterState> {
-  const { cluster } = await eks.send(new DescribeClusterCommand({ name }));
+export async function readClusterEndpoint(eks: EKSClient, region: string, name: string, abortSignal?: AbortSignal): Promise<ClusterState> {
+  const { cluster } = await eks.send(new DescribeClusterCommand({ name }), abortSignal ? { abortSignal } : {});
   return {
     name,
     region,

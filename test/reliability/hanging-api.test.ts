@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CheckReport } from '../../src/model/check-report.js';
+import type { PauseRecord } from '../../src/model/pause.js';
 import { LEASE_ANNOTATION, PAUSED_ANNOTATION, PAUSED_AT_ANNOTATION } from '../../src/effects/autoscaler.js';
+import { POST_RESTORE_DEADLINE_MS } from '../../src/commands/restore.js';
 import type { SimCluster } from '../sim/fleet.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
-import { runAction } from '../sim/run-action.js';
+import { runAction, type ActionRun } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 
 /*
@@ -38,6 +40,12 @@ function pause(sim: Simulator, name: string, leaseAgoMs = 0) {
   const at = new Date(Date.now() - leaseAgoMs).toISOString();
   d.metadata.annotations = { ...d.metadata.annotations, [PAUSED_ANNOTATION]: '3', [PAUSED_AT_ANNOTATION]: at, [LEASE_ANNOTATION]: at };
   d.spec = { ...d.spec, replicas: 0 };
+}
+
+function autoscalerOf(sim: Simulator, name: string) {
+  const c = sim.world.fleet.clusters.find((x) => x.name === name)!;
+  const d = sim.world.kubeOf(c).deployments.get('kube-system/cluster-autoscaler')!;
+  return { replicas: d.spec?.replicas, recorded: d.metadata.annotations?.[PAUSED_ANNOTATION] };
 }
 
 describe('reliability: Kubernetes API servers that never answer', () => {
@@ -90,4 +98,50 @@ describe('reliability: Kubernetes API servers that never answer', () => {
       await sim.close();
     }
   }, 150_000);
+
+  it('a post step with three paused clusters, one hanging: the two others restored within a minute, the step over within two, the third named', async () => {
+    const names = ['alpha', 'bravo', 'charlie'];
+    const sim = await startSimulator({ clusters: names.map((n) => cluster(n, latest)), parameters: amazonLinuxParameters() });
+    try {
+      for (const n of names) pause(sim, n);
+      sim.setFaults({ kubeHang: ['bravo'] });
+      const pauses: PauseRecord[] = names.map((n) => ({ cluster: n, region: 'us-east-1', namespace: 'kube-system', name: 'cluster-autoscaler', replicas: 3 }));
+      // The state a main step saved before it was cancelled: the runner gives it to the post step.
+      const main = { state: { isPost: 'true', pauses: JSON.stringify(pauses) } } as unknown as ActionRun;
+      const env = { ...sim.env(), AWS_REGION: 'us-east-1' };
+      // kube-timeout 1m: one try at bravo outlasts the post step's own deadline, which must end it.
+      const inputs = { command: 'upgrade', regions: 'us-east-1', 'kube-timeout': '1m' };
+      const started = Date.now();
+      const post = await runAction({ inputs, env, eventName: 'push', postOf: main });
+      const took = Date.now() - started;
+
+      expect(post.code).toBe(0);
+      expect(post.stderr).toBe('');
+      expect(autoscalerOf(sim, 'alpha')).toEqual({ replicas: 3, recorded: undefined });
+      expect(autoscalerOf(sim, 'charlie')).toEqual({ replicas: 3, recorded: undefined });
+      const restoredAt = sim.kubeLog.filter((k) => k.method === 'PATCH' && /\/(alpha|charlie)\//.test(k.path) && k.status === 200).map((k) => k.at - started);
+      expect(restoredAt).toHaveLength(2);
+      for (const ms of restoredAt) expect(ms).toBeLessThan(60_000);
+      expect(post.stdout).toContain('alpha: cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas');
+      expect(post.stdout).toContain('charlie: cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas');
+      // bravo: named in a warning with the way to restore it, and its record kept on the Deployment.
+      const warning = post.stdout.split('\n').find((l) => l.startsWith('::warning::bravo: '));
+      expect(warning).toContain(`could not be restored: not done within the post step's ${POST_RESTORE_DEADLINE_MS / 1000} s`);
+      expect(warning).toContain('kubectl -n kube-system scale deployment cluster-autoscaler --replicas=3');
+      expect(autoscalerOf(sim, 'bravo')).toEqual({ replicas: 0, recorded: '3' });
+      // It ended by itself at the post step's deadline, its connections closed, inside the runner's cancel window.
+      expect(took).toBeGreaterThanOrEqual(POST_RESTORE_DEADLINE_MS - 1000);
+      expect(took).toBeLessThan(POST_RESTORE_DEADLINE_MS + 30_000);
+      expect(sim.kubeHangLog.length).toBeGreaterThan(0);
+      expect(sim.kubeHangLog.every((c) => c.cluster === 'bravo' && c.closedAt !== null && c.closedAt - started < POST_RESTORE_DEADLINE_MS + 5000)).toBe(true);
+
+      // Once bravo answers again, the next run restores it from the record the post step left.
+      sim.setFaults({});
+      const next = await runAction({ inputs: { command: 'restore', regions: 'us-east-1', clusters: 'bravo' }, env });
+      expect(next.code).toBe(0);
+      expect(autoscalerOf(sim, 'bravo')).toEqual({ replicas: 3, recorded: undefined });
+    } finally {
+      await sim.close();
+    }
+  }, 200_000);
 });

@@ -1,6 +1,20 @@
 import { describe, expect, it } from '@jest/globals';
+import assert from 'node:assert/strict';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { findAutoscaler, isStale, LEASE_ANNOTATION, pauseAutoscaler, PAUSED_ANNOTATION, PAUSED_AT_ANNOTATION, readPause, renewLease, restoreAutoscaler } from '../../src/effects/autoscaler.js';
+import type { Clients } from '../../src/clients.js';
+import { restoreRecorded } from '../../src/commands/restore.js';
+import { settingsWith } from './settings.js';
+import {
+  findAutoscaler,
+  isStale,
+  LEASE_ANNOTATION,
+  pauseAutoscaler,
+  PAUSED_ANNOTATION,
+  PAUSED_AT_ANNOTATION,
+  readPause,
+  renewLease,
+  restoreAutoscaler,
+} from '../../src/effects/autoscaler.js';
 
 const NOW = Date.parse('2026-11-21T00:00:00Z');
 import type { KubeApi } from '../../src/model/kube-api.js';
@@ -27,7 +41,8 @@ function fakeKube(deployments: V1Deployment[]): KubeApi & { deployments: V1Deplo
     async patchDeployment(namespace: string, name: string, ops: object[]) {
       const d = deployments.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name)!;
       for (const op of ops as { op: string; path: string; value: unknown }[]) {
-        if (op.op === 'test' && op.path === '/metadata/resourceVersion' && op.value !== d.metadata?.resourceVersion) throw Object.assign(new Error('conflict'), { code: 422 });
+        if (op.op === 'test' && op.path === '/metadata/resourceVersion' && op.value !== d.metadata?.resourceVersion)
+          throw Object.assign(new Error('conflict'), { code: 422 });
         const annotation = /^\/metadata\/annotations\/(.+)$/.exec(op.path)?.[1]?.replace(/~1/g, '/').replace(/~0/g, '~');
         if (op.op === 'test' && annotation && d.metadata?.annotations?.[annotation] !== op.value) throw Object.assign(new Error('test failed'), { code: 422 });
         if (op.op === 'add' && annotation) d.metadata!.annotations = { ...d.metadata!.annotations, [annotation]: op.value as string };
@@ -124,5 +139,75 @@ describe('cluster-autoscaler pause and restore', () => {
     await expect(renewLease(kube, ref, 2, NOW + 60_000)).rejects.toMatchObject({ code: 422 });
     expect(kube.deployments[0]?.metadata?.annotations).toEqual({});
     expect(await readPause(kube, ref)).toBeUndefined();
+  });
+});
+
+describe("the post step's restore", () => {
+  const record = (cluster: string) => ({ cluster, region: 'us-east-1', namespace: 'kube-system', name: 'cluster-autoscaler', replicas: 3 });
+
+  it('restores every recorded pause side by side; one that never answers is cut at its deadline, named, and keeps its record', async () => {
+    const paused = () => fakeKube([ca(0, { annotations: { [PAUSED_ANNOTATION]: '3' } })]);
+    const hung = paused();
+    // `hung` answers nothing, ever, and ignores its signal: only the deadline can end the wait.
+    const kubes: Record<string, KubeApi & { deployments: V1Deployment[] }> = {
+      a: paused(),
+      b: paused(),
+      hung: { ...hung, readDeployment: () => new Promise<V1Deployment>(() => undefined) },
+    };
+    const signals = new Map<string, AbortSignal | undefined>();
+    const kubeFor = (cluster: { name: string }, signal?: AbortSignal) => {
+      signals.set(cluster.name, signal);
+      return kubes[cluster.name]!;
+    };
+    const clients: Clients = {
+      clientsFor: () => assert.fail('no AWS call: the kubeconfig names the clusters'),
+      github: async () => null,
+      kube: async () => kubeFor,
+    };
+    const logs: string[] = [];
+    const warnings: string[] = [];
+    const started = Date.now();
+    await restoreRecorded(
+      settingsWith({ kubeconfig: '/dev/null' }),
+      clients,
+      ['hung', 'a', 'b'].map(record),
+      { log: (l) => logs.push(l), warn: (w) => warnings.push(w) },
+      300,
+    );
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(1500);
+    expect(logs.sort()).toEqual([
+      'a: cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas',
+      'b: cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas',
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^hung: cluster-autoscaler kube-system\/cluster-autoscaler \(us-east-1\): could not be restored: not done within the post step's 0.3 s\./,
+    );
+    expect(warnings[0]).toContain('kubectl -n kube-system scale deployment cluster-autoscaler --replicas=3');
+    expect(warnings[0]).toContain('command: restore');
+    expect(kubes.a?.deployments[0]?.spec?.replicas).toBe(3);
+    expect(hung.deployments[0]?.metadata?.annotations?.[PAUSED_ANNOTATION]).toBe('3');
+    // each client was made with its cluster's own signal: the hung one's aborted at its deadline
+    expect(new Set(signals.values()).size).toBe(3);
+    expect(signals.get('hung')?.aborted).toBe(true);
+  });
+
+  it('stops retrying a cluster once its deadline passes, and names the last error', async () => {
+    let tries = 0;
+    const down = {
+      ...fakeKube([]),
+      readDeployment: () => (tries++, Promise.reject(Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }))),
+    };
+    const clients: Clients = { clientsFor: () => assert.fail('no AWS call'), github: async () => null, kube: async () => () => down };
+    const warnings: string[] = [];
+    const started = Date.now();
+    await restoreRecorded(settingsWith({ kubeconfig: '/dev/null' }), clients, [record('down')], { log: () => undefined, warn: (w) => warnings.push(w) }, 500);
+    expect(Date.now() - started).toBeLessThan(1500);
+    // the first retry waits 2 s: past the deadline, so no second try follows
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(tries).toBe(1);
+    expect(warnings[0]).toContain("not done within the post step's 0.5 s (last: connect ECONNREFUSED 10.0.0.1:443)");
   });
 });
