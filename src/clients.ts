@@ -19,9 +19,15 @@ export interface Clients {
   clientsFor: (region: string) => AwsClients;
   /** The GitHub client, made on first use; null without a token. */
   github: () => Promise<GitHub | null>;
-  /** Kubernetes access to a cluster (`kubeAccess`), its client loaded on first use. */
-  kube: () => Promise<(cluster: ClusterState) => KubeApi>;
+  /**
+   * Kubernetes access to a cluster (`kubeAccess`), its client loaded on first use. Every request has
+   * the deadlines of `kube-timeout`; `signal`, when given, ends them all at once (a caller's own deadline).
+   */
+  kube: () => Promise<KubeFor>;
 }
+
+/** A cluster's Kubernetes API; every call ends when `signal` aborts, if given. */
+export type KubeFor = (cluster: ClusterState, signal?: AbortSignal) => KubeApi;
 
 /** What the clients need of whoever runs them: the runner (../action/) or a terminal (../cli/). */
 export interface ClientHooks {
@@ -43,7 +49,7 @@ export async function makeClients(settings: Settings, hooks: ClientHooks): Promi
       })
     : undefined;
   let github: Promise<GitHub | null> | undefined;
-  let kube: Promise<(cluster: ClusterState) => KubeApi> | undefined;
+  let kube: Promise<KubeFor> | undefined;
   const clientsFor = (region: string) => {
     if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
     return made.get(region) as AwsClients;
@@ -61,24 +67,30 @@ export async function makeClients(settings: Settings, hooks: ClientHooks): Promi
 /**
  * Kubernetes access to a cluster: the kubeconfig input, else DescribeCluster and an EKS token. One
  * client per cluster for the run: its token is renewed when it ages or its credentials near expiry,
- * and rebuilt on a 401 (eksKubeApi), so every caller (pause look-up, upgrade, restore) shares it.
+ * and rebuilt on a 401 (eksKubeApi), so every caller (pause look-up, upgrade, restore) shares it. A
+ * caller with a signal of its own (the post step's deadline per cluster) gets a client bound to it.
  */
-async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients, hooks: ClientHooks): Promise<(cluster: ClusterState) => KubeApi> {
-  const { eksKubeApi, eksToken, kubeconfigApi } = await import('./fleet/kube-client.js');
+async function kubeAccess(settings: Settings, clientsFor: (region: string) => AwsClients, hooks: ClientHooks): Promise<KubeFor> {
+  const { eksKubeApi, eksToken, kubeconfigApi, kubeDeadlines } = await import('./fleet/kube-client.js');
   const masked = new Set<string>();
-  const made = new Map<string, KubeApi>();
-  const make = (cluster: ClusterState): KubeApi => {
-    if (settings.kubeconfig) return kubeconfigApi(settings.kubeconfig, cluster.name);
+  const deadlines = kubeDeadlines(settings.kubeTimeout.ms);
+  const make = (cluster: ClusterState, signal?: AbortSignal): KubeApi => {
+    const options = { deadlines, ...(signal ? { signal } : {}) };
+    if (settings.kubeconfig) return kubeconfigApi(settings.kubeconfig, cluster.name, options);
     if (!cluster.endpoint) throw new Error(`DescribeCluster gave no endpoint for ${cluster.name}`);
     const { eks } = clientsFor(cluster.region);
-    return eksKubeApi(cluster.name, { server: cluster.endpoint, ...(cluster.caData ? { caData: cluster.caData } : {}) }, async () => {
-      const token = await eksToken(cluster.name, cluster.region, eks.config.credentials);
-      if (!masked.has(token.token)) hooks.mask(token.token);
-      masked.add(token.token);
-      return token;
-    });
+    const endpoint = { server: cluster.endpoint, ...(cluster.caData ? { caData: cluster.caData } : {}) };
+    const token = async () => {
+      const made = await eksToken(cluster.name, cluster.region, eks.config.credentials);
+      if (!masked.has(made.token)) hooks.mask(made.token);
+      masked.add(made.token);
+      return made;
+    };
+    return eksKubeApi(cluster.name, endpoint, token, options);
   };
-  return (cluster) => {
+  const made = new Map<string, KubeApi>();
+  return (cluster, signal) => {
+    if (signal) return make(cluster, signal);
     const key = `${cluster.region}/${cluster.name}`;
     if (!made.has(key)) made.set(key, make(cluster));
     return made.get(key) as KubeApi;

@@ -11,7 +11,7 @@ import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from
 import { loadAwsClients, type AwsClientFactory, type AwsClients } from '../fleet/aws-clients.js';
 import { readHistories, readRegion } from '../fleet/eks.js';
 import { classify, kindOf, readsImage, runningRelease } from '../kinds/registry.js';
-import { describeKubeError } from '../fleet/kube-errors.js';
+import { describeKubeError, isKubeDeadline } from '../fleet/kube-errors.js';
 import { readClusterEndpoint } from '../fleet/eks.js';
 import type { LookForBlockers } from '../effects/proposal-common.js';
 import type { CommandIo } from './io.js';
@@ -22,6 +22,9 @@ import type { CommandIo } from './io.js';
  */
 export async function check(settings: Settings, clients: Clients, io: CommandIo): Promise<{ report: CheckReport; failure: string | null }> {
   const where = `${settings.clusters.join(', ') || 'every cluster'} in ${settings.regions.join(', ')}`;
+  // Clusters whose Kubernetes API let a deadline pass when the check looked for pauses: the blocker
+  // look does not wait on them again.
+  const unreachable = new Map<string, string>();
   const report = await io.group(`Checking ${where}`, async () => {
     const r = await runCheck(settings, {
       clientsFor: clients.clientsFor,
@@ -35,12 +38,16 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
         const unchecked: string[] = [];
         if (clusters.length === 0) return { found: [], unchecked };
         const { handlePauses } = await import('../effects/pause-sweep.js');
-        const onError = (c: ClusterState, reason: string) => unchecked.push(`${c.name} (${c.region}): ${reason}`);
+        const onError = (c: ClusterState, reason: string, error: unknown) => {
+          unchecked.push(`${c.name} (${c.region}): ${reason}`);
+          if (isKubeDeadline(error)) unreachable.set(`${c.region}/${c.name}`, reason);
+        };
         const found = await handlePauses(clusters, settings.upgrade.clusterAutoscaler, 'report', false, await pauseDeps(clients), onError);
         return { found, unchecked };
       },
     });
     for (const ng of r.nodegroups) io.log(renderLogLine(ng));
+    for (const u of r.pausesUnchecked) io.log(`pauses not looked for in ${u}`);
     for (const p of r.pauses) {
       const line = `${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`;
       if (p.stale) io.warn(`${line}: stale, its job is gone; the next upgrade run restores it, or run command: restore`);
@@ -53,7 +60,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
   if (github) {
     report.proposals = await io.group(`Proposing the upgrades (${settings.onDrift})`, async () => {
       const [{ propose }, { currentRepo }] = await Promise.all([import('../effects/propose.js'), import('../repo/github.js')]);
-      const proposals = await propose(report, settings, github, currentRepo(), blockerLook(settings, clients));
+      const proposals = await propose(report, settings, github, currentRepo(), blockerLook(settings, clients, unreachable));
       for (const p of proposals) {
         io.log(`${p.region}/${p.cluster}: ${p.kind} ${p.result}${p.number ? ` #${p.number}` : ''}: ${p.reason}`);
         for (const w of p.warnings) io.warn(`${p.region}/${p.cluster}: ${p.kind}${p.number ? ` #${p.number}` : ''}: ${w}`);
@@ -84,10 +91,13 @@ export function checkFailure(report: CheckReport, settings: Pick<Settings, 'regi
 
 /**
  * The upgrade's PodDisruptionBudget pre-flight, run from the check for the pull request's description.
- * Best effort: a check role without Kubernetes access gets the reason in the description instead.
+ * Best effort: a check role without Kubernetes access gets the reason in the description instead, and
+ * so does a cluster whose API did not answer in time when the check looked for pauses.
  */
-function blockerLook(settings: Settings, clients: Clients): LookForBlockers {
+function blockerLook(settings: Settings, clients: Clients, unreachable: ReadonlyMap<string, string>): LookForBlockers {
   return async (region, name, nodegroups) => {
+    const late = unreachable.get(`${region}/${name}`);
+    if (late) return { ran: false, reason: `its Kubernetes API did not answer in time when the check looked for pauses: ${late}` };
     try {
       const [kubeFor, { readBlockers }] = await Promise.all([clients.kube(), import('../fleet/placement.js')]);
       const cluster = settings.kubeconfig ? { name, region, nodegroups: [] } : await readClusterEndpoint(clients.clientsFor(region).eks, region, name);

@@ -3,11 +3,11 @@ import { CONCURRENCY, pauseDeps, sleep, type Clients } from '../clients.js';
 import type { PauseRecord } from '../model/pause.js';
 import type { Settings } from '../model/settings.js';
 import { describeError } from '../fleet/aws-clients.js';
-import { readClusterEndpoint, readRegion } from '../fleet/eks.js';
+import { clusterNodegroupsUpdating, readClusterEndpoint, readRegion } from '../fleet/eks.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
-import { PAUSED_ANNOTATION, restoreAutoscaler } from '../effects/autoscaler.js';
+import { dropLease, LEASE_STALE_MS, PAUSED_ANNOTATION, restoreAutoscaler } from '../effects/autoscaler.js';
 import { handlePauses } from '../effects/pause-sweep.js';
-import { retryTransient } from '../effects/retry.js';
+import { retryTransient, withDeadline } from '../effects/retry.js';
 import type { CommandIo } from './io.js';
 import type { RestoreResult } from '../model/pause.js';
 
@@ -24,7 +24,11 @@ export async function restore(settings: Settings, clients: Clients, io: CommandI
   const pauses = await handlePauses(clusters, settings.upgrade.clusterAutoscaler, 'restore', settings.upgrade.force, await pauseDeps(clients), (c, reason) =>
     problems.push(`${c.name} (${c.region}): cannot read its Kubernetes API: ${reason}`),
   );
-  for (const p of pauses) (p.outcome === 'restored' ? io.log : io.warn)(`${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`);
+  for (const p of pauses) {
+    const line = `${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`;
+    if (p.outcome === 'restored') io.log(line);
+    else io.warn(line);
+  }
   const read = clusters.filter((c) => !c.error).length;
   if (pauses.length === 0 && problems.length === 0) io.log(`no cluster-autoscaler is paused in the ${read} cluster(s) read: nothing to restore`);
   const result = { pauses, problems: [...problems], read };
@@ -36,32 +40,78 @@ export async function restore(settings: Settings, clients: Clients, io: CommandI
 }
 
 /**
+ * How long the post step gives each recorded pause, all of them side by side: the step ends within
+ * about this (and its start) whatever one cluster does. After a cancel, or `timeout-minutes`, the
+ * runner kills the job's worker at the job's cancel timeout minus 15 s (actions/runner
+ * src/Runner.Listener/JobDispatcher.cs, WorkerDispatcher.Cancel: `CancelAfter(timeout - 15 s)`, at
+ * least 60 s), 5 minutes unless the workflow sets one (src/Sdk/DTPipelines/Pipelines/PipelineConstants.cs,
+ * `DefaultJobCancelTimeoutInMinutes = 5`): 4 min 45 s for the main step to stop and every post step of
+ * the job to run. With the default kube-timeout, five tries at a cluster that never answers end in
+ * about 80 s, inside this.
+ */
+export const POST_RESTORE_DEADLINE_MS = 90_000;
+
+/**
  * The post step's restore of the pauses the main step recorded and did not restore (the main step
- * failed, timed out or was cancelled). Problems are warnings, never a failure: the post step must not
- * fail a second time.
+ * failed, timed out or was cancelled): all at once, each with its own deadline. A pause that could not
+ * be restored keeps its record on the Deployment for the next run, and a warning names it with the way
+ * to restore it by hand. Problems are warnings, never a failure: the post step must not fail a second time.
  */
 export async function restoreRecorded(
   settings: Settings,
   clients: Clients,
   pauses: readonly PauseRecord[],
   io: Pick<CommandIo, 'log' | 'warn'>,
+  deadlineMs = POST_RESTORE_DEADLINE_MS,
 ): Promise<void> {
   const kubeFor = await clients.kube();
-  for (const p of pauses) {
-    const label = `${p.cluster}: cluster-autoscaler ${p.namespace}/${p.name}`;
-    try {
-      const cluster = settings.kubeconfig
-        ? { name: p.cluster, region: p.region, nodegroups: [] }
-        : await readClusterEndpoint(clients.clientsFor(p.region).eks, p.region, p.cluster);
-      // A Kubernetes client (and token) made now, from credentials renewed if near expiry, retried on
-      // transient errors: the post step may run hours after the main step began.
-      const outcome = await retryTransient(() => restoreAutoscaler(kubeFor(cluster), p, p.replicas ?? undefined), sleep);
-      if (outcome.kind === 'restored') io.log(`${label}: restored to ${outcome.replicas} replicas`);
-      else if (outcome.kind === 'already-restored') io.log(`${label}: already restored`);
-      else io.warn(`${label}: scaled to ${outcome.replicas} by someone during the upgrade: left alone (recorded ${outcome.recorded})`);
-    } catch (error) {
-      const how = `kubectl -n ${p.namespace} scale deployment ${p.name} --replicas=<count in the ${PAUSED_ANNOTATION} annotation>`;
-      io.warn(`${label}: could not be restored: ${describeKubeError(error) || describeError(error)}. Restore it by hand: ${how}`);
-    }
-  }
+  await Promise.all(
+    pauses.map(async (p) => {
+      const label = `${p.cluster}: cluster-autoscaler ${p.namespace}/${p.name}`;
+      let last: unknown;
+      const late = () => new Error(`not done within the post step's ${deadlineMs / 1000} s${last ? ` (last: ${reason(last)})` : ''}`);
+      try {
+        const outcome = await withDeadline(deadlineMs, late, async (signal) => {
+          const cluster = settings.kubeconfig
+            ? { name: p.cluster, region: p.region, nodegroups: [] }
+            : await readClusterEndpoint(clients.clientsFor(p.region).eks, p.region, p.cluster, signal);
+          // A Kubernetes client (and token) made now, from credentials renewed if near expiry, retried on
+          // transient errors: the post step may run hours after the main step began.
+          // Never lifted while EKS still updates a node group of the cluster (a job cancelled mid-wait):
+          // held, its lease dropped, for a restore to lift once EKS is done (../fleet/eks.ts).
+          const busy = await clusterNodegroupsUpdating(clients.clientsFor(p.region).eks, p.cluster);
+          if (busy.length > 0) {
+            if (p.replicas !== null) await dropLease(kubeFor(cluster, signal), p, p.replicas).catch(() => undefined);
+            return { kind: 'held' as const, nodegroups: busy };
+          }
+          const attempt = () =>
+            restoreAutoscaler(kubeFor(cluster, signal), p, p.replicas ?? undefined).catch((error: unknown) => {
+              last = error;
+              throw error;
+            });
+          return retryTransient(attempt, sleep, 5, signal);
+        });
+        if (outcome.kind === 'held') {
+          io.warn(
+            `${label}: stays paused: EKS is still updating ${outcome.nodegroups.join(', ')}; ` +
+              'command: restore (the docs run it on a schedule) or the next upgrade lifts it once EKS is done',
+          );
+        } else if (outcome.kind === 'restored') io.log(`${label}: restored to ${outcome.replicas} replicas`);
+        else if (outcome.kind === 'already-restored') io.log(`${label}: already restored`);
+        else io.warn(`${label}: scaled to ${outcome.replicas} by someone during the upgrade: left alone (recorded ${outcome.recorded})`);
+      } catch (error) {
+        const count = p.replicas ?? `<the count in its ${PAUSED_ANNOTATION} annotation>`;
+        io.warn(
+          `${label} (${p.region}): could not be restored: ${reason(error)}. It stays paused, its record kept on the Deployment: ` +
+            'command: restore restores it (not while a node group update runs), ' +
+            `the next upgrade run once its lease is ${LEASE_STALE_MS / 60_000} minutes old; ` +
+            `by hand: kubectl -n ${p.namespace} scale deployment ${p.name} --replicas=${count}`,
+        );
+      }
+    }),
+  );
+}
+
+function reason(error: unknown): string {
+  return describeKubeError(error) || describeError(error);
 }

@@ -124,7 +124,7 @@ export async function handlePauses(
   mode: PauseMode,
   force: boolean,
   deps: PauseDeps,
-  onError: (cluster: ClusterState, reason: string) => void,
+  onError: (cluster: ClusterState, reason: string, error: unknown) => void,
 ): Promise<PauseReport[]> {
   const limit = pLimit(10);
   const found = await Promise.all(
@@ -133,7 +133,7 @@ export async function handlePauses(
       .map((cluster) =>
         limit(() =>
           handlePause(cluster, autoscaler, mode, force, deps).catch((error: unknown) => {
-            onError(cluster, describeKubeError(error) || describeError(error));
+            onError(cluster, describeKubeError(error) || describeError(error), error);
             return undefined;
           }),
         ),

@@ -106,8 +106,8 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
 }
 
 /** A cluster's version and Kubernetes endpoint only (DescribeCluster), for the post step. */
-export async function readClusterEndpoint(eks: EKSClient, region: string, name: string): Promise<ClusterState> {
-  const { cluster } = await eks.send(new DescribeClusterCommand({ name }));
+export async function readClusterEndpoint(eks: EKSClient, region: string, name: string, abortSignal?: AbortSignal): Promise<ClusterState> {
+  const { cluster } = await eks.send(new DescribeClusterCommand({ name }), abortSignal ? { abortSignal } : {});
   return {
     name,
     region,
@@ -186,4 +186,11 @@ export async function nodegroupsUpdating(eks: EKSClient, clusterName: string, na
   const limit = pLimit(10);
   const described = await Promise.all(names.map((nodegroupName) => limit(() => eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })))));
   return described.filter((d) => d.nodegroup?.status === 'UPDATING').map((d) => d.nodegroup?.nodegroupName ?? '');
+}
+
+/** The node groups of a cluster that EKS is updating now, every node group listed first (see nodegroupsUpdating). */
+export async function clusterNodegroupsUpdating(eks: EKSClient, clusterName: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListNodegroups({ client: eks }, { clusterName })) names.push(...(page.nodegroups ?? []));
+  return nodegroupsUpdating(eks, clusterName, names);
 }

@@ -3,8 +3,10 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { partition } from '@aws-sdk/core/client';
-import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
-import type { EksToken, KubeApi, KubeEndpoint } from '../model/kube-api.js';
+import type { AgentOptions } from 'node:https';
+import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type Cluster, type DispatcherOptions, type RequestContext } from '@kubernetes/client-node';
+import type { EksToken, KubeApi, KubeDeadlines, KubeEndpoint } from '../model/kube-api.js';
+import { KubeDeadlineError } from './kube-errors.js';
 
 /** EKS tokens are valid 15 minutes; renew well before. */
 export const TOKEN_RENEW_MS = 10 * 60_000;
@@ -47,18 +49,118 @@ export async function eksToken(clusterName: string, region: string, credentials:
   return { token: `k8s-aws-v1.${Buffer.from(`https://${hostname}/?${query.toString()}`).toString('base64url')}`, renewAt: Math.min(byAge, byCredentials) };
 }
 
+/** `kube-timeout` as the two deadlines: the whole request within it, the connection within half of it. */
+export function kubeDeadlines(timeoutMs: number): KubeDeadlines {
+  return { connectMs: Math.max(1, Math.round(timeoutMs / 2)), requestMs: timeoutMs };
+}
+
+/** The deadlines of `kube-timeout`'s default, 10 s: connected within 5 s, answered within 10 s. */
+export const DEFAULT_KUBE_DEADLINES = kubeDeadlines(10_000);
+
+export interface KubeClientOptions {
+  deadlines?: KubeDeadlines;
+  /** Ends every request of the client at once when it aborts: a caller's own deadline (the post step's, per cluster). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A KubeConfig whose every request has a connect deadline and a request deadline, and ends when the
+ * caller's signal aborts. What it relies on in @kubernetes/client-node 2.0 (dist/, as installed):
+ * - each request is sent by undici's `fetch` with the request context's `signal` and `dispatcher`
+ *   (gen/http/isomorphic-fetch.js, IsomorphicFetchHttpLibrary.send);
+ * - the API client's default auth method is the KubeConfig itself (config.js, makeApiClient:
+ *   `authMethods: { default: this }`), and every request factory awaits its
+ *   `applySecurityAuthentication(requestContext)` right before the context is sent (gen/apis/*.js): a
+ *   signal set there bounds that one request, from connecting to reading the body;
+ * - that method sets the context's dispatcher to `createDispatcher(cluster, agentOptions)`, a new undici
+ *   `Agent({ connect: opts.connect })` built from the public `createDispatcherOptions` (config.js); with
+ *   no TLS option (type `none`) it sets none and the request goes through undici's global dispatcher;
+ * - undici's connector takes `timeout` for the TCP connect and, for https, the TLS handshake, and fails
+ *   with `ConnectTimeoutError` (code `UND_ERR_CONNECT_TIMEOUT`) past it; 10 s when absent (the undici 8
+ *   @kubernetes/client-node depends on: lib/core/connect.js buildConnector). Its headers and body
+ *   timeouts are 300 s each (lib/dispatcher/client.js): without a signal, an API server that accepts a
+ *   connection and never answers holds each call for five minutes.
+ */
+class BoundedKubeConfig extends KubeConfig {
+  constructor(
+    private readonly deadlines: KubeDeadlines,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    super();
+  }
+
+  override createDispatcherOptions(cluster: Cluster | null, agentOptions: AgentOptions): DispatcherOptions {
+    const options = super.createDispatcherOptions(cluster, agentOptions);
+    const timeout = this.deadlines.connectMs;
+    switch (options.type) {
+      case 'none':
+        // The keep-alive the library gives its own agents (config.js createDispatcherOptions).
+        return { type: 'agent', connect: { keepAlive: true, keepAliveInitialDelay: 30_000, timeout } };
+      case 'agent':
+      case 'proxy':
+        return { ...options, connect: { ...options.connect, timeout } };
+      case 'socks':
+        // Its connector takes no deadline: the request deadline bounds the connection too.
+        return options;
+    }
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    // AbortSignal.timeout counts wall-clock time and does not keep the process alive.
+    const deadline = AbortSignal.timeout(this.deadlines.requestMs);
+    context.setSignal(this.signal ? AbortSignal.any([deadline, this.signal]) : deadline);
+  }
+}
+
+type Call = (...args: unknown[]) => Promise<unknown>;
+
+function wrapCalls(api: KubeApi, wrap: (call: Call) => Call): KubeApi {
+  return Object.fromEntries(Object.entries(api).map(([name, call]) => [name, wrap(call as Call)])) as unknown as KubeApi;
+}
+
+/** Which deadline ended a request, if one did: undici's connect timeout, or the request's signal. */
+function deadlinePassed(error: unknown): 'connect' | 'request' | undefined {
+  let e = error as { name?: unknown; code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    if (e.code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect';
+    if (e.name === 'TimeoutError') return 'request';
+  }
+  return undefined;
+}
+
+/** A call ended by a deadline throws a KubeDeadlineError naming the server and the deadline; one ended by the caller's signal, what it threw. */
+function namingDeadlines(api: KubeApi, server: string, deadlines: KubeDeadlines, signal: AbortSignal | undefined): KubeApi {
+  return wrapCalls(api, (call) => async (...args) => {
+    try {
+      return await call(...args);
+    } catch (error) {
+      const phase = signal?.aborted ? undefined : deadlinePassed(error);
+      if (phase) throw new KubeDeadlineError(server, phase, phase === 'connect' ? deadlines.connectMs : deadlines.requestMs);
+      throw error;
+    }
+  });
+}
+
 /**
  * A Kubernetes client whose token is renewed before it expires: every call asks for a fresh client
  * when the token reaches its renewal time, and a call answered 401 (the token or the session behind
  * it expired anyway) is made once more with a new token. `token` builds a new token (and masks it).
+ * Every request has the deadlines (DEFAULT_KUBE_DEADLINES unless given).
  */
-export function eksKubeApi(clusterName: string, endpoint: KubeEndpoint, token: () => Promise<EksToken>, now: () => number = Date.now): KubeApi {
+export function eksKubeApi(
+  clusterName: string,
+  endpoint: KubeEndpoint,
+  token: () => Promise<EksToken>,
+  options: KubeClientOptions & { now?: () => number } = {},
+): KubeApi {
+  const { deadlines = DEFAULT_KUBE_DEADLINES, signal, now = Date.now } = options;
   type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api };
   // One client (and one token) at a time, shared by concurrent calls, renewed when the token ages.
   let current: { renewAt: number; made: Promise<Clients> } | undefined;
   async function make(): Promise<{ renewAt: number; clients: Clients }> {
     const fresh = await token();
-    const kc = new KubeConfig();
+    const kc = new BoundedKubeConfig(deadlines, signal);
     kc.loadFromOptions({
       clusters: [
         {
@@ -86,31 +188,32 @@ export function eksKubeApi(clusterName: string, endpoint: KubeEndpoint, token: (
     return entry.made;
   }
   const clients = (): Promise<Clients> => (current && now() < current.renewAt ? current.made : renew());
-  const api = kubeApiFrom(clients);
   // A 401 means the token is no longer accepted: build a new one and try once more.
-  return Object.fromEntries(
-    Object.entries(api).map(([name, call]) => [
-      name,
-      async (...args: unknown[]) => {
-        try {
-          return await (call as (...a: unknown[]) => Promise<unknown>)(...args);
-        } catch (error) {
-          if ((error as { code?: number }).code !== 401) throw error;
-          await renew();
-          return (call as (...a: unknown[]) => Promise<unknown>)(...args);
-        }
-      },
-    ]),
-  ) as unknown as KubeApi;
+  const api = wrapCalls(kubeApiFrom(clients), (call) => async (...args) => {
+    try {
+      return await call(...args);
+    } catch (error) {
+      if ((error as { code?: number }).code !== 401) throw error;
+      await renew();
+      return call(...args);
+    }
+  });
+  return namingDeadlines(api, endpoint.server, deadlines, signal);
 }
 
-/** The same calls through a user's kubeconfig (its own auth), for the `kubeconfig` input. */
-export function kubeconfigApi(path: string, context?: string): KubeApi {
-  const kc = new KubeConfig();
+/** The same calls through a user's kubeconfig (its own auth), for the `kubeconfig` input, with the same deadlines. */
+export function kubeconfigApi(path: string, context?: string, options: KubeClientOptions = {}): KubeApi {
+  const { deadlines = DEFAULT_KUBE_DEADLINES, signal } = options;
+  const kc = new BoundedKubeConfig(deadlines, signal);
   kc.loadFromFile(path);
   if (context && kc.getContexts().some((c) => c.name === context)) kc.setCurrentContext(context);
   const made = { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
-  return kubeApiFrom(async () => made);
+  return namingDeadlines(
+    kubeApiFrom(async () => made),
+    kc.getCurrentCluster()?.server ?? path,
+    deadlines,
+    signal,
+  );
 }
 
 function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api }>): KubeApi {

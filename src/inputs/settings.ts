@@ -139,6 +139,7 @@ export async function parseSettings(src: InputSource): Promise<Settings> {
     manifestDir,
     role: getRoleSettings(src),
     stages: getStageSettings(src),
+    kubeTimeout: getKubeTimeout(src),
     upgrade: getUpgradeSettings(src),
   };
 }
@@ -211,6 +212,23 @@ function getStageSettings(src: InputSource): StageSettings | null {
       `${JSON.stringify(tag)} is not a tag key: expected up to 128 letters, digits and + = . _ : / @ -, not starting with aws:`,
     );
   return { names, tag, soak: { text: soakText || '3d', ms: duration(src, 'stage-soak', '3d') } };
+}
+
+/**
+ * kube-timeout: each request to a cluster's Kubernetes API ends within it (connecting within half of
+ * it), so an API server that never answers costs that long, not the five minutes undici waits.
+ */
+function getKubeTimeout(src: InputSource): { text: string; ms: number } {
+  const text = src.get('kube-timeout').trim() || '10s';
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1000 || ms > 10 * 60_000) {
+    throw new InputError(
+      'kube-timeout',
+      `${JSON.stringify(text)} is not valid: expected a duration from 1s to 10m, such as 10s or 30s ` +
+        "(each request to a cluster's Kubernetes API; connecting may take half of it)",
+    );
+  }
+  return { text, ms };
 }
 
 function orDefault(values: string[], fallback: string[]): string[] {

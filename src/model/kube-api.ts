@@ -12,6 +12,15 @@ export interface EksToken {
   renewAt: number;
 }
 
+/**
+ * How long one request to a cluster's Kubernetes API may take: to connect (TCP, and TLS for https),
+ * and in all (connecting, the answer and its body). Both from the `kube-timeout` input.
+ */
+export interface KubeDeadlines {
+  connectMs: number;
+  requestMs: number;
+}
+
 /** Where and how to reach one cluster's Kubernetes API. */
 export interface KubeEndpoint {
   server: string;

@@ -26,6 +26,11 @@ export interface Settings {
   role: RoleSettings | null;
   /** Staged rollouts (the `stages` input); `null`: every cluster is judged on its own, as without stages. */
   stages: StageSettings | null;
+  /**
+   * `kube-timeout`: how long one request to a cluster's Kubernetes API may take in all; connecting may
+   * take half of it. Every command, the post step included.
+   */
+  kubeTimeout: { text: string; ms: number };
   upgrade: UpgradeSettings;
 }
 

@@ -118,7 +118,7 @@ describe('the simulated Kubernetes API', () => {
         tokens++;
         return eksToken('prod', 'us-east-1', async () => credentials);
       },
-      () => clock,
+      { now: () => clock },
     );
     await Promise.all([kube.listNodes(''), kube.listPods(''), kube.listPodDisruptionBudgets()]);
     expect(tokens).toBe(1);

@@ -154,6 +154,13 @@ export interface Faults {
   publicParameterHistory?: 'answered' | 'refused';
   /** By `cluster/nodegroup`: the update fails with this error. */
   updateFailures?: Record<string, UpdateFailure>;
+  /**
+   * Clusters (by name) whose Kubernetes API server accepts connections and never answers: their
+   * DescribeCluster endpoint is then a TCP server on 127.0.0.1 that reads the request and sends nothing
+   * back. Issue 22 (item 8) measured it: a private endpoint behind a proxy, or a firewall that drops
+   * after the handshake, made a read-only check of twelve such clusters run until it was killed.
+   */
+  kubeHang?: string[];
 }
 
 export interface SimOptions {

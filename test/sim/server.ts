@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { AwsError, AwsState, encode, encodeError, iamAction, identify, type AwsCall, type Reply } from './aws.js';
 import type { Faults, FleetSpec, SimOptions } from './fleet.js';
 import { World } from './world.js';
@@ -25,6 +25,17 @@ export interface LoggedCall {
   params: Record<string, unknown>;
 }
 
+/** A connection to a hanging cluster's API server (Faults.kubeHang): when it opened, what it asked, when the client gave up. */
+export interface HangingCall {
+  at: number;
+  /** The request line's path, `/k8s/<region>/<cluster>/...`, once it arrived. */
+  path: string | null;
+  region: string | null;
+  cluster: string | null;
+  /** When the client closed the connection; null while it still waits. */
+  closedAt: number | null;
+}
+
 /** A running simulator: AWS (EKS, SSM, Auto Scaling) on one loopback port. */
 export interface Simulator {
   /** `http://127.0.0.1:PORT`: the value for AWS_ENDPOINT_URL. */
@@ -40,6 +51,10 @@ export interface Simulator {
   log: LoggedCall[];
   /** Every Kubernetes API request, in order. */
   kubeLog: KubeCall[];
+  /** Every connection to the API server of a cluster in Faults.kubeHang, in order. */
+  kubeHangLog: HangingCall[];
+  /** `http://127.0.0.1:PORT` of that server (`https://` to it: a TLS handshake that never ends). */
+  hangUrl: string;
   /** Requests per `service:Operation`, including those answered with an injected fault. */
   counts(): Record<string, number>;
   /** Changes the faults from now on. */
@@ -79,8 +94,10 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
   const log: LoggedCall[] = [];
   const kubeLog: KubeCall[] = [];
   let throttling = options.faults?.throttling ? new Throttling(options.faults.throttling) : undefined;
+  const kubeHangLog: HangingCall[] = [];
   let requestNumber = 0;
   let url = '';
+  let hangUrl = '';
 
   const world = new World(fleet, options);
   // What "now" is for tokens and sessions: the virtual clock when the action runs on it too.
@@ -88,7 +105,9 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
   const identity = new Identity(options.identity ?? {}, now);
   github.now = now;
   const allowed = (action: string) => !faults.allow || faults.allow.includes(action);
-  const aws = new AwsState(fleet, options, world, (c) => `${url}/k8s/${c.region}/${c.name}`, identity, allowed);
+  // A cluster in faults.kubeHang is served by the hanging server, from its next DescribeCluster on.
+  const kubeEndpoint = (c: { name: string; region: string }) => `${faults.kubeHang?.includes(c.name) ? hangUrl : url}/k8s/${c.region}/${c.name}`;
+  const aws = new AwsState(fleet, options, world, kubeEndpoint, identity, allowed);
   const credentials = identity.staticCredentials;
 
   /** What an injected fault or a missing permission answers, if anything. */
@@ -186,6 +205,31 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  // The hanging API server: accepts every connection, reads what comes, answers nothing, ever.
+  const hanging = new Set<Socket>();
+  const hangServer = createTcpServer((socket) => {
+    const call: HangingCall = { at: Date.now(), path: null, region: null, cluster: null, closedAt: null };
+    kubeHangLog.push(call);
+    hanging.add(socket);
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (call.path !== null) return;
+      head += chunk.toString('latin1');
+      const line = /^[A-Z]+ (\S+) HTTP\/1\.[01]\r\n/.exec(head);
+      if (!line) return;
+      call.path = line[1] ?? '';
+      const [, , region = null, cluster = null] = new URL(call.path, 'http://127.0.0.1').pathname.split('/');
+      Object.assign(call, { region, cluster });
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      call.closedAt = Date.now();
+      hanging.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve) => hangServer.listen(0, '127.0.0.1', resolve));
+  hangUrl = `http://127.0.0.1:${(hangServer.address() as AddressInfo).port}`;
   github.baseUrl = `${url}/github`;
 
   return {
@@ -196,6 +240,8 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
     identity,
     log,
     kubeLog,
+    kubeHangLog,
+    hangUrl,
     counts() {
       const counts: Record<string, number> = {};
       for (const entry of log) {
@@ -224,7 +270,9 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
         'INPUT_GITHUB-TOKEN': Object.keys(github.tokens)[0] ?? '',
       };
     },
-    close() {
+    async close() {
+      for (const socket of hanging) socket.destroy();
+      await new Promise<void>((resolve) => hangServer.close(() => resolve()));
       server.closeAllConnections();
       return new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
     },

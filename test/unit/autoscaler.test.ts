@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { EKSClient, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Clients } from '../../src/clients.js';
+import type { AwsClients } from '../../src/fleet/aws-clients.js';
+import { restoreRecorded } from '../../src/commands/restore.js';
+import { settingsWith } from './settings.js';
 import {
   findAutoscaler,
   findScalers,
@@ -222,5 +228,80 @@ describe('cluster-autoscaler pause and restore', () => {
     await expect(renewLease(kube, ref, 2, NOW + 60_000)).rejects.toMatchObject({ code: 422 });
     expect(kube.deployments[0]?.metadata?.annotations).toEqual({});
     expect(await readPause(kube, ref)).toBeUndefined();
+  });
+});
+
+/** EKS updating no node group of the cluster (the post step asks before it restores). */
+const eks = new EKSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+mockClient(eks).on(ListNodegroupsCommand).resolves({ nodegroups: [] });
+const idleEks = { eks } as unknown as AwsClients;
+
+describe("the post step's restore", () => {
+  const record = (cluster: string) => ({ cluster, region: 'us-east-1', namespace: 'kube-system', name: 'cluster-autoscaler', replicas: 3 });
+
+  it('restores every recorded pause side by side; one that never answers is cut at its deadline, named, and keeps its record', async () => {
+    const paused = () => fakeKube([ca(0, { annotations: { [PAUSED_ANNOTATION]: '3' } })]);
+    const hung = paused();
+    // `hung` answers nothing, ever, and ignores its signal: only the deadline can end the wait.
+    const kubes: Record<string, KubeApi & { deployments: V1Deployment[] }> = {
+      a: paused(),
+      b: paused(),
+      hung: { ...hung, readDeployment: () => new Promise<V1Deployment>(() => undefined) },
+    };
+    const signals = new Map<string, AbortSignal | undefined>();
+    const kubeFor = (cluster: { name: string }, signal?: AbortSignal) => {
+      signals.set(cluster.name, signal);
+      return kubes[cluster.name]!;
+    };
+    const clients: Clients = {
+      clientsFor: () => idleEks,
+      github: async () => null,
+      kube: async () => kubeFor,
+    };
+    const logs: string[] = [];
+    const warnings: string[] = [];
+    const started = Date.now();
+    await restoreRecorded(
+      settingsWith({ kubeconfig: '/dev/null' }),
+      clients,
+      ['hung', 'a', 'b'].map(record),
+      { log: (l) => logs.push(l), warn: (w) => warnings.push(w) },
+      300,
+    );
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(1500);
+    expect(logs.sort()).toEqual([
+      'a: cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas',
+      'b: cluster-autoscaler kube-system/cluster-autoscaler: restored to 3 replicas',
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^hung: cluster-autoscaler kube-system\/cluster-autoscaler \(us-east-1\): could not be restored: not done within the post step's 0.3 s\./,
+    );
+    expect(warnings[0]).toContain('kubectl -n kube-system scale deployment cluster-autoscaler --replicas=3');
+    expect(warnings[0]).toContain('command: restore');
+    expect(kubes.a?.deployments[0]?.spec?.replicas).toBe(3);
+    expect(hung.deployments[0]?.metadata?.annotations?.[PAUSED_ANNOTATION]).toBe('3');
+    // each client was made with its cluster's own signal: the hung one's aborted at its deadline
+    expect(new Set(signals.values()).size).toBe(3);
+    expect(signals.get('hung')?.aborted).toBe(true);
+  });
+
+  it('stops retrying a cluster once its deadline passes, and names the last error', async () => {
+    let tries = 0;
+    const down = {
+      ...fakeKube([]),
+      readDeployment: () => (tries++, Promise.reject(Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }))),
+    };
+    const clients: Clients = { clientsFor: () => idleEks, github: async () => null, kube: async () => () => down };
+    const warnings: string[] = [];
+    const started = Date.now();
+    await restoreRecorded(settingsWith({ kubeconfig: '/dev/null' }), clients, [record('down')], { log: () => undefined, warn: (w) => warnings.push(w) }, 500);
+    expect(Date.now() - started).toBeLessThan(1500);
+    // the first retry waits 2 s: past the deadline, so no second try follows
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(tries).toBe(1);
+    expect(warnings[0]).toContain("not done within the post step's 0.5 s (last: connect ECONNREFUSED 10.0.0.1:443)");
   });
 });

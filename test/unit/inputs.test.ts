@@ -32,6 +32,7 @@ const INPUTS = [
   'stages',
   'stage-tag',
   'stage-soak',
+  'kube-timeout',
 ];
 
 function withInputs(inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' }) {
@@ -173,6 +174,13 @@ describe('inputs', () => {
     await rejects({ 'stage-soak': '3d' }, 'stage-soak', 'stages is not');
     await rejects({ 'stage-tag': 'env' }, 'stage-tag', 'stages is not');
   });
+  it('reads kube-timeout, 10s when not given', async () => {
+    expect((await withInputs({})()).kubeTimeout).toEqual({ text: '10s', ms: 10_000 });
+    expect((await withInputs({ 'kube-timeout': '1m30s' })()).kubeTimeout).toEqual({ text: '1m30s', ms: 90_000 });
+  });
+  it.each(['0', '500ms', '11m', 'ten seconds', '10'])('rejects kube-timeout %j with the accepted form', (bad) =>
+    rejects({ 'kube-timeout': bad }, 'kube-timeout', 'a duration from 1s to 10m', '10s'),
+  );
   it('rejects an invalid runner region', async () => await expect(withInputs({}, { AWS_REGION: 'mars' })()).rejects.toThrow("Input 'regions'"));
   it('rejects a node group name that EKS would not accept', () => rejects({ nodegroups: 'gpu/1' }, 'nodegroups', 'node group names'));
   it('rejects fail-on-drift that is not a boolean', () => rejects({ 'fail-on-drift': 'yes' }, 'fail-on-drift', 'true or false'));
