@@ -135,9 +135,15 @@ describe('reliability: Kubernetes API servers that never answer', () => {
       expect(sim.kubeHangLog.length).toBeGreaterThan(0);
       expect(sim.kubeHangLog.every((c) => c.cluster === 'bravo' && c.closedAt !== null && c.closedAt - started < POST_RESTORE_DEADLINE_MS + 5000)).toBe(true);
 
-      // Once bravo answers again, the next run restores it from the record the post step left.
+      // Once bravo answers again, its record is there to restore from. Its lease is still fresh (younger
+      // than ten minutes), so a scheduled restore leaves it until it is stale; a person's restore with
+      // force: true restores it now.
       sim.setFaults({});
-      const next = await runAction({ inputs: { command: 'restore', regions: 'us-east-1', clusters: 'bravo' }, env });
+      const scheduled = await runAction({ inputs: { command: 'restore', regions: 'us-east-1', clusters: 'bravo' }, env });
+      expect(scheduled.code).toBe(0);
+      expect(scheduled.stdout).toContain('its lease is fresh, so the job that paused it may still run');
+      expect(autoscalerOf(sim, 'bravo')).toEqual({ replicas: 0, recorded: '3' });
+      const next = await runAction({ inputs: { command: 'restore', regions: 'us-east-1', clusters: 'bravo', force: 'true' }, env });
       expect(next.code).toBe(0);
       expect(autoscalerOf(sim, 'bravo')).toEqual({ replicas: 3, recorded: undefined });
     } finally {
