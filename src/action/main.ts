@@ -32,16 +32,12 @@ async function runCommand(settings: Settings): Promise<string | null> {
       return failure;
     }
     case 'upgrade': {
-      const [{ upgrade }, { context }, { credentialOutlook }] = await Promise.all([
-        import('../commands/upgrade.js'),
-        import('@actions/github'),
-        import('../fleet/credentials.js'),
-      ]);
+      const [{ upgrade }, { context }] = await Promise.all([import('../commands/upgrade.js'), import('@actions/github')]);
       const { report, summary, failure } = await upgrade(settings, clients, runnerIo, {
         sha: context.sha,
         eventName: context.eventName,
         workspace: process.env.GITHUB_WORKSPACE,
-        credentials: credentialOutlook(settings.role, process.env, Date.now()),
+        env: process.env,
         recordPause: pauseRecorder(),
       });
       await outputs.writeUpgradeOutputs(report, summary);

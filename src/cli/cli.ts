@@ -88,12 +88,12 @@ export async function cli(argv: readonly string[], io: CliIo = defaultIo()): Pro
         break;
       }
       case 'upgrade': {
-        const [{ upgrade }, { credentialOutlook }] = await Promise.all([import('../commands/upgrade.js'), import('../fleet/credentials.js')]);
+        const { upgrade } = await import('../commands/upgrade.js');
         const run = await upgrade(settings, clients, log, {
           sha: io.env.GITHUB_SHA ?? '',
           eventName: null,
           workspace: io.env.GITHUB_WORKSPACE ?? io.cwd,
-          credentials: credentialOutlook(settings.role, io.env, Date.now()),
+          env: io.env,
           // No post step behind a terminal: a pause left by a killed process keeps its record on the
           // Deployment (its annotations), and `eks-ami-drift restore` or the next upgrade restores it.
           recordPause: () => undefined,

@@ -11,6 +11,7 @@ import { eksImageOf, latestImageRequests } from '../decision/eks-images.js';
 import { holdUnhealthy, holdUnproven } from '../decision/holds.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { loadAwsClients } from '../fleet/aws-clients.js';
+import { credentialOutlook } from '../fleet/credentials.js';
 import { readHistories, readRegion } from '../fleet/eks.js';
 import { readImageSources } from '../fleet/image-sources.js';
 import { readLatestReleases } from '../fleet/ssm.js';
@@ -31,7 +32,8 @@ export interface UpgradeRunner {
   eventName: string | null;
   workspace: string | undefined;
   recordPause: UpgradeDeps['recordPause'];
-  credentials: CredentialOutlook;
+  /** The environment the credentials come from, to name their source in a warning. */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -58,7 +60,8 @@ export async function upgrade(
     readFile: repoFileReader(github && repo && runner.sha ? { github, repo } : null, runner.sha, runner.workspace),
     sha: runner.sha,
     concurrency: CONCURRENCY,
-    credentials: runner.credentials,
+    // What the credentials the clients use can be counted on for, as their source states it.
+    credentials: await credentialOutlook(settings.role, runner.env, () => clients.clientsFor(settings.regions[0]!).eks.config.credentials()),
     now: Date.now,
     sleep,
     log: io.log,

@@ -25,15 +25,29 @@ export function planBudgetMs(items: readonly PlanItem[], settings: UpgradeSettin
   return total;
 }
 
-/** The warning for a plan that may outlast credentials nobody can renew, or `undefined`. */
+/**
+ * The warning for a plan that may outlast credentials nobody renews, or `undefined`: a stated expiry
+ * before the plan's end, or session credentials whose expiry no source states (never a guess).
+ */
 export function credentialWarning(budgetMs: number, outlook: CredentialOutlook, now: number): string | undefined {
-  if (outlook.renewable || outlook.expiresAt === null || budgetMs === 0 || now + budgetMs <= outlook.expiresAt) return undefined;
+  if (outlook.renewable || budgetMs === 0) return undefined;
+  if (outlook.expiresAt !== null && now + budgetMs <= outlook.expiresAt) return undefined;
+  const advice =
+    'Set role-to-assume (and permissions: id-token: write) so the action renews its own credentials, ' +
+    'or give the credentials a session longer than the plan ' +
+    "(role-duration-seconds of aws-actions/configure-aws-credentials, at most the role's MaxSessionDuration).";
+  const plan = `The plan may take up to ${formatDuration(budgetMs)} (its wait timeouts)`;
+  if (outlook.expiresAt === null) {
+    return (
+      `${plan}, but the AWS credentials are ${outlook.source}: their expiry is unknown, and nobody in this job renews them. ` +
+      'If they expire first, the action can neither follow the updates nor restore cluster-autoscaler. ' +
+      advice
+    );
+  }
   const left = Math.max(0, outlook.expiresAt - now);
   return (
-    `The plan may take up to ${formatDuration(budgetMs)} (its wait timeouts), ` +
-    `but the AWS credentials are ${outlook.source} and have about ${formatDuration(left)} left, with nobody to renew them: ` +
+    `${plan}, but the AWS credentials are ${outlook.source} and have about ${formatDuration(left)} left: ` +
     'once they expire the action can neither follow the updates nor restore cluster-autoscaler. ' +
-    'Set role-to-assume (and permissions: id-token: write) so the action renews its own credentials, ' +
-    "or raise role-duration-seconds of aws-actions/configure-aws-credentials above the plan's duration (at most the role's MaxSessionDuration)."
+    advice
   );
 }

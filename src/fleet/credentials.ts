@@ -46,27 +46,39 @@ export function assumeRoleProvider(role: RoleSettings, deps: CredentialDeps): Aw
 }
 
 /** What the run can count on from its credentials, for the plan's warning. */
-export const DEFAULT_SESSION_MS = 3600_000;
-
 /**
- * Static session credentials in the environment (what aws-actions/configure-aws-credentials exports:
- * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) cannot be renewed by anyone in the
- * job. Their expiry is in AWS_CREDENTIAL_EXPIRATION when the exporter sets it (the SDK's fromEnv
- * reads that variable); UNVERIFIED whether configure-aws-credentials sets it, so without it the
- * default one-hour session is assumed. Long-term keys do not expire; any other source (instance
- * role, container role, a web identity token file) is one the SDK's own chain refreshes.
+ * What the AWS credentials can be counted on for, from what a source states, never a guess:
+ * - role-to-assume: the action renews them itself;
+ * - otherwise the SDK resolves the identity the clients use, and its `expiration` is the one a source
+ *   stated: SSO and credential_process (their `Expiration`), assumed roles, container and instance
+ *   credentials, and environment keys with AWS_CREDENTIAL_EXPIRATION (the SDK's fromEnv reads it);
+ * - session keys with no stated expiry (aws-actions/configure-aws-credentials exports the key, secret
+ *   and token only, `exportCredentials`; the expiry is its `aws-expiration` step output): unknown;
+ * - long-term keys do not expire.
+ * A provider that can fetch again (SSO while its session lasts, a container or instance role) may
+ * renew what it gave: UNVERIFIED per provider, so a stated expiry before the plan's end is warned of.
  */
-export function credentialOutlook(role: RoleSettings | null, env: NodeJS.ProcessEnv, startedAt: number): CredentialOutlook {
+export async function credentialOutlook(
+  role: RoleSettings | null,
+  env: NodeJS.ProcessEnv,
+  identity: () => Promise<AwsCredentialIdentity>,
+): Promise<CredentialOutlook> {
   if (role) return { renewable: true, expiresAt: null, source: `role ${role.roleArn}, renewed by the action` };
-  if (env.AWS_ACCESS_KEY_ID && env.AWS_SESSION_TOKEN) {
-    const stated = env.AWS_CREDENTIAL_EXPIRATION ? Date.parse(env.AWS_CREDENTIAL_EXPIRATION) : NaN;
-    return {
-      renewable: false,
-      expiresAt: Number.isFinite(stated) ? stated : startedAt + DEFAULT_SESSION_MS,
-      source: Number.isFinite(stated)
-        ? `session credentials in the environment, expiring ${new Date(stated).toISOString()}`
-        : 'session credentials in the environment (aws-actions/configure-aws-credentials; one hour unless role-duration-seconds says otherwise)',
-    };
+  const where = env.AWS_ACCESS_KEY_ID
+    ? 'session credentials in the environment'
+    : env.AWS_PROFILE
+      ? `the credentials of profile ${env.AWS_PROFILE}`
+      : "the credentials of the SDK's default chain";
+  let resolved: AwsCredentialIdentity;
+  try {
+    resolved = await identity();
+  } catch {
+    // No credentials at all: the first AWS call says so, with the SDK's reason.
+    return { renewable: true, expiresAt: null, source: where };
   }
-  return { renewable: true, expiresAt: null, source: env.AWS_ACCESS_KEY_ID ? 'long-term access keys' : "the SDK's default credential chain" };
+  if (resolved.expiration) {
+    return { renewable: false, expiresAt: resolved.expiration.getTime(), source: `${where}, expiring ${resolved.expiration.toISOString()}` };
+  }
+  if (resolved.sessionToken) return { renewable: false, expiresAt: null, source: `${where}, whose expiry no source states` };
+  return { renewable: true, expiresAt: null, source: env.AWS_ACCESS_KEY_ID ? 'long-term access keys' : where };
 }

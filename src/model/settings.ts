@@ -75,5 +75,3 @@ export interface CredentialOutlook {
   /** Where they come from, in words for the warning. */
   source: string;
 }
-
-/** aws-actions/configure-aws-credentials' default session (`role-duration-seconds`, 3600 s). */

@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { renderManifest } from '../../src/repo/manifest.js';
 import type { SimCluster, SimOptions } from '../sim/fleet.js';
 import type { GitHubSpec } from '../sim/github.js';
@@ -241,6 +244,37 @@ describe('upgrade on merge', () => {
     expect(s.world.asgOf(s.world.fleet.clusters[0]!.nodegroups[0]!).desired).toBe(3);
     expect(autoscaler(s).spec?.replicas).toBe(2);
     expect(autoscaler(s).metadata.annotations?.['eks-ami-drift/paused-replicas']).toBeUndefined();
+  });
+
+  it('warns before anything changes when credential_process credentials expire before the plan may end, and not when they outlast it', async () => {
+    const s = await start();
+    const sha = mergeManifestChange(s);
+    const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, ...rest } = s.env();
+    const dir = mkdtempSync(join(tmpdir(), 'process-credentials-'));
+    // A credential_process that states its Expiration (AWS CLI/SDK "Sourcing credentials with an external process": Version 1).
+    const profile = (minutes: number) => {
+      const json = `JSON.stringify({Version:1,AccessKeyId:'${id}',SecretAccessKey:'${secret}',Expiration:new Date(Date.now()+${minutes}*60000).toISOString()})`;
+      writeFileSync(join(dir, 'config'), `[profile proc]\ncredential_process = ${process.execPath} -e "console.log(${json})"\n`);
+      return {
+        ...rest,
+        AWS_REGION: 'us-east-1',
+        GITHUB_SHA: sha,
+        AWS_PROFILE: 'proc',
+        AWS_CONFIG_FILE: join(dir, 'config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      };
+    };
+    // general: 3 nodes, a 40-minute wait timeout plus the 10-minute health gate; the credentials last 10 minutes.
+    const short = await runAction({ inputs: inputs({ nodegroups: 'general', 'dry-run': 'true' }), env: profile(10), eventName: 'push' });
+    expect(short.code).toBe(0);
+    const warning = short.stdout.split('\n').find((l) => l.startsWith('::warning::The plan may take up to 50m'));
+    expect(warning).toContain('but the AWS credentials are the credentials of profile proc, expiring ');
+    expect(report(short.outputs).warnings).toEqual([warning!.slice('::warning::'.length)]);
+    // The same plan with credentials for three hours: nothing to warn of.
+    const long = await runAction({ inputs: inputs({ nodegroups: 'general', 'dry-run': 'true' }), env: profile(180), eventName: 'push' });
+    expect(long.code).toBe(0);
+    expect(long.stdout).not.toContain('The plan may take up to');
+    expect(report(long.outputs).warnings).toEqual([]);
   });
 
   it('shows the scale-down interference that pausing prevents when cluster-autoscaler is left running', async () => {
