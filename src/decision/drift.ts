@@ -1,4 +1,4 @@
-import { UNHEALTHY_TAG, type ClusterState, type NodegroupState } from '../model/fleet.js';
+import { UNHEALTHY_TAG, unhealthyNow, type ClusterState, type NodegroupState } from '../model/fleet.js';
 import type { NodegroupDecision, NodegroupReport } from '../model/check-report.js';
 
 export interface DriftPolicy {
@@ -40,7 +40,7 @@ export function clusterError(cluster: ClusterState, error: string): NodegroupRep
  * entry is read. Whatever its kind decided, the mark is added to the reason.
  */
 export function withHealthMark(cluster: ClusterState, ng: NodegroupState, report: NodegroupDecision): NodegroupDecision {
-  const mark = ng.unhealthy && (ng.unhealthy.target === ng.releaseVersion || ng.unhealthy.target === ng.image?.imageId) ? ng.unhealthy : null;
+  const mark = unhealthyNow(ng);
   if (!mark) return { ...report, unhealthy: null };
   return {
     ...report,

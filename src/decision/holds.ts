@@ -1,4 +1,4 @@
-import { UNHEALTHY_TAG, type ClusterState } from '../model/fleet.js';
+import { UNHEALTHY_TAG, unhealthyNow, type ClusterState } from '../model/fleet.js';
 import type { PlanItem } from '../model/plan.js';
 import type { StageSettings } from '../model/settings.js';
 import { proveTrain } from './proof.js';
@@ -21,9 +21,12 @@ export function holdUnhealthy(plan: readonly PlanItem[], clusters: readonly Clus
   if (force) return [...plan];
   const held = new Map<string, string>();
   for (const cluster of clusters) {
-    const marked = cluster.nodegroups.filter((ng) => ng.unhealthy && (ng.unhealthy.target === ng.releaseVersion || ng.unhealthy.target === ng.image?.imageId));
+    const marked = cluster.nodegroups.flatMap((ng) => {
+      const mark = unhealthyNow(ng);
+      return mark ? [`${ng.name} was found unhealthy on ${mark.target} at ${mark.at}`] : [];
+    });
     if (marked.length === 0) continue;
-    const why = marked.map((ng) => `${ng.name} was found unhealthy on ${ng.unhealthy!.target} at ${ng.unhealthy!.at}`).join('; ');
+    const why = marked.join('; ');
     held.set(
       key({ region: cluster.region, cluster: cluster.name }),
       `held: ${why} (tag ${UNHEALTHY_TAG}). No node group of ${cluster.name} is upgraded until it is healthy again ` +

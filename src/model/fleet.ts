@@ -59,6 +59,12 @@ export function parseUnhealthy(value: string | undefined): UnhealthyMark | undef
   return target ? { target, at: at ?? '' } : undefined;
 }
 
+/** The health gate's mark when it is on what the node group runs now (its release, or its image): a mark on an older target no longer counts. */
+export function unhealthyNow(ng: Pick<NodegroupState, 'unhealthy' | 'releaseVersion' | 'image'>): UnhealthyMark | undefined {
+  const mark = ng.unhealthy;
+  return mark && (mark.target === ng.releaseVersion || mark.target === ng.image?.imageId) ? mark : undefined;
+}
+
 /**
  * A node group as AWS describes it: only the fields the action uses. Managed node groups come from
  * EKS; self-managed ones are Auto Scaling groups tagged for the cluster (their `name` is the group's).

@@ -38,7 +38,8 @@ function jsonPatch(target: KubeObject, ops: { op: string; path: string; value?: 
       if (parent === undefined) throw new KubeError(422, 'Invalid', `the path ${path} does not exist`);
     }
     if (op === 'test' && JSON.stringify(parent[last]) !== JSON.stringify(value)) throw new KubeError(422, 'Invalid', `test failed at ${path}`);
-    if (op === 'replace' && !(last in parent)) throw new KubeError(422, 'Invalid', `the path ${path} does not exist`);
+    // RFC 6902 4.2 (remove) and 4.3 (replace): "The target location MUST exist for the operation to be successful."
+    if ((op === 'replace' || op === 'remove') && !(last in parent)) throw new KubeError(422, 'Invalid', `the path ${path} does not exist`);
     if (op === 'add' || op === 'replace') parent[last] = value;
     if (op === 'remove') delete parent[last];
   }
