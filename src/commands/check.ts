@@ -52,7 +52,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
         const unread = (c: ClusterState, error: unknown) => {
           const reason = describeKubeError(error) || (error instanceof Error ? error.message : String(error));
           read.set(`${c.region}/${c.name}`, { unread: reason });
-          if (isKubeDeadline(error)) unreachable.set(`${c.region}/${c.name}`, reason);
+          if (isKubeDeadline(error) && !unreachable.has(`${c.region}/${c.name}`)) unreachable.set(`${c.region}/${c.name}`, reason);
         };
         try {
           const [kubeFor, { readNodeOs }] = await Promise.all([clients.kube(), import('../fleet/placement.js')]);

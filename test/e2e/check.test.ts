@@ -171,6 +171,29 @@ describe('check, as the bundled action', () => {
     expect(run.summary).toContain('Nodes not looked at in 1 cluster(s)');
   });
 
+  it('bounds the look at the nodes of a cluster whose API never answers by kube-timeout, beside the pause look, and checks the rest', async () => {
+    const bottlerocket = (name: string) => ({
+      name,
+      region: 'us-east-1',
+      version: '1.33',
+      nodegroups: [{ name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.33', releaseVersion: '1.26.0-85f0d68c', inPlace: '1.34.0' }],
+    });
+    const fleet = {
+      clusters: [bottlerocket('hung'), bottlerocket('fine')],
+      parameters: [bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', '2026-11-01T00:00:00Z')],
+    };
+    const { run, report, sim: s } = await check({ regions: 'us-east-1', 'kube-timeout': '2s' }, fleet, { faults: { kubeHang: ['hung'] } });
+    expect(run.code).toBe(0);
+    expect(statusOf(report)).toEqual({ 'fine/system': 'up-to-date', 'hung/system': 'drift' });
+    expect(report?.nodesUnchecked).toEqual([
+      expect.stringMatching(/^hung \(us-east-1\): http:\/\/127\.0\.0\.1:\d+\/k8s\/us-east-1\/hung did not answer within 2 s \(kube-timeout\)$/),
+    ]);
+    expect(run.stdout).toContain('nodes not looked at (updates in place not seen) in hung (us-east-1): ');
+    // The node list and the pause look each waited once, and each connection was closed at the deadline.
+    expect(s.kubeHangLog.filter((c) => c.path.includes('/api/v1/nodes'))).toHaveLength(1);
+    for (const c of s.kubeHangLog) expect(c.closedAt! - c.at).toBeLessThan(2000 + 1000);
+  });
+
   it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names', async () => {
     const { run, report, sim } = await check({}, generatedFleet(20), { pageSize: 3 });
     expect(run.code).toBe(0);
