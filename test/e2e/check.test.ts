@@ -190,7 +190,7 @@ describe('check, as the bundled action', () => {
     ]);
     expect(run.stdout).toContain('nodes not looked at (updates in place not seen) in hung (us-east-1): ');
     // The node list and the pause look each waited once, and each connection was closed at the deadline.
-    expect(s.kubeHangLog.filter((c) => c.path.includes('/api/v1/nodes'))).toHaveLength(1);
+    expect(s.kubeHangLog.filter((c) => c.path?.includes('/api/v1/nodes'))).toHaveLength(1);
     for (const c of s.kubeHangLog) expect(c.closedAt! - c.at).toBeLessThan(2000 + 1000);
   });
 
