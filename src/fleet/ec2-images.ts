@@ -42,16 +42,24 @@ async function readTemplate(ec2: EC2Client, group: ImageSlot[]): Promise<void> {
     return found;
   };
   let found: LaunchTemplateVersion[];
-  const resolved = new Map<number, string>();
   try {
     found = await read(versions, false);
-    const aliased = found.filter((v) => v.LaunchTemplateData?.ImageId?.startsWith(SSM_ALIAS));
-    if (aliased.length > 0)
-      for (const v of await read([...new Set(aliased.map((a) => String(a.VersionNumber)))], true))
-        if (v.LaunchTemplateData?.ImageId) resolved.set(v.VersionNumber ?? -1, v.LaunchTemplateData.ImageId);
   } catch (error) {
     for (const g of group) g.image!.error = `DescribeLaunchTemplateVersions ${named}: ${describeError(error)}`;
     return;
+  }
+  // Whether ResolveAlias needs the caller's own ssm:GetParameters on the parameter is UNVERIFIED: its
+  // failure is the error of the versions that name one, not of the template's others.
+  const resolved = new Map<number, string>();
+  let aliasError: string | undefined;
+  const aliased = found.filter((v) => v.LaunchTemplateData?.ImageId?.startsWith(SSM_ALIAS));
+  if (aliased.length > 0) {
+    try {
+      for (const v of await read([...new Set(aliased.map((a) => String(a.VersionNumber)))], true))
+        if (v.LaunchTemplateData?.ImageId) resolved.set(v.VersionNumber ?? -1, v.LaunchTemplateData.ImageId);
+    } catch (error) {
+      aliasError = describeError(error);
+    }
   }
   for (const g of group) {
     const v = pickVersion(found, g.launchTemplate!.version);
@@ -78,7 +86,9 @@ async function readTemplate(ec2: EC2Client, group: ImageSlot[]): Promise<void> {
     const id = resolved.get(v.VersionNumber ?? -1);
     if (id && AMI_ID.test(id)) g.image!.imageId = id;
     else
-      g.image!.error = `launch template ${named} version ${v.VersionNumber} names ${imageId}, which EC2 did not resolve to an image id (${id ?? 'no answer'})`;
+      g.image!.error = aliasError
+        ? `DescribeLaunchTemplateVersions ${named} with ResolveAlias (version ${v.VersionNumber} names ${imageId}): ${aliasError}`
+        : `launch template ${named} version ${v.VersionNumber} names ${imageId}, which EC2 did not resolve to an image id (${id ?? 'no answer'})`;
   }
 }
 

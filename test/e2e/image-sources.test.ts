@@ -185,6 +185,13 @@ describe('self-managed groups, judged by what their instances run (issue 23)', (
             ],
           },
           {
+            // a launch configuration group: two instances still run the configuration it had before
+            name: 'legacy',
+            desiredSize: 3,
+            launchConfiguration: { name: 'legacy-v8', image: x86Image(0), older: [{ name: 'legacy-v7', image: x86Image(5) }] },
+            instances: [{ count: 1 }, { count: 2, launchConfiguration: 'legacy-v7' }],
+          },
+          {
             name: 'by-parameter',
             desiredSize: 2,
             launchTemplate: { id: 'lt-0ssm', name: 'by-parameter', version: '1', image: x86Image(0), ssmParameter: `${X86}/image_id` },
@@ -220,6 +227,10 @@ describe('self-managed groups, judged by what their instances run (issue 23)', (
     expect(unrefreshed.reason).toContain('3 of 4 instances on an older or other image: 3 instances (m5.large) from launch template lt-0unrefreshed version 2');
     expect(unrefreshed.reason).toContain('reported only: eks-ami-drift neither proposes nor upgrades a self-managed group yet');
 
+    const legacy = byName('legacy');
+    expect(legacy).toMatchObject({ status: 'drift', releaseVersion: `v${al('1.33', 5).split('-')[1]}`, latestImageId: latestX86 });
+    expect(legacy.reason).toContain('2 of 3 instances on an older or other image: 2 instances (m5.large) from launch configuration legacy-v7');
+
     const mixed = byName('mixed');
     expect(mixed).toMatchObject({
       status: 'drift',
@@ -245,11 +256,18 @@ describe('self-managed groups, judged by what their instances run (issue 23)', (
     expect(golden.status).toBe('custom');
     expect(golden.reason).toContain(`image ${golden.imageId} is disabled: no instance can launch from it`);
 
-    // batched: one DescribeAutoScalingGroups for the region (3 pages of the simulator's 2: 6 groups, their instances
+    // batched: one DescribeAutoScalingGroups for the region (4 pages of the simulator's 2: 7 groups, their instances
     // included), one DescribeLaunchTemplateVersions per template (one more for each template naming resolve:ssm:),
-    // one DescribeImages for every image of the region
+    // one DescribeLaunchConfigurations for both configurations, one DescribeImages for every image of the region
     const calls = (op: string) => sim.log.filter((l) => l.operation === op).length;
-    expect([calls('DescribeAutoScalingGroups'), calls('DescribeLaunchTemplateVersions'), calls('DescribeImages')]).toEqual([3, 6 + 2, 1]);
+    expect(
+      ['DescribeAutoScalingGroups', 'DescribeLaunchTemplateVersions', 'DescribeLaunchConfigurations', 'DescribeImages'].map((op) => [op, calls(op)]),
+    ).toEqual([
+      ['DescribeAutoScalingGroups', 4],
+      ['DescribeLaunchTemplateVersions', 6 + 2],
+      ['DescribeLaunchConfigurations', 1],
+      ['DescribeImages', 1],
+    ]);
     expect(sim.log.filter((l) => !/^(Describe|List|Get)/.test(l.operation))).toEqual([]);
     expect(run.code).toBe(1);
     expect(run.summary).toMatch(

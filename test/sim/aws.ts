@@ -526,8 +526,8 @@ export class AwsState {
         .filter((c) => c.region === call.region)
         .flatMap((c) =>
           (c.selfManaged ?? [])
-            .filter((g) => g.launchConfiguration)
-            .map((g) => ({ name: g.launchConfiguration!.name, imageId: this.world.images.resolve(c.region, g.launchConfiguration!.image).id })),
+            .flatMap((g) => (g.launchConfiguration ? [g.launchConfiguration, ...(g.launchConfiguration.older ?? [])] : []))
+            .map((lc) => ({ name: lc.name, imageId: this.world.images.resolve(c.region, lc.image).id })),
         )
         .filter((x) => names.length === 0 || names.includes(x.name));
       return {

@@ -97,7 +97,8 @@ export interface SimSelfManaged {
     older?: { version: number; image: SimImageSpec }[];
     ssmParameter?: string;
   };
-  launchConfiguration?: { name: string; image: SimImageSpec };
+  /** `older`: launch configurations it was made from before, which instances may still run (DescribeLaunchConfigurations lists them). */
+  launchConfiguration?: { name: string; image: SimImageSpec; older?: { name: string; image: SimImageSpec }[] };
   /**
    * Its instances, by what each was launched from: a version of the group's template (`version`), an
    * override's template (`template`: its id), or a launch configuration. Absent: `desiredSize`

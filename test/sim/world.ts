@@ -140,7 +140,8 @@ export class World {
           userData: '',
         });
       }
-      if (g.launchConfiguration) this.images.resolve(cluster.region, g.launchConfiguration.image);
+      for (const c of g.launchConfiguration ? [g.launchConfiguration, ...(g.launchConfiguration.older ?? [])] : [])
+        this.images.resolve(cluster.region, c.image);
     }
   }
 
