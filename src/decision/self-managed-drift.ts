@@ -71,7 +71,7 @@ export function classifySelfManaged(
   if (worse.length === 0) return withNote(own);
 
   const worst = worse.reduce((a, p) => (rank(p.status) < rank(a.status) ? p : a));
-  const behind = worse.filter((p) => p.source.role === 'instances').reduce((n, p) => n + p.source.instances, 0);
+  const behind = worse.filter((p) => p.source.role === 'instances' && p.status !== 'error').reduce((n, p) => n + p.source.instances, 0);
   const total = ng.instanceCount ?? 0;
   const count = behind > 0 ? `${behind} of ${total} instance${total === 1 ? '' : 's'} on an older or other image: ` : '';
   const details = worse.map(

@@ -42,11 +42,26 @@ async function readTemplate(ec2: EC2Client, group: ImageSlot[]): Promise<void> {
     return found;
   };
   let found: LaunchTemplateVersion[];
+  const failed = new Map<string, string>();
   try {
     found = await read(versions, false);
   } catch (error) {
-    for (const g of group) g.image!.error = `DescribeLaunchTemplateVersions ${named}: ${describeError(error)}`;
-    return;
+    // One version deleted since (instances launched from it still run) fails the whole call: then each
+    // version alone, so the others are still read and the missing one is its own slots' error.
+    if (versions.length > 1 && (error as Error).name === 'InvalidLaunchTemplateId.VersionNotFound') {
+      const each = await Promise.all(
+        versions.map((v) =>
+          read([v], false).catch((e: unknown) => {
+            if ((e as Error).name !== 'InvalidLaunchTemplateId.VersionNotFound') failed.set(v, `DescribeLaunchTemplateVersions ${named}: ${describeError(e)}`);
+            return [];
+          }),
+        ),
+      );
+      found = each.flat();
+    } else {
+      for (const g of group) g.image!.error = `DescribeLaunchTemplateVersions ${named}: ${describeError(error)}`;
+      return;
+    }
   }
   // Whether ResolveAlias needs the caller's own ssm:GetParameters on the parameter is UNVERIFIED: its
   // failure is the error of the versions that name one, not of the template's others.
@@ -63,6 +78,10 @@ async function readTemplate(ec2: EC2Client, group: ImageSlot[]): Promise<void> {
   }
   for (const g of group) {
     const v = pickVersion(found, g.launchTemplate!.version);
+    if (failed.has(g.launchTemplate!.version)) {
+      g.image!.error = failed.get(g.launchTemplate!.version);
+      continue;
+    }
     if (!v) {
       g.image!.error = `launch template ${named} has no version ${g.launchTemplate!.version}`;
       continue;

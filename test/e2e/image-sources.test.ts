@@ -192,6 +192,13 @@ describe('self-managed groups, judged by what their instances run (issue 23)', (
             instances: [{ count: 1 }, { count: 2, launchConfiguration: 'legacy-v7' }],
           },
           {
+            // instances on a template version deleted since (DeleteLaunchTemplateVersions), beside one on the current
+            name: 'version-gone',
+            desiredSize: 2,
+            launchTemplate: { id: 'lt-0gone', name: 'version-gone', version: '2', image: x86Image(0), older: [{ version: 1, image: x86Image(4) }] },
+            instances: [{ count: 1 }, { count: 1, version: '1' }],
+          },
+          {
             name: 'by-parameter',
             desiredSize: 2,
             launchTemplate: { id: 'lt-0ssm', name: 'by-parameter', version: '1', image: x86Image(0), ssmParameter: `${X86}/image_id` },
@@ -218,9 +225,14 @@ describe('self-managed groups, judged by what their instances run (issue 23)', (
   });
 
   it('finds unrefreshed instances, an arm64 override on an old image, resolves resolve:ssm:, and fails no group for another’s error', async () => {
-    const { run, byName, sim } = await check(fleet());
-    const latestX86 = sim.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 0))).id;
-    const oldX86 = sim.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 3))).id;
+    const s = (sim = await startSimulator(fleet(), {}));
+    const gone = s.world.images.templates.get('lt-0gone')!;
+    gone.versions = gone.versions.filter((v) => v.number !== 1);
+    const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...s.env(), AWS_REGION: 'us-east-1' } });
+    const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+    const byName = (name: string) => report.nodegroups.find((n) => n.nodegroup === name) as NodegroupReport;
+    const latestX86 = s.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 0))).id;
+    const oldX86 = s.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 3))).id;
 
     const unrefreshed = byName('unrefreshed');
     expect(unrefreshed).toMatchObject({ kind: 'self-managed', status: 'drift', imageId: oldX86, latestImageId: latestX86 });
@@ -249,26 +261,32 @@ describe('self-managed groups, judged by what their instances run (issue 23)', (
     expect(byName('parameter-gone')).toMatchObject({ status: 'error' });
     expect(byName('parameter-gone').reason).toContain('names resolve:ssm:/golden/ami/deleted, which EC2 did not resolve to an image id');
     expect(byName('general').status).toBe('up-to-date');
+    // instances on a deleted version: that group's error, naming the version; its template's current version still read
+    expect(byName('version-gone').status).toBe('error');
+    expect(byName('version-gone').reason).toMatch(
+      /^1 instance \(m5\.large\) from launch template lt-0gone version 1: launch template lt-0gone has no version 1; new instances get/,
+    );
     // no resolve:ssm: id is ever sent to DescribeImages
-    expect(sim.log.filter((l) => l.operation === 'DescribeImages' && JSON.stringify(l.params).includes('resolve:ssm'))).toEqual([]);
+    expect(s.log.filter((l) => l.operation === 'DescribeImages' && JSON.stringify(l.params).includes('resolve:ssm'))).toEqual([]);
 
     const golden = byName('golden');
     expect(golden.status).toBe('custom');
     expect(golden.reason).toContain(`image ${golden.imageId} is disabled: no instance can launch from it`);
 
-    // batched: one DescribeAutoScalingGroups for the region (4 pages of the simulator's 2: 7 groups, their instances
-    // included), one DescribeLaunchTemplateVersions per template (one more for each template naming resolve:ssm:),
-    // one DescribeLaunchConfigurations for both configurations, one DescribeImages for every image of the region
-    const calls = (op: string) => sim.log.filter((l) => l.operation === op).length;
+    // batched: one DescribeAutoScalingGroups for the region (4 pages of the simulator's 2: 8 groups, their instances
+    // included), one DescribeLaunchTemplateVersions per template (7; one more for each of the 2 templates naming
+    // resolve:ssm:, and each version alone for the template with a deleted one: 2), one DescribeLaunchConfigurations
+    // for both configurations, one DescribeImages for every image of the region
+    const calls = (op: string) => s.log.filter((l) => l.operation === op).length;
     expect(
       ['DescribeAutoScalingGroups', 'DescribeLaunchTemplateVersions', 'DescribeLaunchConfigurations', 'DescribeImages'].map((op) => [op, calls(op)]),
     ).toEqual([
       ['DescribeAutoScalingGroups', 4],
-      ['DescribeLaunchTemplateVersions', 6 + 2],
+      ['DescribeLaunchTemplateVersions', 7 + 2 + 2],
       ['DescribeLaunchConfigurations', 1],
       ['DescribeImages', 1],
     ]);
-    expect(sim.log.filter((l) => !/^(Describe|List|Get)/.test(l.operation))).toEqual([]);
+    expect(s.log.filter((l) => !/^(Describe|List|Get)/.test(l.operation))).toEqual([]);
     expect(run.code).toBe(1);
     expect(run.summary).toMatch(
       /\| unrefreshed · _self-managed_ \| AL2023_x86_64_STANDARD \| 1\.33 \| v\d{8} \| 1\.33\.\d+-\d{8} \| ⬆️ drift \| 3 of 4 instances/,
