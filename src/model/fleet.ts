@@ -27,6 +27,8 @@ export interface ImageInfo {
   createdAt: string | null;
   /** ISO 8601: when the image is (or was) deprecated. */
   deprecatedAt: string | null;
+  /** EC2's `State`: `available`, or `disabled` (DisableImage: no instance can launch from it), among others. */
+  state?: string | null;
 }
 
 /** A node group's AMI when it is named by id (in a launch template or launch configuration), not by release. */
@@ -39,6 +41,28 @@ export interface ImageRead {
   info?: ImageInfo | null;
   /** Reading the template, the configuration or the image failed: the AWS error. */
   error?: string;
+  /** The template version names `resolve:ssm:<parameter>`: EC2 resolves it when an instance launches; `imageId` is what it names now. */
+  alias?: string;
+}
+
+/** Something that names an image by id: a node group, or one of a self-managed group's instance sources. */
+export interface ImageSlot {
+  launchTemplate?: LaunchTemplateRef;
+  image?: ImageRead;
+}
+
+/**
+ * Besides its own template or configuration (what new instances get), where a self-managed group's
+ * instances come from: the template version or launch configuration each running instance was
+ * launched from (`instances`), or an override template of its mixed instances policy (`override`),
+ * used for some of its instance types.
+ */
+export interface ImageSource extends ImageSlot {
+  role: 'instances' | 'override';
+  /** Instances launched from it (0 for an override template no instance runs yet). */
+  instances: number;
+  /** The instance types it is for (an override) or that run it. */
+  instanceTypes: string[];
 }
 
 /**
@@ -77,6 +101,10 @@ export interface NodegroupState {
   launchTemplate?: LaunchTemplateRef;
   /** Its AMI, read for the node groups whose AMI is named by id (CUSTOM, self-managed). */
   image?: ImageRead;
+  /** A self-managed group's other image sources: its instances' and its override templates', each read like `image`. */
+  sources?: ImageSource[];
+  /** A self-managed group's instance count (in service or not). */
+  instanceCount?: number;
   amiType?: string;
   /** Kubernetes version, `1.31`. */
   version?: string;

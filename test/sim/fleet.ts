@@ -82,9 +82,31 @@ export interface SimPdb {
 export interface SimSelfManaged {
   name: string;
   desiredSize: number;
-  /** The group's launch template (as `LaunchTemplate`, or inside a mixed instances policy with `mixed`). */
-  launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec; mixed?: boolean; byName?: boolean };
-  launchConfiguration?: { name: string; image: SimImageSpec };
+  /**
+   * The group's launch template (as `LaunchTemplate`, or inside a mixed instances policy with `mixed`).
+   * `older`: earlier versions of the template with their images, which instances may still run.
+   * `ssmParameter`: the version's ImageId is `resolve:ssm:<parameter>` instead of an AMI id.
+   */
+  launchTemplate?: {
+    id: string;
+    name: string;
+    version: string;
+    image: SimImageSpec;
+    mixed?: boolean;
+    byName?: boolean;
+    older?: { version: number; image: SimImageSpec }[];
+    ssmParameter?: string;
+  };
+  /** `older`: launch configurations it was made from before, which instances may still run (DescribeLaunchConfigurations lists them). */
+  launchConfiguration?: { name: string; image: SimImageSpec; older?: { name: string; image: SimImageSpec }[] };
+  /**
+   * Its instances, by what each was launched from: a version of the group's template (`version`), an
+   * override's template (`template`: its id), or a launch configuration. Absent: `desiredSize`
+   * instances of the group's own template version (its number) or configuration.
+   */
+  instances?: { count: number; instanceType?: string; version?: string; template?: string; launchConfiguration?: string }[];
+  /** Overrides of its mixed instances policy (`mixed`): instance types, some with a launch template of their own. */
+  overrides?: { instanceType: string; launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec } }[];
 }
 
 export interface SimCluster {

@@ -115,15 +115,33 @@ export class World {
       if (ng.amiType === 'CUSTOM' && image) ng.releaseVersion = image.id;
     }
     for (const g of cluster.selfManaged ?? []) {
-      if (g.launchTemplate) {
-        const image = this.images.resolve(cluster.region, g.launchTemplate.image);
-        this.images.template(g.launchTemplate.id, g.launchTemplate.name, cluster.region, Number(g.launchTemplate.version) || 1, {
+      const lt = g.launchTemplate;
+      if (lt) {
+        const image = this.images.resolve(cluster.region, lt.image);
+        // The group's version first: it is the template's default.
+        this.images.template(lt.id, lt.name, cluster.region, Number(lt.version) || 1, {
+          imageId: lt.ssmParameter ? `resolve:ssm:${lt.ssmParameter}` : image.id,
+          tagSpecifications: false,
+          userData: '',
+        });
+        for (const o of lt.older ?? [])
+          this.images.template(lt.id, lt.name, cluster.region, o.version, {
+            imageId: this.images.resolve(cluster.region, o.image).id,
+            tagSpecifications: false,
+            userData: '',
+          });
+      }
+      for (const o of g.overrides ?? []) {
+        if (!o.launchTemplate) continue;
+        const image = this.images.resolve(cluster.region, o.launchTemplate.image);
+        this.images.template(o.launchTemplate.id, o.launchTemplate.name, cluster.region, Number(o.launchTemplate.version) || 1, {
           imageId: image.id,
           tagSpecifications: false,
           userData: '',
         });
       }
-      if (g.launchConfiguration) this.images.resolve(cluster.region, g.launchConfiguration.image);
+      for (const c of g.launchConfiguration ? [g.launchConfiguration, ...(g.launchConfiguration.older ?? [])] : [])
+        this.images.resolve(cluster.region, c.image);
     }
   }
 
