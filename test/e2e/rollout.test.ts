@@ -6,6 +6,7 @@ import { renderManifest } from '../../src/repo/manifest.js';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions } from '../sim/fleet.js';
 import type { GitHubSpec } from '../sim/github.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { awsImageName } from '../sim/images.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { CheckReport, NodegroupReport } from '../../src/model/check-report.js';
@@ -330,8 +331,9 @@ describe('a staged rollout: canary, then staging, then production', () => {
         configUpdates: { count: 600, everyMinutes: 30 },
       }),
     ];
+    // The canary's node group: the one with the long history.
     const describes = (s: Simulator, from: number) =>
-      s.log.slice(from).filter((q) => q.operation === 'DescribeUpdate' && q.params.nodegroupName === 'general').length;
+      s.log.slice(from).filter((q) => q.operation === 'DescribeUpdate' && q.params.name === 'canary' && q.params.nodegroupName === 'general').length;
 
     it('proves only what the canary really ran: staging waits for the soak of its newest update, read over runs with history-cache', async () => {
       const s = await start(fleet(busyCanary()), { pageSize: 100 });
@@ -378,6 +380,18 @@ describe('a staged rollout: canary, then staging, then production', () => {
       expect(describes(s, from)).toBe(0);
       expect(r.entry('staging')).toMatchObject({ status: 'drift', proof: { train: T1, proven: true } });
       expect(r.entry('staging').proof!.evidence).toEqual([expect.objectContaining({ cluster: 'canary', updateId: update.id })]);
+
+      // The upgrade reads the proof again with the same record: it lists the canary's updates and describes none of them.
+      const sha = mergeStagingPin(s, on('1.32', T1));
+      from = s.log.length;
+      const up = await runAction({
+        inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...inputs },
+        env: env(s, { GITHUB_SHA: sha }),
+        eventName: 'push',
+        clock: s.world.clock,
+      });
+      expect(up.stdout).toContain(`staging/general: stage staging: ${T1} is still proven by the earlier stages`);
+      expect(describes(s, from)).toBe(0);
     });
 
     it('without history-cache, within the bound, finds the newest version update even when it is listed last', async () => {
@@ -408,5 +422,36 @@ describe('a staged rollout: canary, then staging, then production', () => {
           'set history-cache to keep what was read, so the next run continues where this one stopped',
       );
     });
+  });
+
+  it('stops a train whose update failed on a CUSTOM canary: the train of the image its launch template version names', async () => {
+    const custom = ng('custom', '1.33', T0, {
+      amiType: 'CUSTOM',
+      releaseVersion: '',
+      launchTemplate: { id: 'lt-0custom', name: 'canary-custom', version: '3', image: { aws: awsImageName(AL, '1.33', on('1.33', T0)) } },
+    });
+    const s = await start(fleet([ng('general', '1.33', T0), custom]), {
+      faults: { updateFailures: { 'canary/custom': { errorCode: 'NodeCreationFailure', errorMessage: 'Instances failed to join the kubernetes cluster' } } },
+    });
+    upgradeByHand(s, 'canary', 'general', on('1.33', T1));
+    // Someone points the CUSTOM node group at a new launch template version naming T1's image; the update fails.
+    const t1 = s.world.images.resolve('us-east-1', { aws: awsImageName(AL, '1.33', on('1.33', T1)) });
+    s.world.images.template('lt-0custom', 'canary-custom', 'us-east-1', 4, { imageId: t1.id, tagSpecifications: false, userData: '' });
+    const c = s.world.fleet.clusters.find((x) => x.name === 'canary')!;
+    const failed = s.world.startUpdate(c, c.nodegroups[1]!, { launchTemplate: { id: 'lt-0custom', version: '4' } }, (_status, code, message) => {
+      throw new Error(`${code}: ${message}`);
+    });
+    jump(s, 4 * DAY);
+    expect(failed.status).toBe('Failed');
+    // EKS API reference, UpdateNodegroupVersion, example 2: the update names the template and its version, no release.
+    expect(failed.params.map((p) => p.type)).toEqual(['LaunchTemplateName', 'LaunchTemplateVersion']);
+
+    const r = await check(s);
+    expect(r.entry('staging')).toMatchObject({ status: 'waiting', proof: { train: T1, proven: false, provenAt: null } });
+    expect(r.entry('staging').proof!.failures).toEqual([expect.objectContaining({ cluster: 'canary', nodegroup: 'custom', updateId: failed.id })]);
+    expect(r.entry('staging').reason).toContain(
+      `${T1} failed in an earlier stage: canary/custom: update ${failed.id} to launch template version 4 (${T1}) failed: NodeCreationFailure: ` +
+        'Instances failed to join the kubernetes cluster',
+    );
   });
 });
