@@ -47,3 +47,32 @@ export async function readImageSources(
   );
   await describeImages(clients.ec2, needing, limit);
 }
+
+/**
+ * The image of each failed update that names a launch template version and no release: a CUSTOM node
+ * group's update (EKS API reference, UpdateNodegroupVersion, example 2: params LaunchTemplateName and
+ * LaunchTemplateVersion only). The image that version names tells the train that failed; read as the
+ * node group's own image is (DescribeLaunchTemplateVersions, DescribeImages), onto `update.image`.
+ */
+export async function readUpdateImages(
+  clients: Pick<ImageClients, 'ec2'>,
+  clusters: ClusterState[],
+  limit: LimitFunction,
+  readsImage: (ng: NodegroupState) => boolean,
+): Promise<void> {
+  const asked: { update: NonNullable<NodegroupState['updates']>[number]; probe: NodegroupState }[] = [];
+  for (const ng of clusters.filter((c) => !c.error).flatMap((c) => c.nodegroups)) {
+    if (ng.error || !ng.launchTemplate || !readsImage(ng)) continue;
+    for (const update of ng.updates ?? []) {
+      if (update.status !== 'Failed' || update.releaseVersion || !update.launchTemplateVersion) continue;
+      asked.push({ update, probe: { name: ng.name, launchTemplate: { ...ng.launchTemplate, version: update.launchTemplateVersion } } });
+    }
+  }
+  if (asked.length === 0) return;
+  const [{ readTemplateImages, describeImages }] = await Promise.all([import('./ec2-images.js'), loadAwsClients('ec2')]);
+  const probes = asked.map((a) => a.probe);
+  // The EC2 client is a chunk of dist/, loaded only now: read it off `clients` after loading.
+  await readTemplateImages(clients.ec2, probes, limit);
+  await describeImages(clients.ec2, probes, limit);
+  for (const { update, probe } of asked) if (probe.image) update.image = probe.image;
+}

@@ -117,8 +117,10 @@ export interface NodegroupState {
   createdAt?: number;
   /** Its version updates, oldest first: read only for staged rollouts (readHistories). */
   updates?: UpdateRecord[];
-  /** Set when its update history could not be read. */
+  /** Set when its update history could not be read, or not all of it yet (then it holds its trains back). */
   historyError?: string;
+  /** What reading its history took this run: ListUpdates pages, DescribeUpdate calls, updates known from the record. */
+  historyCalls?: { pages: number; described: number; recorded: number };
   /** Set when DescribeNodegroup failed: the AWS error name and message. */
   error?: string;
 }
@@ -130,10 +132,37 @@ export interface UpdateRecord {
   status: string;
   /** ms. EKS records no completion time: an update's only time is its creation. */
   createdAt: number;
-  /** The update's `ReleaseVersion` parameter (for a CUSTOM node group, EKS's record of the image, UNVERIFIED). */
+  /** The update's `ReleaseVersion` parameter: absent from a CUSTOM node group's update to a launch template version. */
   releaseVersion: string | null;
+  /**
+   * The update's `LaunchTemplateVersion` parameter: a CUSTOM node group's update names only its launch
+   * template and version (EKS API reference, UpdateNodegroupVersion, example 2).
+   */
+  launchTemplateVersion?: string | null;
+  /** The image that launch template version names, read for a failed update that names no release (its train). */
+  image?: ImageRead;
   /** `errorCode: errorMessage` of each error of a failed update. */
   errors: string[];
+}
+
+/**
+ * One update as the history record (`history-cache`) keeps it. Only a version update's fields matter to
+ * the proof; any other type (ConfigUpdate: scaling, labels, taints) is kept by its type alone, since a
+ * type never changes.
+ */
+export interface RecordedUpdate {
+  type: string;
+  status?: string;
+  createdAt?: number;
+  releaseVersion?: string | null;
+  launchTemplateVersion?: string | null;
+  errors?: string[];
+}
+
+/** The history record: by `region/cluster/nodegroup`, every update id described so far. */
+export interface HistoryRecord {
+  schema: 1;
+  nodegroups: Record<string, Record<string, RecordedUpdate>>;
 }
 
 /** A cluster as read from AWS. */

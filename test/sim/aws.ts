@@ -213,12 +213,15 @@ export class AwsState {
       case 'ListUpdates': {
         const c = this.cluster(call.region, p.name);
         // No documented order, and users see a random one (aws/containers-roadmap#1439): a fixed
-        // shuffle (by a hash of each id), so pages agree with each other but not with time.
+        // shuffle (by a hash of each id), so pages agree with each other but not with time; or, as a
+        // fault, oldest first (the newest last). Every update of the node group, ConfigUpdates too
+        // (EKS API reference, ListUpdates: "the updates associated with an Amazon EKS resource").
         const shuffled = (id: string) => createHash('sha1').update(id).digest('hex');
-        const ids = this.world.updates
-          .filter((u) => u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName))
-          .map((u) => u.id)
-          .sort((a, b) => shuffled(a).localeCompare(shuffled(b)));
+        const mine = this.world.updates.filter((u) => u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName));
+        const ids =
+          this.world.options.faults?.updatesListed === 'newest-last'
+            ? [...mine].sort((a, b) => a.createdAt - b.createdAt).map((u) => u.id)
+            : mine.map((u) => u.id).sort((a, b) => shuffled(a).localeCompare(shuffled(b)));
         const { items, nextToken } = this.page(ids, p.nextToken, p.maxResults);
         return { updateIds: items, ...(nextToken ? { nextToken } : {}) };
       }
@@ -634,7 +637,7 @@ function describeUpdate(u: NodegroupUpdate): Record<string, unknown> {
   return {
     id: u.id,
     status: u.status,
-    type: 'VersionUpdate',
+    type: u.type,
     params: u.params,
     createdAt: u.createdAt / 1000,
     errors: u.errors,

@@ -23,6 +23,14 @@ export interface SimNodegroup {
   createdMinutesAgo?: number;
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
+  /**
+   * Past UpdateNodegroupConfig updates (scaling, labels, taints: IaC and scheduled scaling make
+   * hundreds), each a `ConfigUpdate` in the node group's ListUpdates (EKS user guide, update-nodegroup-config;
+   * aws-samples/eks-workshop-v2 website/docs/fundamentals/managed-node-groups/taints/configuring-taints.md
+   * shows one: `"type": "ConfigUpdate"`, params `TaintsToAdd`). `count` of them, Successful, one every
+   * `everyMinutes` (60 when absent) back from a minute ago: they surround the version updates in time.
+   */
+  configUpdates?: { count: number; everyMinutes?: number };
 }
 
 /**
@@ -183,6 +191,12 @@ export interface Faults {
    * after the handshake, made a read-only check of twelve such clusters run until it was killed.
    */
   kubeHang?: string[];
+  /**
+   * ListUpdates' order: a fixed shuffle (default: no documented order, users see a random one,
+   * aws/containers-roadmap#1439), or `newest-last`, oldest first: as legal, and the worst case for a
+   * reader that stops after N ids, since the newest updates come last.
+   */
+  updatesListed?: 'shuffled' | 'newest-last';
 }
 
 export interface SimOptions {
