@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { CONCURRENCY, pauseDeps, type Clients } from '../clients.js';
-import type { ClusterState, LatestRelease, NodegroupState, ParameterRequest } from '../model/fleet.js';
+import type { ClusterState, HistoryRecord, LatestRelease, NodegroupState, ParameterRequest } from '../model/fleet.js';
 import { renderLogLine } from '../report/check-summary.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from '../model/check-report.js';
 import type { PauseReport } from '../model/pause.js';
@@ -10,7 +10,8 @@ import { kubernetesMinor } from '../decision/release.js';
 import { updatesInPlace } from '../decision/in-place.js';
 import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from '../decision/stages.js';
 import { loadAwsClients, type AwsClientFactory, type AwsClients } from '../fleet/aws-clients.js';
-import { readHistories, readRegion } from '../fleet/eks.js';
+import { readRegion } from '../fleet/eks.js';
+import { loadHistoryRecord, readHistories, saveHistoryRecord } from '../fleet/update-history.js';
 import { classify, kindOf, readsImage, runningRelease } from '../kinds/registry.js';
 import { describeKubeError, isKubeDeadline } from '../fleet/kube-errors.js';
 import { readClusterEndpoint } from '../fleet/eks.js';
@@ -26,8 +27,13 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
   // Clusters whose Kubernetes API let a deadline pass when the check looked for pauses: the blocker
   // look does not wait on them again.
   const unreachable = new Map<string, string>();
+  // The update history already read (history-cache): only what is new is described.
+  const cache = settings.stages && settings.historyCache ? settings.historyCache : null;
+  const loaded = cache ? loadHistoryRecord(cache) : null;
+  if (loaded?.warning) io.warn(loaded.warning);
   const report = await io.group(`Checking ${where}`, async () => {
     const r = await runCheck(settings, {
+      ...(loaded ? { history: loaded.record } : {}),
       clientsFor: clients.clientsFor,
       now: () => new Date(),
       concurrency: CONCURRENCY,
@@ -75,6 +81,10 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
       },
     });
     for (const ng of r.nodegroups) io.log(renderLogLine(ng));
+    if (cache && loaded) {
+      saveHistoryRecord(cache, loaded.record);
+      io.log(`history-cache ${cache}: ${Object.keys(loaded.record.nodegroups).length} node group(s) recorded`);
+    }
     for (const u of r.pausesUnchecked) io.log(`pauses not looked for in ${u}`);
     for (const u of r.nodesUnchecked ?? []) io.log(`nodes not looked at (updates in place not seen) in ${u}`);
     for (const p of r.pauses) {
@@ -145,6 +155,8 @@ export interface CheckDeps {
   concurrency: number;
   /** Called once a region has a cluster: to load, while the calls wait on AWS, what the clusters will need. */
   prefetch?: () => void;
+  /** The update history already read (history-cache), brought up to date in place; absent: read afresh. */
+  history?: HistoryRecord;
   /** Looks (read-only) for cluster-autoscaler pauses on the clusters read; absent: not looked for. */
   lookForPauses?: (clusters: ClusterState[]) => Promise<{ found: PauseReport[]; unchecked: string[] }>;
   /**
@@ -199,7 +211,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
       });
       if (clusters.length === 0 && !stages)
         return { region, clients, clusters, fleet: clusters, latest: new Map<string, LatestRelease>(), requests: new Map<string, ParameterRequest>() };
-      const { readImageSources, readLatestReleases } = await fleetReaders();
+      const { readImageSources, readLatestReleases, readUpdateImages } = await fleetReaders();
       const { ssm } = clients;
       // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
       await readImageSources(clients, clusters, limit, { selfManaged: settings.nodegroups.length === 0, readsImage });
@@ -210,7 +222,10 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         fleet = await readRegion(eks, { region, clusters: [], nodegroups: [] }, limit);
         await readImageSources(clients, fleet, limit, { selfManaged: false, readsImage });
       }
-      if (stages) await readHistories(eks, fleet, limit);
+      if (stages) {
+        await readHistories(eks, fleet, limit, deps.history ? { record: deps.history, continues: true } : {});
+        await readUpdateImages(clients, fleet, limit, readsImage);
+      }
       const requests = new Map<string, ParameterRequest>();
       for (const ng of clusters.flatMap((c) => c.nodegroups)) {
         for (const request of kindOf(ng).targetParameters(ng)) requests.set(request.parameter, request);

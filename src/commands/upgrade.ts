@@ -12,8 +12,9 @@ import { holdUnhealthy, holdUnproven } from '../decision/holds.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { loadAwsClients } from '../fleet/aws-clients.js';
 import { credentialOutlook } from '../fleet/credentials.js';
-import { readHistories, readRegion } from '../fleet/eks.js';
-import { readImageSources } from '../fleet/image-sources.js';
+import { readRegion } from '../fleet/eks.js';
+import { readImageSources, readUpdateImages } from '../fleet/image-sources.js';
+import { loadHistoryRecord, readHistories, saveHistoryRecord } from '../fleet/update-history.js';
 import { readLatestReleases } from '../fleet/ssm.js';
 import { kindById, kindOf, planNodegroup, readsImage, runningRelease } from '../kinds/registry.js';
 import { upgradeCluster, type ClusterItem } from '../effects/cluster-upgrade.js';
@@ -212,6 +213,9 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     // have changed since (an earlier stage's update to the train failed after it was opened). The
     // clusters already read are the whole region unless clusters or nodegroups narrowed them.
     const whole = settings.clusters.length === 0 && settings.nodegroups.length === 0;
+    // The check's record of the update history, when kept (history-cache): only what is new is described.
+    const loaded = settings.historyCache ? loadHistoryRecord(settings.historyCache) : null;
+    if (loaded?.warning) deps.warn(loaded.warning);
     const fleet = (
       await Promise.all(
         perRegion.map(async (read, i) => {
@@ -221,11 +225,13 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
             clusters = await readRegion(eks, { region: settings.regions[i]!, clusters: [], nodegroups: [] }, limit);
             await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false, readsImage });
           }
-          await readHistories(eks, clusters, limit);
+          await readHistories(eks, clusters, limit, loaded ? { record: loaded.record, continues: true } : {});
+          await readUpdateImages({ ec2 }, clusters, limit, readsImage);
           return clusters;
         }),
       )
     ).flat();
+    if (settings.historyCache && loaded) saveHistoryRecord(settings.historyCache, loaded.record);
     const held = holdUnproven(plan, fleet, settings.stages, { force: settings.upgrade.force, now: deps.now(), runs: runningRelease });
     for (const note of held.notes) deps.log(note);
     plan = held.plan;

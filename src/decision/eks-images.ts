@@ -25,7 +25,10 @@ const EKS_PUBLISHERS = new Set(['602401143452']);
 const AL2023 = /^amazon-eks-node-al2023-(x86_64|arm64)-(standard|nvidia|neuron)-(\d+\.\d+)-v(\d{8})$/;
 const AL2 = /^amazon-eks-(arm64-|gpu-)?node-(\d+\.\d+)-v(\d{8})$/;
 // Bottlerocket names its arm images aarch64 (UNVERIFIED whether every variant does: arm64 is read too).
-const BOTTLEROCKET = /^bottlerocket-aws-k8s-(\d+\.\d+)(-nvidia-fips|-nvidia|-fips)?-(x86_64|aarch64|arm64)-v(\d+\.\d+\.\d+-[0-9a-f]+)$/;
+// The variant sits between the Kubernetes minor and the architecture: `bottlerocket-aws-k8s-1.30-nvidia-x86_64-v1.20.4-b6163b2a`
+// (a Karpenter EC2NodeClass status), `bottlerocket-aws-k8s-1.34-fips-x86_64-*` (a Karpenter name filter); any word there
+// (or after the commit) is read as a variant, and one the action does not know makes an AMI type it reports as unknown, never custom.
+const BOTTLEROCKET = /^bottlerocket-aws-k8s-(\d+\.\d+)((?:-[a-z][a-z0-9]*)*?)-(x86_64|aarch64|arm64)-v(\d+\.\d+\.\d+)(-[0-9a-f]{7,40})?((?:-[a-z][a-z0-9]*)*)$/;
 const WINDOWS = /^Windows_Server-(2019|2022|2025)-English-(Core|Full)-EKS_Optimized-(\d+\.\d+)-(\d{4}\.\d{2}\.\d{2})$/;
 
 /** The EKS-optimized AMI an image is, or undefined when it is not one of AWS's. */
@@ -45,9 +48,12 @@ export function eksImageOf(image: ImageInfo): EksImage | undefined {
   }
   m = BOTTLEROCKET.exec(name);
   if (m) {
-    const variant = { '': '', '-nvidia': '_NVIDIA', '-fips': '_FIPS', '-nvidia-fips': '_NVIDIA_FIPS' }[m[2] ?? ''] ?? '';
+    const words = `${m[2]}${m[6]}`.split('-').filter(Boolean);
+    // EKS's AMI types name NVIDIA before FIPS (BOTTLEROCKET_x86_64_NVIDIA_FIPS), whatever order the name has.
+    const known = ['nvidia', 'fips'].filter((w) => words.includes(w));
+    const variant = [...known, ...words.filter((w) => !known.includes(w))].map((w) => `_${w.toUpperCase()}`).join('');
     const arch = m[3] === 'x86_64' ? 'x86_64' : 'ARM_64';
-    return { amiType: `BOTTLEROCKET_${arch}${variant}`, minor: m[1]!, release: m[4]! };
+    return { amiType: `BOTTLEROCKET_${arch}${variant}`, minor: m[1]!, release: `${m[4]}${m[5] ?? ''}` };
   }
   m = WINDOWS.exec(name);
   if (m) return { amiType: `WINDOWS_${m[2]!.toUpperCase()}_${m[1]}_x86_64`, minor: m[3]!, release: `${m[3]}-${m[4]}` };

@@ -64,6 +64,11 @@ export function classifyByImage(
   const support = eks ? supportOf(eks.amiType, policy.now) : { kind: 'supported' as const };
   const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
   const deprecated = info?.deprecatedAt && Date.parse(info.deprecatedAt) <= policy.now.getTime() ? ` · image deprecated since ${day(info.deprecatedAt)}` : '';
+  const disabled = info?.state === 'disabled' ? ` · ⚠️ image ${info.imageId} is disabled: no instance can launch from it` : '';
+  // resolve:ssm: is resolved when an instance launches (EC2 user guide, "Use a Systems Manager parameter instead of an AMI ID").
+  const alias = image?.alias
+    ? ` · the template names resolve:ssm:${image.alias} (${image.imageId ?? 'unresolved'} now); an instance runs what it named at launch`
+    : '';
   // Set once the image's release is compared: nodes updated in place (Bottlerocket), as the check saw them.
   const seen: { inPlace?: InPlaceVerdict } = {};
   const entry = (status: NodegroupStatus, reason: string): NodegroupDecision => ({
@@ -83,7 +88,7 @@ export function classifyByImage(
     latestImageId,
     inPlace: seen.inPlace?.report ?? null,
     status,
-    reason: `${reason}${status === 'error' || status === 'custom' ? '' : `${deprecated}${notice}`}`,
+    reason: `${reason}${status === 'error' ? '' : `${status === 'custom' ? '' : `${deprecated}${notice}`}${disabled}${alias}`}`,
   });
 
   if (ng.error) return entry('error', ng.error);

@@ -50,15 +50,21 @@ export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: numbe
   const lastSuccess = [...updates].reverse().find((u) => u.status === 'Successful');
   const since = ng.historyError ? null : (lastSuccess?.createdAt ?? ng.createdAt ?? null);
   const failures: StageMember['failures'] = [];
+  let untold: string | undefined;
   for (const u of updates.filter((u) => u.status === 'Failed')) {
-    const train = u.releaseVersion ? trainOf(u.releaseVersion, of.amiType) : undefined;
-    if (train)
-      failures.push({
-        train: train.id,
-        updateId: u.id,
-        at: u.createdAt,
-        what: `update ${u.id} to ${u.releaseVersion} failed${u.errors.length ? `: ${u.errors.join('; ')}` : ''}`,
-      });
+    // A CUSTOM node group's update names a launch template version, not a release (EKS API reference,
+    // UpdateNodegroupVersion, example 2): its train is that of the image the version names, as its kind reads it.
+    const release = u.releaseVersion ?? (u.image ? runs({ ...ng, image: u.image })?.release : undefined);
+    const train = release ? trainOf(release, of.amiType) : undefined;
+    const to = u.releaseVersion ?? `launch template version ${u.launchTemplateVersion} (${release ?? 'image unknown'})`;
+    const errors = u.errors.length ? `: ${u.errors.join('; ')}` : '';
+    if (train) failures.push({ train: train.id, updateId: u.id, at: u.createdAt, what: `update ${u.id} to ${to} failed${errors}` });
+    // A failure whose train cannot be told, since the node group got onto what it runs: it may be the
+    // train being proven, so the node group proves nothing until a later update succeeds.
+    else if (!u.releaseVersion && u.launchTemplateVersion && u.createdAt >= (lastSuccess?.createdAt ?? ng.createdAt ?? 0)) {
+      const why = u.image?.error ?? (u.image?.info === null ? `image ${u.image.imageId} not found` : 'not an EKS-optimized AMI of AWS');
+      untold = `update ${u.id} to launch template version ${u.launchTemplateVersion} failed${errors}; the train of its image cannot be told (${why})`;
+    }
   }
   const mark = ng.unhealthy ? trainOf(ng.unhealthy.target, of.amiType) : undefined;
   if (mark)
@@ -78,7 +84,7 @@ export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: numbe
     failures,
     release: of.release,
     sinceUpdateId: lastSuccess?.id ?? null,
-    ...(ng.historyError ? { unreadable: ng.historyError } : {}),
+    ...(ng.historyError || untold ? { unreadable: ng.historyError ?? untold } : {}),
   };
 }
 

@@ -21,9 +21,13 @@ export interface Train {
 
 /** The train of a release of a node group of `amiType`; `undefined` when its AMI type has none or it does not parse. */
 export function trainOf(release: string, amiType: string | null | undefined): Train | undefined {
+  const kind = suffixKind(amiType);
+  // An Amazon Linux image's name gives its build as the tag (`...-1.33-v20260714`, ./eks-images.ts):
+  // how a CUSTOM node group's image, and the image of its update's launch template version, name a train.
+  const tag = /^v(\d{8})$/.exec(release.trim());
+  if (tag && kind === 'date') return { kind: 'build-date', id: `v${tag[1]}`, order: [Number(tag[1])] };
   const parsed = parseRelease(release, amiType);
   if (!parsed) return undefined;
-  const kind = suffixKind(amiType);
   if (kind === 'date' && parsed.date !== undefined) return { kind: 'build-date', id: `v${parsed.date}`, order: [parsed.date] };
   if (kind === 'commit') {
     const { major, minor, patch } = parsed.version;

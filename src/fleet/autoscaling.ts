@@ -3,9 +3,10 @@ import {
   DescribeLaunchConfigurationsCommand,
   type AutoScalingClient,
   type AutoScalingGroup,
+  type LaunchTemplateSpecification,
 } from '@aws-sdk/client-auto-scaling';
 import type { LimitFunction } from 'p-limit';
-import type { ClusterState, NodegroupState } from '../model/fleet.js';
+import type { ClusterState, ImageSlot, ImageSource, LaunchTemplateRef, NodegroupState } from '../model/fleet.js';
 import { describeError } from './aws-clients.js';
 import { chunks } from './batch.js';
 
@@ -68,19 +69,86 @@ function selfManagedGroup(group: AutoScalingGroup): NodegroupState {
   const spec = group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
   const ng: NodegroupState = { name: group.AutoScalingGroupName!, kind: 'self-managed', desiredSize: group.DesiredCapacity, status: group.Status ?? 'ACTIVE' };
   if (spec?.LaunchTemplateId || spec?.LaunchTemplateName) {
-    // An Auto Scaling group names its template by id or by name; the version defaults to $Default.
-    ng.launchTemplate = { id: spec.LaunchTemplateId ?? '', name: spec.LaunchTemplateName ?? null, version: spec.Version ?? '$Default' };
+    ng.launchTemplate = templateRef(spec);
     ng.image = { via: 'launch-template' };
   } else if (group.LaunchConfigurationName) {
     ng.image = { via: 'launch-configuration', launchConfiguration: group.LaunchConfigurationName };
   } else {
     ng.image = { via: 'launch-template', error: 'the Auto Scaling group names no launch template or launch configuration' };
   }
+  ng.sources = [...overrideSources(group), ...instanceSources(group)];
+  ng.instanceCount = group.Instances?.length ?? 0;
   return ng;
 }
 
+/** An Auto Scaling group names its template by id or by name; the version defaults to $Default (Auto Scaling API reference, LaunchTemplateSpecification). */
+const templateRef = (spec: LaunchTemplateSpecification): LaunchTemplateRef => ({
+  id: spec.LaunchTemplateId ?? '',
+  name: spec.LaunchTemplateName ?? null,
+  version: spec.Version ?? '$Default',
+});
+const templateKey = (lt: LaunchTemplateRef) => `${lt.id || `name:${lt.name}`}@${lt.version}`;
+
+/**
+ * The override templates of a mixed instances policy: "some instance types might require a launch
+ * template with a different AMI" (Auto Scaling API reference, LaunchTemplateOverrides
+ * .LaunchTemplateSpecification), such as the arm64 types of a group that also runs x86_64. An
+ * override's `ImageId` (root volume replacement by instance refresh) names its image outright.
+ */
+function overrideSources(group: AutoScalingGroup): ImageSource[] {
+  const byKey = new Map<string, ImageSource>();
+  for (const o of group.MixedInstancesPolicy?.LaunchTemplate?.Overrides ?? []) {
+    const spec = o.LaunchTemplateSpecification;
+    if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName && !o.ImageId) continue;
+    const lt = spec?.LaunchTemplateId || spec?.LaunchTemplateName ? templateRef(spec) : undefined;
+    const key = o.ImageId ? `image:${o.ImageId}` : templateKey(lt!);
+    const source = byKey.get(key) ?? {
+      role: 'override' as const,
+      instances: 0,
+      instanceTypes: [],
+      ...(lt ? { launchTemplate: lt } : {}),
+      image: { via: 'launch-template' as const, ...(o.ImageId ? { imageId: o.ImageId } : {}) },
+    };
+    if (o.InstanceType) source.instanceTypes.push(o.InstanceType);
+    byKey.set(key, source);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * What the group's instances were launched from, as Auto Scaling records it on each instance
+ * (DescribeAutoScalingGroups Instances[]: LaunchTemplate {LaunchTemplateId, LaunchTemplateName,
+ * Version} or LaunchConfigurationName; Auto Scaling API reference, Instance), grouped. A group whose
+ * template was bumped but never refreshed keeps instances on the older version. `ImageId`, when Auto
+ * Scaling records it (instances whose root volume an instance refresh replaced, or launched with an
+ * override's AMI), is the image the instance runs, whatever its template says. Whether an instance
+ * launched from `$Latest` or `$Default` records the number or the alias is UNVERIFIED: an alias is
+ * read as the template's version today, the best that can be known without DescribeInstances.
+ */
+function instanceSources(group: AutoScalingGroup): ImageSource[] {
+  const byKey = new Map<string, ImageSource>();
+  for (const i of group.Instances ?? []) {
+    const lt = i.LaunchTemplate?.LaunchTemplateId || i.LaunchTemplate?.LaunchTemplateName ? templateRef(i.LaunchTemplate) : undefined;
+    const key = i.ImageId ? `image:${i.ImageId}` : lt ? templateKey(lt) : i.LaunchConfigurationName ? `config:${i.LaunchConfigurationName}` : undefined;
+    if (!key) continue;
+    let source = byKey.get(key);
+    if (!source) {
+      const slot: ImageSlot = i.ImageId
+        ? { image: { via: 'launch-template', imageId: i.ImageId } }
+        : lt
+          ? { launchTemplate: lt, image: { via: 'launch-template' } }
+          : { image: { via: 'launch-configuration', launchConfiguration: i.LaunchConfigurationName } };
+      source = { role: 'instances', instances: 0, instanceTypes: [], ...slot };
+      byKey.set(key, source);
+    }
+    source.instances++;
+    if (i.InstanceType && !source.instanceTypes.includes(i.InstanceType)) source.instanceTypes.push(i.InstanceType);
+  }
+  return [...byKey.values()];
+}
+
 /** The image each launch configuration names, by 50 names a call. */
-export async function readConfigurationImages(autoscaling: AutoScalingClient, nodegroups: NodegroupState[], limit: LimitFunction): Promise<void> {
+export async function readConfigurationImages(autoscaling: AutoScalingClient, nodegroups: ImageSlot[], limit: LimitFunction): Promise<void> {
   const names = [...new Set(nodegroups.map((ng) => ng.image!.launchConfiguration!))];
   await Promise.all(
     chunks(names, CONFIGURATIONS_PER_CALL).map((batch) =>

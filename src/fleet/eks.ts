@@ -119,35 +119,6 @@ export async function readClusterEndpoint(eks: EKSClient, region: string, name: 
   };
 }
 
-/**
- * Every managed node group's version updates (ListUpdates, DescribeUpdate), for the staged rollout's
- * proof. A node group whose history cannot be read carries the error: its proof cannot be judged.
- * The target release is the update's `ReleaseVersion` parameter (EKS API reference, UpdateParam:
- * types include Version and ReleaseVersion); its errors are ErrorDetail's errorCode and errorMessage.
- */
-export async function readHistories(eks: EKSClient, clusters: readonly ClusterState[], limit: LimitFunction): Promise<void> {
-  await Promise.all(
-    clusters
-      .filter((c) => !c.error)
-      .flatMap((c) => c.nodegroups.filter((ng) => !ng.error && ng.kind !== 'self-managed').map((ng) => ({ c, ng })))
-      .map(({ c, ng }) =>
-        limit(async () => {
-          try {
-            ng.updates = (await updateHistory(eks, c.name, ng.name)).map((u) => ({
-              id: u.id ?? '',
-              status: u.status ?? 'unknown',
-              createdAt: u.createdAt?.getTime() ?? 0,
-              releaseVersion: u.params?.find((p) => p.type === 'ReleaseVersion')?.value ?? null,
-              errors: (u.errors ?? []).map((e) => `${e.errorCode ?? 'error'}: ${e.errorMessage ?? ''}`.trim()),
-            }));
-          } catch (error) {
-            ng.historyError = `its update history could not be read: ${describeError(error)}`;
-          }
-        }),
-      ),
-  );
-}
-
 /** ListUpdates ids read at most: a node group's whole update history, in practice. */
 export const MAX_UPDATE_HISTORY = 500;
 

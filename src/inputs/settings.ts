@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { DURATION_FORM, parseDuration } from '../decision/duration.js';
 import {
   COMMANDS,
@@ -123,6 +123,7 @@ export async function parseSettings(src: InputSource): Promise<Settings> {
     );
   }
 
+  const stages = getStageSettings(src);
   return {
     command: command as Command,
     clusters,
@@ -138,10 +139,35 @@ export async function parseSettings(src: InputSource): Promise<Settings> {
     githubToken,
     manifestDir,
     role: getRoleSettings(src),
-    stages: getStageSettings(src),
+    stages,
+    historyCache: getHistoryCache(src, stages),
     kubeTimeout: getKubeTimeout(src),
     upgrade: getUpgradeSettings(src),
   };
+}
+
+/**
+ * history-cache: the file where the staged rollout's proof keeps the update history it has read (read
+ * when present, written at the end). A path on the runner, never a folder; without stages nothing reads it.
+ */
+function getHistoryCache(src: InputSource, stages: StageSettings | null): string | null {
+  const path = src.get('history-cache').trim();
+  if (!path) return null;
+  if (!stages)
+    throw new InputError(
+      'history-cache',
+      "is set but stages is not: the record is read by the staged rollout's proof only; set stages, or remove history-cache",
+    );
+  if (/[\0\n\r]/.test(path) || path.endsWith('/') || path.endsWith('\\'))
+    throw new InputError('history-cache', `${JSON.stringify(path)} is not a file path: expected a path such as .eks-ami-drift/history.json`);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    // Not there yet: the first run writes it.
+  }
+  if (isDirectory) throw new InputError('history-cache', `${path} is a folder: expected the path of a file, such as ${path}/history.json`);
+  return path;
 }
 
 /**

@@ -27,6 +27,8 @@ export interface ImageInfo {
   createdAt: string | null;
   /** ISO 8601: when the image is (or was) deprecated. */
   deprecatedAt: string | null;
+  /** EC2's `State`: `available`, or `disabled` (DisableImage: no instance can launch from it), among others. */
+  state?: string | null;
 }
 
 /** A node group's AMI when it is named by id (in a launch template or launch configuration), not by release. */
@@ -39,6 +41,28 @@ export interface ImageRead {
   info?: ImageInfo | null;
   /** Reading the template, the configuration or the image failed: the AWS error. */
   error?: string;
+  /** The template version names `resolve:ssm:<parameter>`: EC2 resolves it when an instance launches; `imageId` is what it names now. */
+  alias?: string;
+}
+
+/** Something that names an image by id: a node group, or one of a self-managed group's instance sources. */
+export interface ImageSlot {
+  launchTemplate?: LaunchTemplateRef;
+  image?: ImageRead;
+}
+
+/**
+ * Besides its own template or configuration (what new instances get), where a self-managed group's
+ * instances come from: the template version or launch configuration each running instance was
+ * launched from (`instances`), or an override template of its mixed instances policy (`override`),
+ * used for some of its instance types.
+ */
+export interface ImageSource extends ImageSlot {
+  role: 'instances' | 'override';
+  /** Instances launched from it (0 for an override template no instance runs yet). */
+  instances: number;
+  /** The instance types it is for (an override) or that run it. */
+  instanceTypes: string[];
 }
 
 /**
@@ -77,6 +101,10 @@ export interface NodegroupState {
   launchTemplate?: LaunchTemplateRef;
   /** Its AMI, read for the node groups whose AMI is named by id (CUSTOM, self-managed). */
   image?: ImageRead;
+  /** A self-managed group's other image sources: its instances' and its override templates', each read like `image`. */
+  sources?: ImageSource[];
+  /** A self-managed group's instance count (in service or not). */
+  instanceCount?: number;
   amiType?: string;
   /** Kubernetes version, `1.31`. */
   version?: string;
@@ -89,8 +117,10 @@ export interface NodegroupState {
   createdAt?: number;
   /** Its version updates, oldest first: read only for staged rollouts (readHistories). */
   updates?: UpdateRecord[];
-  /** Set when its update history could not be read. */
+  /** Set when its update history could not be read, or not all of it yet (then it holds its trains back). */
   historyError?: string;
+  /** What reading its history took this run: ListUpdates pages, DescribeUpdate calls, updates known from the record. */
+  historyCalls?: { pages: number; described: number; recorded: number };
   /** Set when DescribeNodegroup failed: the AWS error name and message. */
   error?: string;
   /**
@@ -110,10 +140,37 @@ export interface UpdateRecord {
   status: string;
   /** ms. EKS records no completion time: an update's only time is its creation. */
   createdAt: number;
-  /** The update's `ReleaseVersion` parameter (for a CUSTOM node group, EKS's record of the image, UNVERIFIED). */
+  /** The update's `ReleaseVersion` parameter: absent from a CUSTOM node group's update to a launch template version. */
   releaseVersion: string | null;
+  /**
+   * The update's `LaunchTemplateVersion` parameter: a CUSTOM node group's update names only its launch
+   * template and version (EKS API reference, UpdateNodegroupVersion, example 2).
+   */
+  launchTemplateVersion?: string | null;
+  /** The image that launch template version names, read for a failed update that names no release (its train). */
+  image?: ImageRead;
   /** `errorCode: errorMessage` of each error of a failed update. */
   errors: string[];
+}
+
+/**
+ * One update as the history record (`history-cache`) keeps it. Only a version update's fields matter to
+ * the proof; any other type (ConfigUpdate: scaling, labels, taints) is kept by its type alone, since a
+ * type never changes.
+ */
+export interface RecordedUpdate {
+  type: string;
+  status?: string;
+  createdAt?: number;
+  releaseVersion?: string | null;
+  launchTemplateVersion?: string | null;
+  errors?: string[];
+}
+
+/** The history record: by `region/cluster/nodegroup`, every update id described so far. */
+export interface HistoryRecord {
+  schema: 1;
+  nodegroups: Record<string, Record<string, RecordedUpdate>>;
 }
 
 /** A cluster as read from AWS. */

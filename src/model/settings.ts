@@ -27,6 +27,11 @@ export interface Settings {
   /** Staged rollouts (the `stages` input); `null`: every cluster is judged on its own, as without stages. */
   stages: StageSettings | null;
   /**
+   * `history-cache`: the file that keeps the update history the staged rollout's proof has read, so a
+   * run describes only what is new; `null`: none (every run reads the history afresh, within its bound).
+   */
+  historyCache: string | null;
+  /**
    * `kube-timeout`: how long one request to a cluster's Kubernetes API may take in all; connecting may
    * take half of it. Every command, the post step included.
    */

@@ -148,6 +148,152 @@ describe('node groups whose AMI is named by id, as the bundled action checks the
   });
 });
 
+describe('self-managed groups, judged by what their instances run (issue 23)', () => {
+  const X86 = '/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended';
+  const arm = (back: number) => releasesOf('AL2023_ARM_64_STANDARD', '1.33').at(-1 - back)!.releaseVersion;
+  const x86Image = (back: number) => ({ aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', back)) });
+  const fleet = (): FleetSpec => ({
+    clusters: [
+      {
+        name: 'edge',
+        region: 'us-east-1',
+        version: '1.33',
+        nodegroups: [{ name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: al('1.33', 0), desiredSize: 2 }],
+        selfManaged: [
+          {
+            // the template was bumped to the latest image; three instances were never refreshed
+            name: 'unrefreshed',
+            desiredSize: 4,
+            launchTemplate: { id: 'lt-0unrefreshed', name: 'unrefreshed', version: '3', image: x86Image(0), older: [{ version: 2, image: x86Image(3) }] },
+            instances: [{ count: 1 }, { count: 3, version: '2' }],
+          },
+          {
+            // a mixed instances group whose arm64 types launch from a template of their own, on an old image
+            name: 'mixed',
+            desiredSize: 3,
+            launchTemplate: { id: 'lt-0mixed', name: 'mixed', version: '1', mixed: true, image: x86Image(0) },
+            overrides: [
+              { instanceType: 'm6i.large' },
+              {
+                instanceType: 'm7g.large',
+                launchTemplate: { id: 'lt-0mixedarm', name: 'mixed-arm', version: '1', image: { aws: awsImageName('AL2023_ARM_64_STANDARD', '1.33', arm(2)) } },
+              },
+            ],
+            instances: [
+              { count: 2, instanceType: 'm6i.large' },
+              { count: 1, instanceType: 'm7g.large', template: 'lt-0mixedarm' },
+            ],
+          },
+          {
+            // a launch configuration group: two instances still run the configuration it had before
+            name: 'legacy',
+            desiredSize: 3,
+            launchConfiguration: { name: 'legacy-v8', image: x86Image(0), older: [{ name: 'legacy-v7', image: x86Image(5) }] },
+            instances: [{ count: 1 }, { count: 2, launchConfiguration: 'legacy-v7' }],
+          },
+          {
+            // instances on a template version deleted since (DeleteLaunchTemplateVersions), beside one on the current
+            name: 'version-gone',
+            desiredSize: 2,
+            launchTemplate: { id: 'lt-0gone', name: 'version-gone', version: '2', image: x86Image(0), older: [{ version: 1, image: x86Image(4) }] },
+            instances: [{ count: 1 }, { count: 1, version: '1' }],
+          },
+          {
+            name: 'by-parameter',
+            desiredSize: 2,
+            launchTemplate: { id: 'lt-0ssm', name: 'by-parameter', version: '1', image: x86Image(0), ssmParameter: `${X86}/image_id` },
+          },
+          {
+            name: 'parameter-gone',
+            desiredSize: 1,
+            launchTemplate: { id: 'lt-0ssmgone', name: 'parameter-gone', version: '1', image: x86Image(0), ssmParameter: '/golden/ami/deleted' },
+          },
+          {
+            name: 'golden',
+            desiredSize: 1,
+            launchTemplate: {
+              id: 'lt-0golden',
+              name: 'golden',
+              version: '1',
+              image: { private: 'golden-2025.10', createdAt: daysAgo(60), disabled: true },
+            },
+          },
+        ],
+      },
+    ],
+    parameters: amazonLinuxParameters(),
+  });
+
+  it('finds unrefreshed instances, an arm64 override on an old image, resolves resolve:ssm:, and fails no group for another’s error', async () => {
+    const s = (sim = await startSimulator(fleet(), {}));
+    const gone = s.world.images.templates.get('lt-0gone')!;
+    gone.versions = gone.versions.filter((v) => v.number !== 1);
+    const run = await runAction({ inputs: { regions: 'us-east-1' }, env: { ...s.env(), AWS_REGION: 'us-east-1' } });
+    const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
+    const byName = (name: string) => report.nodegroups.find((n) => n.nodegroup === name) as NodegroupReport;
+    const latestX86 = s.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 0))).id;
+    const oldX86 = s.world.images.aws('us-east-1', awsImageName('AL2023_x86_64_STANDARD', '1.33', al('1.33', 3))).id;
+
+    const unrefreshed = byName('unrefreshed');
+    expect(unrefreshed).toMatchObject({ kind: 'self-managed', status: 'drift', imageId: oldX86, latestImageId: latestX86 });
+    expect(unrefreshed.reason).toContain('3 of 4 instances on an older or other image: 3 instances (m5.large) from launch template lt-0unrefreshed version 2');
+    expect(unrefreshed.reason).toContain('reported only: eks-ami-drift neither proposes nor upgrades a self-managed group yet');
+
+    const legacy = byName('legacy');
+    expect(legacy).toMatchObject({ status: 'drift', releaseVersion: `v${al('1.33', 5).split('-')[1]}`, latestImageId: latestX86 });
+    expect(legacy.reason).toContain('2 of 3 instances on an older or other image: 2 instances (m5.large) from launch configuration legacy-v7');
+
+    const mixed = byName('mixed');
+    expect(mixed).toMatchObject({
+      status: 'drift',
+      amiType: 'AL2023_ARM_64_STANDARD',
+      releaseVersion: `v${arm(2).split('-')[1]}`,
+      latestReleaseVersion: arm(0),
+    });
+    expect(mixed.reason).toContain('1 of 3 instances on an older or other image');
+    expect(mixed.reason).toContain('override launch template lt-0mixedarm version 1 for (m7g.large)');
+
+    // resolve:ssm: is compared by the image the parameter names now, and said so
+    const byParameter = byName('by-parameter');
+    expect(byParameter).toMatchObject({ status: 'up-to-date', imageId: latestX86 });
+    expect(byParameter.reason).toContain(`the template names resolve:ssm:${X86}/image_id`);
+    // a parameter that no longer exists is that group's error, and only that group's
+    expect(byName('parameter-gone')).toMatchObject({ status: 'error' });
+    expect(byName('parameter-gone').reason).toContain('names resolve:ssm:/golden/ami/deleted, which EC2 did not resolve to an image id');
+    expect(byName('general').status).toBe('up-to-date');
+    // instances on a deleted version: that group's error, naming the version; its template's current version still read
+    expect(byName('version-gone').status).toBe('error');
+    expect(byName('version-gone').reason).toMatch(
+      /^1 instance \(m5\.large\) from launch template lt-0gone version 1: launch template lt-0gone has no version 1; new instances get/,
+    );
+    // no resolve:ssm: id is ever sent to DescribeImages
+    expect(s.log.filter((l) => l.operation === 'DescribeImages' && JSON.stringify(l.params).includes('resolve:ssm'))).toEqual([]);
+
+    const golden = byName('golden');
+    expect(golden.status).toBe('custom');
+    expect(golden.reason).toContain(`image ${golden.imageId} is disabled: no instance can launch from it`);
+
+    // batched: one DescribeAutoScalingGroups for the region (4 pages of the simulator's 2: 8 groups, their instances
+    // included), one DescribeLaunchTemplateVersions per template (7; one more for each of the 2 templates naming
+    // resolve:ssm:, and each version alone for the template with a deleted one: 2), one DescribeLaunchConfigurations
+    // for both configurations, one DescribeImages for every image of the region
+    const calls = (op: string) => s.log.filter((l) => l.operation === op).length;
+    expect(
+      ['DescribeAutoScalingGroups', 'DescribeLaunchTemplateVersions', 'DescribeLaunchConfigurations', 'DescribeImages'].map((op) => [op, calls(op)]),
+    ).toEqual([
+      ['DescribeAutoScalingGroups', 4],
+      ['DescribeLaunchTemplateVersions', 7 + 2 + 2],
+      ['DescribeLaunchConfigurations', 1],
+      ['DescribeImages', 1],
+    ]);
+    expect(s.log.filter((l) => !/^(Describe|List|Get)/.test(l.operation))).toEqual([]);
+    expect(run.code).toBe(1);
+    expect(run.summary).toMatch(
+      /\| unrefreshed · _self-managed_ \| AL2023_x86_64_STANDARD \| 1\.33 \| v\d{8} \| 1\.33\.\d+-\d{8} \| ⬆️ drift \| 3 of 4 instances/,
+    );
+  });
+});
+
 describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and upgraded', () => {
   const PATH = '.github/eks-ami-drift/us-east-1/prod.yaml';
   const from = al('1.33', 2);

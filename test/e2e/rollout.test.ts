@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { renderManifest } from '../../src/repo/manifest.js';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions } from '../sim/fleet.js';
 import type { GitHubSpec } from '../sim/github.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { awsImageName } from '../sim/images.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { CheckReport, NodegroupReport } from '../../src/model/check-report.js';
@@ -316,5 +320,138 @@ describe('a staged rollout: canary, then staging, then production', () => {
       await s.close();
       sim = undefined;
     }
+  });
+
+  describe('a canary whose history is mostly config updates (scheduled scaling, labels, taints)', () => {
+    // 600 UpdateNodegroupConfig updates every 30 minutes (the last 12.5 days), an update to T0 60 days
+    // ago, then T1 by hand 2 hours ago: 602 updates, of which two are version updates.
+    const busyCanary = () => [
+      ng('general', '1.33', T0, {
+        history: [{ releaseVersion: on('1.33', T0), status: 'Successful', minutesAgo: 60 * 24 * 60 }],
+        configUpdates: { count: 600, everyMinutes: 30 },
+      }),
+    ];
+    // The canary's node group: the one with the long history.
+    const describes = (s: Simulator, from: number) =>
+      s.log.slice(from).filter((q) => q.operation === 'DescribeUpdate' && q.params.name === 'canary' && q.params.nodegroupName === 'general').length;
+
+    it('proves only what the canary really ran: staging waits for the soak of its newest update, read over runs with history-cache', async () => {
+      const s = await start(fleet(busyCanary()), { pageSize: 100 });
+      const update = upgradeByHand(s, 'canary', 'general', on('1.33', T1));
+      jump(s, 2 * 3600_000);
+      const cache = join(mkdtempSync(join(tmpdir(), 'history-cache-')), 'eks-ami-drift', 'history.json');
+      const inputs = { ...STAGES, 'history-cache': cache };
+
+      // At most 200 DescribeUpdate calls for the node group a run: until its 602 updates are read, staging waits and says so.
+      const unread = [402, 202, 2];
+      for (const left of unread) {
+        const from = s.log.length;
+        const r = await check(s, inputs);
+        expect(r.run.code).toBe(0);
+        expect(describes(s, from)).toBe(200);
+        expect(r.entry('staging')).toMatchObject({ status: 'waiting', proof: { train: T1, proven: false, provenAt: null } });
+        expect(r.entry('staging').reason).toContain(
+          `canary/general: its update history is still being read: ${left} of its 602 updates not yet read ` +
+            '(at most 200 DescribeUpdate calls per node group a run); the next run continues (history-cache)',
+        );
+        expect(existsSync(cache)).toBe(true);
+      }
+
+      // The fourth run reads the rest: the canary runs T1 since its update 2 hours ago, not since T0's 60 days ago.
+      let from = s.log.length;
+      let r = await check(s, inputs);
+      expect(describes(s, from)).toBe(2);
+      expect(r.entry('staging')).toMatchObject({ status: 'waiting', proof: { train: T1, proven: false } });
+      expect(r.entry('staging').reason).toMatch(new RegExp(`canary/general: runs ${T1} since .*, proves it in 2d 2[12]h`));
+      expect(Math.abs(Date.parse(r.entry('staging').proof!.provenAt!) - (update.createdAt + 3 * DAY))).toBeLessThan(1000);
+      expect(r.run.stdout).toContain(`history-cache ${cache}: `);
+
+      // Later runs describe only what is new: nothing, then one new config update.
+      from = s.log.length;
+      await check(s, inputs);
+      expect(describes(s, from)).toBe(0);
+      const record = JSON.parse(readFileSync(cache, 'utf8')) as { nodegroups: Record<string, Record<string, { type: string }>> };
+      expect(Object.values(record.nodegroups['us-east-1/canary/general']!).filter((u) => u.type === 'VersionUpdate')).toHaveLength(2);
+
+      // Three days after the canary's update, T1 is proven for staging.
+      jump(s, 3 * DAY);
+      from = s.log.length;
+      r = await check(s, inputs);
+      expect(describes(s, from)).toBe(0);
+      expect(r.entry('staging')).toMatchObject({ status: 'drift', proof: { train: T1, proven: true } });
+      expect(r.entry('staging').proof!.evidence).toEqual([expect.objectContaining({ cluster: 'canary', updateId: update.id })]);
+
+      // The upgrade reads the proof again with the same record: it lists the canary's updates and describes none of them.
+      const sha = mergeStagingPin(s, on('1.32', T1));
+      from = s.log.length;
+      const up = await runAction({
+        inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', 'health-timeout': '0', ...inputs },
+        env: env(s, { GITHUB_SHA: sha }),
+        eventName: 'push',
+        clock: s.world.clock,
+      });
+      expect(up.stdout).toContain(`staging/general: stage staging: ${T1} is still proven by the earlier stages`);
+      expect(describes(s, from)).toBe(0);
+    });
+
+    it('without history-cache, within the bound, finds the newest version update even when it is listed last', async () => {
+      const canary = [
+        ng('general', '1.33', T0, {
+          history: [{ releaseVersion: on('1.33', T0), status: 'Successful', minutesAgo: 60 * 24 * 60 }],
+          configUpdates: { count: 190, everyMinutes: 30 },
+        }),
+      ];
+      const s = await start(fleet(canary), { pageSize: 100, faults: { updatesListed: 'newest-last' } });
+      const update = upgradeByHand(s, 'canary', 'general', on('1.33', T1));
+      jump(s, 2 * 3600_000);
+      const from = s.log.length;
+      const r = await check(s);
+      expect(describes(s, from)).toBe(192);
+      expect(r.entry('staging').reason).toMatch(new RegExp(`canary/general: runs ${T1} since .*, proves it in 2d 2[12]h`));
+      expect(Math.abs(Date.parse(r.entry('staging').proof!.provenAt!) - (update.createdAt + 3 * DAY))).toBeLessThan(1000);
+
+      // Past the bound without a record, it never guesses: it waits, and says how to let the next run continue.
+      await s.close();
+      const more = await start(fleet(busyCanary()), { pageSize: 100, faults: { updatesListed: 'newest-last' } });
+      upgradeByHand(more, 'canary', 'general', on('1.33', T1));
+      jump(more, 2 * 3600_000);
+      const w = await check(more);
+      expect(w.entry('staging')).toMatchObject({ status: 'waiting', proof: { proven: false } });
+      expect(w.entry('staging').reason).toContain(
+        'its update history is still being read: 402 of its 602 updates not yet read (at most 200 DescribeUpdate calls per node group a run); ' +
+          'set history-cache to keep what was read, so the next run continues where this one stopped',
+      );
+    });
+  });
+
+  it('stops a train whose update failed on a CUSTOM canary: the train of the image its launch template version names', async () => {
+    const custom = ng('custom', '1.33', T0, {
+      amiType: 'CUSTOM',
+      releaseVersion: '',
+      launchTemplate: { id: 'lt-0custom', name: 'canary-custom', version: '3', image: { aws: awsImageName(AL, '1.33', on('1.33', T0)) } },
+    });
+    const s = await start(fleet([ng('general', '1.33', T0), custom]), {
+      faults: { updateFailures: { 'canary/custom': { errorCode: 'NodeCreationFailure', errorMessage: 'Instances failed to join the kubernetes cluster' } } },
+    });
+    upgradeByHand(s, 'canary', 'general', on('1.33', T1));
+    // Someone points the CUSTOM node group at a new launch template version naming T1's image; the update fails.
+    const t1 = s.world.images.resolve('us-east-1', { aws: awsImageName(AL, '1.33', on('1.33', T1)) });
+    s.world.images.template('lt-0custom', 'canary-custom', 'us-east-1', 4, { imageId: t1.id, tagSpecifications: false, userData: '' });
+    const c = s.world.fleet.clusters.find((x) => x.name === 'canary')!;
+    const failed = s.world.startUpdate(c, c.nodegroups[1]!, { launchTemplate: { id: 'lt-0custom', version: '4' } }, (_status, code, message) => {
+      throw new Error(`${code}: ${message}`);
+    });
+    jump(s, 4 * DAY);
+    expect(failed.status).toBe('Failed');
+    // EKS API reference, UpdateNodegroupVersion, example 2: the update names the template and its version, no release.
+    expect(failed.params.map((p) => p.type)).toEqual(['LaunchTemplateName', 'LaunchTemplateVersion']);
+
+    const r = await check(s);
+    expect(r.entry('staging')).toMatchObject({ status: 'waiting', proof: { train: T1, proven: false, provenAt: null } });
+    expect(r.entry('staging').proof!.failures).toEqual([expect.objectContaining({ cluster: 'canary', nodegroup: 'custom', updateId: failed.id })]);
+    expect(r.entry('staging').reason).toContain(
+      `${T1} failed in an earlier stage: canary/custom: update ${failed.id} to launch template version 4 (${T1}) failed: NodeCreationFailure: ` +
+        'Instances failed to join the kubernetes cluster',
+    );
   });
 });

@@ -213,12 +213,15 @@ export class AwsState {
       case 'ListUpdates': {
         const c = this.cluster(call.region, p.name);
         // No documented order, and users see a random one (aws/containers-roadmap#1439): a fixed
-        // shuffle (by a hash of each id), so pages agree with each other but not with time.
+        // shuffle (by a hash of each id), so pages agree with each other but not with time; or, as a
+        // fault, oldest first (the newest last). Every update of the node group, ConfigUpdates too
+        // (EKS API reference, ListUpdates: "the updates associated with an Amazon EKS resource").
         const shuffled = (id: string) => createHash('sha1').update(id).digest('hex');
-        const ids = this.world.updates
-          .filter((u) => u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName))
-          .map((u) => u.id)
-          .sort((a, b) => shuffled(a).localeCompare(shuffled(b)));
+        const mine = this.world.updates.filter((u) => u.cluster === c && (!p.nodegroupName || u.ng.name === p.nodegroupName));
+        const ids =
+          this.world.options.faults?.updatesListed === 'newest-last'
+            ? [...mine].sort((a, b) => a.createdAt - b.createdAt).map((u) => u.id)
+            : mine.map((u) => u.id).sort((a, b) => shuffled(a).localeCompare(shuffled(b)));
         const { items, nextToken } = this.page(ids, p.nextToken, p.maxResults);
         return { updateIds: items, ...(nextToken ? { nextToken } : {}) };
       }
@@ -275,20 +278,22 @@ export class AwsState {
     };
   }
 
-  private ssm(call: AwsCall): unknown {
+  /** A parameter as SSM answers it in a region, or undefined. */
+  private parameter(region: string, name: string) {
     // AWS publishes the AMI id next to each release (`.../recommended/image_id`, `.../latest/image_id`):
     // synthesized from the release parameter, with the id of that image in the asked region.
-    const imageParameter = (name: string) => {
+    const imageParameter = () => {
       for (const x of this.fleet.parameters) {
         const sibling = name.endsWith('/image_id') ? imageParameterOf(x.name, x.value) : undefined;
-        if (sibling?.parameter === name) return { ...x, name, value: this.world.images.aws(call.region, sibling.name).id };
+        if (sibling?.parameter === name) return { ...x, name, value: this.world.images.aws(region, sibling.name).id };
       }
       return undefined;
     };
-    const visible = (name: string) =>
-      [this.fleet.parameters.find((x) => x.name === name), imageParameter(name)].find(
-        (x) => x !== undefined && (!x.regions || x.regions.includes(call.region)),
-      );
+    return [this.fleet.parameters.find((x) => x.name === name), imageParameter()].find((x) => x !== undefined && (!x.regions || x.regions.includes(region)));
+  }
+
+  private ssm(call: AwsCall): unknown {
+    const visible = (name: string) => this.parameter(call.region, name);
     const shape = (x: NonNullable<ReturnType<typeof visible>>) => ({
       Name: x.name,
       Type: 'String',
@@ -406,10 +411,19 @@ export class AwsState {
         const missing = wanted.find((w) => !w.startsWith('$') && !t.versions.some((v) => String(v.number) === w));
         if (missing) throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${missing}.`);
         const { items, nextToken } = this.page(pick, p.NextToken, p.MaxResults);
+        // ResolveAlias: "If true, and if a Systems Manager parameter is specified for ImageId, the AMI ID
+        // is displayed in the response for imageId"; else the parameter as given (EC2 API reference,
+        // DescribeLaunchTemplateVersions, ResponseLaunchTemplateData.ImageId). What EC2 answers for a
+        // parameter that no longer exists is UNVERIFIED: modelled as the alias left unresolved.
+        const resolve = (v: SimTemplateVersion): SimTemplateVersion => {
+          const alias = v.imageId?.startsWith('resolve:ssm:') ? v.imageId.slice('resolve:ssm:'.length) : undefined;
+          const value = alias && p.ResolveAlias === 'true' ? this.parameter(call.region, alias)?.value : undefined;
+          return value ? { ...v, imageId: value } : v;
+        };
         return {
           xml:
             '<DescribeLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
-            `<launchTemplateVersionSet>${items.map((v) => templateVersionXml(t, v)).join('')}</launchTemplateVersionSet>` +
+            `<launchTemplateVersionSet>${items.map((v) => templateVersionXml(t, resolve(v))).join('')}</launchTemplateVersionSet>` +
             `${nextToken ? `<nextToken>${nextToken}</nextToken>` : ''}</DescribeLaunchTemplateVersionsResponse>`,
         };
       }
@@ -442,14 +456,22 @@ export class AwsState {
       case 'DescribeImages': {
         const ids = list('ImageId');
         const includeDeprecated = p.IncludeDeprecated === 'true';
+        const includeDisabled = p.IncludeDisabled === 'true';
         const now = this.world.clock.now();
         const images = ids.map((id) => {
+          // "InvalidAMIID.Malformed: The specified AMI ID is malformed" (EC2 API reference, error codes):
+          // what a `resolve:ssm:` ImageId sent as is gets.
+          if (!/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id)) throw new AwsError(400, 'InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
           const image = this.world.images.images.get(id);
           if (!image || image.region !== call.region) throw new AwsError(400, 'InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
           return image;
         });
         // Deprecated images are left out unless asked for, or owned by the caller (EC2 API reference, IncludeDeprecated).
-        const shown = images.filter((i) => includeDeprecated || !i.deprecatedAt || Date.parse(i.deprecatedAt) > now || i.ownerId === this.accountId);
+        // A disabled image is private to its owner, and left out unless IncludeDisabled (EC2 API reference, DisableImage);
+        // whether another account's id then fails or is left out is UNVERIFIED: modelled as left out.
+        const shown = images
+          .filter((i) => includeDeprecated || !i.deprecatedAt || Date.parse(i.deprecatedAt) > now || i.ownerId === this.accountId)
+          .filter((i) => !i.disabled || (includeDisabled && i.ownerId === this.accountId));
         return {
           xml:
             '<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
@@ -507,8 +529,8 @@ export class AwsState {
         .filter((c) => c.region === call.region)
         .flatMap((c) =>
           (c.selfManaged ?? [])
-            .filter((g) => g.launchConfiguration)
-            .map((g) => ({ name: g.launchConfiguration!.name, imageId: this.world.images.resolve(c.region, g.launchConfiguration!.image).id })),
+            .flatMap((g) => (g.launchConfiguration ? [g.launchConfiguration, ...(g.launchConfiguration.older ?? [])] : []))
+            .map((lc) => ({ name: lc.name, imageId: this.world.images.resolve(c.region, lc.image).id })),
         )
         .filter((x) => names.length === 0 || names.includes(x.name));
       return {
@@ -557,7 +579,7 @@ export class AwsState {
           max: g.desiredSize + 2,
           desired: g.desiredSize,
           tags: { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` },
-          self: g,
+          sourceXml: asgSourceXml(g, (id) => this.world.images.templates.get(id)),
         })),
       ])
       .filter((g) => wanted.length === 0 || wanted.includes(g.name))
@@ -583,7 +605,8 @@ interface SimAsgView {
   max: number;
   desired: number;
   tags: Record<string, string>;
-  self?: SimSelfManaged;
+  /** A self-managed group's launch template or configuration and instances, as XML. */
+  sourceXml?: string;
 }
 
 function templateVersionXml(t: SimTemplate, v: SimTemplateVersion, element = 'item'): string {
@@ -604,7 +627,8 @@ function imageXml(i: SimImage): string {
   const alias = i.ownerAlias ? `<imageOwnerAlias>${i.ownerAlias}</imageOwnerAlias>` : '';
   const deprecated = i.deprecatedAt ? `<deprecationTime>${i.deprecatedAt}</deprecationTime>` : '';
   return (
-    `<item><imageId>${i.id}</imageId><name>${xml(i.name)}</name><imageOwnerId>${i.ownerId}</imageOwnerId>${alias}<imageState>available</imageState>` +
+    `<item><imageId>${i.id}</imageId><name>${xml(i.name)}</name><imageOwnerId>${i.ownerId}</imageOwnerId>${alias}` +
+    `<imageState>${i.disabled ? 'disabled' : 'available'}</imageState>` +
     `<isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${deprecated}<architecture>x86_64</architecture></item>`
   );
 }
@@ -613,25 +637,69 @@ function describeUpdate(u: NodegroupUpdate): Record<string, unknown> {
   return {
     id: u.id,
     status: u.status,
-    type: 'VersionUpdate',
+    type: u.type,
     params: u.params,
     createdAt: u.createdAt / 1000,
     errors: u.errors,
   };
 }
 
-/** Where a self-managed group's instances come from: a launch template (plain or in a mixed instances policy) or a launch configuration. */
-function asgSourceXml(g: SimSelfManaged | undefined): string {
-  if (!g) return '';
+/**
+ * Where a self-managed group's instances come from: a launch template (plain, or in a mixed instances
+ * policy with its overrides) or a launch configuration; and its instances, each with the template
+ * version or configuration it was launched from (Auto Scaling API reference, AutoScalingGroup.Instances,
+ * Instance: LaunchTemplate {LaunchTemplateId, LaunchTemplateName, Version}, LaunchConfigurationName).
+ * An instance records the version number it was launched from, also when the group names $Latest or
+ * $Default: UNVERIFIED (the action reads an alias too).
+ */
+function asgSourceXml(g: SimSelfManaged, templates: (id: string) => SimTemplate | undefined): string {
+  const specXml = (lt: { id: string; name: string; byName?: boolean }, version: string) =>
+    `${lt.byName ? '' : `<LaunchTemplateId>${lt.id}</LaunchTemplateId>`}<LaunchTemplateName>${lt.name}</LaunchTemplateName><Version>${version}</Version>`;
+  let source = '';
   if (g.launchTemplate) {
     const lt = g.launchTemplate;
-    const id = lt.byName ? '' : `<LaunchTemplateId>${lt.id}</LaunchTemplateId>`;
-    const spec = `${id}<LaunchTemplateName>${lt.name}</LaunchTemplateName><Version>${lt.version}</Version>`;
-    return lt.mixed
-      ? `<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>${spec}</LaunchTemplateSpecification></LaunchTemplate></MixedInstancesPolicy>`
+    const spec = specXml(lt, lt.version);
+    const overrides = (g.overrides ?? [])
+      .map(
+        (o) =>
+          `<member><InstanceType>${o.instanceType}</InstanceType>` +
+          (o.launchTemplate ? `<LaunchTemplateSpecification>${specXml(o.launchTemplate, o.launchTemplate.version)}</LaunchTemplateSpecification>` : '') +
+          '</member>',
+      )
+      .join('');
+    source = lt.mixed
+      ? `<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>${spec}</LaunchTemplateSpecification>` +
+        `${overrides ? `<Overrides>${overrides}</Overrides>` : ''}</LaunchTemplate></MixedInstancesPolicy>`
       : `<LaunchTemplate>${spec}</LaunchTemplate>`;
-  }
-  return g.launchConfiguration ? `<LaunchConfigurationName>${g.launchConfiguration.name}</LaunchConfigurationName>` : '';
+  } else if (g.launchConfiguration) source = `<LaunchConfigurationName>${g.launchConfiguration.name}</LaunchConfigurationName>`;
+  const own = g.launchTemplate ? templates(g.launchTemplate.id) : undefined;
+  const number = (version: string | undefined, t: SimTemplate | undefined) =>
+    version === '$Latest'
+      ? String(t?.versions.at(-1)?.number ?? 1)
+      : version === '$Default' || version === undefined
+        ? String(t?.defaultVersion ?? 1)
+        : version;
+  const groups = g.instances ?? [{ count: g.desiredSize }];
+  let n = 0;
+  const members = groups.flatMap((x) =>
+    Array.from({ length: x.count }, () => {
+      n++;
+      const override = x.template ? g.overrides?.find((o) => o.launchTemplate?.id === x.template)?.launchTemplate : undefined;
+      const from = override
+        ? `<LaunchTemplate>${specXml(override, number(x.version ?? override.version, templates(override.id)))}</LaunchTemplate>`
+        : x.launchConfiguration || (!g.launchTemplate && g.launchConfiguration)
+          ? `<LaunchConfigurationName>${x.launchConfiguration ?? g.launchConfiguration!.name}</LaunchConfigurationName>`
+          : g.launchTemplate
+            ? `<LaunchTemplate>${specXml({ ...g.launchTemplate, byName: false }, number(x.version ?? g.launchTemplate.version, own))}</LaunchTemplate>`
+            : '';
+      const id = `i-${createHash('sha1').update(`${g.name}/${n}`).digest('hex').slice(0, 17)}`;
+      return (
+        `<member><InstanceId>${id}</InstanceId><InstanceType>${x.instanceType ?? 'm5.large'}</InstanceType><AvailabilityZone>us-east-1a</AvailabilityZone>` +
+        `<LifecycleState>InService</LifecycleState><HealthStatus>Healthy</HealthStatus>${from}<ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>`
+      );
+    }),
+  );
+  return `${source}<Instances>${members.join('')}</Instances>`;
 }
 
 /** AWS's wire formats for one result or error. */
@@ -649,7 +717,7 @@ export function encode(call: AwsCall, result: unknown, requestId: string): Reply
       .map(
         (g) =>
           `<member><AutoScalingGroupName>${g.name}</AutoScalingGroupName><MinSize>${g.min}</MinSize><MaxSize>${g.max}</MaxSize>` +
-          `<DesiredCapacity>${g.desired}</DesiredCapacity>${asgSourceXml(g.self)}` +
+          `<DesiredCapacity>${g.desired}</DesiredCapacity>${g.sourceXml ?? ''}` +
           `<Tags>${Object.entries(g.tags)
             .map(([k, v]) => tagXml(g, k, v))
             .join('')}</Tags></member>`,

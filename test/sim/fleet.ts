@@ -30,6 +30,14 @@ export interface SimNodegroup {
   inPlace?: string;
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
+  /**
+   * Past UpdateNodegroupConfig updates (scaling, labels, taints: IaC and scheduled scaling make
+   * hundreds), each a `ConfigUpdate` in the node group's ListUpdates (EKS user guide, update-nodegroup-config;
+   * aws-samples/eks-workshop-v2 website/docs/fundamentals/managed-node-groups/taints/configuring-taints.md
+   * shows one: `"type": "ConfigUpdate"`, params `TaintsToAdd`). `count` of them, Successful, one every
+   * `everyMinutes` (60 when absent) back from a minute ago: they surround the version updates in time.
+   */
+  configUpdates?: { count: number; everyMinutes?: number };
 }
 
 /**
@@ -89,9 +97,31 @@ export interface SimPdb {
 export interface SimSelfManaged {
   name: string;
   desiredSize: number;
-  /** The group's launch template (as `LaunchTemplate`, or inside a mixed instances policy with `mixed`). */
-  launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec; mixed?: boolean; byName?: boolean };
-  launchConfiguration?: { name: string; image: SimImageSpec };
+  /**
+   * The group's launch template (as `LaunchTemplate`, or inside a mixed instances policy with `mixed`).
+   * `older`: earlier versions of the template with their images, which instances may still run.
+   * `ssmParameter`: the version's ImageId is `resolve:ssm:<parameter>` instead of an AMI id.
+   */
+  launchTemplate?: {
+    id: string;
+    name: string;
+    version: string;
+    image: SimImageSpec;
+    mixed?: boolean;
+    byName?: boolean;
+    older?: { version: number; image: SimImageSpec }[];
+    ssmParameter?: string;
+  };
+  /** `older`: launch configurations it was made from before, which instances may still run (DescribeLaunchConfigurations lists them). */
+  launchConfiguration?: { name: string; image: SimImageSpec; older?: { name: string; image: SimImageSpec }[] };
+  /**
+   * Its instances, by what each was launched from: a version of the group's template (`version`), an
+   * override's template (`template`: its id), or a launch configuration. Absent: `desiredSize`
+   * instances of the group's own template version (its number) or configuration.
+   */
+  instances?: { count: number; instanceType?: string; version?: string; template?: string; launchConfiguration?: string }[];
+  /** Overrides of its mixed instances policy (`mixed`): instance types, some with a launch template of their own. */
+  overrides?: { instanceType: string; launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec } }[];
 }
 
 export interface SimCluster {
@@ -168,6 +198,12 @@ export interface Faults {
    * after the handshake, made a read-only check of twelve such clusters run until it was killed.
    */
   kubeHang?: string[];
+  /**
+   * ListUpdates' order: a fixed shuffle (default: no documented order, users see a random one,
+   * aws/containers-roadmap#1439), or `newest-last`, oldest first: as legal, and the worst case for a
+   * reader that stops after N ids, since the newest updates come last.
+   */
+  updatesListed?: 'shuffled' | 'newest-last';
 }
 
 export interface SimOptions {

@@ -16,7 +16,7 @@ export type SimImageSpec =
   /** AWS's EKS-optimized AMI of this name (see `awsImageName`), in the template's region. */
   | { aws: string; deprecatedAt?: string }
   /** The account's own (or a copy of AWS's): never compared. */
-  | { private: string; ownerId?: string; createdAt: string; deprecatedAt?: string };
+  | { private: string; ownerId?: string; createdAt: string; deprecatedAt?: string; disabled?: boolean };
 
 export interface SimImage {
   id: string;
@@ -26,10 +26,16 @@ export interface SimImage {
   ownerAlias?: string;
   createdAt: string;
   deprecatedAt?: string;
+  /**
+   * DisableImage: "Sets the AMI state to disabled and removes all launch permissions"; only its owner
+   * sees it, and "a disabled AMI does not appear in DescribeImages API calls by default" (EC2 API reference).
+   */
+  disabled?: boolean;
 }
 
 export interface SimTemplateVersion {
   number: number;
+  /** An AMI id, or `resolve:ssm:<parameter>` (EC2 resolves it at launch, and for DescribeLaunchTemplateVersions with ResolveAlias). */
   imageId?: string;
   description?: string;
   tagSpecifications: boolean;
@@ -136,6 +142,7 @@ export class ImageRegistry {
         ownerId: spec.ownerId ?? this.accountId,
         createdAt: spec.createdAt,
         ...(spec.deprecatedAt ? { deprecatedAt: spec.deprecatedAt } : {}),
+        ...(spec.disabled ? { disabled: true } : {}),
       };
       this.images.set(id, image);
     }

@@ -39,6 +39,8 @@ export interface NodegroupUpdate {
   cluster: SimCluster;
   ng: SimNodegroup;
   token?: string;
+  /** DescribeUpdate's `type`: UpdateNodegroupVersion makes a VersionUpdate, UpdateNodegroupConfig a ConfigUpdate. */
+  type: 'VersionUpdate' | 'ConfigUpdate';
   status: 'InProgress' | 'Successful' | 'Failed' | 'Cancelled';
   createdAt: number;
   endedAt?: number;
@@ -115,15 +117,33 @@ export class World {
       if (ng.amiType === 'CUSTOM' && image) ng.releaseVersion = image.id;
     }
     for (const g of cluster.selfManaged ?? []) {
-      if (g.launchTemplate) {
-        const image = this.images.resolve(cluster.region, g.launchTemplate.image);
-        this.images.template(g.launchTemplate.id, g.launchTemplate.name, cluster.region, Number(g.launchTemplate.version) || 1, {
+      const lt = g.launchTemplate;
+      if (lt) {
+        const image = this.images.resolve(cluster.region, lt.image);
+        // The group's version first: it is the template's default.
+        this.images.template(lt.id, lt.name, cluster.region, Number(lt.version) || 1, {
+          imageId: lt.ssmParameter ? `resolve:ssm:${lt.ssmParameter}` : image.id,
+          tagSpecifications: false,
+          userData: '',
+        });
+        for (const o of lt.older ?? [])
+          this.images.template(lt.id, lt.name, cluster.region, o.version, {
+            imageId: this.images.resolve(cluster.region, o.image).id,
+            tagSpecifications: false,
+            userData: '',
+          });
+      }
+      for (const o of g.overrides ?? []) {
+        if (!o.launchTemplate) continue;
+        const image = this.images.resolve(cluster.region, o.launchTemplate.image);
+        this.images.template(o.launchTemplate.id, o.launchTemplate.name, cluster.region, Number(o.launchTemplate.version) || 1, {
           imageId: image.id,
           tagSpecifications: false,
           userData: '',
         });
       }
-      if (g.launchConfiguration) this.images.resolve(cluster.region, g.launchConfiguration.image);
+      for (const c of g.launchConfiguration ? [g.launchConfiguration, ...(g.launchConfiguration.older ?? [])] : [])
+        this.images.resolve(cluster.region, c.image);
     }
   }
 
@@ -148,6 +168,7 @@ export class World {
         id: randomUUID(),
         cluster,
         ng,
+        type: 'VersionUpdate',
         status: h.status,
         createdAt: at,
         endedAt: at + 20 * MINUTE,
@@ -157,6 +178,31 @@ export class World {
         ],
         errors: h.status === 'Failed' ? [{ errorCode: 'NodeCreationFailure', errorMessage: 'Simulated past failure', resourceIds: [] }] : [],
         target: { version: ng.version, releaseVersion: h.releaseVersion, image: imageFor(h.releaseVersion) },
+        force: false,
+        phases: [],
+        step: 'finish',
+        nextAt: Infinity,
+        original: { desired: ng.desiredSize ?? 2, max: ng.maxSize ?? 3 },
+        surge: 0,
+        autoscalerInterfered: false,
+        autoscalerReplicas: [],
+      });
+    }
+    const config = ng.configUpdates;
+    for (let i = 0; i < (config?.count ?? 0); i++) {
+      const at = this.clock.now() - (1 + i * (config!.everyMinutes ?? 60)) * MINUTE;
+      this.updates.push({
+        id: randomUUID(),
+        cluster,
+        ng,
+        type: 'ConfigUpdate',
+        status: 'Successful',
+        createdAt: at,
+        endedAt: at + MINUTE,
+        params: [{ type: 'DesiredSize', value: String(1 + (i % 3)) }],
+        errors: [],
+        // Not a rollout: no target image (the health model looks for nodes on an update's image).
+        target: { version: ng.version, releaseVersion: ng.releaseVersion, image: '' },
         force: false,
         phases: [],
         step: 'finish',
@@ -462,11 +508,20 @@ export class World {
       cluster,
       ng,
       ...(token ? { token } : {}),
+      type: 'VersionUpdate',
       status: 'InProgress',
       createdAt: now,
+      // A CUSTOM node group's update to a launch template version names only the template (EKS API
+      // reference, UpdateNodegroupVersion, example 2: params LaunchTemplateName and LaunchTemplateVersion,
+      // no ReleaseVersion); one by release names the version and release (example 1). A node group of
+      // an EKS AMI type with a launch template: both, UNVERIFIED.
       params: [
-        { type: 'Version', value: version },
-        { type: 'ReleaseVersion', value: release },
+        ...(ng.amiType === 'CUSTOM' && templateVersion
+          ? []
+          : [
+              { type: 'Version', value: version },
+              { type: 'ReleaseVersion', value: release },
+            ]),
         ...(templateVersion
           ? [
               { type: 'LaunchTemplateName', value: ng.launchTemplate!.name },

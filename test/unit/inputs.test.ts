@@ -32,6 +32,7 @@ const INPUTS = [
   'stages',
   'stage-tag',
   'stage-soak',
+  'history-cache',
   'kube-timeout',
 ];
 
@@ -173,6 +174,16 @@ describe('inputs', () => {
     await rejects({ stages: 'a,b', 'stage-soak': 'a week' }, 'stage-soak', 'is not a duration');
     await rejects({ 'stage-soak': '3d' }, 'stage-soak', 'stages is not');
     await rejects({ 'stage-tag': 'env' }, 'stage-tag', 'stages is not');
+  });
+  it('reads history-cache as a file path with stages, and rejects a folder, or the input without stages', async () => {
+    expect((await withInputs({ stages: 'a,b' })()).historyCache).toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'history-'));
+    expect((await withInputs({ stages: 'a,b', 'history-cache': join(dir, 'eks-ami-drift', 'history.json') })()).historyCache).toBe(
+      join(dir, 'eks-ami-drift', 'history.json'),
+    );
+    await rejects({ stages: 'a,b', 'history-cache': dir }, 'history-cache', `${dir} is a folder: expected the path of a file`);
+    await rejects({ stages: 'a,b', 'history-cache': 'cache/' }, 'history-cache', 'is not a file path');
+    await rejects({ 'history-cache': '.eks-ami-drift/history.json' }, 'history-cache', 'stages is not');
   });
   it('reads kube-timeout, 10s when not given', async () => {
     expect((await withInputs({})()).kubeTimeout).toEqual({ text: '10s', ms: 10_000 });

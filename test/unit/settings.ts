@@ -18,6 +18,7 @@ export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Sett
     manifestDir: '.github/eks-ami-drift',
     role: null,
     stages: null,
+    historyCache: null,
     kubeTimeout: { text: '10s', ms: 10_000 },
     ...over,
     upgrade: {

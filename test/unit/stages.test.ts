@@ -62,6 +62,63 @@ describe('a node group as the proof sees it', () => {
     ]);
   });
 
+  describe('a CUSTOM node group, whose updates name a launch template version (EKS API reference, UpdateNodegroupVersion, example 2)', () => {
+    const image = (release: string) => ({
+      via: 'launch-template' as const,
+      imageId: `ami-${release}`,
+      info: {
+        imageId: `ami-${release}`,
+        name: `amazon-eks-node-al2023-x86_64-standard-1.33-${release}`,
+        ownerId: '602401143452',
+        ownerAlias: 'amazon',
+        createdAt: null,
+        deprecatedAt: null,
+      },
+    });
+    const custom = (over: Partial<NodegroupState>) =>
+      ng({
+        amiType: 'CUSTOM',
+        releaseVersion: 'ami-v20260714',
+        launchTemplate: { id: 'lt-1', name: 'custom', version: '4' },
+        image: image('v20260714'),
+        ...over,
+      });
+    const failed = (id: string, createdAt: number, over: object = {}) => ({
+      id,
+      status: 'Failed',
+      createdAt,
+      releaseVersion: null,
+      launchTemplateVersion: '5',
+      errors: ['NodeCreationFailure: no nodes'],
+      ...over,
+    });
+
+    it('counts a failed update against the train of the image its launch template version names', () => {
+      const m = memberOf(cluster(), custom({ updates: [failed('u5', 5_000, { image: image('v20260801') })] }), 0, runningRelease)!;
+      expect(m.train?.id).toBe('v20260714');
+      expect(m.failures).toEqual([
+        { train: 'v20260801', updateId: 'u5', at: 5_000, what: 'update u5 to launch template version 5 (v20260801) failed: NodeCreationFailure: no nodes' },
+      ]);
+      expect(m.unreadable).toBeUndefined();
+    });
+
+    it('proves nothing while a failure whose image cannot be read is newer than its last success', () => {
+      const unreadable = { via: 'launch-template' as const, error: 'launch template lt-1 has no version 5' };
+      const m = memberOf(cluster(), custom({ updates: [failed('u5', 5_000, { image: unreadable })] }), 0, runningRelease)!;
+      expect(m.unreadable).toBe(
+        'update u5 to launch template version 5 failed: NodeCreationFailure: no nodes; ' +
+          'the train of its image cannot be told (launch template lt-1 has no version 5)',
+      );
+      // A later success puts it on a train: the old failure no longer holds it.
+      const success = { id: 'u6', status: 'Successful', createdAt: 9_000, releaseVersion: null, launchTemplateVersion: '6', errors: [] };
+      expect(memberOf(cluster(), custom({ updates: [failed('u5', 5_000, { image: unreadable }), success] }), 0, runningRelease)).toMatchObject({
+        since: 9_000,
+        failures: [],
+      });
+      expect(memberOf(cluster(), custom({ updates: [failed('u5', 5_000, { image: unreadable }), success] }), 0, runningRelease)!.unreadable).toBeUndefined();
+    });
+  });
+
   it('is not a member when it cannot say its train: an error, a self-managed group; an unreadable history holds every train', () => {
     expect(memberOf(cluster(), ng({ error: 'AccessDenied' }), 0, runningRelease)).toBeUndefined();
     expect(memberOf(cluster(), ng({ kind: 'self-managed' }), 0, runningRelease)).toBeUndefined();

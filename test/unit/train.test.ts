@@ -14,6 +14,12 @@ describe('release trains: one build published for several Kubernetes minors', ()
     expect([...minors.values()].filter((m) => m.size >= 3).length).toBeGreaterThan(minors.size / 2);
   });
 
+  it("reads an Amazon Linux image's tag (its name's `-v20260714`, a CUSTOM node group's image) as that build's train", () => {
+    expect(trainOf('v20260714', 'AL2023_x86_64_STANDARD')).toEqual({ kind: 'build-date', id: 'v20260714', order: [20260714] });
+    expect(trainOf('v20260714', 'AL2023_x86_64_STANDARD')).toEqual(trainOf('1.32.13-20260714', 'AL2023_x86_64_STANDARD'));
+    expect(trainOf('v20260714', 'BOTTLEROCKET_x86_64')).toBeUndefined();
+  });
+
   it('reads a Bottlerocket release as its OS version, whatever the commit looks like', () => {
     const rows = readFileSync(new URL('../fixtures/bottlerocket-releases.csv', import.meta.url), 'utf8')
       .trim()
