@@ -1,12 +1,13 @@
 import pLimit from 'p-limit';
 import { CONCURRENCY, pauseDeps, type Clients } from '../clients.js';
-import type { ClusterState, HistoryRecord, LatestRelease, ParameterRequest } from '../model/fleet.js';
+import type { ClusterState, HistoryRecord, LatestRelease, NodegroupState, ParameterRequest } from '../model/fleet.js';
 import { renderLogLine } from '../report/check-summary.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from '../model/check-report.js';
 import type { PauseReport } from '../model/pause.js';
 import type { Settings, StageSettings } from '../model/settings.js';
 import { clusterError, type DriftPolicy } from '../decision/drift.js';
 import { kubernetesMinor } from '../decision/release.js';
+import { updatesInPlace } from '../decision/in-place.js';
 import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from '../decision/stages.js';
 import { loadAwsClients, type AwsClientFactory, type AwsClients } from '../fleet/aws-clients.js';
 import { readRegion } from '../fleet/eks.js';
@@ -51,6 +52,33 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
         const found = await handlePauses(clusters, settings.upgrade.clusterAutoscaler, 'report', false, await pauseDeps(clients), onError);
         return { found, unchecked };
       },
+      // Read-only, best effort, by the same rules: a cluster whose nodes cannot be read is "not looked at".
+      lookAtNodes: async (clusters) => {
+        const read = new Map<string, NodesOfCluster>();
+        const unread = (c: ClusterState, error: unknown) => {
+          const reason = describeKubeError(error) || (error instanceof Error ? error.message : String(error));
+          read.set(`${c.region}/${c.name}`, { unread: reason });
+          if (isKubeDeadline(error) && !unreachable.has(`${c.region}/${c.name}`)) unreachable.set(`${c.region}/${c.name}`, reason);
+        };
+        try {
+          const [kubeFor, { readNodeOs }] = await Promise.all([clients.kube(), import('../fleet/placement.js')]);
+          const limit = pLimit(10);
+          await Promise.all(
+            clusters.map((c) =>
+              limit(async () => {
+                try {
+                  read.set(`${c.region}/${c.name}`, { nodes: await readNodeOs(kubeFor(c)) });
+                } catch (error) {
+                  unread(c, error);
+                }
+              }),
+            ),
+          );
+        } catch (error) {
+          for (const c of clusters) if (!read.has(`${c.region}/${c.name}`)) unread(c, error);
+        }
+        return read;
+      },
     });
     for (const ng of r.nodegroups) io.log(renderLogLine(ng));
     if (cache && loaded) {
@@ -58,6 +86,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
       io.log(`history-cache ${cache}: ${Object.keys(loaded.record.nodegroups).length} node group(s) recorded`);
     }
     for (const u of r.pausesUnchecked) io.log(`pauses not looked for in ${u}`);
+    for (const u of r.nodesUnchecked ?? []) io.log(`nodes not looked at (updates in place not seen) in ${u}`);
     for (const p of r.pauses) {
       const line = `${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`;
       if (p.stale) io.warn(`${line}: stale, its job is gone; the next upgrade run restores it, or run command: restore`);
@@ -130,6 +159,35 @@ export interface CheckDeps {
   history?: HistoryRecord;
   /** Looks (read-only) for cluster-autoscaler pauses on the clusters read; absent: not looked for. */
   lookForPauses?: (clusters: ClusterState[]) => Promise<{ found: PauseReport[]; unchecked: string[] }>;
+  /**
+   * Reads (read-only) the nodes of the clusters that have node groups updated in place (Bottlerocket),
+   * one list per cluster, keyed `region/name`: each node group's nodes, or why they were not read.
+   * Absent: not looked at.
+   */
+  lookAtNodes?: (clusters: ClusterState[]) => Promise<Map<string, NodesOfCluster>>;
+}
+
+/** A cluster's managed node groups' nodes and their OS images, or why they were not read. */
+export type NodesOfCluster = { nodes: Record<string, { name: string; osImage: string }[]> } | { unread: string };
+
+/** Whether the check looks at a node group's nodes: a managed one whose OS is updated in place (Bottlerocket). */
+const looksInPlace = (ng: NodegroupState) => ng.kind !== 'self-managed' && !ng.error && updatesInPlace(runningRelease(ng)?.amiType);
+
+/**
+ * Reads the nodes of the clusters with a node group updated in place, side by side with the pause
+ * look, and gives each such node group what its nodes run; returns the clusters not looked at.
+ */
+async function lookAtNodes(clusters: ClusterState[], deps: CheckDeps): Promise<string[]> {
+  const wanted = clusters.filter((c) => !c.error && c.nodegroups.some(looksInPlace));
+  if (!deps.lookAtNodes || wanted.length === 0) return [];
+  const read = await deps.lookAtNodes(wanted);
+  const unchecked: string[] = [];
+  for (const c of wanted) {
+    const got = read.get(`${c.region}/${c.name}`) ?? { unread: 'not read' };
+    if ('unread' in got) unchecked.push(`${c.name} (${c.region}): ${got.unread}`);
+    for (const ng of c.nodegroups.filter(looksInPlace)) ng.nodeOs = 'unread' in got ? { unread: got.unread } : { nodes: got.nodes[ng.name] ?? [] };
+  }
+  return unchecked;
 }
 
 /**
@@ -177,12 +235,16 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
     }),
   );
 
+  const clustersRead = perRegion.flatMap((r) => r.clusters);
+  const [pauses, nodesUnchecked] = await Promise.all([
+    deps.lookForPauses ? deps.lookForPauses(clustersRead) : { found: [], unchecked: [] },
+    lookAtNodes(clustersRead, deps),
+  ]);
+
   let nodegroups = classifyAll(perRegion, policy);
   const staged = stages ? await applyStages(stages, perRegion, nodegroups, policy.now.getTime()) : undefined;
   if (staged) nodegroups = staged.nodegroups;
   nodegroups.sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster) || (a.nodegroup ?? '').localeCompare(b.nodegroup ?? ''));
-
-  const pauses = deps.lookForPauses ? await deps.lookForPauses(perRegion.flatMap((r) => r.clusters)) : { found: [], unchecked: [] };
 
   // Without stages nothing is `waiting`, and the report is what it was before stages existed.
   const counts = Object.fromEntries(STATUSES.filter((s) => stages || s !== 'waiting').map((s) => [s, 0])) as Record<NodegroupStatus, number>;
@@ -210,6 +272,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
     nodegroups,
     pauses: pauses.found,
     pausesUnchecked: pauses.unchecked,
+    nodesUnchecked,
     proposals: [],
     ...(stages && staged ? { rollout: { stages: stages.names, stageTag: stages.tag, stageSoak: stages.soak.text, cells: staged.cells } } : {}),
   };

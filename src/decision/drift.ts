@@ -30,6 +30,7 @@ export function clusterError(cluster: ClusterState, error: string): NodegroupRep
     imageName: null,
     latestImageId: null,
     unhealthy: null,
+    inPlace: null,
     status: 'error',
     reason: error,
   };
@@ -52,9 +53,12 @@ export function withHealthMark(cluster: ClusterState, ng: NodegroupState, report
 }
 
 /** The report fields every node kind fills the same way from what was read. */
-export function imageFields(ng: NodegroupState): Pick<NodegroupDecision, 'kind' | 'launchTemplate' | 'imageId' | 'imageName' | 'latestImageId' | 'unhealthy'> {
+export function imageFields(
+  ng: NodegroupState,
+): Pick<NodegroupDecision, 'kind' | 'launchTemplate' | 'imageId' | 'imageName' | 'latestImageId' | 'unhealthy' | 'inPlace'> {
   return {
     unhealthy: null,
+    inPlace: null,
     kind: ng.kind ?? 'managed',
     launchTemplate: ng.launchTemplate ?? null,
     imageId: ng.image?.imageId ?? null,

@@ -7,6 +7,7 @@ import { formatDuration } from './duration.js';
 import { compareImageRelease, eksImageOf, latestImageRequests } from './eks-images.js';
 import { endedReason, endingNotice, supportOf } from './support.js';
 import { imageFields, type DriftPolicy } from './drift.js';
+import { inPlaceNote, inPlaceReason, inPlaceVerdict, type InPlaceVerdict } from './in-place.js';
 
 /**
  * The SSM parameters a node group whose AMI is named by id is compared with: when the image is an
@@ -58,7 +59,8 @@ export function classifyByImage(
   const latestRelease = found?.kind === 'found' ? found : undefined;
   const latestImageId = imageIdOf(foundImage) ?? null;
   const amiType = style.amiTypeFromImage ? (eks?.amiType ?? null) : (ng.amiType ?? null);
-  const minor = (ng.version ? kubernetesMinor(ng.version) : undefined) ?? eks?.minor ?? null;
+  const groupMinor = ng.version ? kubernetesMinor(ng.version) : undefined;
+  const minor = groupMinor ?? eks?.minor ?? null;
   const support = eks ? supportOf(eks.amiType, policy.now) : { kind: 'supported' as const };
   const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
   const deprecated = info?.deprecatedAt && Date.parse(info.deprecatedAt) <= policy.now.getTime() ? ` · image deprecated since ${day(info.deprecatedAt)}` : '';
@@ -67,6 +69,8 @@ export function classifyByImage(
   const alias = image?.alias
     ? ` · the template names resolve:ssm:${image.alias} (${image.imageId ?? 'unresolved'} now); an instance runs what it named at launch`
     : '';
+  // Set once the image's release is compared: nodes updated in place (Bottlerocket), as the check saw them.
+  const seen: { inPlace?: InPlaceVerdict } = {};
   const entry = (status: NodegroupStatus, reason: string): NodegroupDecision => ({
     cluster: cluster.name,
     region: cluster.region,
@@ -82,20 +86,24 @@ export function classifyByImage(
     nodes: ng.desiredSize ?? null,
     ...imageFields(ng),
     latestImageId,
+    inPlace: seen.inPlace?.report ?? null,
     status,
     reason: `${reason}${status === 'error' ? '' : `${status === 'custom' ? '' : `${deprecated}${notice}`}${disabled}${alias}`}`,
   });
 
   if (ng.error) return entry('error', ng.error);
   if (image?.error) return entry('error', image.error);
-  // A minor behind the control plane is reported whatever the image: a managed node group's own
-  // version, else (self-managed) the image's.
+  // A minor behind the control plane is reported whatever the image: the image's minor (what the
+  // nodes run: a CUSTOM node group's own version need not follow its image, UNVERIFIED what EKS reports
+  // for it, so both are compared), else the node group's own version.
   const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;
-  if (minor && controlPlaneMinor && compareMinors(minor, controlPlaneMinor) < 0) {
-    return entry(
-      'behind-control-plane',
-      `Kubernetes ${minor} lags the control plane's ${controlPlaneMinor}: move the ${what} to an image of ${controlPlaneMinor}`,
-    );
+  const behind = controlPlaneMinor ? [eks?.minor, groupMinor].find((m) => m && compareMinors(m, controlPlaneMinor) < 0) : undefined;
+  if (behind && controlPlaneMinor) {
+    const whose =
+      behind === eks?.minor
+        ? `the image's Kubernetes ${behind}${groupMinor && groupMinor !== behind ? ` (the node group says ${groupMinor})` : ''}`
+        : `Kubernetes ${behind}`;
+    return entry('behind-control-plane', `${whose} lags the control plane's ${controlPlaneMinor}: move the ${what} to an image of ${controlPlaneMinor}`);
   }
   if (!image) return entry('custom', `the ${what}'s image was not read`);
   if (!image.imageId)
@@ -118,26 +126,31 @@ export function classifyByImage(
   if (foundImage?.kind === 'error') return entry('error', `reading ${requests.imageId!.parameter}: ${foundImage.message}`);
   if (!latestImageId) return entry('unknown', `SSM parameter ${requests.imageId?.parameter ?? parameter} names no image id for ${eks.amiType} ${eks.minor}`);
 
-  if (latestImageId === image.imageId) return entry('up-to-date', `on the latest image (${found.releaseVersion})`);
+  const inPlace = ng.kind === 'self-managed' ? undefined : inPlaceVerdict(eks.amiType, eks.release, found.releaseVersion, ng.nodeOs);
+  seen.inPlace = inPlace;
+  const also = inPlaceNote(inPlace, eks.amiType, found.releaseVersion);
+  if (latestImageId === image.imageId) return entry('up-to-date', `on the latest image (${found.releaseVersion})${also}`);
   const order = compareImageRelease(eks, found.releaseVersion);
   if (order === undefined) return entry('unknown', `image release ${eks.release} and latest ${found.releaseVersion} cannot be ordered`);
   if (order >= 0)
     return entry(
       'up-to-date',
-      order === 0
+      (order === 0
         ? `release ${found.releaseVersion}, as an image other than AWS's ${latestImageId} in this region`
-        : `ahead of the published recommendation ${found.releaseVersion}`,
+        : `ahead of the published recommendation ${found.releaseVersion}`) + also,
     );
+  if (inPlace?.allAtLatest) return entry('up-to-date', inPlaceReason(inPlace, `${eks.release} (${image.imageId})`, found.releaseVersion));
   const age = found.publishedAt ? policy.now.getTime() - found.publishedAt.getTime() : undefined;
   if (age !== undefined && age < policy.minReleaseAgeMs) {
     return entry(
       'soaking',
       `${found.releaseVersion} (${latestImageId}) was published ${formatDuration(Math.max(0, age))} ago, ` +
-        `under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`,
+        `under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}${also}`,
     );
   }
   return entry(
     'drift',
-    `${eks.release} (${image.imageId}) → ${found.releaseVersion} (${latestImageId})${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`,
+    `${eks.release} (${image.imageId}) → ${found.releaseVersion} (${latestImageId})` +
+      `${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}${also}`,
   );
 }

@@ -5,6 +5,7 @@ import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from '.
 import { formatDuration } from './duration.js';
 import { endedReason, endingNotice, supportOf } from './support.js';
 import { imageFields, type DriftPolicy } from './drift.js';
+import { inPlaceNote, inPlaceReason, inPlaceVerdict, type InPlaceVerdict } from './in-place.js';
 
 /** The SSM parameter a node group picked by release is compared with: its AMI type's latest release at its minor. */
 export function releaseRequests(ng: NodegroupState): ParameterRequest[] {
@@ -34,6 +35,8 @@ export function classifyByRelease(
 
   const support = supportOf(ng.amiType, policy.now);
   const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
+  // Set once the release is compared: nodes updated in place (Bottlerocket), as the check saw them.
+  const seen: { inPlace?: InPlaceVerdict } = {};
   const entry = (status: NodegroupStatus, reason: string): NodegroupDecision => ({
     cluster: cluster.name,
     region: cluster.region,
@@ -48,6 +51,7 @@ export function classifyByRelease(
     releaseNotesUrl: latestRelease ? (releaseNotesUrl(ng.amiType ?? '', latestRelease.releaseVersion) ?? null) : null,
     nodes: ng.desiredSize ?? null,
     ...imageFields(ng),
+    inPlace: seen.inPlace?.report ?? null,
     status,
     reason: `${reason}${status === 'error' ? '' : notice}`,
   });
@@ -94,18 +98,22 @@ export function classifyByRelease(
   if (order === undefined) {
     return entry('unknown', `release ${current.raw} and latest ${target.raw} cannot be ordered (same version, different builds)`);
   }
-  if (order === 0) return entry('up-to-date', 'on the latest release');
-  if (order > 0) return entry('up-to-date', `ahead of the published recommendation ${target.raw}`);
+  const inPlace = inPlaceVerdict(ng.amiType, current.raw, target.raw, ng.nodeOs);
+  seen.inPlace = inPlace;
+  const also = inPlaceNote(inPlace, ng.amiType, target.raw);
+  if (order === 0) return entry('up-to-date', `on the latest release${also}`);
+  if (order > 0) return entry('up-to-date', `ahead of the published recommendation ${target.raw}${also}`);
+  if (inPlace?.allAtLatest) return entry('up-to-date', inPlaceReason(inPlace, current.raw, target.raw));
 
   const age = found.publishedAt ? policy.now.getTime() - found.publishedAt.getTime() : undefined;
   if (age !== undefined && age < policy.minReleaseAgeMs) {
     return entry(
       'soaking',
       `${target.raw} was published ${formatDuration(Math.max(0, age))} ago, under min-release-age ${formatDuration(policy.minReleaseAgeMs)}: ` +
-        `drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}`,
+        `drift in ${formatDuration(policy.minReleaseAgeMs - Math.max(0, age))}${also}`,
     );
   }
-  return entry('drift', `${current.raw} → ${target.raw}${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}`);
+  return entry('drift', `${current.raw} → ${target.raw}${age !== undefined ? ` (published ${formatDuration(age)} ago)` : ''}${also}`);
 }
 
 function isNewer(candidate: string, current: string, amiType: string | undefined): boolean {

@@ -3,6 +3,7 @@ import { type NodegroupReport } from '../model/check-report.js';
 import { describeGitHubError, type GitHub, type Repo } from '../repo/github.js';
 import type { BlockerLook } from '../model/check-report.js';
 import type { Proposal } from '../model/check-report.js';
+import { pinOlderThanRunning } from '../decision/in-place.js';
 
 /* What a cluster's pull request and its issue have in common: the context, the result, labels and reviewers. */
 
@@ -105,6 +106,10 @@ export async function gh<T>(doing: string, call: () => Promise<T>): Promise<T> {
 }
 
 /** A node group to propose: one its kind pins, drifted, with a target (for a pin by image, the image AWS recommends now). */
-/** A node group to propose: one its kind pins, drifted, with a target (for a pin by image, the image AWS recommends now). */
 export const isDrift = (e: NodegroupReport) =>
-  e.pinKey !== null && e.status === 'drift' && e.latestReleaseVersion !== null && (e.pinKey !== 'imageId' || e.latestImageId !== null);
+  e.pinKey !== null &&
+  e.status === 'drift' &&
+  e.latestReleaseVersion !== null &&
+  (e.pinKey !== 'imageId' || e.latestImageId !== null) &&
+  // Never a release older than what its nodes run after an in-place update (Bottlerocket).
+  pinOlderThanRunning(e) === null;

@@ -30,3 +30,18 @@ export async function readBlockers(kube: KubeApi, nodegroups: readonly string[],
   }
   return result;
 }
+
+/**
+ * Each managed node group's nodes and the OS they report (`status.nodeInfo.osImage`): one list of the
+ * cluster's nodes that carry the node group label (an existence selector, Kubernetes "Labels and
+ * Selectors": a bare key matches every object with that label), grouped by its value. Read-only.
+ */
+export async function readNodeOs(kube: KubeApi): Promise<Record<string, { name: string; osImage: string }[]>> {
+  const result: Record<string, { name: string; osImage: string }[]> = {};
+  for (const node of await kube.listNodes(NODEGROUP_LABEL)) {
+    const ng = node.metadata?.labels?.[NODEGROUP_LABEL];
+    if (!ng) continue;
+    (result[ng] ??= []).push({ name: node.metadata?.name ?? '', osImage: node.status?.nodeInfo?.osImage ?? '' });
+  }
+  return result;
+}

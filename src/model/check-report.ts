@@ -50,6 +50,8 @@ export interface NodegroupReport {
   latestImageId: string | null;
   /** The upgrade's health gate found its workloads unhealthy on the release (or image) it runs now. */
   unhealthy: { target: string; at: string } | null;
+  /** Bottlerocket only: nodes that run a newer OS than the node group's release, updated in place; null: none, or not looked at. */
+  inPlace: InPlaceReport | null;
   status: NodegroupStatus;
   reason: string;
   /** Staged rollouts only (the `stages` input): the cluster's stage. */
@@ -58,6 +60,15 @@ export interface NodegroupReport {
   targetReleaseVersion?: string;
   /** Staged rollouts only, in a later stage with a newer release: the proof of the train it is measured against. */
   proof?: StageProof;
+}
+
+/** Nodes updated in place (Bottlerocket): how many of the node group's nodes, and the OS versions they run, newest first. */
+export interface InPlaceReport {
+  nodes: number;
+  updatedInPlace: number;
+  osVersions: string[];
+  /** The newest OS version a node runs (`1.57.0`): a proposal never pins a release older than it. */
+  newest: string;
 }
 
 /** Whether the earlier stages have proven a release train for a node group's stage, and the evidence. */
@@ -107,6 +118,8 @@ export interface CheckReport {
   pauses: PauseReport[];
   /** Clusters whose Kubernetes API could not be read to look for pauses, with the reason. */
   pausesUnchecked: string[];
+  /** Clusters with Bottlerocket node groups whose nodes could not be read to see updates in place, with the reason. */
+  nodesUnchecked?: string[];
   /** What `on-drift` did per cluster (empty when it is `none`). */
   proposals: Proposal[];
   /** Staged rollouts only: the stages and the stages × AMI types table. */

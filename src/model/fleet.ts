@@ -123,7 +123,15 @@ export interface NodegroupState {
   historyCalls?: { pages: number; described: number; recorded: number };
   /** Set when DescribeNodegroup failed: the AWS error name and message. */
   error?: string;
+  /**
+   * What its nodes run, as the check read it from the cluster's Kubernetes API (Bottlerocket node
+   * groups only, to see updates in place); absent: not looked at.
+   */
+  nodeOs?: NodeOsRead;
 }
+
+/** Each node's `status.nodeInfo.osImage`, or why the nodes were not looked at. */
+export type NodeOsRead = { nodes: { name: string; osImage: string }[] } | { unread: string };
 
 /** One of a node group's version updates, as DescribeUpdate tells it. */
 export interface UpdateRecord {

@@ -42,6 +42,17 @@ export function renderPauses(pauses: readonly PauseReport[], unchecked: readonly
   return parts;
 }
 
+/** Clusters whose Bottlerocket nodes could not be read: their in-place updates were not seen. */
+function renderNodesUnchecked(unchecked: readonly string[]): string[] {
+  if (unchecked.length === 0) return [];
+  return [
+    `<details><summary>Nodes not looked at in ${unchecked.length} cluster(s): Bottlerocket updates in place were not seen there ` +
+      '(the node groups are compared by their release alone)</summary>\n\n' +
+      `${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`,
+    '',
+  ];
+}
+
 const ICON: Record<NodegroupStatus, string> = {
   'up-to-date': '✅',
   drift: '⬆️',
@@ -110,7 +121,8 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
   const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version}${stage} · ${countsLine(counts) || 'no node groups'}`;
   const rows = entries.map((e) => {
     const name = `${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''}`;
-    const current = cell(e.releaseVersion ?? e.imageId);
+    const inPlace = e.inPlace ? ` · 🔄 nodes run ${e.inPlace.osVersions.join(', ')} (updated in place)` : '';
+    const current = `${cell(e.releaseVersion ?? e.imageId)}${inPlace}`;
     const latest = e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion);
     return `| ${name} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${current} | ${latest} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`;
   });
@@ -169,6 +181,7 @@ export function renderSummary(report: CheckReport): string {
     ...(report.rollout ? renderRollout(report.rollout) : []),
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),
+    ...renderNodesUnchecked(report.nodesUnchecked ?? []),
   ].join('\n');
 
   // Every cluster gets a table, the ones that need a look first. A fleet too large for GitHub's 1 MiB

@@ -112,6 +112,88 @@ describe('check, as the bundled action', () => {
     expect(run.stdout).toContain('prod-payments/general: drift');
   });
 
+  it('sees Bottlerocket nodes updated in place (not drift), and a CUSTOM node group on an older minor’s image as behind-control-plane', async () => {
+    // Issue 23 items 3 and 4: brupop moved the nodes of `system` from 1.26.0 to 1.34.0, the latest
+    // release; `old-image` is a CUSTOM node group whose launch template names an AL2023 1.32 image.
+    const fleet = {
+      clusters: [
+        {
+          name: 'brupop',
+          region: 'us-east-1',
+          version: '1.33',
+          nodegroups: [
+            { name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.33', releaseVersion: '1.26.0-85f0d68c', desiredSize: 2, inPlace: '1.34.0' },
+            { name: 'stale', amiType: 'BOTTLEROCKET_x86_64', version: '1.33', releaseVersion: '1.26.0-85f0d68c', desiredSize: 1 },
+            {
+              name: 'old-image',
+              amiType: 'CUSTOM',
+              version: '1.33',
+              releaseVersion: '',
+              launchTemplate: { id: 'lt-0old', name: 'old-image', version: '1', image: { aws: 'amazon-eks-node-al2023-x86_64-standard-1.32-v20260714' } },
+            },
+          ],
+        },
+      ],
+      parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', '2026-11-01T00:00:00Z')],
+    };
+    const { run, report, sim: s } = await check({ regions: 'us-east-1' }, fleet);
+    expect(run.code).toBe(0);
+    expect(statusOf(report)).toEqual({ 'brupop/system': 'up-to-date', 'brupop/stale': 'drift', 'brupop/old-image': 'behind-control-plane' });
+    const system = report?.nodegroups.find((n) => n.nodegroup === 'system');
+    expect(system?.inPlace).toEqual({ nodes: 2, updatedInPlace: 2, osVersions: ['1.34.0'], newest: '1.34.0' });
+    expect(system?.reason).toContain("updated in place: all 2 node(s) run Bottlerocket 1.34.0 (latest release 1.34.0-18d04e52); the node group's own release");
+    expect(report?.nodegroups.find((n) => n.nodegroup === 'old-image')?.reason).toContain("the image's Kubernetes 1.32");
+    expect(report?.nodesUnchecked).toEqual([]);
+    expect(run.summary).toContain('🔄 nodes run 1.34.0 (updated in place)');
+    // One list of the cluster's nodes, by the node group label, and nothing but reads.
+    const nodeLists = s.kubeLog.filter((c) => c.path.includes('/api/v1/nodes'));
+    expect(nodeLists).toHaveLength(1);
+    expect(s.kubeLog.every((c) => c.method === 'GET')).toBe(true);
+  });
+
+  it('compares by the release alone where the nodes cannot be read, and says so without failing', async () => {
+    const fleet = {
+      clusters: [
+        {
+          name: 'brupop',
+          region: 'us-east-1',
+          version: '1.33',
+          nodegroups: [{ name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.33', releaseVersion: '1.26.0-85f0d68c', inPlace: '1.34.0' }],
+        },
+      ],
+      parameters: [bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', '2026-11-01T00:00:00Z')],
+    };
+    const { run, report } = await check({ regions: 'us-east-1' }, fleet, { faults: { kubeAllow: ['list deployments'] } });
+    expect(run.code).toBe(0);
+    expect(statusOf(report)).toEqual({ 'brupop/system': 'drift' });
+    expect(report?.nodegroups[0]?.inPlace).toBeNull();
+    expect(report?.nodesUnchecked).toEqual([expect.stringMatching(/^brupop \(us-east-1\): .*nodes.*forbidden/)]);
+    expect(run.summary).toContain('Nodes not looked at in 1 cluster(s)');
+  });
+
+  it('bounds the look at the nodes of a cluster whose API never answers by kube-timeout, beside the pause look, and checks the rest', async () => {
+    const bottlerocket = (name: string) => ({
+      name,
+      region: 'us-east-1',
+      version: '1.33',
+      nodegroups: [{ name: 'system', amiType: 'BOTTLEROCKET_x86_64', version: '1.33', releaseVersion: '1.26.0-85f0d68c', inPlace: '1.34.0' }],
+    });
+    const fleet = {
+      clusters: [bottlerocket('hung'), bottlerocket('fine')],
+      parameters: [bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', '2026-11-01T00:00:00Z')],
+    };
+    const { run, report, sim: s } = await check({ regions: 'us-east-1', 'kube-timeout': '2s' }, fleet, { faults: { kubeHang: ['hung'] } });
+    expect(run.code).toBe(0);
+    expect(statusOf(report)).toEqual({ 'fine/system': 'up-to-date', 'hung/system': 'drift' });
+    expect(report?.nodesUnchecked).toEqual([
+      expect.stringMatching(/^hung \(us-east-1\): http:\/\/127\.0\.0\.1:\d+\/k8s\/us-east-1\/hung did not answer within 2 s \(kube-timeout\)$/),
+    ]);
+    expect(run.stdout).toContain('nodes not looked at (updates in place not seen) in hung (us-east-1): ');
+    // The node list and the pause look each waited once, and each connection was closed at the deadline.
+    expect(s.kubeHangLog.filter((c) => c.path?.includes('/api/v1/nodes'))).toHaveLength(1);
+    for (const c of s.kubeHangLog) expect(c.closedAt! - c.at).toBeLessThan(2000 + 1000);
+  });
+
   it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names', async () => {
     const { run, report, sim } = await check({}, generatedFleet(20), { pageSize: 3 });
     expect(run.code).toBe(0);

@@ -21,6 +21,13 @@ export interface SimNodegroup {
   tags?: Record<string, string>;
   /** Minutes since EKS created it (DescribeNodegroup's createdAt); 2025-01-01 when absent. */
   createdMinutesAgo?: number;
+  /**
+   * Bottlerocket only: the OS version its nodes were updated to in place (the Bottlerocket update
+   * operator, brupop; bottlerocket-os/bottlerocket-update-operator #705), newer than its release. The
+   * nodes it has when the simulator starts report it as their osImage; nodes it launches later start
+   * on the release they were launched with.
+   */
+  inPlace?: string;
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
   /**

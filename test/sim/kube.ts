@@ -242,18 +242,24 @@ export class KubeState {
   }
 }
 
-export function matches(labels: Record<string, string>, selector: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+/** A selector's requirements: a value to equal, or null for "the label exists". */
+export function matches(labels: Record<string, string>, selector: Record<string, string | null>): boolean {
+  return Object.entries(selector).every(([k, v]) => (v === null ? k in labels : labels[k] === v));
 }
 
-/** `a=b,c=d` or `a in (x)` is more than needed: equality selectors, as the action uses them. */
-export function labelSelector(text: string | null): Record<string, string> {
+/**
+ * `a=b,c=d` (equality) and a bare `a` (existence: every object with the label a, whatever its value;
+ * Kubernetes "Labels and Selectors", set-based requirements), as the action uses them; `a in (x)` and
+ * `!a` are more than needed.
+ */
+export function labelSelector(text: string | null): Record<string, string | null> {
   if (!text) return {};
   return Object.fromEntries(
     text
       .split(',')
       .filter(Boolean)
       .map((part) => {
+        if (!/=/.test(part)) return [part.trim(), null];
         const [k = '', v = ''] = part.split(/==?/);
         return [k.trim(), v.trim()];
       }),

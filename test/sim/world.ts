@@ -221,7 +221,7 @@ export class World {
     for (const ng of cluster.nodegroups) {
       const desired = ng.desiredSize ?? 2;
       this.asgs.set(ng, { name: `eks-${ng.name}-sim`, min: ng.minSize ?? 1, max: ng.maxSize ?? Math.max(desired, 3), desired });
-      for (let i = 0; i < desired; i++) this.launchNode(cluster, ng, this.nodeImage(ng, ng.releaseVersion), ng.releaseVersion);
+      for (let i = 0; i < desired; i++) this.launchNode(cluster, ng, this.nodeImage(ng, ng.releaseVersion), ng.releaseVersion, ng.inPlace);
     }
     const autoscaler =
       cluster.autoscaler === undefined
@@ -373,7 +373,35 @@ export class World {
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, 'en', { numeric: true }));
   }
 
-  private launchNode(cluster: SimCluster, ng: SimNodegroup, image: string, release: string): KubeObject {
+  /**
+   * What a node reports as `status.nodeInfo.osImage`: the kubelet's /etc/os-release PRETTY_NAME
+   * (Kubernetes API reference, NodeSystemInfo.osImage). Bottlerocket's is `Bottlerocket OS <version>
+   * (<variant>)`, `Bottlerocket OS 1.12.0 (aws-k8s-1.25)` (bottlerocket-os/bottlerocket QUICKSTART-EKS.md);
+   * Amazon Linux 2's `Amazon Linux 2`; AL2023's carries its OS release, not the EKS AMI's (UNVERIFIED
+   * exact form, the action reads only Bottlerocket's); Windows' is not modelled.
+   */
+  private osImage(ng: SimNodegroup, release: string, inPlace?: string): string {
+    let amiType = ng.amiType;
+    let minor = ng.version;
+    let version = release.split('-')[0] ?? release;
+    if (amiType === 'CUSTOM') {
+      const name = this.images.images.get(release)?.name ?? '';
+      const m = /^bottlerocket-aws-k8s-(\d+\.\d+)(-[a-z-]+)?-(x86_64|aarch64)-v(\d+\.\d+\.\d+)-/.exec(name);
+      if (m) [amiType, minor, version] = [`BOTTLEROCKET${m[2] ?? ''}`, m[1]!, m[4]!];
+      else if (name.includes('al2023')) amiType = 'AL2023';
+      else if (name.startsWith('amazon-eks-')) amiType = 'AL2';
+    }
+    if (amiType.startsWith('BOTTLEROCKET')) {
+      const variant = /_NVIDIA/.test(amiType) || /-nvidia/.test(amiType) ? '-nvidia' : '';
+      const fips = /FIPS|fips/.test(amiType) ? '-fips' : '';
+      return `Bottlerocket OS ${inPlace ?? version} (aws-k8s-${minor}${variant}${fips})`;
+    }
+    if (amiType.startsWith('AL2023')) return 'Amazon Linux 2023';
+    if (amiType.startsWith('AL2')) return 'Amazon Linux 2';
+    return '';
+  }
+
+  private launchNode(cluster: SimCluster, ng: SimNodegroup, image: string, release: string, inPlace?: string): KubeObject {
     const n = ++this.nodeCounter;
     const name = `ip-10-0-${Math.floor(n / 250)}-${n % 250}.ec2.internal`;
     const node: KubeObject = {
@@ -393,7 +421,7 @@ export class World {
       spec: {},
       status: {
         conditions: [{ type: 'Ready', status: 'True' }],
-        nodeInfo: { kubeletVersion: `v${release.split('-')[0]}` },
+        nodeInfo: { kubeletVersion: `v${release.split('-')[0]}`, osImage: this.osImage(ng, release, inPlace) },
       },
     };
     this.kubeOf(cluster).nodes.set(name, node);
