@@ -386,6 +386,25 @@ describe('upgrade on merge', () => {
     expect(row).toContain(' in all during the update |');
   });
 
+  it('only logs a Flux-kept cluster-autoscaler whose Deployment says `ssa: IfNotPresent`, and its pause holds', async () => {
+    const ca = { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 };
+    // kustomize-controller does not apply an object annotated IfNotPresent once it exists (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md)
+    const gitops = { tool: 'flux-kustomize' as const, app: 'infra', revertAfterSeconds: null, ssa: 'IfNotPresent' };
+    const s = await start(cluster({ autoscaler: { ...ca, gitops } }));
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'prod: cluster-autoscaler kube-system/cluster-autoscaler is kept by Flux (Kustomization flux-system/infra, by label kustomize.toolkit.fluxcd.io/name); ' +
+        'it says `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`, so Flux should leave the pause alone',
+    );
+    expect(run.stdout).not.toContain('::warning::');
+    const a = report(run.outputs).autoscalers[0]!;
+    expect(a).toEqual(expect.objectContaining({ outcome: 'restored', replicas: 2, reverts: [], runningMs: 0 }));
+    expect(s.world.updates[0]!.autoscalerReplicas.every((n) => n === 0)).toBe(true);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+  });
+
   it('warns before anything changes when no cluster-autoscaler is found but the Auto Scaling groups are tagged for its discovery', async () => {
     const s = await start(cluster({ autoscaler: null }));
     const sha = mergeManifestChange(s);
