@@ -138,10 +138,15 @@ function blockerLook(settings: Settings, clients: Clients, unreachable: Readonly
     const late = unreachable.get(`${region}/${name}`);
     if (late) return { ran: false, reason: `its Kubernetes API did not answer in time when the check looked for pauses: ${late}` };
     try {
-      const [kubeFor, { readBlockers }] = await Promise.all([clients.kube(), import('../fleet/placement.js')]);
+      const [kubeFor, { readBlockers }, { lookAtAutoscaler }] = await Promise.all([
+        clients.kube(),
+        import('../fleet/placement.js'),
+        import('../effects/autoscaler-watch.js'),
+      ]);
       const cluster = settings.kubeconfig ? { name, region, nodegroups: [] } : await readClusterEndpoint(clients.clientsFor(region).eks, region, name);
-      const blockers = await readBlockers(kubeFor(cluster), nodegroups);
-      return { ran: true, blockers };
+      const kube = kubeFor(cluster);
+      const [blockers, scaler] = await Promise.all([readBlockers(kube, nodegroups), lookAtAutoscaler(kube, settings.upgrade)]);
+      return { ran: true, blockers, ...(scaler.finding && !scaler.gitops?.leavesItAlone ? { autoscaler: scaler.finding } : {}) };
     } catch (error) {
       return { ran: false, reason: describeKubeError(error) };
     }

@@ -263,6 +263,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     if (items.length === 0) continue;
     const result = await upgradeCluster(cluster, items, settings.upgrade, deps);
     nodegroups.push(...result.nodegroups);
+    warnings.push(...result.warnings);
     if (result.autoscaler) autoscalers.push(result.autoscaler);
   }
   // In the plan's order (clusters as read, node groups as listed), whatever finished first.

@@ -7,6 +7,7 @@ import { describeError } from '../fleet/aws-clients.js';
 import { nodegroupsUpdating } from '../fleet/eks.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
 import { dropLease, findScalers, LEASE_RENEW_MS, pauseAutoscaler, renewLease, restoreAutoscaler, type ScalersFound } from './autoscaler.js';
+import { watchPause, type AutoscalerLook } from './autoscaler-watch.js';
 import { iso, type UpgradeDeps } from './executor.js';
 import { retryTransient } from './retry.js';
 
@@ -16,7 +17,11 @@ export interface AutoscalerHold {
   pause: AutoscalerPause | null;
   /** Stops the lease and restores cluster-autoscaler, whatever happened meanwhile. Never throws. */
   release(): Promise<void>;
+  /** Run at every poll of a node group's update: reads the replica count, and answers a revert (./autoscaler-watch.ts). Never throws. */
+  watch(nodegroup: string): Promise<void>;
 }
+
+const noWatch = async (): Promise<void> => undefined;
 
 const nothing = (cluster: ClusterState, outcome: 'not-found' | 'not-paused', note: string): AutoscalerPause => ({
   cluster: cluster.name,
@@ -34,7 +39,8 @@ const nothing = (cluster: ClusterState, outcome: 'not-found' | 'not-paused', not
  * plan allows). The post step learns of the pause before it happens: if this process dies mid-patch,
  * the annotation on the deployment holds the count and the post step restores from it. Returns the
  * hold, or why nothing may start. `discoveryTagged`: the node groups whose Auto Scaling group carries
- * cluster-autoscaler's auto-discovery tag; when none is found, they are named in a warning.
+ * cluster-autoscaler's auto-discovery tag; when none is found, they are named in a warning. `look`: what
+ * the pre-flight found (./autoscaler-watch.ts lookAtAutoscaler), not looked for again.
  */
 export async function holdAutoscaler(
   cluster: ClusterState,
@@ -42,16 +48,17 @@ export async function holdAutoscaler(
   settings: UpgradeSettings,
   deps: UpgradeDeps,
   discoveryTagged: readonly string[] = [],
+  look: AutoscalerLook = {},
 ): Promise<AutoscalerHold | { failed: string }> {
   const name = cluster.name;
   if (!settings.pauseClusterAutoscaler) {
     deps.warn(`${name}: cluster-autoscaler is not paused (pause-cluster-autoscaler: false)`);
     const note = 'pause-cluster-autoscaler is false: EKS may leave the node group larger after scale down if cluster-autoscaler scales it then';
-    return { pause: nothing(cluster, 'not-paused', note), release: async () => undefined };
+    return { pause: nothing(cluster, 'not-paused', note), release: async () => undefined, watch: noWatch };
   }
   let found: ScalersFound;
   try {
-    found = settings.clusterAutoscaler === 'auto' ? await findScalers(kube) : { autoscaler: settings.clusterAutoscaler, karpenter: [] };
+    found = look.found ?? (settings.clusterAutoscaler === 'auto' ? await findScalers(kube) : { autoscaler: settings.clusterAutoscaler, karpenter: [] });
   } catch (error) {
     return { failed: `cluster-autoscaler: ${describeKubeError(error)}` };
   }
@@ -70,7 +77,7 @@ export async function holdAutoscaler(
           'left running, it may scale the node group while EKS updates it',
       );
     } else deps.log(`${name}: ${note}`);
-    return { pause: nothing(cluster, 'not-found', note), release: async () => undefined };
+    return { pause: nothing(cluster, 'not-found', note), release: async () => undefined, watch: noWatch };
   }
   if (found.by) deps.log(`${name}: found cluster-autoscaler ${ref.namespace}/${ref.name} (by ${found.by})`);
   const record = { cluster: cluster.name, region: cluster.region, namespace: ref.namespace, name: ref.name, replicas: null };
@@ -97,14 +104,20 @@ export async function holdAutoscaler(
     restoredAt: null,
     outcome: 'restored',
     note: '',
+    gitops: look.finding ?? null,
   };
   deps.log(`${name}: paused cluster-autoscaler ${ref.namespace}/${ref.name} (replicas ${replicas} → 0)`);
   const stopLease = keepLease(kube, ref, replicas, name, deps);
   const held = ref;
+  const watch = watchPause(() => deps.kubeFor(cluster), ref, name, deps.now(), deps, look.gitops);
+  pause.reverts = watch.reverts;
   return {
     pause,
+    watch: (nodegroup) => watch.check(nodegroup),
     release: async () => {
       stopLease();
+      watch.stop(deps.now());
+      pause.runningMs = watch.runningMs();
       // Never lifted while EKS still updates a node group of the cluster (a wait that timed out, an
       // update that could not be followed): cluster-autoscaler scaling the group in EKS's scale-down
       // phase makes EKS exit without restoring its size (../fleet/eks.ts nodegroupsUpdating). The
@@ -127,7 +140,12 @@ export async function holdAutoscaler(
         const outcome = await retryTransient(() => restoreAutoscaler(deps.kubeFor(cluster), held, replicas), deps.sleep);
         pause.restoredAt = iso(deps.now());
         pause.outcome = outcome.kind;
-        if (outcome.kind === 'left-alone') {
+        const keeper = watch.writers().join(', ');
+        if (outcome.kind === 'left-alone' && keeper) {
+          // Restored to what the controller keeps, not fought over: the record is dropped.
+          pause.note = `${keeper} keeps it at ${outcome.replicas}: left as it keeps it (recorded ${outcome.recorded})`;
+          deps.warn(`${name}: cluster-autoscaler ${pause.deployment} is kept at ${outcome.replicas} by ${keeper}: left as it keeps it`);
+        } else if (outcome.kind === 'left-alone') {
           pause.note = `someone scaled it to ${outcome.replicas} during the upgrade: left at ${outcome.replicas} (recorded ${outcome.recorded})`;
           deps.warn(`${name}: cluster-autoscaler ${pause.deployment} was scaled to ${outcome.replicas} during the upgrade: left alone`);
         } else {

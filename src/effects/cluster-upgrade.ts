@@ -7,6 +7,7 @@ import type { UpgradeSettings } from '../model/settings.js';
 import { upgradeEntry, type NodegroupUpgrade } from '../model/upgrade-report.js';
 import { describeError } from '../fleet/aws-clients.js';
 import { holdAutoscaler } from './autoscaler-hold.js';
+import { lookAtAutoscaler } from './autoscaler-watch.js';
 import type { Executor, ExecutorContext, PreflightCheck, UpgradeDeps } from './executor.js';
 import { finishCheck, lookAtCluster, startCheck } from './preflight.js';
 
@@ -20,16 +21,18 @@ export interface ClusterItem {
 /**
  * Upgrades the planned node groups of one cluster: pre-flight (nothing changes when any fails), pause
  * cluster-autoscaler, roll at most `maxParallel` at once, wait for each, restore cluster-autoscaler
- * whatever happens. Returns one entry per planned node group and the pause.
+ * whatever happens. Returns one entry per planned node group, the pause, and what the pre-flight warns of
+ * (a cluster-autoscaler that Argo CD or Flux would scale back up).
  */
 export async function upgradeCluster(
   cluster: ClusterState,
   items: readonly ClusterItem[],
   settings: UpgradeSettings,
   deps: UpgradeDeps,
-): Promise<{ nodegroups: NodegroupUpgrade[]; autoscaler: AutoscalerPause | null }> {
+): Promise<{ nodegroups: NodegroupUpgrade[]; autoscaler: AutoscalerPause | null; warnings: string[] }> {
   const name = cluster.name;
-  const notStarted = (why: string) => ({ nodegroups: items.map((i) => upgradeEntry(i.item, 'not-started', why)), autoscaler: null });
+  const warnings: string[] = [];
+  const notStarted = (why: string) => ({ nodegroups: items.map((i) => upgradeEntry(i.item, 'not-started', why)), autoscaler: null, warnings });
   let kube: KubeApi;
   try {
     kube = deps.kubeFor(cluster);
@@ -39,11 +42,23 @@ export async function upgradeCluster(
   const ctx: ExecutorContext = { cluster, clients: deps.clientsFor(cluster.region), kube, settings, deps };
 
   // 1. Pre-flight: read only.
-  const look = await lookAtCluster(
-    kube,
-    items.map((i) => i.item),
-    settings,
-  );
+  const [look, scaler] = await Promise.all([
+    lookAtCluster(
+      kube,
+      items.map((i) => i.item),
+      settings,
+    ),
+    lookAtAutoscaler(kube, settings),
+  ]);
+  // Said before anything changes, in the plan and the summary: a self-heal that would undo the pause.
+  if (scaler.finding) {
+    const line = `${name}: ${scaler.finding}`;
+    if (scaler.gitops?.leavesItAlone) deps.log(line);
+    else {
+      deps.warn(line);
+      warnings.push(line);
+    }
+  }
   const checks = await Promise.all(
     items.map(async ({ item, executor, healthTarget }) => {
       const check: PreflightCheck = { ...startCheck(item, look), healthTarget };
@@ -66,6 +81,7 @@ export async function upgradeCluster(
           : upgradeEntry(c.item, 'not-started', why, { blockers: c.blockers }),
       ),
       autoscaler: null,
+      warnings,
     };
   }
   const done = checks
@@ -74,7 +90,7 @@ export async function upgradeCluster(
       upgradeEntry(check.item, 'up-to-date', `already at ${check.item.target?.releaseVersion}: an earlier run's update ended after the plan was read`),
     );
   const todo = checks.filter(({ check }) => !check.reached);
-  if (todo.length === 0) return { nodegroups: done, autoscaler: null };
+  if (todo.length === 0) return { nodegroups: done, autoscaler: null, warnings };
   if (settings.dryRun) {
     const resumed = ' (an update to this target is already running: it would be resumed)';
     return {
@@ -83,13 +99,15 @@ export async function upgradeCluster(
         ...todo.map(({ check: c }) => upgradeEntry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers })),
       ],
       autoscaler: null,
+      warnings,
     };
   }
 
   // 2. Pause cluster-autoscaler, for as short as the plan allows: right before the first update.
   const tagged = todo.filter(({ check }) => check.discoveryTagged).map(({ check }) => check.item.nodegroup);
-  const hold = await holdAutoscaler(cluster, kube, settings, deps, tagged);
+  const hold = await holdAutoscaler(cluster, kube, settings, deps, tagged, scaler);
   if ('failed' in hold) return notStarted(hold.failed);
+  ctx.watchPause = (nodegroup) => hold.watch(nodegroup);
 
   // 3. Roll and wait, at most maxParallel at once; after a failure no further roll starts.
   const results: NodegroupUpgrade[] = [...done];
@@ -113,5 +131,5 @@ export async function upgradeCluster(
     // 4. Restore, whatever happened above.
     await hold.release();
   }
-  return { nodegroups: results, autoscaler: hold.pause };
+  return { nodegroups: results, autoscaler: hold.pause, warnings };
 }

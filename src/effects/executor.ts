@@ -55,6 +55,8 @@ export interface ExecutorContext {
   kube: KubeApi;
   settings: UpgradeSettings;
   deps: UpgradeDeps;
+  /** Run at every poll of an update while cluster-autoscaler is paused: the pause's watch (./autoscaler-watch.ts). Never throws. */
+  watchPause?: (nodegroup: string) => Promise<void>;
 }
 
 /**

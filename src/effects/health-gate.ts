@@ -110,6 +110,8 @@ export interface GateOptions {
   sleep: (ms: number) => Promise<void>;
   log: (line: string) => void;
   label: string;
+  /** Run at every poll (the cluster-autoscaler pause's watch); never throws. */
+  onPoll?: () => Promise<void>;
 }
 
 interface Observation {
@@ -200,6 +202,7 @@ export async function healthGate(kube: KubeApi, baseline: HealthBaseline, option
       error = describeKubeError(e);
       options.log(`${options.label}: health · could not read the cluster (${error}); still watching`);
     }
+    await options.onPoll?.();
     if (options.now() - start >= options.timeoutMs) break;
     await options.sleep(Math.min(options.pollIntervalMs, Math.max(1, options.timeoutMs - (options.now() - start))));
   }
@@ -293,6 +296,7 @@ export async function gateNodegroup(
     sleep: deps.sleep,
     log: deps.log,
     label,
+    ...(ctx.watchPause ? { onPoll: () => ctx.watchPause!(item.nodegroup) } : {}),
   });
   const health: HealthReport = { ...result, arn: check.arn ?? null, recorded: null, recordError: null };
   const timing = { endedAt: iso(deps.now()), durationMs: deps.now() - startedAt };

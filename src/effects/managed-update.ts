@@ -198,6 +198,8 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
       }
       deps.warn(`${label}: could not read progress (${describeError(error)}); still waiting`);
     }
+    // The pause is read at every poll: a GitOps self-heal that undid it is noticed within one interval.
+    await ctx.watchPause?.(item.nodegroup);
     if (update && update.status !== 'InProgress') break;
     if (deps.now() - startedAt > timeout) {
       return upgradeEntry(

@@ -8,6 +8,9 @@ import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type Cluster, type Dispa
 import type { EksToken, KubeApi, KubeDeadlines, KubeEndpoint } from '../model/kube-api.js';
 import { KubeDeadlineError } from './kube-errors.js';
 
+/** The field manager of the action's writes. */
+export const FIELD_MANAGER = 'eks-ami-drift';
+
 /** EKS tokens are valid 15 minutes; renew well before. */
 export const TOKEN_RENEW_MS = 10 * 60_000;
 
@@ -234,7 +237,9 @@ function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; 
       return (await clients()).apps.readNamespacedDeployment({ namespace, name });
     },
     async patchDeployment(namespace, name, patch) {
-      return (await clients()).apps.patchNamespacedDeployment({ namespace, name, body: patch });
+      // Named in the Deployment's managedFields as `eks-ami-drift` (Kubernetes docs, Server-Side Apply: a
+      // non-apply patch may name its field manager), so a person can tell the pause's writes from others'.
+      return (await clients()).apps.patchNamespacedDeployment({ namespace, name, body: patch, fieldManager: FIELD_MANAGER });
     },
     async listWorkloads() {
       const { apps } = await clients();

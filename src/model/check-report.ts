@@ -160,4 +160,8 @@ export interface Proposal {
 }
 
 /** What the check could see now of what would block the upgrade. */
-export type BlockerLook = { ran: true; blockers: Record<string, string[]> } | { ran: false; reason: string };
+/**
+ * The upgrade's pre-flight run from the check. `autoscaler`: when Argo CD or Flux keeps cluster-autoscaler's
+ * Deployment, the one line saying their self-heal would undo the pause and what prevents it.
+ */
+export type BlockerLook = { ran: true; blockers: Record<string, string[]>; autoscaler?: string } | { ran: false; reason: string };

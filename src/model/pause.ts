@@ -51,6 +51,27 @@ export interface AutoscalerPause {
   restoredAt: string | null;
   outcome: Extract<PauseOutcome, 'restored' | 'already-restored' | 'left-alone' | 'not-found' | 'not-paused' | 'restore-failed' | 'held'>;
   note: string;
+  /** The pre-flight's finding when Argo CD or Flux keeps the Deployment (../decision/gitops.ts): who, and what keeps their self-heal off the pause. */
+  gitops?: string | null;
+  /** Each time the pause was found undone during the update, and what was done about it. */
+  reverts?: PauseRevert[];
+  /** How long cluster-autoscaler ran during the update, in all (from each revert until paused again or restored). */
+  runningMs?: number;
+}
+
+/** cluster-autoscaler found scaled up again while the pause was held (a GitOps self-heal, a person). */
+export interface PauseRevert {
+  /** When the action noticed it (ISO 8601). */
+  at: string;
+  /** When it happened, by the writer's managedFields entry (to the second), if it says. */
+  revertedAt: string | null;
+  /** The field manager that set spec.replicas: `argocd-controller (Argo CD)`. */
+  by: string;
+  replicas: number;
+  /** The node group whose update was being followed. */
+  nodegroup: string;
+  /** `re-paused`: scaled to 0 again (once per node group); `left-running`: not fought a second time. */
+  action: 're-paused' | 'left-running' | 're-pause-failed';
 }
 
 /** What a post step needs to restore a pause if the main step dies. */

@@ -153,6 +153,7 @@ export function proposalBody(
         ? `**Will block the upgrade now** (unless it is run with \`force: true\`):\n${found.join('\n')}`
         : '**Pre-flight now:** no PodDisruptionBudget that allows no disruption covers pods on these node groups.',
     );
+    if (look.autoscaler) lines.push('', `**Will undo the pause:** ${look.autoscaler}.`);
   } else if (look) {
     lines.push('', `**Pre-flight now:** not run from the check (${cell(look.reason)}); the upgrade runs it before changing anything.`);
   }

@@ -84,7 +84,7 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     parts.push('', '### cluster-autoscaler', '', '| Cluster | Deployment | Replicas | Paused | Restored | Outcome |', '|---|---|---|---|---|---|');
     for (const a of report.autoscalers) {
       const paused = a.pausedAt && a.restoredAt ? formatDuration(Date.parse(a.restoredAt) - Date.parse(a.pausedAt)) : a.pausedAt ? 'yes' : '—';
-      const outcome = `${a.outcome}${a.note ? `: ${cell(a.note)}` : ''}`;
+      const outcome = `${a.outcome}${a.note ? `: ${cell(a.note)}` : ''}${renderReverts(a)}`;
       parts.push(`| ${cell(a.cluster)} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${outcome} |`);
     }
   }
@@ -110,6 +110,23 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
   if (chart) parts.push('', '### Timeline', '', chart);
   parts.push('');
   return parts.join('\n');
+}
+
+/** One sentence on a pause undone during the update: who, what was done, and how long cluster-autoscaler ran. */
+function renderReverts(a: UpgradeReport['autoscalers'][number]): string {
+  const reverts = a.reverts ?? [];
+  if (reverts.length === 0) return '';
+  const during = (action: string) => [...new Set(reverts.filter((r) => r.action === action).map((r) => r.nodegroup))].join(', ');
+  const again = during('re-paused');
+  const left = during('left-running');
+  const failed = during('re-pause-failed');
+  const parts = [
+    `undone ${reverts.length} time(s) by ${[...new Set(reverts.map((r) => r.by))].join(', ')}`,
+    ...(again ? [`paused again during ${again}`] : []),
+    ...(left ? [`then left running during ${left}`] : []),
+    ...(failed ? [`could not pause again during ${failed}`] : []),
+  ];
+  return `. ${cell(parts.join('; '))}; cluster-autoscaler ran ${formatDuration(a.runningMs ?? 0)} in all during the update`;
 }
 
 /**

@@ -147,6 +147,24 @@ describe('on drift, a pull request', () => {
     );
   });
 
+  it('says that Argo CD keeps cluster-autoscaler and would undo the pause, with the setting that prevents it', async () => {
+    const spec = fleet();
+    const ca = { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 1 };
+    spec.clusters[0]!.autoscaler = { ...ca, gitops: { tool: 'argocd', app: 'platform-ca', revertAfterSeconds: 5 } };
+    sim = await startSimulator(spec, {});
+    const r = await run(sim, {});
+    expect(r.code).toBe(0);
+    const body = sim.github.pulls()[0]!.body;
+    const line = body.split('\n').find((l) => l.startsWith('**Will undo the pause:**'));
+    expect(line).toContain(
+      'cluster-autoscaler kube-system/cluster-autoscaler is kept by Argo CD (Application platform-ca, by annotation argocd.argoproj.io/tracking-id)',
+    );
+    expect(line).toContain('`ignoreDifferences` on `/spec/replicas`');
+    expect(line).toContain('`RespectIgnoreDifferences=true`');
+    // read only: the check wrote nothing
+    expect(sim.world.kubeOf(sim.world.fleet.clusters[0]!).writes).toEqual([]);
+  });
+
   it('says so when the check cannot look at the cluster, and still opens the pull request', async () => {
     sim = await startSimulator(fleet(), { faults: { kubeAllow: [] } });
     const r = await run(sim, {});

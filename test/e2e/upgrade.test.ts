@@ -321,6 +321,90 @@ describe('upgrade on merge', () => {
     expect(run.stdout).not.toContain('::warning::');
   });
 
+  it('names Argo CD and the fix before anything changes, notices its self-heal within one poll, pauses again once per node group, and reports it', async () => {
+    const ca = { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 };
+    // Argo CD's self-heal: it sets spec.replicas back 5 s after a change (argo-cd docs/user-guide/auto_sync.md)
+    const s = await start(cluster({ autoscaler: { ...ca, gitops: { tool: 'argocd', app: 'platform-ca', revertAfterSeconds: 5 } } }));
+    const kube = s.world.kubeOf(s.world.fleet.clusters[0]!);
+    const sha = mergeManifestChange(s);
+    const finding =
+      'prod: cluster-autoscaler kube-system/cluster-autoscaler is kept by Argo CD (Application platform-ca, by annotation argocd.argoproj.io/tracking-id): ' +
+      'with automated sync and `selfHeal` it scales it back within seconds, undoing the pause; to prevent it, set `ignoreDifferences` on `/spec/replicas` ' +
+      'for this Deployment and the sync option `RespectIgnoreDifferences=true` in the Application';
+
+    // the plan (a dry run) says it, and changes nothing
+    const dry = await runAction({ inputs: inputs({ 'dry-run': 'true' }), env: env(s, sha), eventName: 'push' });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`::warning::${finding}`);
+    expect(dry.summary).toContain(`> [!WARNING]\n> ${finding}`);
+    expect(kube.writes).toEqual([]);
+
+    const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    // said before anything changed: before the pause
+    const said = lines.indexOf(`::warning::${finding}`);
+    expect(said).toBeGreaterThanOrEqual(0);
+    expect(said).toBeLessThan(lines.findIndex((l) => l.includes('paused cluster-autoscaler kube-system/cluster-autoscaler')));
+
+    const a = report(run.outputs).autoscalers[0]!;
+    expect(a.gitops).toBe(finding.slice('prod: '.length));
+    // once per node group: paused again, then not fought when Argo CD undid it again
+    expect(a.reverts!.map((r) => [r.nodegroup, r.by, r.replicas, r.action])).toEqual([
+      ['general', 'argocd-controller (Argo CD)', 2, 're-paused'],
+      ['general', 'argocd-controller (Argo CD)', 2, 'left-running'],
+      ['batch', 'argocd-controller (Argo CD)', 2, 're-paused'],
+      ['batch', 'argocd-controller (Argo CD)', 2, 'left-running'],
+    ]);
+    const pauses = kube.writes.filter((w) => JSON.stringify(w.body).includes('{"op":"replace","path":"/spec/replicas","value":0}'));
+    expect(pauses).toHaveLength(3); // the pause, and one again for each node group
+    // noticed within one poll: at most one poll of the update between Argo CD's first revert and the pause again
+    const actor = kube.gitops.get('kube-system/cluster-autoscaler')!;
+    const revertedAt = actor.reverts[0]!.at;
+    const polls = s.log.filter((l) => l.operation === 'DescribeUpdate' && s.world.clock.at(l.at) > revertedAt && s.world.clock.at(l.at) < pauses[1]!.at);
+    expect(polls.length).toBeLessThanOrEqual(1);
+    expect(run.stdout).toContain(
+      '::warning::prod: cluster-autoscaler kube-system/cluster-autoscaler was scaled back to 2 by argocd-controller (Argo CD) during general: ' +
+        'pausing it again (once for general)',
+    );
+    expect(run.stdout).toContain('was scaled back to 2 again by argocd-controller (Argo CD) during general: not fighting a controller');
+
+    // restore leaves it as Argo CD keeps it, and drops the record
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+    expect(autoscaler(s).metadata.annotations?.['eks-ami-drift/paused-replicas']).toBeUndefined();
+    expect(a.outcome).toBe('left-alone');
+    expect(a.note).toBe('argocd-controller (Argo CD) keeps it at 2: left as it keeps it (recorded 2)');
+    expect(a.runningMs).toBeGreaterThan(0);
+    // the summary: one line for the finding, the reverts and how long cluster-autoscaler ran, and who ran it
+    expect(run.summary).toContain(`> [!WARNING]\n> ${finding}`);
+    const row = run.summary.split('\n').find((l) => l.startsWith('| prod | kube-system/cluster-autoscaler |'))!;
+    expect(row).toContain(
+      'left-alone: argocd-controller (Argo CD) keeps it at 2: left as it keeps it (recorded 2). ' +
+        'undone 4 time(s) by argocd-controller (Argo CD); paused again during general, batch; then left running during general, batch; ' +
+        'cluster-autoscaler ran ',
+    );
+    expect(row).toContain(' in all during the update |');
+  });
+
+  it('only logs a Flux-kept cluster-autoscaler whose Deployment says `ssa: IfNotPresent`, and its pause holds', async () => {
+    const ca = { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 };
+    // kustomize-controller does not apply an object annotated IfNotPresent once it exists (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md)
+    const gitops = { tool: 'flux-kustomize' as const, app: 'infra', revertAfterSeconds: null, ssa: 'IfNotPresent' };
+    const s = await start(cluster({ autoscaler: { ...ca, gitops } }));
+    const sha = mergeManifestChange(s);
+    const run = await runAction({ inputs: inputs({ nodegroups: 'general' }), env: env(s, sha), eventName: 'push' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'prod: cluster-autoscaler kube-system/cluster-autoscaler is kept by Flux (Kustomization flux-system/infra, by label kustomize.toolkit.fluxcd.io/name); ' +
+        'it says `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`, so Flux should leave the pause alone',
+    );
+    expect(run.stdout).not.toContain('::warning::');
+    const a = report(run.outputs).autoscalers[0]!;
+    expect(a).toEqual(expect.objectContaining({ outcome: 'restored', replicas: 2, reverts: [], runningMs: 0 }));
+    expect(s.world.updates[0]!.autoscalerReplicas.every((n) => n === 0)).toBe(true);
+    expect(autoscaler(s).spec?.replicas).toBe(2);
+  });
+
   it('warns before anything changes when no cluster-autoscaler is found but the Auto Scaling groups are tagged for its discovery', async () => {
     const s = await start(cluster({ autoscaler: null }));
     const sha = mergeManifestChange(s);

@@ -54,6 +54,22 @@ export interface SimAutoscaler {
   image?: string;
   /** `./cluster-autoscaler --cloud-provider=aws --node-group-auto-discovery=asg:tag=…` when absent. */
   command?: string[];
+  /** A GitOps controller keeps this Deployment as Git says: its marks on it, and its self-heal (./kube.ts GitOpsActor). */
+  gitops?: SimGitOps;
+}
+
+/**
+ * Argo CD (an Application, tracked by annotation, applied server-side as `argocd-controller`) or Flux
+ * (a Kustomization's labels, applied as `kustomize-controller`) keeping a Deployment at Git's replicas.
+ */
+export interface SimGitOps {
+  tool: 'argocd' | 'flux-kustomize';
+  /** The Application's or the Kustomization's name. */
+  app: string;
+  /** Seconds after spec.replicas leaves Git's value that it is set back (Argo CD's self-heal: 5); null: never (the fix is in place). */
+  revertAfterSeconds: number | null;
+  /** Flux's `kustomize.toolkit.fluxcd.io/ssa` annotation on the Deployment. */
+  ssa?: string;
 }
 
 /**

@@ -207,6 +207,7 @@ export async function handleKube(
           if (method === 'GET') return json(200, kind === 'scale' ? scaleOf(d) : d);
           if (method !== 'PATCH' && method !== 'PUT') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported`);
           const patch = JSON.parse(body || '{}') as unknown;
+          const replicasBefore = d.spec?.replicas;
           const contentType = String(headers['content-type'] ?? '');
           const target = kind === 'scale' ? scaleOf(d) : d;
           if (method === 'PUT') Object.assign(target, patch);
@@ -220,6 +221,10 @@ export async function handleKube(
           }
           d.status = { ...d.status, replicas: d.spec?.replicas, readyReplicas: d.spec?.replicas };
           d.metadata.resourceVersion = String(Number(d.metadata.resourceVersion ?? 1) + 1);
+          // A non-apply write's field manager: the `fieldManager` parameter, else (UNVERIFIED exact form) one taken from the user agent.
+          const manager = url.searchParams.get('fieldManager') ?? String(headers['user-agent'] ?? 'unknown').split('/')[0]!;
+          kube.recordManager(d, manager, 'Update', d.spec?.replicas !== replicasBefore, world.clock.now());
+          kube.changed(KubeState.key(ns, name as string));
           kube.writes.push({ at: world.clock.now(), what: `${method} ${rule} ${ns}/${name}`, body: patch });
           return json(200, kind === 'scale' ? scaleOf(d) : d);
         }

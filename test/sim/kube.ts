@@ -40,8 +40,86 @@ export interface SimWorkloadRef {
  */
 export const CRASH_RESTART_MS = 2 * 60_000;
 
+/** One managedFields entry, as the API server keeps them (meta/v1 ManagedFieldsEntry). */
+export interface ManagedEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: { 'f:spec'?: Record<string, unknown>; [k: string]: unknown };
+  time: string;
+}
+
+/**
+ * A GitOps controller keeping one Deployment's spec.replicas at Git's value: once a write moves it, the
+ * controller sets it back `afterMs` later (Argo CD's self-heal retries 5 s after the last sync by default,
+ * argo-cd docs/user-guide/auto_sync.md; Flux at its next reconciliation), with its own managedFields entry.
+ * Applied lazily, at the first request after it is due, dated when it was due.
+ */
+export interface GitOpsActor {
+  key: string;
+  manager: string;
+  operation: ManagedEntry['operation'];
+  replicas: number;
+  afterMs: number | null;
+  dueAt: number | null;
+  /** Each revert: when it happened (virtual), and the wall-clock time it was applied at. */
+  reverts: { at: number; realAt: number }[];
+}
+
+/** A managedFields time: RFC 3339 to the second, as the API server writes it. */
+export function managedTime(at: number): string {
+  return new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 /** One cluster's Kubernetes API state. */
 export class KubeState {
+  /** GitOps controllers, by the `namespace/name` of the Deployment each keeps. */
+  gitops = new Map<string, GitOpsActor>();
+
+  /**
+   * A write's managedFields: the manager's entry (by manager and operation) is dated now, and when the
+   * write changed spec.replicas it takes the field from every other manager: "whenever a field's value
+   * does change, ownership moves from its current manager to the manager making the change" (Kubernetes
+   * docs, Server-Side Apply, Field management).
+   */
+  recordManager(d: KubeObject, manager: string, operation: ManagedEntry['operation'], replicasChanged: boolean, at: number): void {
+    const entries = ((d.metadata.managedFields as ManagedEntry[] | undefined) ??= []);
+    let entry = entries.find((e) => e.manager === manager && e.operation === operation);
+    if (!entry) {
+      entry = { manager, operation, apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: {}, time: managedTime(at) };
+      entries.push(entry);
+    }
+    entry.time = managedTime(at);
+    if (!replicasChanged) return;
+    for (const e of entries) if (e !== entry && e.fieldsV1['f:spec']) delete e.fieldsV1['f:spec']['f:replicas'];
+    entry.fieldsV1['f:spec'] = { ...entry.fieldsV1['f:spec'], 'f:replicas': {} };
+  }
+
+  /** After a write to a Deployment: a GitOps controller keeping it schedules its revert. */
+  changed(key: string): void {
+    const actor = this.gitops.get(key);
+    const d = this.deployments.get(key);
+    if (!actor || !d || actor.afterMs === null || actor.dueAt !== null) return;
+    if (Number(d.spec?.replicas ?? 1) !== actor.replicas) actor.dueAt = this.now() + actor.afterMs;
+  }
+
+  /** The reverts that are due: spec.replicas back to Git's value, by the controller, dated when due. */
+  reconcileGitOps(): void {
+    for (const actor of this.gitops.values()) {
+      const d = this.deployments.get(actor.key);
+      if (!d || actor.dueAt === null || actor.dueAt > this.now()) continue;
+      const at = actor.dueAt;
+      actor.dueAt = null;
+      if (Number(d.spec?.replicas ?? 1) === actor.replicas) continue;
+      d.spec = { ...d.spec, replicas: actor.replicas };
+      d.status = { ...d.status, replicas: actor.replicas, readyReplicas: actor.replicas };
+      d.metadata.resourceVersion = String(Number(d.metadata.resourceVersion ?? 1) + 1);
+      this.recordManager(d, actor.manager, actor.operation, true, at);
+      actor.reverts.push({ at, realAt: Date.now() });
+    }
+  }
+
   nodes = new Map<string, KubeObject>();
   pods = new Map<string, KubeObject>();
   pdbs = new Map<string, KubeObject>();

@@ -260,13 +260,42 @@ export class World {
       `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${cluster.name}`,
     ];
     const container = { name: c.name, image: c.image ?? 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0', command };
-    this.kubeOf(cluster).deployments.set(KubeState.key(c.namespace, c.name), {
+    const kube = this.kubeOf(cluster);
+    const key = KubeState.key(c.namespace, c.name);
+    const g = c.gitops;
+    // The marks each tool leaves (src/decision/gitops.ts cites them): Argo CD 3.x's tracking annotation, Flux's labels.
+    const labels =
+      g?.tool === 'flux-kustomize'
+        ? { ...c.labels, 'kustomize.toolkit.fluxcd.io/name': g.app, 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' }
+        : c.labels;
+    const annotations: Record<string, string> =
+      g?.tool === 'argocd'
+        ? { 'argocd.argoproj.io/tracking-id': `${g.app}:apps/Deployment:${c.namespace}/${c.name}` }
+        : g?.ssa
+          ? { 'kustomize.toolkit.fluxcd.io/ssa': g.ssa }
+          : {};
+    const d: KubeObject = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: c.name, namespace: c.namespace, labels: c.labels, annotations: {}, uid: randomUUID(), resourceVersion: '1', generation: 1 },
+      metadata: { name: c.name, namespace: c.namespace, labels, annotations, uid: randomUUID(), resourceVersion: '1', generation: 1 },
       spec: { replicas: c.replicas, selector: { matchLabels: c.labels }, template: { metadata: { labels: c.labels }, spec: { containers: [container] } } },
       status: { replicas: c.replicas, readyReplicas: c.replicas },
-    });
+    };
+    kube.deployments.set(key, d);
+    if (g) {
+      // Applied server-side by its controller: Argo CD's `argocd-controller` (argo-cd common/common.go ArgoCDSSAManager), Flux's `kustomize-controller`.
+      const manager = g.tool === 'argocd' ? 'argocd-controller' : 'kustomize-controller';
+      kube.recordManager(d, manager, 'Apply', true, this.clock.now() - 86_400_000);
+      kube.gitops.set(key, {
+        key,
+        manager,
+        operation: 'Apply',
+        replicas: c.replicas,
+        afterMs: g.revertAfterSeconds === null ? null : g.revertAfterSeconds * 1000,
+        dueAt: null,
+        reverts: [],
+      });
+    }
   }
 
   /** The cluster's cluster-autoscaler Deployment, if it has one. */
@@ -554,6 +583,7 @@ export class World {
     for (const u of this.updates) {
       while (u.status === 'InProgress' && u.nextAt <= now) this.step(u);
     }
+    for (const kube of this.kube.values()) kube.reconcileGitOps();
   }
 
   /** cluster-autoscaler's replica count, or -1 when the cluster has none. */

@@ -19,6 +19,9 @@ import {
   restoreAutoscaler,
 } from '../../src/effects/autoscaler.js';
 
+import { describeWriter, gitOpsFinding, gitOpsOwner, replicasWriter } from '../../src/decision/gitops.js';
+import { watchPause } from '../../src/effects/autoscaler-watch.js';
+
 const NOW = Date.parse('2026-11-21T00:00:00Z');
 import type { KubeApi } from '../../src/model/kube-api.js';
 
@@ -303,5 +306,97 @@ describe("the post step's restore", () => {
     await new Promise((r) => setTimeout(r, 2500));
     expect(tries).toBe(1);
     expect(warnings[0]).toContain("not done within the post step's 0.5 s (last: connect ECONNREFUSED 10.0.0.1:443)");
+  });
+});
+
+describe('a cluster-autoscaler kept by Argo CD or Flux', () => {
+  const argoManaged = (extra: Partial<V1Deployment['metadata']> = {}) =>
+    ca(2, { annotations: { 'argocd.argoproj.io/tracking-id': 'platform-ca:apps/Deployment:kube-system/cluster-autoscaler' }, ...extra });
+
+  it('names Argo CD by its tracking annotation, and the setting that keeps its self-heal off the pause', () => {
+    const owner = gitOpsOwner(argoManaged());
+    expect(owner).toEqual(expect.objectContaining({ tool: 'Argo CD', owner: 'Application platform-ca', by: 'annotation argocd.argoproj.io/tracking-id' }));
+    const line = gitOpsFinding('kube-system/cluster-autoscaler', owner!);
+    expect(line).toContain('cluster-autoscaler kube-system/cluster-autoscaler is kept by Argo CD (Application platform-ca');
+    expect(line).toContain('`ignoreDifferences` on `/spec/replicas`');
+    expect(line).toContain('`RespectIgnoreDifferences=true`');
+  });
+
+  it('takes the instance label as Argo CD 2.x only where kubectl applied it and Helm did not install it', () => {
+    const instance = { app: 'cluster-autoscaler', 'app.kubernetes.io/instance': 'platform-ca' };
+    const applied = { 'kubectl.kubernetes.io/last-applied-configuration': '{}' };
+    expect(gitOpsOwner(ca(2, { labels: instance, annotations: applied }))?.owner).toBe('Application platform-ca');
+    // `helm install` sets the same label, and its release annotation
+    expect(gitOpsOwner(ca(2, { labels: instance }))).toBeUndefined();
+    expect(gitOpsOwner(ca(2, { labels: instance, annotations: { ...applied, 'meta.helm.sh/release-name': 'platform-ca' } }))).toBeUndefined();
+    // an Argo CD field manager settles it
+    const managedFields = [{ manager: 'argocd-controller', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
+    expect(gitOpsOwner(ca(2, { labels: instance, managedFields }))?.by).toBe('label app.kubernetes.io/instance and field manager argocd-controller');
+  });
+
+  it('names Flux by its Kustomization or HelmRelease labels, and says when the Deployment is applied only if absent', () => {
+    const ks = { app: 'cluster-autoscaler', 'kustomize.toolkit.fluxcd.io/name': 'infra', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' };
+    const kept = gitOpsOwner(ca(2, { labels: ks }))!;
+    expect(kept).toEqual(expect.objectContaining({ tool: 'Flux', owner: 'Kustomization flux-system/infra', leavesItAlone: null }));
+    expect(gitOpsFinding('kube-system/cluster-autoscaler', kept)).toContain('`spec.ignore: [{paths: ["/spec/replicas"]');
+    const once = gitOpsOwner(ca(2, { labels: ks, annotations: { 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' } }))!;
+    expect(once.leavesItAlone).toBe('kustomize.toolkit.fluxcd.io/ssa: IfNotPresent');
+    expect(gitOpsFinding('kube-system/cluster-autoscaler', once)).toContain('so Flux should leave the pause alone');
+    const hr = { app: 'cluster-autoscaler', 'helm.toolkit.fluxcd.io/name': 'ca', 'helm.toolkit.fluxcd.io/namespace': 'kube-system' };
+    const helm = gitOpsOwner(ca(2, { labels: hr }))!;
+    expect(helm.owner).toBe('HelmRelease kube-system/ca');
+    expect(gitOpsFinding('kube-system/cluster-autoscaler', helm)).toContain('`spec.driftDetection.ignore: [{paths: ["/spec/replicas"]');
+    expect(gitOpsOwner(ca(2))).toBeUndefined();
+  });
+
+  it('names who set spec.replicas from managedFields: the manager that owns the field', () => {
+    const managedFields = [
+      { manager: 'argocd-controller', operation: 'Apply', time: new Date('2026-11-21T00:00:05Z'), fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+      { manager: 'eks-ami-drift', operation: 'Update', time: new Date('2026-11-21T00:00:09Z'), fieldsV1: { 'f:metadata': {} } },
+    ];
+    const w = replicasWriter(ca(2, { managedFields }));
+    expect(w).toEqual({ manager: 'argocd-controller', operation: 'Apply', time: '2026-11-21T00:00:05.000Z' });
+    expect(describeWriter(w)).toBe('argocd-controller (Argo CD)');
+    expect(describeWriter(replicasWriter(ca(2)))).toBe('an unknown writer (no managedFields entry owns spec.replicas)');
+  });
+
+  it('notices a revert at the next poll, pauses again once per node group, then lets it run and counts how long', async () => {
+    let now = NOW;
+    const kube = fakeKube([argoManaged()]);
+    await pauseAutoscaler(kube, ref, now);
+    const warnings: string[] = [];
+    const watch = watchPause(() => kube, ref, 'prod', now, { now: () => now, log: () => undefined, warn: (l) => warnings.push(l) }, gitOpsOwner(argoManaged()));
+    const revert = (at: number) => {
+      const d = kube.deployments[0]!;
+      d.spec!.replicas = 2;
+      d.metadata!.managedFields = [{ manager: 'argocd-controller', operation: 'Apply', time: new Date(at), fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
+    };
+    now += 30_000;
+    await watch.check('general');
+    expect(watch.reverts).toEqual([]);
+    revert(now + 5_000); // Argo CD's self-heal, 5 s after the pause
+    now += 30_000; // the next poll
+    await watch.check('general');
+    expect(kube.deployments[0]?.spec?.replicas).toBe(0);
+    expect(kube.deployments[0]?.metadata?.annotations?.[PAUSED_ANNOTATION]).toBe('2');
+    expect(watch.reverts).toEqual([expect.objectContaining({ by: 'argocd-controller (Argo CD)', replicas: 2, nodegroup: 'general', action: 're-paused' })]);
+    expect(warnings[0]).toContain('prod: cluster-autoscaler kube-system/cluster-autoscaler was scaled back to 2 by argocd-controller (Argo CD) during general');
+    expect(warnings[0]).toContain('`RespectIgnoreDifferences=true`');
+    // undone again during the same node group: not fought, warned once
+    revert(now + 5_000);
+    now += 30_000;
+    await watch.check('general');
+    now += 30_000;
+    await watch.check('general');
+    expect(kube.deployments[0]?.spec?.replicas).toBe(2);
+    expect(watch.reverts.map((r) => r.action)).toEqual(['re-paused', 'left-running']);
+    expect(warnings.filter((w) => w.includes('not fighting a controller'))).toHaveLength(1);
+    // the next node group gets its one re-pause
+    await watch.check('batch');
+    expect(kube.deployments[0]?.spec?.replicas).toBe(0);
+    watch.stop(now);
+    // ran 25 s (reverted 5 s into a 30 s poll), then 55 s (reverted 5 s into the next, re-paused two polls on)
+    expect(watch.runningMs()).toBe(80_000);
+    expect(watch.writers()).toEqual(['argocd-controller (Argo CD)']);
   });
 });
