@@ -169,6 +169,7 @@ export function renderSummary(report: CheckReport): string {
     ...(report.rollout ? renderRollout(report.rollout) : []),
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),
+    ...(report.warnings?.length ? ['> [!WARNING]', ...report.warnings.map((w) => `> ${w}`), ''] : []),
   ].join('\n');
 
   // Every cluster gets a table, the ones that need a look first. A fleet too large for GitHub's 1 MiB
