@@ -55,7 +55,9 @@ export const UNHEALTHY_TAG = 'eks-ami-drift/unhealthy';
  * wholly manages a resource's `tags` and proposes removing tags added outside it on the next apply
  * (Terraform AWS provider, "Resource Tagging" guide), but Terraform changes only the objects its state
  * binds to its configuration (hashicorp/terraform website/docs/cli/state/index.mdx), and CloudFormation
- * only its stack's resources: a parameter neither created is left alone. The names fit SSM's rules
+ * only its stack's resources: a parameter neither created is left alone. Whether a CloudFormation update
+ * of an AWS::EKS::Nodegroup removes tags added outside its stack is UNVERIFIED (users report it for other
+ * resources, data-dot-all/dataall#194): either way the parameter holds. The names fit SSM's rules
  * (PutParameter, Name: a-zA-Z0-9_.- and /, at most 15 levels, not starting with aws or ssm): EKS cluster
  * names are letters, digits, - and _ (up to 100), node group names too (up to 63).
  */

@@ -112,7 +112,7 @@ describe('check, as the bundled action', () => {
     expect(run.stdout).toContain('prod-payments/general: drift');
   });
 
-  it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names', async () => {
+  it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names, one GetParametersByPath', async () => {
     const { run, report, sim } = await check({}, generatedFleet(20), { pageSize: 3 });
     expect(run.code).toBe(0);
     expect(report?.nodegroups).toHaveLength(100);
@@ -125,6 +125,8 @@ describe('check, as the bundled action', () => {
       'eks:ListNodegroups': 40,
       'eks:DescribeNodegroup': 100,
       'ssm:GetParameters': 1,
+      // the health gate's marks of the whole region: one paginated call (none written here, so one page)
+      'ssm:GetParametersByPath': 1,
       // one tag-key filter for the 20 clusters; the pages hold every tagged group (here the 100
       // managed node groups' own, which are then left out): 34 pages of 3
       'autoscaling:DescribeAutoScalingGroups': 34,

@@ -6,7 +6,18 @@ import type { Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import type { CheckReport } from '../../src/model/check-report.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
-import { batchOld, genNew, genOld, mergeManifestChange, prodCluster as cluster, startProd } from './prod-fixture.js';
+import {
+  batchNew,
+  batchOld,
+  genNew,
+  genOld,
+  mergeChange,
+  mergeManifestChange,
+  PROD_MANIFEST,
+  prodCluster as cluster,
+  prodManifest,
+  startProd,
+} from './prod-fixture.js';
 import { terraformApply } from '../sim/account-parameters.js';
 
 const PARAMETER = '/eks-ami-drift/unhealthy/prod/general';
@@ -246,10 +257,23 @@ describe('the health gate after each node group', () => {
       });
       expect(s.world.updates).toHaveLength(1);
 
-      // someone else's UntagResource does not lift it either; deleting the parameter does
+      // as the summary says, someone pins batch back; the check does not propose the release again while the hold lasts
+      mergeChange(s, 'pin-back', { [PROD_MANIFEST]: prodManifest(genNew, batchOld) }, 'Pin batch back');
+      const open = () => s.github.pulls().filter((p) => p.state === 'open');
+      const propose = { regions: 'us-east-1', 'on-drift': 'pull-request' };
+      const held = await runAction({ inputs: propose, env: env(s, sha), clock: s.world.clock });
+      const heldReport = JSON.parse(held.outputs.report ?? '{}') as CheckReport;
+      expect(heldReport.nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({ status: 'drift', latestReleaseVersion: batchNew });
+      expect(heldReport.proposals).toEqual([
+        expect.objectContaining({ cluster: 'prod', result: 'none', reason: expect.stringContaining(`held: general was found unhealthy on ${genNew}`) }),
+      ]);
+      expect(open()).toEqual([]);
+
+      // deleting the parameter lifts it (the tag is gone already): the release is proposed again
       s.world.parameters.delete('us-east-1', PARAMETER);
-      const lifted = await runAction({ inputs: inputs({ 'health-timeout': '0' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
-      expect(report(lifted.outputs).nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({ result: 'upgraded' });
+      const lifted = await runAction({ inputs: propose, env: env(s, sha), clock: s.world.clock });
+      expect((JSON.parse(lifted.outputs.report ?? '{}') as CheckReport).proposals).toEqual([expect.objectContaining({ cluster: 'prod', result: 'created' })]);
+      expect(open().map((p) => p.pull!.head)).toEqual(['eks-ami-drift/us-east-1/prod']);
     },
   );
 
