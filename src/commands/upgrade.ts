@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { CONCURRENCY, sleep, type Clients } from '../clients.js';
-import { imageIdOf, type ClusterState, type LatestRelease, type ParameterRequest } from '../model/fleet.js';
+import { imageIdOf, type ClusterState, type LatestRelease, type ParameterRequest, type UnhealthyMark } from '../model/fleet.js';
 import type { Manifest, PlanItem } from '../model/plan.js';
 import type { AutoscalerPause } from '../model/pause.js';
 import type { CredentialOutlook, Settings } from '../model/settings.js';
@@ -108,7 +108,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
       const { eks, ssm, ec2, autoscaling } = deps.clientsFor(region);
       const clusters = await readRegion(eks, { region, clusters: settings.clusters, nodegroups: settings.nodegroups }, limit);
       // The health gate's durable marks (either a node group's parameter or its tag holds its cluster).
-      const marks = await readUnhealthyParameters(ssm);
+      const marks = clusters.some((c) => c.nodegroups.length > 0) ? await readUnhealthyParameters(ssm) : { marks: new Map<string, UnhealthyMark>() };
       if ('marks' in marks) applyUnhealthyParameters(clusters, marks.marks);
       // The image a CUSTOM node group's launch template names (self-managed groups are not upgraded).
       await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false, readsImage });
