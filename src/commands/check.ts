@@ -5,7 +5,7 @@ import { renderLogLine } from '../report/check-summary.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from '../model/check-report.js';
 import type { PauseReport } from '../model/pause.js';
 import type { Settings, StageSettings } from '../model/settings.js';
-import { clusterError, type DriftPolicy } from '../decision/drift.js';
+import { clusterError, unreadableMarks, type DriftPolicy } from '../decision/drift.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { updatesInPlace } from '../decision/in-place.js';
 import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from '../decision/stages.js';
@@ -87,6 +87,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
     }
     for (const u of r.pausesUnchecked) io.log(`pauses not looked for in ${u}`);
     for (const u of r.nodesUnchecked ?? []) io.log(`nodes not looked at (updates in place not seen) in ${u}`);
+    for (const w of r.warnings ?? []) io.warn(w);
     for (const p of r.pauses) {
       const line = `${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`;
       if (p.stale) io.warn(`${line}: stale, its job is gone; the next upgrade run restores it, or run command: restore`);
@@ -216,8 +217,10 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
       });
       if (clusters.length === 0 && !stages)
         return { region, clients, clusters, fleet: clusters, latest: new Map<string, LatestRelease>(), requests: new Map<string, ParameterRequest>() };
-      const { readImageSources, readLatestReleases, readUpdateImages } = await fleetReaders();
+      const { readImageSources, readLatestReleases, readUpdateImages, readUnhealthyParameters, applyUnhealthyParameters } = await fleetReaders();
       const { ssm } = clients;
+      // The health gate's durable marks, side by side with the other reads: one paginated call for the region.
+      const marks = clusters.some((c) => c.nodegroups.length > 0) || stages ? readUnhealthyParameters(ssm) : undefined;
       // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
       await readImageSources(clients, clusters, limit, { selfManaged: settings.nodegroups.length === 0, readsImage });
       // A staged rollout's proof reads every cluster of the region, whatever the filters: a check of
@@ -231,12 +234,16 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         await readHistories(eks, fleet, limit, deps.history ? { record: deps.history, continues: true } : {});
         await readUpdateImages(clients, fleet, limit, readsImage);
       }
+      const read = await marks;
+      let warning: string | undefined;
+      if (read && 'error' in read) warning = unreadableMarks(region, read.error);
+      else if (read) for (const c of [clusters, fleet]) applyUnhealthyParameters(c, read.marks);
       const requests = new Map<string, ParameterRequest>();
       for (const ng of clusters.flatMap((c) => c.nodegroups)) {
         for (const request of kindOf(ng).targetParameters(ng)) requests.set(request.parameter, request);
       }
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
-      return { region, clients, clusters, fleet, latest, requests };
+      return { region, clients, clusters, fleet, latest, requests, ...(warning ? { warning } : {}) };
     }),
   );
 
@@ -279,6 +286,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
     pausesUnchecked: pauses.unchecked,
     nodesUnchecked,
     proposals: [],
+    ...(perRegion.some((r) => r.warning) ? { warnings: perRegion.flatMap((r) => (r.warning ? [r.warning] : [])) } : {}),
     ...(stages && staged ? { rollout: { stages: stages.names, stageTag: stages.tag, stageSoak: stages.soak.text, cells: staged.cells } } : {}),
   };
 }
@@ -312,6 +320,8 @@ interface RegionRead {
   fleet: ClusterState[];
   latest: Map<string, LatestRelease>;
   requests: Map<string, ParameterRequest>;
+  /** The health gate's parameters could not be read: the marks are the tags' alone. */
+  warning?: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { CONCURRENCY, sleep, type Clients } from '../clients.js';
-import { imageIdOf, type ClusterState, type LatestRelease, type ParameterRequest } from '../model/fleet.js';
+import { imageIdOf, type ClusterState, type LatestRelease, type ParameterRequest, type UnhealthyMark } from '../model/fleet.js';
 import type { Manifest, PlanItem } from '../model/plan.js';
 import type { AutoscalerPause } from '../model/pause.js';
 import type { CredentialOutlook, Settings } from '../model/settings.js';
@@ -8,6 +8,7 @@ import { upgradeEntry, type NodegroupUpgrade, type UpgradeReport } from '../mode
 import { releaseSource } from '../decision/ami-types.js';
 import { credentialWarning, planBudgetMs } from '../decision/budget.js';
 import { eksImageOf, latestImageRequests } from '../decision/eks-images.js';
+import { unreadableMarks } from '../decision/drift.js';
 import { holdUnhealthy, holdUnproven } from '../decision/holds.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { loadAwsClients } from '../fleet/aws-clients.js';
@@ -15,7 +16,7 @@ import { credentialOutlook } from '../fleet/credentials.js';
 import { readRegion } from '../fleet/eks.js';
 import { readImageSources, readUpdateImages } from '../fleet/image-sources.js';
 import { loadHistoryRecord, readHistories, saveHistoryRecord } from '../fleet/update-history.js';
-import { readLatestReleases } from '../fleet/ssm.js';
+import { applyUnhealthyParameters, readLatestReleases, readUnhealthyParameters } from '../fleet/ssm.js';
 import { kindById, kindOf, planNodegroup, readsImage, runningRelease } from '../kinds/registry.js';
 import { upgradeCluster, type ClusterItem } from '../effects/cluster-upgrade.js';
 import type { UpgradeDeps } from '../effects/executor.js';
@@ -107,6 +108,9 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     settings.regions.map(async (region) => {
       const { eks, ssm, ec2, autoscaling } = deps.clientsFor(region);
       const clusters = await readRegion(eks, { region, clusters: settings.clusters, nodegroups: settings.nodegroups }, limit);
+      // The health gate's durable marks (either a node group's parameter or its tag holds its cluster).
+      const marks = clusters.some((c) => c.nodegroups.length > 0) ? await readUnhealthyParameters(ssm) : { marks: new Map<string, UnhealthyMark>() };
+      if ('marks' in marks) applyUnhealthyParameters(clusters, marks.marks);
       // The image a CUSTOM node group's launch template names (self-managed groups are not upgraded).
       await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false, readsImage });
       // Manifests are read (and validated) for every cluster before anything is changed anywhere.
@@ -137,7 +141,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
         }
       }
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
-      return { clusters, manifests, latest };
+      return { clusters, manifests, latest, marks, ...('error' in marks ? { warning: unreadableMarks(region, marks.error) } : {}) };
     }),
   );
 
@@ -224,6 +228,8 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
           if (!whole) {
             clusters = await readRegion(eks, { region: settings.regions[i]!, clusters: [], nodegroups: [] }, limit);
             await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false, readsImage });
+            // An earlier stage's failure is counted from its parameter too: the tag alone may be gone.
+            if ('marks' in read.marks) applyUnhealthyParameters(clusters, read.marks.marks);
           }
           await readHistories(eks, clusters, limit, loaded ? { record: loaded.record, continues: true } : {});
           await readUpdateImages({ ec2 }, clusters, limit, readsImage);
@@ -240,7 +246,8 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
   if (perRegion.every((r) => r.clusters.length === 0)) {
     throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
   }
-  const warnings: string[] = [];
+  const warnings: string[] = perRegion.flatMap((r) => (r.warning ? [r.warning] : []));
+  for (const w of warnings) deps.warn(w);
   const credentials = credentialWarning(planBudgetMs(plan, settings.upgrade), deps.credentials, deps.now());
   if (credentials) {
     warnings.push(credentials);

@@ -1,4 +1,5 @@
-import { UNHEALTHY_TAG, unhealthyNow, type ClusterState } from '../model/fleet.js';
+import { unhealthyNow, type ClusterState } from '../model/fleet.js';
+import { liftMark, markPlace } from './drift.js';
 import type { PlanItem } from '../model/plan.js';
 import type { StageSettings } from '../model/settings.js';
 import { proveTrain } from './proof.js';
@@ -14,8 +15,8 @@ const key = (p: Pick<PlanItem, 'region' | 'cluster'>) => `${p.region}/${p.cluste
 
 /**
  * A node group that an earlier run's health gate found unhealthy on the release it still runs (its
- * UNHEALTHY_TAG) holds every update of its cluster: a re-run must not spread the release to the
- * next node group. `force` overrides it.
+ * SSM parameter, or its tag: either holds) holds every update of its cluster: a re-run must not spread
+ * the release to the next node group. `force` overrides it.
  */
 export function holdUnhealthy(plan: readonly PlanItem[], clusters: readonly ClusterState[], force: boolean): PlanItem[] {
   if (force) return [...plan];
@@ -23,14 +24,20 @@ export function holdUnhealthy(plan: readonly PlanItem[], clusters: readonly Clus
   for (const cluster of clusters) {
     const marked = cluster.nodegroups.flatMap((ng) => {
       const mark = unhealthyNow(ng);
-      return mark ? [`${ng.name} was found unhealthy on ${mark.target} at ${mark.at}`] : [];
+      return mark
+        ? [
+            {
+              why: `${ng.name} was found unhealthy on ${mark.target} at ${mark.at} (${markPlace(cluster, ng.name, mark)})`,
+              lift: liftMark(cluster, ng.name, mark),
+            },
+          ]
+        : [];
     });
     if (marked.length === 0) continue;
-    const why = marked.join('; ');
     held.set(
       key({ region: cluster.region, cluster: cluster.name }),
-      `held: ${why} (tag ${UNHEALTHY_TAG}). No node group of ${cluster.name} is upgraded until it is healthy again ` +
-        `and the tag is removed (aws eks untag-resource --tag-keys ${UNHEALTHY_TAG}), or force: true`,
+      `held: ${marked.map((m) => m.why).join('; ')}. No node group of ${cluster.name} is upgraded until it is healthy again ` +
+        `and the mark is removed (${marked.map((m) => m.lift).join('; ')}), or force: true`,
     );
   }
   return plan.map((item) => (item.action === 'update' && held.has(key(item)) ? { ...item, action: 'block', reason: held.get(key(item))! } : item));

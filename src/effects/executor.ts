@@ -1,6 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../fleet/aws-clients.js';
 import type { ClusterState } from '../model/fleet.js';
 import type { KubeApi } from '../model/kube-api.js';
@@ -51,7 +52,7 @@ export interface PreflightCheck {
 /** Everything an executor works with on one cluster. */
 export interface ExecutorContext {
   cluster: ClusterState;
-  clients: { eks: EKSClient; autoscaling: AutoScalingClient; ec2: EC2Client };
+  clients: { eks: EKSClient; autoscaling: AutoScalingClient; ec2: EC2Client; ssm: SSMClient };
   kube: KubeApi;
   settings: UpgradeSettings;
   deps: UpgradeDeps;

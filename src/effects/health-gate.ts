@@ -1,10 +1,11 @@
 import { TagResourceCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { CoreV1Event, V1Node, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import { NODEGROUP_LABEL } from '../fleet/placement.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
 import type { KubeApi, Workloads } from '../model/kube-api.js';
 import { formatDuration } from '../decision/duration.js';
-import { UNHEALTHY_TAG } from '../model/fleet.js';
+import { UNHEALTHY_TAG, unhealthyParameter } from '../model/fleet.js';
 import {
   upgradeEntry,
   type HealthReport,
@@ -267,8 +268,9 @@ export function describeHealth(h: HealthResult): string {
 
 /**
  * The health gate after EKS's Successful and ACTIVE: `upgraded` when the node group's nodes and the
- * workloads that ran on them came back, else `unhealthy`, recorded as a tag on the node group so a
- * re-run (and the check) sees it.
+ * workloads that ran on them came back, else `unhealthy`, recorded so a re-run (and the check) sees it:
+ * in an SSM parameter (../model/fleet.ts UNHEALTHY_PARAMETER_PATH, durable: no infrastructure-as-code
+ * apply removes it), and in a tag on the node group (its visible mirror).
  */
 export async function gateNodegroup(
   eks: EKSClient,
@@ -298,7 +300,7 @@ export async function gateNodegroup(
     label,
     ...(ctx.watchPause ? { onPoll: () => ctx.watchPause!(item.nodegroup) } : {}),
   });
-  const health: HealthReport = { ...result, arn: check.arn ?? null, recorded: null, recordError: null };
+  const health: HealthReport = { ...result, arn: check.arn ?? null, parameter: null, recorded: null, recordError: null };
   const timing = { endedAt: iso(deps.now()), durationMs: deps.now() - startedAt };
   if (result.passed) {
     deps.log(`${label}: health gate passed in ${formatDuration(result.durationMs)}: nodes Ready on the new image, ${result.watched} workload(s) back`);
@@ -309,16 +311,40 @@ export async function gateNodegroup(
     });
   }
   const what = describeHealth(result);
-  const value = `${item.target?.imageId ?? item.target?.releaseVersion} ${new Date(deps.now()).toISOString()}`;
+  const at = new Date(deps.now()).toISOString();
+  const target = item.target?.imageId ?? item.target?.releaseVersion ?? '';
+  const value = `${target} ${at}`;
+  const errors: string[] = [];
+  // The durable record first: PutParameter with Overwrite replaces an older mark of the node group.
+  const parameter = unhealthyParameter(cluster.name, item.nodegroup);
+  try {
+    const record = JSON.stringify({ target, at, cluster: cluster.name, nodegroup: item.nodegroup, update: base.updateId ?? null });
+    const description = `eks-ami-drift health gate: ${item.nodegroup} was unhealthy on ${target}. Delete this parameter to lift the hold.`;
+    await retryTransient(
+      () => ctx.clients.ssm.send(new PutParameterCommand({ Name: parameter, Value: record, Type: 'String', Overwrite: true, Description: description })),
+      deps.sleep,
+    );
+    health.parameter = parameter;
+  } catch (error) {
+    errors.push(`SSM parameter ${parameter}: ${describeError(error)}`);
+    deps.warn(
+      `${label}: could not write the SSM parameter ${parameter} (${describeError(error)}): ` +
+        'the hold lives only in the tag, which infrastructure as code may remove',
+    );
+  }
   if (check.arn) {
     try {
       await retryTransient(() => eks.send(new TagResourceCommand({ resourceArn: check.arn, tags: { [UNHEALTHY_TAG]: value } })), deps.sleep);
       health.recorded = `${UNHEALTHY_TAG}=${value}`;
     } catch (error) {
-      health.recordError = describeError(error);
-      deps.warn(`${label}: could not tag the node group ${UNHEALTHY_TAG} (${describeError(error)}): a re-run will not know it was unhealthy`);
+      errors.push(`tag ${UNHEALTHY_TAG}: ${describeError(error)}`);
+      deps.warn(
+        `${label}: could not tag the node group ${UNHEALTHY_TAG} (${describeError(error)})` +
+          `${health.parameter ? `: the hold is in the SSM parameter ${parameter}` : ': a re-run will not know it was unhealthy'}`,
+      );
     }
-  } else health.recordError = 'DescribeNodegroup gave no ARN';
+  } else errors.push(`tag ${UNHEALTHY_TAG}: DescribeNodegroup gave no ARN`);
+  if (errors.length > 0) health.recordError = errors.join('; ');
   deps.warn(`${label}: unhealthy after the update: ${what}`);
   return upgradeEntry(
     item,

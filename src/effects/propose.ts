@@ -25,6 +25,25 @@ export async function propose(report: CheckReport, settings: Settings, github: G
   for (const cluster of report.clusters.filter((c) => !c.error)) {
     const entries = report.nodegroups.filter((n) => n.cluster === cluster.cluster && n.region === cluster.region && n.nodegroup !== null);
     const kind = settings.onDrift === 'issue' ? 'issue' : 'pull-request';
+    // A cluster the health gate holds (../decision/holds.ts holdUnhealthy) gets nothing proposed: its
+    // upgrade would be blocked, and the release that failed must not come back as a pull request.
+    const held = entries.filter((e) => e.unhealthy);
+    if (held.length > 0) {
+      proposals.push({
+        cluster: cluster.cluster,
+        region: cluster.region,
+        kind,
+        result: 'none',
+        number: null,
+        url: null,
+        open: false,
+        reason:
+          `held: ${held.map((e) => `${e.nodegroup} was found unhealthy on ${e.unhealthy!.target}`).join('; ')}; ` +
+          'nothing is proposed until the mark is lifted (see its reason)',
+        warnings: [],
+      });
+      continue;
+    }
     try {
       proposals.push(
         kind === 'issue'

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-eks';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { describeError } from './aws-clients.js';
-import { parseUnhealthy, UNHEALTHY_TAG, type ClusterState, type NodegroupState } from '../model/fleet.js';
+import { parseUnhealthy, UNHEALTHY_TAG, type ClusterState, type NodegroupState, type UnhealthyMark } from '../model/fleet.js';
 
 export interface FleetQuery {
   region: string;
@@ -89,7 +89,7 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
       ...(nodegroup?.createdAt ? { createdAt: nodegroup.createdAt.getTime() } : {}),
-      ...(parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) ? { unhealthy: parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) } : {}),
+      ...tagMark(parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG])),
       ...(nodegroup?.launchTemplate?.id
         ? {
             launchTemplate: {
@@ -104,6 +104,8 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
     return { name: nodegroupName, error: describeError(error) };
   }
 }
+
+const tagMark = (mark: UnhealthyMark | undefined) => (mark ? { unhealthy: { ...mark, sources: ['tag' as const] } } : {});
 
 /** A cluster's version and Kubernetes endpoint only (DescribeCluster), for the post step. */
 export async function readClusterEndpoint(eks: EKSClient, region: string, name: string, abortSignal?: AbortSignal): Promise<ClusterState> {

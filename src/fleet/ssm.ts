@@ -1,9 +1,17 @@
-import { GetParametersCommand, paginateGetParameterHistory, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, paginateGetParameterHistory, paginateGetParametersByPath, type SSMClient } from '@aws-sdk/client-ssm';
 import type { LimitFunction } from 'p-limit';
 import { describeError } from './aws-clients.js';
 import { chunks } from './batch.js';
 
-import type { LatestRelease, ParameterRequest } from '../model/fleet.js';
+import {
+  mergeUnhealthy,
+  parseUnhealthyParameter,
+  UNHEALTHY_PARAMETER_PATH,
+  type ClusterState,
+  type LatestRelease,
+  type ParameterRequest,
+  type UnhealthyMark,
+} from '../model/fleet.js';
 
 /** GetParameters takes at most 10 names a call. */
 export const SSM_BATCH = 10;
@@ -82,5 +90,47 @@ export async function readReleaseHistory(ssm: SSMClient, request: ParameterReque
     return { releases: [...new Set(releases)] };
   } catch (error) {
     return { error: describeError(error) };
+  }
+}
+
+/** Health-gate parameters read at most in one region (10 a page): far more node groups than a region holds. */
+export const MAX_UNHEALTHY_PARAMETERS = 5000;
+
+/**
+ * The health gate's durable marks of one region: every parameter under UNHEALTHY_PARAMETER_PATH, in one
+ * paginated GetParametersByPath (Recursive), keyed `<cluster>/<node group>`. GetParametersByPath is
+ * authorized against the path asked for, not the parameters returned (Systems Manager user guide, "How
+ * Parameter Store authorizes parameter retrieval"). A refusal (a role whose policy predates the
+ * parameters) is returned as an error: the caller warns and goes on with the tags.
+ */
+export async function readUnhealthyParameters(ssm: SSMClient): Promise<{ marks: Map<string, UnhealthyMark> } | { error: string }> {
+  const marks = new Map<string, UnhealthyMark>();
+  const prefix = `${UNHEALTHY_PARAMETER_PATH}/`;
+  try {
+    let read = 0;
+    for await (const page of paginateGetParametersByPath({ client: ssm, pageSize: 10 }, { Path: UNHEALTHY_PARAMETER_PATH, Recursive: true })) {
+      for (const p of page.Parameters ?? []) {
+        const key = p.Name?.startsWith(prefix) ? p.Name.slice(prefix.length) : '';
+        const mark = key.split('/').length === 2 ? parseUnhealthyParameter(p.Value) : undefined;
+        if (mark) marks.set(key, { ...mark, sources: ['parameter'] });
+      }
+      read += page.Parameters?.length ?? 0;
+      if (read >= MAX_UNHEALTHY_PARAMETERS) break;
+    }
+    return { marks };
+  } catch (error) {
+    return { error: `${UNHEALTHY_PARAMETER_PATH}: ${describeError(error)}` };
+  }
+}
+
+/** Merges each node group's parameter mark into what its tag said (mergeUnhealthy); merging twice changes nothing. */
+export function applyUnhealthyParameters(clusters: readonly ClusterState[], marks: ReadonlyMap<string, UnhealthyMark>): void {
+  for (const c of clusters) {
+    for (const ng of c.nodegroups) {
+      if (ng.error || ng.parameterRead) continue;
+      ng.parameterRead = true;
+      const merged = mergeUnhealthy(ng.unhealthy, marks.get(`${c.name}/${ng.name}`));
+      if (merged) ng.unhealthy = merged;
+    }
   }
 }

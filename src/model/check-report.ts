@@ -48,8 +48,11 @@ export interface NodegroupReport {
   imageId: string | null;
   imageName: string | null;
   latestImageId: string | null;
-  /** The upgrade's health gate found its workloads unhealthy on the release (or image) it runs now. */
-  unhealthy: { target: string; at: string } | null;
+  /**
+   * The upgrade's health gate found its workloads unhealthy on the release (or image) it runs now, and
+   * where the mark was read from: its SSM parameter (`parameter`, the durable record), its tag, or both.
+   */
+  unhealthy: { target: string; at: string; sources?: ('parameter' | 'tag')[] } | null;
   /** Bottlerocket only: nodes that run a newer OS than the node group's release, updated in place; null: none, or not looked at. */
   inPlace: InPlaceReport | null;
   status: NodegroupStatus;
@@ -122,6 +125,8 @@ export interface CheckReport {
   nodesUnchecked?: string[];
   /** What `on-drift` did per cluster (empty when it is `none`). */
   proposals: Proposal[];
+  /** What the check could not read but did not stop for (the health gate's parameters, refused): absent when nothing. */
+  warnings?: string[];
   /** Staged rollouts only: the stages and the stages × AMI types table. */
   rollout?: { stages: string[]; stageTag: string; stageSoak: string; cells: RolloutCell[] };
 }

@@ -67,20 +67,68 @@ export interface ImageSource extends ImageSlot {
 
 /**
  * The tag a node group gets when its workloads did not come back after an update: `<release or image> <ISO time>`.
- * Durable, and readable with the check's own eks:DescribeNodegroup (its `tags`); the characters stay
- * within EKS's tag restrictions (letters, digits, spaces and + - = . _ : / @; values up to 256).
+ * Readable with the check's own eks:DescribeNodegroup (its `tags`); the characters stay within EKS's
+ * tag restrictions (letters, digits, spaces and + - = . _ : / @; values up to 256). Only a visible
+ * mirror: infrastructure as code removes tags it does not know (UNHEALTHY_PARAMETER_PATH holds).
  */
 export const UNHEALTHY_TAG = 'eks-ami-drift/unhealthy';
 
-/** A node group's UNHEALTHY_TAG, read: the release (or image id) it was unhealthy on, and when. */
+/**
+ * Where the health gate's mark is kept durably: one SSM parameter per node group, in the cluster's
+ * account and region, `/eks-ami-drift/unhealthy/<cluster>/<node group>`. Terraform's AWS provider
+ * wholly manages a resource's `tags` and proposes removing tags added outside it on the next apply
+ * (Terraform AWS provider, "Resource Tagging" guide), but Terraform changes only the objects its state
+ * binds to its configuration (hashicorp/terraform website/docs/cli/state/index.mdx), and CloudFormation
+ * only its stack's resources: a parameter neither created is left alone. Whether a CloudFormation update
+ * of an AWS::EKS::Nodegroup removes tags added outside its stack is UNVERIFIED (users report it for other
+ * resources, data-dot-all/dataall#194): either way the parameter holds. The names fit SSM's rules
+ * (PutParameter, Name: a-zA-Z0-9_.- and /, at most 15 levels, not starting with aws or ssm): EKS cluster
+ * names are letters, digits, - and _ (up to 100), node group names too (up to 63).
+ */
+export const UNHEALTHY_PARAMETER_PATH = '/eks-ami-drift/unhealthy';
+
+export const unhealthyParameter = (cluster: string, nodegroup: string) => `${UNHEALTHY_PARAMETER_PATH}/${cluster}/${nodegroup}`;
+
+/** Where a mark was read from: the SSM parameter, the node group's tag, or both. */
+export type MarkSource = 'parameter' | 'tag';
+
+/** A node group's health-gate mark, read: the release (or image id) it was unhealthy on, and when. */
 export interface UnhealthyMark {
   target: string;
   at: string;
+  /** Where it was read from (absent: not said, as in a unit test's fixture). */
+  sources?: MarkSource[];
 }
 
+/** The tag's value, or a parameter's in the same plain form: `<release or image> <ISO time>`. */
 export function parseUnhealthy(value: string | undefined): UnhealthyMark | undefined {
   const [target, at] = (value ?? '').trim().split(/\s+/);
   return target ? { target, at: at ?? '' } : undefined;
+}
+
+/** A parameter's value: the JSON the health gate writes (`{"target", "at", ...}`), or the tag's plain form, as a person may put it. */
+export function parseUnhealthyParameter(value: string | undefined): UnhealthyMark | undefined {
+  const text = (value ?? '').trim();
+  if (text.startsWith('{')) {
+    try {
+      const json = JSON.parse(text) as { target?: unknown; at?: unknown };
+      if (typeof json.target === 'string' && json.target.trim()) return { target: json.target.trim(), at: typeof json.at === 'string' ? json.at : '' };
+    } catch {
+      // not JSON after all: read as the plain form below
+    }
+  }
+  return parseUnhealthy(text.startsWith('{') ? undefined : text);
+}
+
+/**
+ * One mark from the tag and the parameter: either holds, so the parameter holds when the tag is gone.
+ * When both are there and name different targets (one of the two writes failed, or someone edited
+ * one), the later is the health gate's latest word.
+ */
+export function mergeUnhealthy(tag: UnhealthyMark | undefined, parameter: UnhealthyMark | undefined): UnhealthyMark | undefined {
+  if (!tag || !parameter) return tag ?? parameter;
+  if (tag.target === parameter.target) return { target: tag.target, at: parameter.at || tag.at, sources: ['parameter', 'tag'] };
+  return (Date.parse(tag.at) || 0) > (Date.parse(parameter.at) || 0) ? tag : parameter;
 }
 
 /** The health gate's mark when it is on what the node group runs now (its release, or its image): a mark on an older target no longer counts. */
@@ -111,8 +159,10 @@ export interface NodegroupState {
   releaseVersion?: string;
   status?: string;
   desiredSize?: number;
-  /** The health gate found its workloads unhealthy after an update (its UNHEALTHY_TAG). */
+  /** The health gate found its workloads unhealthy after an update: its UNHEALTHY_TAG and its UNHEALTHY_PARAMETER_PATH parameter, merged. */
   unhealthy?: UnhealthyMark;
+  /** Set once its parameter mark was merged in (see mergeUnhealthy), so merging again changes nothing. */
+  parameterRead?: boolean;
   /** When EKS created it (DescribeNodegroup's createdAt), ms. */
   createdAt?: number;
   /** Its version updates, oldest first: read only for staged rollouts (readHistories). */

@@ -65,8 +65,11 @@ export interface HealthResult {
 export interface HealthReport extends HealthResult {
   /** The node group's ARN (for `aws eks untag-resource`). */
   arn: string | null;
-  /** The tag written on failure, or why it could not be. */
+  /** The SSM parameter written on failure (the durable mark, ../model/fleet.ts UNHEALTHY_PARAMETER_PATH), or null. */
+  parameter: string | null;
+  /** The tag written on failure (the mark's visible mirror), or null. */
   recorded: string | null;
+  /** What could not be written, parameter or tag, and why. */
   recordError: string | null;
 }
 

@@ -182,6 +182,7 @@ export function renderSummary(report: CheckReport): string {
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),
     ...renderNodesUnchecked(report.nodesUnchecked ?? []),
+    ...(report.warnings?.length ? ['> [!WARNING]', ...report.warnings.map((w) => `> ${w}`), ''] : []),
   ].join('\n');
 
   // Every cluster gets a table, the ones that need a look first. A fleet too large for GitHub's 1 MiB

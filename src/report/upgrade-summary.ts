@@ -1,6 +1,6 @@
 import type { UpgradeReport } from '../model/upgrade-report.js';
 import type { NodegroupUpgrade } from '../model/upgrade-report.js';
-import { UNHEALTHY_TAG } from '../model/fleet.js';
+import { UNHEALTHY_TAG, unhealthyParameter } from '../model/fleet.js';
 import { formatDuration } from '../decision/duration.js';
 import { cell } from './markdown.js';
 import { renderPauses } from './check-summary.js';
@@ -174,9 +174,11 @@ function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
       : '3. To go back: EKS does not move a managed node group to an older AMI release ' +
           '("You cannot roll back a node group to an earlier Kubernetes version or AMI version", UpdateNodegroupVersion). ' +
           `Create a node group at \`${from}\` (\`aws eks create-nodegroup ... --release-version ${from}\`), then drain and delete ${n.nodegroup}.`,
-    `4. Once it is healthy again, remove the mark that holds further upgrades of ${n.cluster}: ` +
-      `\`aws eks untag-resource --resource-arn ${h?.arn ?? '<node group ARN>'} --tag-keys ${UNHEALTHY_TAG}\`, or re-run with \`force: true\`.` +
-      `${h?.recordError ? ` (The mark could not be written: ${cell(h.recordError)}.)` : ''}`,
+    `4. Once it is healthy again, remove the mark that holds further upgrades of ${n.cluster}, its SSM parameter and its tag: ` +
+      `\`aws ssm delete-parameter --region ${n.region} --name ${h?.parameter ?? unhealthyParameter(n.cluster, n.nodegroup)}\` and ` +
+      `\`aws eks untag-resource --resource-arn ${h?.arn ?? '<node group ARN>'} --tag-keys ${UNHEALTHY_TAG}\`, or re-run with \`force: true\`. ` +
+      'Removing the tag alone does not lift it (an infrastructure-as-code apply may remove the tag; the parameter stays).' +
+      `${h?.recordError ? ` (Not all of the mark could be written: ${cell(h.recordError)}.)` : ''}`,
     '',
   );
   return lines;

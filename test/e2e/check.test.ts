@@ -194,7 +194,7 @@ describe('check, as the bundled action', () => {
     for (const c of s.kubeHangLog) expect(c.closedAt! - c.at).toBeLessThan(2000 + 1000);
   });
 
-  it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names', async () => {
+  it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names, one GetParametersByPath', async () => {
     const { run, report, sim } = await check({}, generatedFleet(20), { pageSize: 3 });
     expect(run.code).toBe(0);
     expect(report?.nodegroups).toHaveLength(100);
@@ -207,6 +207,8 @@ describe('check, as the bundled action', () => {
       'eks:ListNodegroups': 40,
       'eks:DescribeNodegroup': 100,
       'ssm:GetParameters': 1,
+      // the health gate's marks of the whole region: one paginated call (none written here, so one page)
+      'ssm:GetParametersByPath': 1,
       // one tag-key filter for the 20 clusters; the pages hold every tagged group (here the 100
       // managed node groups' own, which are then left out): 34 pages of 3
       'autoscaling:DescribeAutoScalingGroups': 34,
@@ -288,7 +290,8 @@ describe("the README's IAM policy for the check", () => {
     expect(report?.counts.error).toBe(0);
   });
 
-  it.each(allow)('fails with a clear access-denied message without %s', async (action) => {
+  // ssm:GetParametersByPath reads the health gate's marks: without it the check warns and goes on (health.test.ts).
+  it.each(allow.filter((a) => a !== 'ssm:GetParametersByPath'))('fails with a clear access-denied message without %s', async (action) => {
     const { run, report } = await check({ regions: 'us-east-1' }, exampleFleet(), { faults: { allow: allow.filter((a) => a !== action) } });
     expect(run.code).toBe(1);
     const errors = report?.nodegroups.filter((n) => n.status === 'error') ?? [];

@@ -6,7 +6,21 @@ import type { Simulator } from '../sim/server.js';
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import type { CheckReport } from '../../src/model/check-report.js';
 import { readmePolicyActions, readmeRbacRules } from './readme.js';
-import { batchOld, genNew, genOld, mergeManifestChange, prodCluster as cluster, startProd } from './prod-fixture.js';
+import {
+  batchNew,
+  batchOld,
+  genNew,
+  genOld,
+  mergeChange,
+  mergeManifestChange,
+  PROD_MANIFEST,
+  prodCluster as cluster,
+  prodManifest,
+  startProd,
+} from './prod-fixture.js';
+import { terraformApply } from '../sim/account-parameters.js';
+
+const PARAMETER = '/eks-ami-drift/unhealthy/prod/general';
 
 /**
  * The health gate after each node group's update, end to end through dist/index.js against the
@@ -95,6 +109,9 @@ describe('the health gate after each node group', () => {
       expect(autoscalerReplicas(s)).toBe(2);
       expect(general.health?.recorded).toMatch(new RegExp(`^eks-ami-drift/unhealthy=${genNew} \\d{4}-\\d\\d-\\d\\dT`));
       expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toMatch(new RegExp(`^${genNew} `));
+      // and, durably, in the account's SSM parameter for the node group
+      expect(general.health?.parameter).toBe(PARAMETER);
+      expect(JSON.parse(s.world.parameters.get('us-east-1', PARAMETER)!.value)).toMatchObject({ target: genNew, cluster: 'prod', nodegroup: 'general' });
 
       // the summary (and the pull request comment) lead with it, and say what to do
       const [headline] = run.summary.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -107,6 +124,7 @@ describe('the health gate after each node group', () => {
       expect(run.summary).toContain('You cannot roll back a node group to an earlier Kubernetes version or AMI version');
       expect(run.summary).toContain(`--release-version ${genOld}`);
       expect(run.summary).toContain('aws eks untag-resource --resource-arn arn:aws:eks:us-east-1:');
+      expect(run.summary).toContain(`aws ssm delete-parameter --region us-east-1 --name ${PARAMETER}`);
       expect(s.github.pulls()[0]!.comments[0]!.body).toContain(headline);
       expect(run.stdout).toMatch(/::warning::prod\/general: unhealthy after the update: Deployment shop\/api 0\/3 ready/);
 
@@ -124,7 +142,7 @@ describe('the health gate after each node group', () => {
       const check = await runAction({ inputs: { regions: 'us-east-1' }, env: env(s, sha), clock: s.world.clock });
       const checked = JSON.parse(check.outputs.report ?? '{}') as CheckReport;
       const row = checked.nodegroups.find((n) => n.nodegroup === 'general')!;
-      expect(row.unhealthy).toEqual({ target: genNew, at: expect.stringMatching(/^\d{4}-/) });
+      expect(row.unhealthy).toEqual({ target: genNew, at: expect.stringMatching(/^\d{4}-/), sources: ['parameter', 'tag'] });
       expect(row.reason).toContain(`its workloads did not come back healthy on ${genNew}`);
     },
   );
@@ -174,7 +192,8 @@ describe('the health gate after each node group', () => {
   });
 
   it(
-    "needs the README's eks:TagResource only to mark an unhealthy node group: without it the step still fails and says the mark could not be " + 'written',
+    "needs the README's eks:TagResource only to mirror the mark on the node group: without it the step still fails, says the tag could not be " +
+      'written, and the parameter holds',
     async () => {
       const allow = readmePolicyActions('upgrade');
       expect(allow).toContain('eks:TagResource');
@@ -194,11 +213,118 @@ describe('the health gate after each node group', () => {
         health: expect.objectContaining({ recorded: null, recordError: expect.stringContaining('not authorized to perform: eks:TagResource') }),
       });
       expect(run.stdout).toContain('could not tag the node group eks-ami-drift/unhealthy');
-      expect(run.summary).toContain('The mark could not be written');
+      expect(run.summary).toContain('Not all of the mark could be written: tag eks-ami-drift/unhealthy:');
       expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags?.['eks-ami-drift/unhealthy']).toBeUndefined();
+      expect(general!.health?.parameter).toBe(PARAMETER);
       expect(autoscalerReplicas(s)).toBe(2);
     },
   );
+
+  it(
+    "keeps the hold when an infrastructure-as-code apply removes the node group's tags: the check still shows it, a re-run is still held, " +
+      'and deleting the parameter lifts it',
+    async () => {
+      const s = await start([{ ...api, onNewImage: 'crash-loop' }], { faults: { kubeAllow: readmeRbacRules(), allow: readmePolicyActions('upgrade') } });
+      const sha = merge(s);
+      const run = await runAction({ inputs: inputs({ 'health-timeout': '3m' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+      expect(run.code).toBe(1);
+      expect(report(run.outputs).nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+        ['general', 'unhealthy'],
+        ['batch', 'not-started'],
+      ]);
+
+      // terraform apply: the node group's tags are the configuration's (none), so the mark's tag goes; the parameter is not Terraform's
+      expect(terraformApply(s.world.fleet).removed).toEqual(['prod/general: eks-ami-drift/unhealthy']);
+      expect(s.world.fleet.clusters[0]!.nodegroups[0]!.tags).toEqual({});
+      expect(s.world.parameters.get('us-east-1', PARAMETER)).toBeDefined();
+
+      // the scheduled check (with the README's check policy) still shows it, read from the parameter, and says how to lift it
+      const check = await runAction({ inputs: { regions: 'us-east-1' }, env: env(s, sha), clock: s.world.clock });
+      expect(check.code).toBe(0);
+      const row = (JSON.parse(check.outputs.report ?? '{}') as CheckReport).nodegroups.find((n) => n.nodegroup === 'general')!;
+      expect(row.unhealthy).toEqual({ target: genNew, at: expect.stringMatching(/^\d{4}-/), sources: ['parameter'] });
+      expect(row.reason).toContain(`its workloads did not come back healthy on ${genNew} (health gate, `);
+      expect(row.reason).toContain(`SSM parameter ${PARAMETER}): upgrades of prod are held until the mark is removed (aws ssm delete-parameter`);
+      expect(row.reason).not.toContain('untag-resource');
+      expect(s.log.filter((l) => l.operation === 'GetParametersByPath').map((l) => l.params.Path)).toContain('/eks-ami-drift/unhealthy');
+
+      // a re-run is held before anything changes
+      const rerun = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+      expect(rerun.code).toBe(1);
+      expect(report(rerun.outputs).nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({
+        result: 'blocked',
+        reason: expect.stringContaining(`held: general was found unhealthy on ${genNew} at `),
+      });
+      expect(s.world.updates).toHaveLength(1);
+
+      // as the summary says, someone pins batch back; the check does not propose the release again while the hold lasts
+      mergeChange(s, 'pin-back', { [PROD_MANIFEST]: prodManifest(genNew, batchOld) }, 'Pin batch back');
+      const open = () => s.github.pulls().filter((p) => p.state === 'open');
+      const propose = { regions: 'us-east-1', 'on-drift': 'pull-request' };
+      const held = await runAction({ inputs: propose, env: env(s, sha), clock: s.world.clock });
+      const heldReport = JSON.parse(held.outputs.report ?? '{}') as CheckReport;
+      expect(heldReport.nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({ status: 'drift', latestReleaseVersion: batchNew });
+      expect(heldReport.proposals).toEqual([
+        expect.objectContaining({ cluster: 'prod', result: 'none', reason: expect.stringContaining(`held: general was found unhealthy on ${genNew}`) }),
+      ]);
+      expect(open()).toEqual([]);
+
+      // deleting the parameter lifts it (the tag is gone already): the release is proposed again
+      s.world.parameters.delete('us-east-1', PARAMETER);
+      const lifted = await runAction({ inputs: propose, env: env(s, sha), clock: s.world.clock });
+      expect((JSON.parse(lifted.outputs.report ?? '{}') as CheckReport).proposals).toEqual([expect.objectContaining({ cluster: 'prod', result: 'created' })]);
+      expect(open().map((p) => p.pull!.head)).toEqual(['eks-ami-drift/us-east-1/prod']);
+    },
+  );
+
+  it("without the README's ssm:PutParameter the tag still holds, and the step says the hold lives only in the tag", async () => {
+    const allow = readmePolicyActions('upgrade');
+    expect(allow).toContain('ssm:PutParameter');
+    const s = await start([{ ...api, onNewImage: 'crash-loop' }], {
+      faults: { allow: allow.filter((a) => a !== 'ssm:PutParameter'), kubeAllow: readmeRbacRules() },
+    });
+    const run = await runAction({
+      inputs: inputs({ nodegroups: 'general', 'health-timeout': '3m' }),
+      env: env(s, merge(s)),
+      eventName: 'push',
+      clock: s.world.clock,
+    });
+    expect(run.code).toBe(1);
+    const [general] = report(run.outputs).nodegroups;
+    expect(general!.health).toMatchObject({ parameter: null, recorded: expect.stringMatching(/^eks-ami-drift\/unhealthy=/) });
+    expect(general!.health?.recordError).toContain(`SSM parameter ${PARAMETER}: AccessDeniedException`);
+    expect(run.stdout).toContain(`could not write the SSM parameter ${PARAMETER}`);
+    expect(run.stdout).toContain('the hold lives only in the tag, which infrastructure as code may remove');
+    expect(s.world.parameters.all()).toEqual([]);
+  });
+
+  it("without the README's ssm:GetParametersByPath the check passes, warns, and reads the tags alone; so does the upgrade", async () => {
+    const s = await start([{ ...api, onNewImage: 'crash-loop' }], { faults: { kubeAllow: readmeRbacRules() } });
+    const sha = merge(s);
+    await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '3m' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+    const allow = readmePolicyActions('check');
+    expect(allow).toContain('ssm:GetParametersByPath');
+    s.setFaults({ allow: allow.filter((a) => a !== 'ssm:GetParametersByPath') });
+    const check = await runAction({ inputs: { regions: 'us-east-1' }, env: env(s, sha), clock: s.world.clock });
+    expect(check.code).toBe(0);
+    const checked = JSON.parse(check.outputs.report ?? '{}') as CheckReport;
+    expect(checked.warnings).toEqual([
+      expect.stringContaining("us-east-1: the health gate's marks could not be read (/eks-ami-drift/unhealthy: AccessDeniedException"),
+    ]);
+    expect(checked.nodegroups.find((n) => n.nodegroup === 'general')!.unhealthy).toEqual({ target: genNew, at: expect.any(String), sources: ['tag'] });
+    expect(check.stdout).toContain('::warning::us-east-1: the health gate');
+    expect(check.summary).toContain('> [!WARNING]');
+    expect(check.summary).toContain('Allow ssm:GetParametersByPath on the /eks-ami-drift/ parameters');
+
+    s.setFaults({ allow: readmePolicyActions('upgrade').filter((a) => a !== 'ssm:GetParametersByPath'), kubeAllow: readmeRbacRules() });
+    const rerun = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+    const r = report(rerun.outputs);
+    expect(r.warnings).toContainEqual(expect.stringContaining("the health gate's marks could not be read"));
+    expect(r.nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({
+      result: 'blocked',
+      reason: expect.stringContaining('tag eks-ami-drift/unhealthy'),
+    });
+  });
 
   it('refuses a malformed health-timeout before any AWS call, naming the input and the form', async () => {
     const s = await start([api]);

@@ -13,6 +13,7 @@ import type { CheckReport, NodegroupReport } from '../../src/model/check-report.
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import { readmePolicyActions } from './readme.js';
 import { mergeChange } from './prod-fixture.js';
+import { terraformApply } from '../sim/account-parameters.js';
 
 /**
  * Staged rollouts end to end through dist/index.js against the simulator, on its virtual clock (the
@@ -246,6 +247,52 @@ describe('a staged rollout: canary, then staging, then production', () => {
       result: 'upgraded',
     });
   });
+
+  it(
+    "keeps a canary's health-gate failure when an apply removes its tags: staging still waits, no pull request proposes the train, " +
+      'until someone deletes the parameter',
+    async () => {
+      const spec = fleet();
+      spec.clusters[0]!.workloads = [{ name: 'api', namespace: 'shop', labels: { app: 'api' }, nodegroup: 'general', replicas: 2, onNewImage: 'crash-loop' }];
+      // production without its ARM node group, which no earlier stage gates: any pull request would be the train's
+      spec.clusters[2]!.nodegroups = spec.clusters[2]!.nodegroups.filter((n) => n.name !== 'arm');
+      const s = await start(spec, { github: { files: {} } });
+
+      // The canary is upgraded by the action (named, without a manifest: to the latest, T1); its workload crash-loops there.
+      const up = await runAction({
+        inputs: { command: 'upgrade', regions: 'us-east-1', clusters: 'canary', 'poll-interval': '30s', 'health-timeout': '3m', ...STAGES },
+        env: env(s, { GITHUB_SHA: 'c'.repeat(40) }),
+        eventName: 'workflow_dispatch',
+        clock: s.world.clock,
+      });
+      expect(up.code).toBe(1);
+      expect((JSON.parse(up.outputs.upgrades ?? '{}') as UpgradeReport).nodegroups.map((n) => [n.cluster, n.nodegroup, n.result])).toEqual([
+        ['canary', 'general', 'unhealthy'],
+      ]);
+      expect(s.world.parameters.get('us-east-1', '/eks-ami-drift/unhealthy/canary/general')).toBeDefined();
+
+      // Days pass (the canary's update is past stage-soak), and terraform apply puts back the node group's tags as configured.
+      jump(s, 4 * DAY);
+      expect(terraformApply(s.world.fleet, { known: { team: 'platform' } }).removed).toEqual(['canary/general: eks-ami-drift/unhealthy']);
+
+      let r = await check(s, { ...STAGES, 'on-drift': 'pull-request' });
+      expect(r.run.code).toBe(0);
+      expect(r.entry('canary')).toMatchObject({ status: 'up-to-date', unhealthy: { target: on('1.33', T1), sources: ['parameter'] } });
+      expect(r.entry('staging')).toMatchObject({ status: 'waiting', proof: { train: T1, proven: false, provenAt: null } });
+      expect(r.entry('staging').reason).toContain(
+        `${T1} failed in an earlier stage: canary/general: its workloads did not come back healthy on ${on('1.33', T1)} (health gate)`,
+      );
+      expect(r.entry('production').status).toBe('waiting');
+      expect(s.github.pulls()).toEqual([]);
+
+      // Lifting the hold is deleting the parameter (the tag is gone already): then the train is proven and proposed.
+      s.world.parameters.delete('us-east-1', '/eks-ami-drift/unhealthy/canary/general');
+      r = await check(s, { ...STAGES, 'on-drift': 'pull-request' });
+      expect(r.entry('canary').unhealthy).toBeNull();
+      expect(r.entry('staging')).toMatchObject({ status: 'drift', latestReleaseVersion: on('1.32', T1), proof: { train: T1, proven: true } });
+      expect(s.github.pulls().map((p) => p.pull!.head)).toEqual(['eks-ami-drift/us-east-1/staging']);
+    },
+  );
 
   it("proposes the proven train with its evidence, and without the parameter's history says what it could not find", async () => {
     // The state of step 4 above, from EKS's history alone: the canary ran T1 for 5 days (updated by

@@ -633,9 +633,11 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
     expect(report(upgraded.outputs).nodegroups.every((n) => n.health?.passed)).toBe(true);
   });
 
-  // eks:TagResource is used only when a node group comes back unhealthy: health.test.ts removes it there.
+  // eks:TagResource and ssm:PutParameter are used only when a node group comes back unhealthy, and without
+  // ssm:GetParametersByPath the upgrade warns and reads the tags alone: health.test.ts removes each of them.
   // The EC2 actions have a test of their own below, which names the node group each one blocks.
-  it.each(allow.filter((a) => a !== 'eks:TagResource' && !a.startsWith('ec2:')))(
+  const recordsOnly = ['eks:TagResource', 'ssm:PutParameter', 'ssm:GetParametersByPath'];
+  it.each(allow.filter((a) => !recordsOnly.includes(a) && !a.startsWith('ec2:')))(
     'fail with an access-denied message naming %s when it is removed',
     async (action) => {
       const s = await start(withTemplate(), { faults: { allow: allow.filter((a) => a !== action), kubeAllow }, github: { files: {} } });

@@ -3,6 +3,7 @@ import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } 
 import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
 import { imageParameterOf } from './images.js';
 import { historyOf } from './releases.js';
+import { ParameterError } from './account-parameters.js';
 import { createHash } from 'node:crypto';
 import type { NodegroupUpdate, World } from './world.js';
 import type { Identity } from './identity.js';
@@ -356,12 +357,42 @@ export class AwsState {
       }
       case 'GetParametersByPath': {
         const path = String(call.params.Path ?? '');
+        // MaxResults: 1 to 10 (SSM API reference, GetParametersByPath).
+        if (call.params.MaxResults !== undefined && (Number(call.params.MaxResults) < 1 || Number(call.params.MaxResults) > 10)) {
+          throw new AwsError(
+            400,
+            'ValidationException',
+            `1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must be less than or equal to 10`,
+          );
+        }
         const all = this.fleet.parameters
           .filter((x) => x.name.startsWith(path.endsWith('/') ? path : `${path}/`))
           .filter((x) => call.params.Recursive || !x.name.slice(path.length + 1).includes('/'))
-          .filter((x) => visible(x.name));
-        const { items, nextToken } = this.page(all, call.params.NextToken, call.params.MaxResults);
-        return { Parameters: items.map(shape), ...(nextToken ? { NextToken: nextToken } : {}) };
+          .filter((x) => visible(x.name))
+          .map(shape);
+        // The account's own parameters (PutParameter), after AWS's public ones.
+        const own = this.world.parameters.under(call.region, path, call.params.Recursive === true).map((p) => ({
+          Name: p.name,
+          Type: p.type,
+          Value: p.value,
+          Version: p.version,
+          LastModifiedDate: p.lastModified / 1000,
+          ARN: `arn:aws:ssm:${call.region}:${this.accountId}:parameter${p.name}`,
+          DataType: 'text',
+        }));
+        const { items, nextToken } = this.page([...all, ...own], call.params.NextToken, call.params.MaxResults);
+        return { Parameters: items, ...(nextToken ? { NextToken: nextToken } : {}) };
+      }
+      case 'PutParameter':
+      case 'DeleteParameter': {
+        try {
+          if (call.operation === 'PutParameter') return this.world.parameters.put(call.region, call.params);
+          this.world.parameters.delete(call.region, String(call.params.Name ?? ''));
+          return {};
+        } catch (error) {
+          if (error instanceof ParameterError) throw new AwsError(400, error.code, error.message);
+          throw error;
+        }
       }
       default:
         throw new AwsError(400, 'InvalidAction', `The action ${call.operation} is not valid for this web service.`);

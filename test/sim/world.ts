@@ -1,3 +1,4 @@
+import { AccountParameters } from './account-parameters.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FleetSpec, SimAutoscaler, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
 import { KubeState, type KubeObject } from './kube.js';
@@ -84,6 +85,8 @@ export class World {
   readonly asgs = new Map<SimNodegroup, Asg>();
   readonly updates: NodegroupUpdate[] = [];
   readonly images: ImageRegistry;
+  /** The account's own SSM parameters (the health gate's durable marks), per region. */
+  readonly parameters: AccountParameters;
   private nodeCounter = 0;
   /** The workload each simulated pod belongs to. */
   private readonly workloadOf = new WeakMap<KubeObject, SimWorkload>();
@@ -94,6 +97,7 @@ export class World {
   ) {
     this.clock = new Clock(options.clockSpeed ?? 1);
     this.images = new ImageRegistry(fleet.accountId ?? '123456789012');
+    this.parameters = new AccountParameters(this.clock);
     for (const cluster of fleet.clusters) this.initTemplates(cluster);
     for (const cluster of fleet.clusters) this.initCluster(cluster);
     for (const cluster of fleet.clusters) for (const ng of cluster.nodegroups) this.initHistory(cluster, ng);

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { memberOf, stageOf } from '../../src/decision/stages.js';
 import { runningRelease } from '../../src/kinds/registry.js';
 import type { StageSettings } from '../../src/model/settings.js';
-import type { ClusterState, NodegroupState } from '../../src/model/fleet.js';
+import { mergeUnhealthy, parseUnhealthyParameter, type ClusterState, type NodegroupState } from '../../src/model/fleet.js';
+import { applyUnhealthyParameters } from '../../src/fleet/ssm.js';
 
 const stages: StageSettings = { names: ['canary', 'staging', 'production'], tag: 'eks-ami-drift/stage', soak: { text: '3d', ms: 3 * 86_400_000 } };
 const AL = 'AL2023_x86_64_STANDARD';
@@ -117,6 +118,42 @@ describe('a node group as the proof sees it', () => {
       });
       expect(memberOf(cluster(), custom({ updates: [failed('u5', 5_000, { image: unreadable }), success] }), 0, runningRelease)!.unreadable).toBeUndefined();
     });
+  });
+
+  it("still counts the health gate's failure when an apply removed the node group's tag: its SSM parameter holds it", () => {
+    // The tag is gone (no `unhealthy` from DescribeNodegroup); the parameter the health gate wrote is read by path.
+    const c: ClusterState = { ...cluster(), nodegroups: [ng({})] };
+    const value = JSON.stringify({ target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z', cluster: 'c', nodegroup: 'general', update: 'u9' });
+    applyUnhealthyParameters([c], new Map([['c/general', { ...parseUnhealthyParameter(value)!, sources: ['parameter' as const] }]]));
+    // merged twice (the check's clusters and the proof's fleet may be the same objects): nothing changes
+    applyUnhealthyParameters([c], new Map([['c/general', { ...parseUnhealthyParameter(value)!, sources: ['parameter' as const] }]]));
+    expect(c.nodegroups[0]!.unhealthy).toEqual({ target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z', sources: ['parameter'] });
+    expect(memberOf(c, c.nodegroups[0]!, 0, runningRelease)!.failures).toEqual([
+      {
+        train: 'v20260714',
+        updateId: null,
+        at: Date.parse('2026-07-20T00:00:00.000Z'),
+        what: 'its workloads did not come back healthy on 1.33.13-20260714 (health gate)',
+      },
+    ]);
+    // A node group of another cluster with the same name is not marked by it.
+    const other: ClusterState = { ...cluster(), name: 'd', nodegroups: [ng({})] };
+    applyUnhealthyParameters([other], new Map([['c/general', { target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z' }]]));
+    expect(memberOf(other, other.nodegroups[0]!, 0, runningRelease)!.failures).toEqual([]);
+  });
+
+  it('reads a mark from the tag, the parameter or both: either holds, and the later wins when they disagree', () => {
+    const tag = { target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z', sources: ['tag' as const] };
+    const parameter = { target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z', sources: ['parameter' as const] };
+    expect(mergeUnhealthy(tag, undefined)).toEqual(tag);
+    expect(mergeUnhealthy(undefined, parameter)).toEqual(parameter);
+    expect(mergeUnhealthy(tag, parameter)).toEqual({ target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z', sources: ['parameter', 'tag'] });
+    const later = { target: '1.33.14-20260801', at: '2026-08-05T00:00:00.000Z', sources: ['parameter' as const] };
+    expect(mergeUnhealthy(tag, later)).toEqual(later);
+    // a person may put the tag's plain form in the parameter; anything else is no mark
+    expect(parseUnhealthyParameter('1.33.13-20260714 2026-07-20T00:00:00.000Z')).toEqual({ target: '1.33.13-20260714', at: '2026-07-20T00:00:00.000Z' });
+    expect(parseUnhealthyParameter('{"at":"2026-07-20T00:00:00.000Z"}')).toBeUndefined();
+    expect(parseUnhealthyParameter('{not json')).toBeUndefined();
   });
 
   it('is not a member when it cannot say its train: an error, a self-managed group; an unreadable history holds every train', () => {
