@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { CONCURRENCY, pauseDeps, type Clients } from '../clients.js';
 import type { ClusterState, LatestRelease, ParameterRequest } from '../model/fleet.js';
 import { renderLogLine } from '../report/check-summary.js';
@@ -10,7 +10,8 @@ import { kubernetesMinor } from '../decision/release.js';
 import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from '../decision/stages.js';
 import { loadAwsClients, type AwsClientFactory, type AwsClients } from '../fleet/aws-clients.js';
 import { readHistories, readRegion } from '../fleet/eks.js';
-import { classify, kindOf, readsImage, runningRelease } from '../kinds/registry.js';
+import { classify, kindOf, readsImage, runningRelease, targetImageParameter } from '../kinds/registry.js';
+import { holdMissingInRegion, regionalReads } from '../decision/regional.js';
 import { describeKubeError, isKubeDeadline } from '../fleet/kube-errors.js';
 import { readClusterEndpoint } from '../fleet/eks.js';
 import type { LookForBlockers } from '../effects/proposal-common.js';
@@ -165,12 +166,14 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
   let nodegroups = classifyAll(perRegion, policy);
   const staged = stages ? await applyStages(stages, perRegion, nodegroups, policy.now.getTime()) : undefined;
   if (staged) nodegroups = staged.nodegroups;
+  nodegroups = await confirmInRegion(nodegroups, perRegion, limit);
   nodegroups.sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster) || (a.nodegroup ?? '').localeCompare(b.nodegroup ?? ''));
 
   const pauses = deps.lookForPauses ? await deps.lookForPauses(perRegion.flatMap((r) => r.clusters)) : { found: [], unchecked: [] };
 
-  // Without stages nothing is `waiting`, and the report is what it was before stages existed.
-  const counts = Object.fromEntries(STATUSES.filter((s) => stages || s !== 'waiting').map((s) => [s, 0])) as Record<NodegroupStatus, number>;
+  // Without stages, `waiting` is counted only when a release waits for its image in a region.
+  const waits = nodegroups.some((n) => n.status === 'waiting');
+  const counts = Object.fromEntries(STATUSES.filter((s) => stages || waits || s !== 'waiting').map((s) => [s, 0])) as Record<NodegroupStatus, number>;
   for (const ng of nodegroups) counts[ng.status]++;
 
   return {
@@ -210,6 +213,32 @@ function classifyAll(perRegion: readonly RegionRead[], policy: DriftPolicy): Nod
     }
   }
   return nodegroups;
+}
+
+/**
+ * Each drifted release read where it would be used: its own image parameter in the node group's
+ * region, one GetParameters of up to 10 names per batch (../decision/regional.ts).
+ */
+async function confirmInRegion(entries: NodegroupReport[], perRegion: readonly RegionRead[], limit: LimitFunction): Promise<NodegroupReport[]> {
+  const reads = regionalReads(entries, targetImageParameter);
+  if (reads.size === 0) return entries;
+  const { readLatestReleases } = await fleetReaders();
+  const answers = new Map<string, Map<string, LatestRelease>>();
+  await Promise.all(
+    [...reads].map(async ([region, names]) => {
+      const ssm = perRegion.find((r) => r.region === region)?.clients.ssm;
+      if (ssm)
+        answers.set(
+          region,
+          await readLatestReleases(
+            ssm,
+            names.map((parameter) => ({ parameter, format: 'image-id' as const })),
+            limit,
+          ),
+        );
+    }),
+  );
+  return holdMissingInRegion(entries, (region, parameter) => answers.get(region)?.get(parameter), targetImageParameter);
 }
 
 /**

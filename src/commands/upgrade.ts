@@ -15,7 +15,8 @@ import { credentialOutlook } from '../fleet/credentials.js';
 import { readHistories, readRegion } from '../fleet/eks.js';
 import { readImageSources } from '../fleet/image-sources.js';
 import { readLatestReleases } from '../fleet/ssm.js';
-import { kindById, kindOf, planNodegroup, readsImage, runningRelease } from '../kinds/registry.js';
+import { kindById, kindOf, planNodegroup, readsImage, runningRelease, targetImageParameter } from '../kinds/registry.js';
+import { holdPlanMissingInRegion, regionalReads } from '../decision/regional.js';
 import { upgradeCluster, type ClusterItem } from '../effects/cluster-upgrade.js';
 import type { UpgradeDeps } from '../effects/executor.js';
 import { commentOnMergedPullRequest } from '../effects/merge-comment.js';
@@ -229,6 +230,18 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     const held = holdUnproven(plan, fleet, settings.stages, { force: settings.upgrade.force, now: deps.now(), runs: runningRelease });
     for (const note of held.notes) deps.log(note);
     plan = held.plan;
+  }
+  // Each target release read where it is used: its own image parameter in the node group's region.
+  const reads = regionalReads(plan, targetImageParameter);
+  if (reads.size > 0) {
+    const answers = new Map<string, Map<string, LatestRelease>>();
+    await Promise.all(
+      [...reads].map(async ([region, names]) => {
+        const requests = names.map((parameter) => ({ parameter, format: 'image-id' as const }));
+        answers.set(region, await readLatestReleases(deps.clientsFor(region).ssm, requests, limit));
+      }),
+    );
+    plan = holdPlanMissingInRegion(plan, (region, parameter) => answers.get(region)?.get(parameter), targetImageParameter);
   }
   for (const item of plan) deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}`);
   if (perRegion.every((r) => r.clusters.length === 0)) {

@@ -18,6 +18,7 @@ export const selfManaged: NodeKind = {
   targetParameters: imageRequests,
   classify: (cluster, ng, latest, policy) => classifyByImage(cluster, ng, latest, policy, { what: 'self-managed group', amiTypeFromImage: true }),
   pinKey: null,
+  targetImageParameter: () => undefined,
   plan: (input) =>
     planNotRolled(
       input,

@@ -139,15 +139,25 @@ export function renderSummary(report: CheckReport): string {
   const total = report.nodegroups.filter((n) => n.nodegroup !== null).length;
   const upgrades = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
 
+  // Node groups that wait for the earlier stages, and those whose release has no image in their region yet.
+  const waiting = report.nodegroups.filter((n) => n.status === 'waiting');
+  const staged = waiting.filter((n) => n.proof).length;
+  const waits = [
+    staged > 0 ? `${staged} wait for the earlier stages` : '',
+    waiting.length > staged ? `${waiting.length - staged} wait for their release's image in their region` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const headline =
     report.counts.error > 0
       ? `❌ ${report.counts.error} could not be checked.`
       : upgrades > 0
-        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.` +
-          `${(report.counts.waiting ?? 0) > 0 ? ` 🚦 ${report.counts.waiting} wait for the earlier stages.` : ''}`
-        : (report.counts.waiting ?? 0) > 0
-          ? `🚦 No drift to act on now: ${report.counts.waiting} of ${total} node groups wait for a release the earlier stages have not proven yet.`
-          : `✅ No drift: ${total} node groups checked.`;
+        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.` + `${waits ? ` 🚦 ${waits}.` : ''}`
+        : waiting.length > 0 && staged === waiting.length
+          ? `🚦 No drift to act on now: ${waiting.length} of ${total} node groups wait for a release the earlier stages have not proven yet.`
+          : waiting.length > 0
+            ? `🚦 No drift to act on now: of ${total} node groups, ${waits}.`
+            : `✅ No drift: ${total} node groups checked.`;
 
   const proposals = report.proposals.filter((p) => p.result !== 'none');
   const proposalRows = proposals.map(

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } from './fleet.js';
 import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
-import { imageParameterOf } from './images.js';
-import { historyOf } from './releases.js';
+import { imageParameterOf, releaseImageOf } from './images.js';
+import { historyOf, releasesOf } from './releases.js';
 import { createHash } from 'node:crypto';
 import type { NodegroupUpdate, World } from './world.js';
 import type { Identity } from './identity.js';
@@ -278,15 +278,33 @@ export class AwsState {
   private ssm(call: AwsCall): unknown {
     // AWS publishes the AMI id next to each release (`.../recommended/image_id`, `.../latest/image_id`):
     // synthesized from the release parameter, with the id of that image in the asked region.
+    const copied = (image: string) => !this.fleet.unpublished?.some((u) => u.image === image && u.regions.includes(call.region));
     const imageParameter = (name: string) => {
       for (const x of this.fleet.parameters) {
         const sibling = name.endsWith('/image_id') ? imageParameterOf(x.name, x.value) : undefined;
-        if (sibling?.parameter === name) return { ...x, name, value: this.world.images.aws(call.region, sibling.name).id };
+        if (sibling?.parameter === name && copied(sibling.name)) return { ...x, name, value: this.world.images.aws(call.region, sibling.name).id };
       }
       return undefined;
     };
+    // A release's own image_id parameter exists where its image was copied, for a release AWS made:
+    // one of the changelog's (test/fixtures) or one a recommended parameter names.
+    const releaseImage = (name: string) => {
+      const of = releaseImageOf(name);
+      if (!of || !copied(of.name)) return undefined;
+      const made = of.date
+        ? releasesOf(of.amiType, of.minor).some((r) => r.tag === `v${of.date}`) || this.fleet.parameters.some((p) => p.value.endsWith(`-${of.date}`))
+        : true;
+      return made
+        ? {
+            name,
+            value: this.world.images.aws(call.region, of.name).id,
+            lastModified: this.world.images.aws(call.region, of.name).createdAt,
+            regions: undefined,
+          }
+        : undefined;
+    };
     const visible = (name: string) =>
-      [this.fleet.parameters.find((x) => x.name === name), imageParameter(name)].find(
+      [this.fleet.parameters.find((x) => x.name === name), imageParameter(name), releaseImage(name)].find(
         (x) => x !== undefined && (!x.regions || x.regions.includes(call.region)),
       );
     const shape = (x: NonNullable<ReturnType<typeof visible>>) => ({

@@ -117,6 +117,11 @@ export interface FleetSpec {
   accountId?: string;
   clusters: SimCluster[];
   parameters: SimParameter[];
+  /**
+   * AWS images (by name) not yet copied to some regions: there, their per-release `image_id` parameter
+   * does not exist (awslabs/amazon-eks-ami#2673: v20260403 was missing from us-east-1 and us-west-1).
+   */
+  unpublished?: { image: string; regions: string[] }[];
 }
 
 /** Makes the next update of a node group fail when it enters a phase (default: upgrade). */
