@@ -8,7 +8,8 @@ import { upgradeEntry, type NodegroupUpgrade, type UpgradeReport } from '../mode
 import { releaseSource } from '../decision/ami-types.js';
 import { credentialWarning, planBudgetMs } from '../decision/budget.js';
 import { eksImageOf, latestImageRequests } from '../decision/eks-images.js';
-import { holdUnhealthy, holdUnproven } from '../decision/holds.js';
+import { holdCapacityBlocks, holdUnhealthy, holdUnproven } from '../decision/holds.js';
+import { rolloutText } from '../decision/rollout.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { loadAwsClients } from '../fleet/aws-clients.js';
 import { credentialOutlook } from '../fleet/credentials.js';
@@ -204,7 +205,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     }
   }
   plan = holdUnhealthy(
-    plan,
+    holdCapacityBlocks(plan),
     perRegion.flatMap((r) => r.clusters),
     settings.upgrade.force,
   );
@@ -243,7 +244,10 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     );
     plan = holdPlanMissingInRegion(plan, (region, parameter) => answers.get(region)?.get(parameter), targetImageParameter);
   }
-  for (const item of plan) deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}`);
+  for (const item of plan) {
+    const rolls = item.action === 'update' && item.updateSettings ? ` (rolls: ${rolloutText(item.updateSettings, item.nodes)})` : '';
+    deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}${rolls}`);
+  }
   if (perRegion.every((r) => r.clusters.length === 0)) {
     throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
   }

@@ -88,6 +88,13 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       releaseVersion: nodegroup?.releaseVersion,
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
+      updateSettings: {
+        maxUnavailable: nodegroup?.updateConfig?.maxUnavailable ?? null,
+        maxUnavailablePercentage: nodegroup?.updateConfig?.maxUnavailablePercentage ?? null,
+        strategy: nodegroup?.updateConfig?.updateStrategy ?? null,
+        capacityType: nodegroup?.capacityType ?? null,
+        nodeRepair: nodegroup?.nodeRepairConfig?.enabled === true,
+      },
       ...(nodegroup?.createdAt ? { createdAt: nodegroup.createdAt.getTime() } : {}),
       ...(parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) ? { unhealthy: parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG]) } : {}),
       ...(nodegroup?.launchTemplate?.id

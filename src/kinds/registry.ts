@@ -31,7 +31,8 @@ export function classify(
   policy: DriftPolicy,
 ): NodegroupReport {
   const kind = kindOf(ng);
-  return { ...withHealthMark(cluster, ng, kind.classify(cluster, ng, latest, policy)), nodeKind: kind.id, pinKey: kind.pinKey };
+  const entry = { ...withHealthMark(cluster, ng, kind.classify(cluster, ng, latest, policy)), nodeKind: kind.id, pinKey: kind.pinKey };
+  return ng.updateSettings && !ng.error ? { ...entry, updateSettings: ng.updateSettings } : entry;
 }
 
 /** A node group's line in the upgrade plan, as its kind decides it. */

@@ -1,6 +1,7 @@
 import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } from '../model/check-report.js';
 import { NEEDS_UPGRADE, STATUSES } from '../model/check-report.js';
 import { bytes, cell, OUTPUT_BUDGET_BYTES, SUMMARY_BUDGET_BYTES } from './markdown.js';
+import { rolloutText } from '../decision/rollout.js';
 import type { PauseReport } from '../model/pause.js';
 
 const PAUSE_ICON: Record<PauseReport['outcome'], string> = { reported: '⏸️', restored: '▶️', left: '⏸️', 'left-alone': '➖', 'restore-failed': '❌' };
@@ -112,7 +113,10 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
     const name = `${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''}`;
     const current = cell(e.releaseVersion ?? e.imageId);
     const latest = e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion);
-    return `| ${name} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${current} | ${latest} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`;
+    // How EKS will roll what should be upgraded: its strategy, how many at once, Capacity Blocks, node auto repair.
+    const rolls = NEEDS_UPGRADE.has(e.status) && e.updateSettings ? ` · 🔁 ${rolloutText(e.updateSettings, e.nodes)}` : '';
+    const status = `${ICON[e.status]} ${e.status}`;
+    return `| ${name} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${current} | ${latest} | ${status} | ${cell(e.reason + rolls)} |`;
   });
   const table =
     rows.length > 0

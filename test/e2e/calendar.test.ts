@@ -90,3 +90,82 @@ describe('a release not yet in every region (awslabs/amazon-eks-ami#2673)', () =
     expect(s.world.fleet.clusters[0]!.nodegroups[0]!.releaseVersion).toBe(newest);
   });
 });
+
+describe('how the update will roll, before it rolls', () => {
+  const [gpuOld, gpuNew] = releasesOf('AL2023_x86_64_NVIDIA', '1.33')
+    .slice(-2)
+    .map((r) => r.releaseVersion) as [string, string];
+  const gpuCluster = (): SimCluster =>
+    cluster('ml', 'us-east-1', {
+      nodegroups: [
+        {
+          name: 'train',
+          amiType: 'AL2023_x86_64_NVIDIA',
+          version: '1.33',
+          releaseVersion: gpuOld,
+          desiredSize: 6,
+          updateConfig: { maxUnavailable: 2, updateStrategy: 'MINIMAL' },
+          nodeRepair: true,
+        },
+        { name: 'reserved', amiType: 'AL2023_x86_64_NVIDIA', version: '1.33', releaseVersion: gpuOld, desiredSize: 2, capacityType: 'CAPACITY_BLOCK' },
+      ],
+    });
+  const fleet = (): FleetSpec => ({ clusters: [gpuCluster()], parameters: amazonLinuxParameters() });
+  const MINIMAL_TEXT =
+    'MINIMAL: terminates 2 old node(s) before it launches their replacements (maxUnavailable 2), so the node group runs 2 short in each of 3 round(s)';
+  const HELD = 'held: a Capacity Block node group is updated only at desired size 0';
+
+  it('shows each node group’s strategy, parallelism, Capacity Block hold and node auto repair in the check and the pull request', async () => {
+    const s = await start(fleet());
+    const run = await runAction({ inputs: { regions: 'us-east-1', 'min-release-age': '0', 'on-drift': 'pull-request' }, env: env(s) });
+    expect(run.code).toBe(0);
+    const report = checkReport(run.outputs);
+    expect(report.nodegroups.find((n) => n.nodegroup === 'train')).toMatchObject({
+      status: 'drift',
+      updateSettings: { maxUnavailable: 2, maxUnavailablePercentage: null, strategy: 'MINIMAL', capacityType: 'ON_DEMAND', nodeRepair: true },
+    });
+    expect(run.summary).toContain(MINIMAL_TEXT);
+    expect(run.summary).toContain('node auto repair on: EKS also replaces unhealthy nodes on its own');
+    expect(run.summary).toContain(HELD);
+    const body = s.github.pulls()[0]!.body;
+    // 6 nodes, 2 at a time: 3 rounds, ~10 + 3 × 4 = 22 minutes; the Capacity Block's 2 nodes one at a time: ~18.
+    expect(body).toMatch(
+      new RegExp(
+        `\\| train \\| AL2023_x86_64_NVIDIA \\| 1\\.33 \\| ${gpuOld} \\| .* \\| 6 \\| ~22 min \\| ` +
+          `${MINIMAL_TEXT.replace(/[()]/g, '\\$&')}; node auto repair on`,
+      ),
+    );
+    expect(body).toMatch(/\| reserved \| .* \| 2 \| ~18 min \| ⏸️ held: a Capacity Block node group is updated only at desired size 0/);
+  });
+
+  it('rolls a MINIMAL node group without surge, and holds a Capacity Block node group while it has nodes, with EKS’s reason', async () => {
+    const s = await start(fleet());
+    const run = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', clusters: 'ml', 'poll-interval': '100ms' }, env: env(s) });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.outputs.upgrades ?? '{}') as UpgradeReport;
+    expect(report.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
+      ['train', 'upgraded'],
+      ['reserved', 'skipped'],
+    ]);
+    expect(report.nodegroups[1]!.reason).toContain(HELD);
+    expect(run.stdout).toContain(`plan: ml/train: update: ${gpuOld} → ${gpuNew} (rolls: ${MINIMAL_TEXT}`);
+    expect(run.summary).toContain('How the updates roll');
+    // EKS got one update, for train, and it launched no extra node first (MINIMAL).
+    expect(s.world.updates.map((u) => [u.ng.name, u.surge])).toEqual([['train', 0]]);
+    expect(s.world.fleet.clusters[0]!.nodegroups.map((n) => n.releaseVersion)).toEqual([gpuNew, gpuOld]);
+  });
+
+  it('updates a Capacity Block node group at desired size 0', async () => {
+    const f = fleet();
+    f.clusters[0]!.nodegroups[1]!.desiredSize = 0;
+    f.clusters[0]!.nodegroups[1]!.minSize = 0;
+    const s = await start(f);
+    const run = await runAction({
+      inputs: { command: 'upgrade', regions: 'us-east-1', clusters: 'ml', nodegroups: 'reserved', 'poll-interval': '100ms' },
+      env: env(s),
+    });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.outputs.upgrades ?? '{}') as UpgradeReport;
+    expect(report.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([['reserved', 'upgraded']]);
+  });
+});

@@ -184,6 +184,11 @@ export class AwsState {
       case 'UpdateNodegroupVersion': {
         const c = this.cluster(call.region, p.name);
         const ng = this.nodegroup(c, p.sub);
+        // "When upgrading managed node groups with Capacity Blocks, make sure that the desired size of
+        // the node group is set to 0" (EKS user guide, Capacity Blocks for managed node groups). What
+        // EKS answers otherwise is UNVERIFIED: modelled as a refusal.
+        if (ng.capacityType === 'CAPACITY_BLOCK' && (ng.desiredSize ?? 2) > 0)
+          throw new AwsError(400, 'InvalidRequestException', `Node group ${ng.name} uses a Capacity Block: set its desired size to 0 before updating it.`);
         if (ng.launchTemplate) {
           // EKS acts on the launch template as the caller (EKS user guide, launch templates: the caller
           // of UpdateNodegroupVersion needs ec2:RunInstances and ec2:CreateTags when the template has
@@ -261,9 +266,10 @@ export class AwsState {
       releaseVersion: ng.releaseVersion,
       amiType: ng.amiType,
       status: ng.status ?? 'ACTIVE',
-      capacityType: 'ON_DEMAND',
+      capacityType: ng.capacityType ?? 'ON_DEMAND',
       scalingConfig: { minSize: ng.minSize ?? 1, maxSize: ng.maxSize ?? Math.max(desired, 3), desiredSize: desired },
-      updateConfig: { maxUnavailable: 1 },
+      updateConfig: ng.updateConfig ?? { maxUnavailable: 1 },
+      ...(ng.nodeRepair !== undefined ? { nodeRepairConfig: { enabled: ng.nodeRepair } } : {}),
       resources: { autoScalingGroups: [{ name: asg.name }] },
       subnets: ['subnet-0sim0000000000001', 'subnet-0sim0000000000002'],
       instanceTypes: ['m5.large'],

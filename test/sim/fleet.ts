@@ -21,6 +21,17 @@ export interface SimNodegroup {
   tags?: Record<string, string>;
   /** Minutes since EKS created it (DescribeNodegroup's createdAt); 2025-01-01 when absent. */
   createdMinutesAgo?: number;
+  /**
+   * DescribeNodegroup's updateConfig (EKS API reference, NodegroupUpdateConfig); `{ maxUnavailable: 1 }`
+   * when absent. MINIMAL "terminates the old instances before launching the new instances": the
+   * simulated update then adds no surge nodes. The simulator replaces one node at a time whatever
+   * maxUnavailable says (the action only reports it).
+   */
+  updateConfig?: { maxUnavailable?: number; maxUnavailablePercentage?: number; updateStrategy?: 'DEFAULT' | 'MINIMAL' };
+  /** ON_DEMAND when absent. CAPACITY_BLOCK node groups are updated only at desired size 0 (EKS user guide, Capacity Blocks). */
+  capacityType?: 'ON_DEMAND' | 'SPOT' | 'CAPACITY_BLOCK';
+  /** nodeRepairConfig.enabled (node auto repair). */
+  nodeRepair?: boolean;
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
 }

@@ -453,7 +453,8 @@ export class World {
       step: 'setup',
       nextAt: now + 30 * SECOND,
       original: { desired: asg.desired, max: asg.max },
-      surge: Math.min(asg.desired, 2 * AZS),
+      // MINIMAL "terminates the old instances before launching the new instances" (EKS API reference, NodegroupUpdateConfig): no surge.
+      surge: ng.updateConfig?.updateStrategy === 'MINIMAL' ? 0 : Math.min(asg.desired, 2 * AZS),
       autoscalerInterfered: false,
       autoscalerReplicas: [this.autoscalerReplicas(cluster)],
       ...(this.options.faults?.updateFailures?.[`${cluster.name}/${ng.name}`]
@@ -559,7 +560,10 @@ export class World {
         if (node) {
           this.removeNode(u.cluster, u.ng, node, t);
           // The Auto Scaling group keeps its desired size: the replacement comes from the new template.
-          this.launchNode(u.cluster, u.ng, u.target.image, u.target.releaseVersion);
+          const fresh = this.launchNode(u.cluster, u.ng, u.target.image, u.target.releaseVersion);
+          // Without surge (MINIMAL) the drained pods had nowhere to go: they wait for the replacement.
+          for (const p of kube.pods.values())
+            if (!p.spec?.nodeName && this.workloadOf.get(p)?.nodegroup === u.ng.name && !isDaemonPod(p)) this.reschedule(u.cluster, p, fresh, t);
         }
         u.step = 'drain';
         u.nextAt = t + 30 * SECOND;
