@@ -1,6 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { CONCURRENCY, pauseDeps, type Clients } from '../clients.js';
-import type { ClusterState, LatestRelease, ParameterRequest } from '../model/fleet.js';
+import type { ClusterState, LatestRelease, ParameterRequest, VersionSupport } from '../model/fleet.js';
 import { renderLogLine } from '../report/check-summary.js';
 import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from '../model/check-report.js';
 import type { PauseReport } from '../model/pause.js';
@@ -9,7 +9,9 @@ import { clusterError, type DriftPolicy } from '../decision/drift.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from '../decision/stages.js';
 import { loadAwsClients, type AwsClientFactory, type AwsClients } from '../fleet/aws-clients.js';
-import { readHistories, readRegion } from '../fleet/eks.js';
+import { readHistories, readRegion, readVersionCalendar } from '../fleet/eks.js';
+import { describeError } from '../fleet/aws-clients.js';
+import { clusterSupportNotice } from '../decision/calendar.js';
 import { classify, kindOf, readsImage, runningRelease, targetImageParameter } from '../kinds/registry.js';
 import { holdMissingInRegion, regionalReads } from '../decision/regional.js';
 import { describeKubeError, isKubeDeadline } from '../fleet/kube-errors.js';
@@ -48,6 +50,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
       },
     });
     for (const ng of r.nodegroups) io.log(renderLogLine(ng));
+    for (const c of r.clusters) if (c.kubernetesSupport?.notice) io.warn(`${c.region}/${c.cluster}: ${c.kubernetesSupport.notice}`);
     for (const u of r.pausesUnchecked) io.log(`pauses not looked for in ${u}`);
     for (const p of r.pauses) {
       const line = `${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`;
@@ -140,8 +143,20 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         fleetReaders().catch(() => undefined);
         deps.prefetch?.();
       });
+      // The Kubernetes support calendar of the versions the region's clusters run: one read a region.
+      const versions = [...new Set(clusters.flatMap((c) => (c.version ? [c.version] : [])))].sort();
+      const calendar: RegionRead['calendar'] =
+        versions.length > 0 ? await limit(() => readVersionCalendar(eks, versions)).catch((error: unknown) => describeError(error)) : new Map();
       if (clusters.length === 0 && !stages)
-        return { region, clients, clusters, fleet: clusters, latest: new Map<string, LatestRelease>(), requests: new Map<string, ParameterRequest>() };
+        return {
+          region,
+          clients,
+          clusters,
+          fleet: clusters,
+          calendar,
+          latest: new Map<string, LatestRelease>(),
+          requests: new Map<string, ParameterRequest>(),
+        };
       const { readImageSources, readLatestReleases } = await fleetReaders();
       const { ssm } = clients;
       // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
@@ -159,7 +174,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         for (const request of kindOf(ng).targetParameters(ng)) requests.set(request.parameter, request);
       }
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
-      return { region, clients, clusters, fleet, latest, requests };
+      return { region, clients, clusters, fleet, calendar, latest, requests };
     }),
   );
 
@@ -192,6 +207,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         nodegroups: c.nodegroups.filter((n) => n.kind !== 'self-managed').length,
         selfManagedGroups: c.nodegroups.filter((n) => n.kind === 'self-managed' && !n.error).length,
         error: c.error ?? null,
+        ...supportOf(c, perRegion, policy.now),
         ...(stages ? { stage: stageOf(c, stages).name, stageNote: stageOf(c, stages).note } : {}),
       }))
       .sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster)),
@@ -206,7 +222,15 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
 /** Each node group's status, and an entry for each cluster that could not be read. */
 function classifyAll(perRegion: readonly RegionRead[], policy: DriftPolicy): NodegroupReport[] {
   const nodegroups: NodegroupReport[] = [];
-  for (const { clusters, latest } of perRegion) {
+  for (const { region, clusters, latest, calendar } of perRegion) {
+    if (typeof calendar === 'string') {
+      nodegroups.push(
+        clusterError(
+          { name: '(every cluster)', region, nodegroups: [] },
+          `DescribeClusterVersions: ${calendar}: the Kubernetes support calendar could not be read`,
+        ),
+      );
+    }
     for (const cluster of clusters) {
       if (cluster.error) nodegroups.push(clusterError(cluster, cluster.error));
       for (const ng of cluster.nodegroups) nodegroups.push(classify(cluster, ng, (p) => latest.get(p), policy));
@@ -251,8 +275,17 @@ async function fleetReaders() {
   return { ...images, ...releases };
 }
 
+/** A cluster's Kubernetes support dates and, when an end is near or past, what to say. */
+function supportOf(c: ClusterState, perRegion: readonly RegionRead[], now: Date) {
+  const calendar = perRegion.find((r) => r.region === c.region)?.calendar;
+  const dates = c.version && typeof calendar === 'object' ? calendar.get(c.version) : undefined;
+  return dates && c.version ? { kubernetesSupport: { ...dates, notice: clusterSupportNotice(c.version, dates, now) } } : {};
+}
+
 interface RegionRead {
   region: string;
+  /** The support calendar of the region's Kubernetes versions, or why it could not be read. */
+  calendar: Map<string, VersionSupport> | string;
   clients: AwsClients;
   clusters: ClusterState[];
   fleet: ClusterState[];

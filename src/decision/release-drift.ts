@@ -4,6 +4,7 @@ import { releaseNotesUrl, releaseSource } from './ami-types.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
 import { formatDuration } from './duration.js';
 import { endedReason, endingNotice, supportOf } from './support.js';
+import { windowsCalendar, windowsNotice, windowsPrivateReason } from './calendar.js';
 import { imageFields, type DriftPolicy } from './drift.js';
 
 /** The SSM parameter a node group picked by release is compared with: its AMI type's latest release at its minor. */
@@ -33,7 +34,10 @@ export function classifyByRelease(
   const latestRelease = found?.kind === 'found' ? found : undefined;
 
   const support = supportOf(ng.amiType, policy.now);
-  const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
+  const windows = windowsCalendar(ng.amiType, ng.releaseVersion, policy.now);
+  const notice =
+    (support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '') +
+    (windows?.kind === 'soon' ? ` · ⚠️ ${windowsNotice(ng.releaseVersion!, windows.on, windows.days)}` : '');
   const entry = (status: NodegroupStatus, reason: string): NodegroupDecision => ({
     cluster: cluster.name,
     region: cluster.region,
@@ -55,6 +59,11 @@ export function classifyByRelease(
   if (ng.error) return entry('error', ng.error);
   // A family AWS no longer patches is unsupported whatever its Kubernetes version or release.
   if (support.kind === 'ended') return entry('unsupported', endedReason(support.eos));
+  // A Windows release whose AMI went private: nodes can no longer be launched from it.
+  if (windows?.kind === 'private') {
+    const newer = latestRelease && isNewer(latestRelease.releaseVersion, ng.releaseVersion!, ng.amiType) ? latestRelease.releaseVersion : undefined;
+    return entry('unsupported', windowsPrivateReason(ng.releaseVersion!, windows.on, newer));
+  }
   if (!minor) return entry('unknown', `Kubernetes version ${ng.version ?? '(none)'} does not parse`);
 
   const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;

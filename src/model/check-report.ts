@@ -90,6 +90,8 @@ export interface ClusterReport {
   selfManagedGroups: number;
   /** The AWS error when the cluster could not be read. */
   error: string | null;
+  /** Its Kubernetes version's end of standard and extended support (DescribeClusterVersions), and what to say when one is near or past. */
+  kubernetesSupport?: { endOfStandardSupport: string | null; endOfExtendedSupport: string | null; notice: string | null };
   /** Staged rollouts only: the cluster's stage, and why when its tag did not say so plainly. */
   stage?: string;
   stageNote?: string | null;

@@ -167,3 +167,9 @@ export interface ParameterRequest {
 export function imageIdOf(found: LatestRelease | undefined): string | undefined {
   return found?.kind === 'image' || found?.kind === 'found' ? found.imageId : undefined;
 }
+
+/** A Kubernetes version's end of standard and extended support (DescribeClusterVersions), YYYY-MM-DD. */
+export interface VersionSupport {
+  endOfStandardSupport: string | null;
+  endOfExtendedSupport: string | null;
+}

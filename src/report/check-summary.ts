@@ -96,6 +96,13 @@ export function renderRollout(rollout: NonNullable<CheckReport['rollout']>): str
   ];
 }
 
+/** The clusters whose Kubernetes version nears (within 90 days) or is past an end of support, by name. */
+function renderSupportCalendar(clusters: readonly ClusterReport[]): string[] {
+  const named = clusters.filter((c) => c.kubernetesSupport?.notice);
+  if (named.length === 0) return [];
+  return ['### Kubernetes support calendar', '', ...named.map((c) => `- ⏰ **${cell(c.cluster)}** (${c.region}): ${cell(c.kubernetesSupport!.notice)}`), ''];
+}
+
 function countsLine(counts: Partial<Record<NodegroupStatus, number>>): string {
   return STATUSES.filter((s) => (counts[s] ?? 0) > 0)
     .map((s) => `${ICON[s]} ${counts[s]} ${s}`)
@@ -180,6 +187,7 @@ export function renderSummary(report: CheckReport): string {
     '',
     `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
     '',
+    ...renderSupportCalendar(report.clusters),
     ...(report.rollout ? renderRollout(report.rollout) : []),
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),

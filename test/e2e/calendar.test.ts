@@ -169,3 +169,76 @@ describe('how the update will roll, before it rolls', () => {
     expect(report.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([['reserved', 'upgraded']]);
   });
 });
+
+describe('the calendar', () => {
+  const DAY = 86_400_000;
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const today = Date.parse(`${day(Date.now())}T00:00:00Z`);
+  // A Windows release is named by its date (1.33-YYYY.MM.DD); its AMI goes private about 120 days after it (docs/check.md).
+  const windowsRelease = (daysAgo: number) => `1.33-${day(today - daysAgo * DAY).replaceAll('-', '.')}`;
+  const privateOn = (daysAgo: number) => day(today - daysAgo * DAY + 120 * DAY);
+
+  it('warns a Windows node group within 30 days of its AMI going private, and reports one past it unsupported with the date', async () => {
+    const latest = windowsRelease(10);
+    const s = await start({
+      clusters: [
+        cluster('win', 'us-east-1', {
+          nodegroups: [
+            { name: 'soaked', amiType: 'WINDOWS_CORE_2022_x86_64', version: '1.33', releaseVersion: windowsRelease(100), desiredSize: 2 },
+            { name: 'stale', amiType: 'WINDOWS_CORE_2022_x86_64', version: '1.33', releaseVersion: windowsRelease(130), desiredSize: 2 },
+            { name: 'fresh', amiType: 'WINDOWS_CORE_2022_x86_64', version: '1.33', releaseVersion: latest, desiredSize: 2 },
+          ],
+        }),
+      ],
+      parameters: [
+        {
+          name: '/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.33',
+          value: JSON.stringify({ release_version: latest, image_id: 'ami-0win000000000001' }),
+          lastModified: new Date(today - 10 * DAY).toISOString(),
+        },
+      ],
+    });
+    const run = await runAction({ inputs: { regions: 'us-east-1', 'min-release-age': '0' }, env: env(s) });
+    expect(run.code).toBe(0);
+    const report = checkReport(run.outputs);
+    const entry = (name: string) => report.nodegroups.find((n) => n.nodegroup === name)!;
+    expect(entry('soaked').status).toBe('drift');
+    expect(entry('soaked').reason).toContain(`its Windows AMI release ${windowsRelease(100)} goes private on ${privateOn(100)}, in 20 day(s)`);
+    expect(entry('stale').status).toBe('unsupported');
+    expect(entry('stale').reason).toContain(`its Windows AMI release ${windowsRelease(130)} went private on ${privateOn(130)}`);
+    expect(entry('stale').reason).toContain(`upgrade to ${latest}`);
+    expect(entry('fresh')).toMatchObject({ status: 'up-to-date', reason: 'on the latest release' });
+    expect(run.summary).toContain(`goes private on ${privateOn(100)}`);
+  });
+
+  it('names the clusters within 90 days of the end of standard or extended support, from DescribeClusterVersions read once per region', async () => {
+    const s = await start({
+      clusters: [cluster('near', 'us-east-1'), cluster('far', 'us-east-1', { version: '1.34' }), cluster('old', 'us-east-1', { version: '1.29' })],
+      parameters: amazonLinuxParameters(),
+      clusterVersions: [
+        { version: '1.29', endOfStandardSupport: day(today - 500 * DAY), endOfExtendedSupport: day(today - 135 * DAY) },
+        { version: '1.33', endOfStandardSupport: day(today + 45 * DAY), endOfExtendedSupport: day(today + 410 * DAY) },
+        { version: '1.34', endOfStandardSupport: day(today + 200 * DAY), endOfExtendedSupport: day(today + 565 * DAY) },
+      ],
+    });
+    const run = await runAction({ inputs: { regions: 'us-east-1', 'min-release-age': '0' }, env: env(s) });
+    const report = checkReport(run.outputs);
+    const cluster_ = (name: string) => report.clusters.find((c) => c.cluster === name)!;
+    expect(cluster_('near').kubernetesSupport).toEqual({
+      endOfStandardSupport: day(today + 45 * DAY),
+      endOfExtendedSupport: day(today + 410 * DAY),
+      notice:
+        `Kubernetes 1.33 reaches the end of standard support on ${day(today + 45 * DAY)}, in 45 day(s): ` +
+        `extended support then costs more per cluster hour, until ${day(today + 410 * DAY)}`,
+    });
+    expect(cluster_('far').kubernetesSupport?.notice).toBeNull();
+    expect(cluster_('old').kubernetesSupport?.notice).toContain(`past the end of extended support (${day(today - 135 * DAY)})`);
+    expect(run.summary).toContain('### Kubernetes support calendar');
+    expect(run.summary).toContain(`⏰ **near** (us-east-1): Kubernetes 1.33 reaches the end of standard support on ${day(today + 45 * DAY)}`);
+    expect(run.summary).not.toContain('**far**');
+    // One read for the region, every page: 3 versions in the simulator's pages of 2.
+    expect(s.counts()['eks:DescribeClusterVersions']).toBe(2);
+    const asked = s.log.find((l) => l.operation === 'DescribeClusterVersions')!.params.clusterVersions;
+    expect(asked).toEqual(['1.29', '1.33', '1.34']);
+  });
+});

@@ -124,6 +124,8 @@ describe('check, as the bundled action', () => {
       'eks:DescribeCluster': 20,
       'eks:ListNodegroups': 40,
       'eks:DescribeNodegroup': 100,
+      // the Kubernetes support calendar of the one version they run (1.33): once for the region
+      'eks:DescribeClusterVersions': 1,
       // the 5 latest-release parameters in one call; then, in a second, the own image parameter of
       // each drifted release (AL2023 x86_64 1.33, NVIDIA 1.33, Bottlerocket 1.34.0): is it in us-east-1?
       'ssm:GetParameters': 2,

@@ -59,6 +59,7 @@ export function identify(req: IncomingMessage, url: URL, body: string): AwsCall 
 
 const EKS_ROUTES: [string, RegExp, string][] = [
   ['GET', /^\/clusters$/, 'ListClusters'],
+  ['GET', /^\/cluster-versions$/, 'DescribeClusterVersions'],
   ['GET', /^\/clusters\/([^/]+)$/, 'DescribeCluster'],
   ['GET', /^\/clusters\/([^/]+)\/node-groups$/, 'ListNodegroups'],
   ['GET', /^\/clusters\/([^/]+)\/node-groups\/([^/]+)$/, 'DescribeNodegroup'],
@@ -75,6 +76,7 @@ function eksRoute(method: string, url: URL, body: string): { operation: string; 
     if (m !== method || !match) continue;
     const params: Record<string, unknown> = { ...Object.fromEntries(url.searchParams), ...(body ? (JSON.parse(body) as Record<string, unknown>) : {}) };
     if (url.searchParams.has('tagKeys')) params.tagKeys = url.searchParams.getAll('tagKeys');
+    if (url.searchParams.has('clusterVersions')) params.clusterVersions = url.searchParams.getAll('clusterVersions');
     if (match[1] !== undefined) params.name = decodeURIComponent(match[1]);
     if (match[2] !== undefined) params.sub = decodeURIComponent(match[2]);
     return { operation, params };
@@ -86,6 +88,20 @@ function eksRoute(method: string, url: URL, body: string): { operation: string; 
 export function iamAction(call: AwsCall): string {
   return `${call.service}:${call.operation}`;
 }
+
+/**
+ * EKS's end of standard and extended support per Kubernetes version (EKS user guide, Kubernetes version
+ * lifecycle: 14 months standard, then 12 months extended; dates as endoflife.date/amazon-eks lists them).
+ */
+export const EKS_VERSION_CALENDAR = [
+  { version: '1.29', endOfStandardSupport: '2025-03-23', endOfExtendedSupport: '2026-03-23' },
+  { version: '1.30', endOfStandardSupport: '2025-07-23', endOfExtendedSupport: '2026-07-23' },
+  { version: '1.31', endOfStandardSupport: '2025-11-26', endOfExtendedSupport: '2026-11-26' },
+  { version: '1.32', endOfStandardSupport: '2026-03-23', endOfExtendedSupport: '2027-03-23' },
+  { version: '1.33', endOfStandardSupport: '2026-07-29', endOfExtendedSupport: '2027-07-29' },
+  { version: '1.34', endOfStandardSupport: '2026-12-02', endOfExtendedSupport: '2027-12-02' },
+  { version: '1.35', endOfStandardSupport: '2027-03-27', endOfExtendedSupport: '2028-03-27' },
+];
 
 /** The simulated AWS account: EKS, SSM and Auto Scaling over one fleet. */
 export class AwsState {
@@ -151,6 +167,24 @@ export class AwsState {
         const names = this.fleet.clusters.filter((c) => c.region === call.region).map((c) => c.name);
         const { items, nextToken } = this.page(names, p.nextToken, p.maxResults);
         return { clusters: items, ...(nextToken ? { nextToken } : {}) };
+      }
+      case 'DescribeClusterVersions': {
+        // EKS API reference, DescribeClusterVersions: clusterVersions[] with endOfStandardSupportDate and
+        // endOfExtendedSupportDate, paged by nextToken; `clusterVersions` narrows it to those versions.
+        const wanted = Array.isArray(p.clusterVersions) ? p.clusterVersions.map(String) : undefined;
+        const all = (this.fleet.clusterVersions ?? EKS_VERSION_CALENDAR).filter((v) => !wanted || wanted.includes(v.version));
+        const { items, nextToken } = this.page(all, p.nextToken, p.maxResults);
+        const at = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
+        return {
+          clusterVersions: items.map((v) => ({
+            clusterVersion: v.version,
+            clusterType: 'eks',
+            endOfStandardSupportDate: at(v.endOfStandardSupport),
+            endOfExtendedSupportDate: at(v.endOfExtendedSupport),
+            versionStatus: Date.now() / 1000 < at(v.endOfStandardSupport) ? 'STANDARD_SUPPORT' : 'EXTENDED_SUPPORT',
+          })),
+          ...(nextToken ? { nextToken } : {}),
+        };
       }
       case 'DescribeCluster': {
         const c = this.cluster(call.region, p.name);

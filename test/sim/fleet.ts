@@ -133,6 +133,11 @@ export interface FleetSpec {
    * does not exist (awslabs/amazon-eks-ami#2673: v20260403 was missing from us-east-1 and us-west-1).
    */
   unpublished?: { image: string; regions: string[] }[];
+  /**
+   * DescribeClusterVersions' calendar (YYYY-MM-DD); when absent, EKS's published dates for 1.29 to 1.35
+   * (EKS user guide, Kubernetes version lifecycle; as tabulated by endoflife.date/amazon-eks).
+   */
+  clusterVersions?: { version: string; endOfStandardSupport: string; endOfExtendedSupport: string }[];
 }
 
 /** Makes the next update of a node group fail when it enters a phase (default: upgrade). */
