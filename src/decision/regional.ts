@@ -29,9 +29,13 @@ function entryParameter(e: NodegroupReport, parameterOf: ImageParameterOf): Regi
   return parameter ? { region: e.region, parameter } : undefined;
 }
 
-/** A plan item's target, when it is an update to a release: the parameter that confirms it in the item's region. */
+/**
+ * A plan item's target, when it is an update to a pinned or latest release: the parameter that confirms
+ * it in the item's region. A `release-version` typed for this run is left to EKS, whose refusal of a
+ * release it does not offer is explained as it was (../effects/managed-update.ts).
+ */
 function itemParameter(i: PlanItem, parameterOf: ImageParameterOf): RegionalRead | undefined {
-  if (i.action !== 'update' || !i.target || i.target.imageId || !i.amiType) return undefined;
+  if (i.action !== 'update' || !i.target || i.target.imageId || !i.amiType || i.source === 'release-version') return undefined;
   const parameter = parameterOf(i.nodeKind, i.amiType, i.target.version, i.target.releaseVersion);
   return parameter ? { region: i.region, parameter } : undefined;
 }
@@ -46,11 +50,12 @@ export function regionalReads(items: readonly NodegroupReport[] | readonly PlanI
   return new Map([...byRegion].map(([region, names]) => [region, [...names].sort()]));
 }
 
-/** Why a release waits in a region. */
-function missingReason(release: string, region: string, parameter: string): string {
+/** Why a release waits in a region: in the check (nothing pinned), or in the upgrade (nothing changed; a pin may be wrong). */
+function missingReason(release: string, region: string, parameter: string, upgrade = false): string {
   return (
     `${release} has no image in ${region} yet (SSM parameter ${parameter} does not exist there): ` +
-    `AWS copies each release region by region, and it waits until the image is published in ${region}; nothing is pinned for it meanwhile`
+    `AWS copies each release region by region, and it waits until the image is published in ${region}; ` +
+    (upgrade ? 'nothing is changed for it meanwhile (a release that does not exist at all never will be: check the pin)' : 'nothing is pinned for it meanwhile')
   );
 }
 
@@ -96,8 +101,7 @@ export function holdPlanMissingInRegion(
     if (!read) return i;
     const release = i.target!.releaseVersion;
     const answer = found(read.region, read.parameter);
-    if (answer?.kind === 'missing')
-      return { ...i, action: 'skip', reason: missingReason(release, read.region, read.parameter).replace('nothing is pinned', 'nothing is changed') };
+    if (answer?.kind === 'missing') return { ...i, action: 'skip', reason: missingReason(release, read.region, read.parameter, true) };
     if (!answer || answer.kind === 'error') {
       return {
         ...i,

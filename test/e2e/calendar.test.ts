@@ -69,6 +69,31 @@ describe('a release not yet in every region (awslabs/amazon-eks-ami#2673)', () =
     expect(own.map((l) => l.region).sort()).toEqual(['us-east-1', 'us-west-2']);
   });
 
+  it('keeps an open pull request as it is while the newer release has no image in its region, rather than closing it', async () => {
+    const [a, b, c] = releasesOf('AL2023_x86_64_STANDARD', '1.33')
+      .slice(-3)
+      .map((r) => r.releaseVersion) as [string, string, string];
+    const s = await start({
+      clusters: [cluster('east', 'us-east-1', { nodegroups: [{ ...cluster('x', 'us-east-1').nodegroups[0]!, releaseVersion: a }] })],
+      parameters: amazonLinuxParameters(),
+    });
+    const parameter = s.world.fleet.parameters.find((x) => x.name.includes('/1.33/amazon-linux-2023/x86_64/standard/'))!;
+    parameter.value = b;
+    const inputs = { regions: 'us-east-1', 'min-release-age': '0', 'on-drift': 'pull-request' };
+    const first = await runAction({ inputs, env: env(s) });
+    expect(checkReport(first.outputs).proposals.map((p) => p.result)).toEqual(['created']);
+    // AWS moves the recommendation to c before c's image reaches us-east-1.
+    parameter.value = c;
+    s.world.fleet.unpublished = [{ image: awsImageName('AL2023_x86_64_STANDARD', '1.33', c), regions: ['us-east-1'] }];
+    const second = await runAction({ inputs, env: env(s) });
+    const report = checkReport(second.outputs);
+    expect(report.nodegroups[0]).toMatchObject({ status: 'waiting', latestReleaseVersion: c });
+    expect(report.proposals).toEqual([
+      expect.objectContaining({ result: 'unchanged', reason: 'a newer release has no image in us-east-1 yet: the pull request is kept as it is', open: true }),
+    ]);
+    expect(s.github.pulls()[0]!.state).toBe('open');
+  });
+
   it('is not rolled where its image is missing: the upgrade skips that node group with the reason and changes nothing there', async () => {
     const s = await start(fleet());
     const run = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', clusters: 'east', 'poll-interval': '100ms' }, env: env(s) });
