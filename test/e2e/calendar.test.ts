@@ -236,6 +236,39 @@ describe('the calendar', () => {
     expect(run.summary).toContain(`goes private on ${privateOn(100)}`);
   });
 
+  it('moves a Windows node group off a release about to go private; EKS (simulated) refuses a release already private', async () => {
+    const latest = windowsRelease(10);
+    const fleet = (): FleetSpec => ({
+      clusters: [
+        cluster('win', 'us-east-1', {
+          nodegroups: [
+            { name: 'soaked', amiType: 'WINDOWS_CORE_2022_x86_64', version: '1.33', releaseVersion: windowsRelease(100), desiredSize: 2 },
+            { name: 'ancient', amiType: 'WINDOWS_CORE_2022_x86_64', version: '1.33', releaseVersion: windowsRelease(200), desiredSize: 2 },
+          ],
+        }),
+      ],
+      parameters: [
+        {
+          name: '/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.33',
+          value: JSON.stringify({ release_version: latest, image_id: 'ami-0win000000000001' }),
+          lastModified: new Date(today - 10 * DAY).toISOString(),
+        },
+      ],
+    });
+    const s = await start(fleet());
+    const upgrade = { command: 'upgrade', regions: 'us-east-1', clusters: 'win', 'poll-interval': '100ms' };
+    const moved = await runAction({ inputs: { ...upgrade, nodegroups: 'soaked' }, env: env(s) });
+    expect(moved.code).toBe(0);
+    expect((JSON.parse(moved.outputs.upgrades ?? '{}') as UpgradeReport).nodegroups).toEqual([
+      expect.objectContaining({ nodegroup: 'soaked', result: 'upgraded', to: expect.objectContaining({ releaseVersion: latest }) }),
+    ]);
+    const refused = await runAction({ inputs: { ...upgrade, nodegroups: 'ancient', 'release-version': windowsRelease(130) }, env: env(s) });
+    expect(refused.code).toBe(1);
+    const result = (JSON.parse(refused.outputs.upgrades ?? '{}') as UpgradeReport).nodegroups[0]!;
+    expect(result.result).toBe('failed');
+    expect(result.reason).toContain(`EKS refused ${windowsRelease(130)}`);
+  });
+
   it('names the clusters within 90 days of the end of standard or extended support, from DescribeClusterVersions read once per region', async () => {
     const s = await start({
       clusters: [cluster('near', 'us-east-1'), cluster('far', 'us-east-1', { version: '1.34' }), cluster('old', 'us-east-1', { version: '1.29' })],
