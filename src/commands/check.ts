@@ -2,21 +2,20 @@ import pLimit from 'p-limit';
 import { CONCURRENCY, pauseDeps, type Clients } from '../clients.js';
 import type { ClusterState, HistoryRecord, LatestRelease, NodegroupState, ParameterRequest } from '../model/fleet.js';
 import { renderLogLine } from '../report/check-summary.js';
-import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupReport, type NodegroupStatus } from '../model/check-report.js';
+import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupStatus } from '../model/check-report.js';
 import type { PauseReport } from '../model/pause.js';
-import type { Settings, StageSettings } from '../model/settings.js';
-import { clusterError, unreadableMarks, type DriftPolicy } from '../decision/drift.js';
-import { kubernetesMinor } from '../decision/release.js';
+import type { Settings } from '../model/settings.js';
+import { unreadableMarks } from '../decision/drift.js';
 import { updatesInPlace } from '../decision/in-place.js';
-import { decideStage, membersOf, rolloutTable, stageOf, type StageContext } from '../decision/stages.js';
-import { loadAwsClients, type AwsClientFactory, type AwsClients } from '../fleet/aws-clients.js';
-import { readRegion } from '../fleet/eks.js';
+import { stageOf } from '../decision/stages.js';
+import { describeError, type AwsClientFactory } from '../fleet/aws-clients.js';
+import { readClusterEndpoint, readRegion, readVersionCalendar } from '../fleet/eks.js';
 import { loadHistoryRecord, readHistories, saveHistoryRecord } from '../fleet/update-history.js';
-import { classify, kindOf, readsImage, runningRelease } from '../kinds/registry.js';
+import { kindOf, readsImage, runningRelease } from '../kinds/registry.js';
 import { describeKubeError, isKubeDeadline } from '../fleet/kube-errors.js';
-import { readClusterEndpoint } from '../fleet/eks.js';
 import type { LookForBlockers } from '../effects/proposal-common.js';
 import type { CommandIo } from './io.js';
+import { applyStages, classifyAll, confirmInRegion, fleetReaders, supportOf, type RegionRead } from './check-verdicts.js';
 
 /**
  * `command: check`: the report, and with `on-drift` the proposals. Returns the report and, when the
@@ -85,6 +84,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
       saveHistoryRecord(cache, loaded.record);
       io.log(`history-cache ${cache}: ${Object.keys(loaded.record.nodegroups).length} node group(s) recorded`);
     }
+    for (const c of r.clusters) if (c.kubernetesSupport?.notice) io.warn(`${c.region}/${c.cluster}: ${c.kubernetesSupport.notice}`);
     for (const u of r.pausesUnchecked) io.log(`pauses not looked for in ${u}`);
     for (const u of r.nodesUnchecked ?? []) io.log(`nodes not looked at (updates in place not seen) in ${u}`);
     for (const w of r.warnings ?? []) io.warn(w);
@@ -215,8 +215,21 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         fleetReaders().catch(() => undefined);
         deps.prefetch?.();
       });
+      // The Kubernetes support calendar of the versions the region's clusters run: one read a region.
+      const versions = [...new Set(clusters.flatMap((c) => (c.version ? [c.version] : [])))].sort();
+      // Side by side with the other reads; unreadable (an older policy without eks:DescribeClusterVersions): a warning, not an error.
+      const calendar: Promise<RegionRead['calendar']> =
+        versions.length > 0 ? limit(() => readVersionCalendar(eks, versions)).catch((error: unknown) => describeError(error)) : Promise.resolve(new Map());
       if (clusters.length === 0 && !stages)
-        return { region, clients, clusters, fleet: clusters, latest: new Map<string, LatestRelease>(), requests: new Map<string, ParameterRequest>() };
+        return {
+          region,
+          clients,
+          clusters,
+          fleet: clusters,
+          calendar: await calendar,
+          latest: new Map<string, LatestRelease>(),
+          requests: new Map<string, ParameterRequest>(),
+        };
       const { readImageSources, readLatestReleases, readUpdateImages, readUnhealthyParameters, applyUnhealthyParameters } = await fleetReaders();
       const { ssm } = clients;
       // The health gate's durable marks, side by side with the other reads: one paginated call for the region.
@@ -243,7 +256,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         for (const request of kindOf(ng).targetParameters(ng)) requests.set(request.parameter, request);
       }
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
-      return { region, clients, clusters, fleet, latest, requests, ...(warning ? { warning } : {}) };
+      return { region, clients, clusters, fleet, calendar: await calendar, latest, requests, ...(warning ? { warning } : {}) };
     }),
   );
 
@@ -256,11 +269,22 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
   let nodegroups = classifyAll(perRegion, policy);
   const staged = stages ? await applyStages(stages, perRegion, nodegroups, policy.now.getTime()) : undefined;
   if (staged) nodegroups = staged.nodegroups;
+  nodegroups = await confirmInRegion(nodegroups, perRegion, limit);
   nodegroups.sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster) || (a.nodegroup ?? '').localeCompare(b.nodegroup ?? ''));
 
-  // Without stages nothing is `waiting`, and the report is what it was before stages existed.
-  const counts = Object.fromEntries(STATUSES.filter((s) => stages || s !== 'waiting').map((s) => [s, 0])) as Record<NodegroupStatus, number>;
+  // Without stages, `waiting` is counted only when a release waits for its image in a region.
+  const waits = nodegroups.some((n) => n.status === 'waiting');
+  const counts = Object.fromEntries(STATUSES.filter((s) => stages || waits || s !== 'waiting').map((s) => [s, 0])) as Record<NodegroupStatus, number>;
   for (const ng of nodegroups) counts[ng.status]++;
+  const warnings = perRegion.flatMap((r) => [
+    ...(r.warning ? [r.warning] : []),
+    ...(typeof r.calendar === 'string'
+      ? [
+          `${r.region}: the Kubernetes support calendar could not be read (DescribeClusterVersions: ${r.calendar}); ` +
+            "add eks:DescribeClusterVersions to the check's policy",
+        ]
+      : []),
+  ]);
 
   return {
     command: 'check',
@@ -278,6 +302,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         nodegroups: c.nodegroups.filter((n) => n.kind !== 'self-managed').length,
         selfManagedGroups: c.nodegroups.filter((n) => n.kind === 'self-managed' && !n.error).length,
         error: c.error ?? null,
+        ...supportOf(c, perRegion, policy.now),
         ...(stages ? { stage: stageOf(c, stages).name, stageNote: stageOf(c, stages).note } : {}),
       }))
       .sort((a, b) => a.region.localeCompare(b.region) || a.cluster.localeCompare(b.cluster)),
@@ -286,96 +311,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
     pausesUnchecked: pauses.unchecked,
     nodesUnchecked,
     proposals: [],
-    ...(perRegion.some((r) => r.warning) ? { warnings: perRegion.flatMap((r) => (r.warning ? [r.warning] : [])) } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
     ...(stages && staged ? { rollout: { stages: stages.names, stageTag: stages.tag, stageSoak: stages.soak.text, cells: staged.cells } } : {}),
   };
-}
-
-/** Each node group's status, and an entry for each cluster that could not be read. */
-function classifyAll(perRegion: readonly RegionRead[], policy: DriftPolicy): NodegroupReport[] {
-  const nodegroups: NodegroupReport[] = [];
-  for (const { clusters, latest } of perRegion) {
-    for (const cluster of clusters) {
-      if (cluster.error) nodegroups.push(clusterError(cluster, cluster.error));
-      for (const ng of cluster.nodegroups) nodegroups.push(classify(cluster, ng, (p) => latest.get(p), policy));
-    }
-  }
-  return nodegroups;
-}
-
-/**
- * The fleet's readers beyond EKS, with their SDK clients (SSM, Auto Scaling; EC2 when an image is
- * named by id): chunks of dist/, loaded once a region has clusters. A check that finds none loads none
- * of them.
- */
-async function fleetReaders() {
-  const [images, releases] = await Promise.all([import('../fleet/image-sources.js'), import('../fleet/ssm.js'), loadAwsClients('ssm', 'autoscaling')]);
-  return { ...images, ...releases };
-}
-
-interface RegionRead {
-  region: string;
-  clients: AwsClients;
-  clusters: ClusterState[];
-  fleet: ClusterState[];
-  latest: Map<string, LatestRelease>;
-  requests: Map<string, ParameterRequest>;
-  /** The health gate's parameters could not be read: the marks are the tags' alone. */
-  warning?: string;
-}
-
-/**
- * The staged rollout over the check's entries: each entry in a later stage is measured against the
- * proof of the earlier stages. A proven train whose release at a node group's minor no node group
- * runs is looked up in the history of that minor's SSM parameter, then the entries are decided again.
- */
-async function applyStages(stages: StageSettings, perRegion: readonly RegionRead[], entries: NodegroupReport[], now: number) {
-  const fleet = perRegion.flatMap((r) => r.fleet);
-  const members = membersOf(fleet, stages, runningRelease);
-  const run = new Map<string, Set<string>>();
-  for (const c of fleet) {
-    for (const ng of c.nodegroups) {
-      const minor = ng.version ? kubernetesMinor(ng.version) : undefined;
-      if (!ng.amiType || !minor || !ng.releaseVersion) continue;
-      const key = `${ng.amiType}/${minor}`;
-      run.set(key, (run.get(key) ?? new Set()).add(ng.releaseVersion));
-    }
-  }
-  const history = new Map<string, string[]>();
-  const historyErrors = new Map<string, string>();
-  const clusterOf = new Map(perRegion.flatMap((r) => r.clusters).map((c) => [`${c.region}/${c.name}`, c]));
-  const decideAll = (missing: Set<string>) => {
-    const ctx: StageContext = {
-      stages,
-      members,
-      now,
-      knownReleases: (parameter, amiType, minor) => {
-        const latest = perRegion.map((r) => r.latest.get(parameter)).find((x) => x?.kind === 'found');
-        return [...(run.get(`${amiType}/${minor}`) ?? []), ...(latest?.kind === 'found' ? [latest.releaseVersion] : []), ...(history.get(parameter) ?? [])];
-      },
-      missing: (parameter) => missing.add(parameter),
-      historyError: (parameter) => historyErrors.get(parameter),
-    };
-    return entries.map((e) => {
-      const cluster = clusterOf.get(`${e.region}/${e.cluster}`);
-      return cluster ? decideStage(e, stageOf(cluster, stages), ctx) : e;
-    });
-  };
-  const missing = new Set<string>();
-  let decided = decideAll(missing);
-  if (missing.size > 0) {
-    // Each parameter's history once, from a region that asked for it (releases are the same in every region).
-    await Promise.all(
-      [...missing].map(async (parameter) => {
-        const from = perRegion.find((r) => r.requests.has(parameter));
-        if (!from) return;
-        const { readReleaseHistory } = await fleetReaders();
-        const read = await readReleaseHistory(from.clients.ssm, from.requests.get(parameter)!);
-        if ('error' in read) historyErrors.set(parameter, read.error);
-        else history.set(parameter, read.releases);
-      }),
-    );
-    decided = decideAll(new Set());
-  }
-  return { nodegroups: decided, cells: rolloutTable(stages, members, decided) };
 }

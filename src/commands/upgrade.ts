@@ -9,7 +9,8 @@ import { releaseSource } from '../decision/ami-types.js';
 import { credentialWarning, planBudgetMs } from '../decision/budget.js';
 import { eksImageOf, latestImageRequests } from '../decision/eks-images.js';
 import { unreadableMarks } from '../decision/drift.js';
-import { holdUnhealthy, holdUnproven } from '../decision/holds.js';
+import { holdCapacityBlocks, holdUnhealthy, holdUnproven } from '../decision/holds.js';
+import { rolloutText } from '../decision/rollout.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { loadAwsClients } from '../fleet/aws-clients.js';
 import { credentialOutlook } from '../fleet/credentials.js';
@@ -17,7 +18,8 @@ import { readRegion } from '../fleet/eks.js';
 import { readImageSources, readUpdateImages } from '../fleet/image-sources.js';
 import { loadHistoryRecord, readHistories, saveHistoryRecord } from '../fleet/update-history.js';
 import { applyUnhealthyParameters, readLatestReleases, readUnhealthyParameters } from '../fleet/ssm.js';
-import { kindById, kindOf, planNodegroup, readsImage, runningRelease } from '../kinds/registry.js';
+import { kindById, kindOf, planNodegroup, readsImage, runningRelease, targetImageParameter } from '../kinds/registry.js';
+import { holdPlanMissingInRegion, regionalReads } from '../decision/regional.js';
 import { upgradeCluster, type ClusterItem } from '../effects/cluster-upgrade.js';
 import type { UpgradeDeps } from '../effects/executor.js';
 import { commentOnMergedPullRequest } from '../effects/merge-comment.js';
@@ -208,7 +210,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     }
   }
   plan = holdUnhealthy(
-    plan,
+    holdCapacityBlocks(plan),
     perRegion.flatMap((r) => r.clusters),
     settings.upgrade.force,
   );
@@ -242,7 +244,22 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     for (const note of held.notes) deps.log(note);
     plan = held.plan;
   }
-  for (const item of plan) deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}`);
+  // Each target release read where it is used: its own image parameter in the node group's region.
+  const reads = regionalReads(plan, targetImageParameter);
+  if (reads.size > 0) {
+    const answers = new Map<string, Map<string, LatestRelease>>();
+    await Promise.all(
+      [...reads].map(async ([region, names]) => {
+        const requests = names.map((parameter) => ({ parameter, format: 'image-id' as const }));
+        answers.set(region, await readLatestReleases(deps.clientsFor(region).ssm, requests, limit));
+      }),
+    );
+    plan = holdPlanMissingInRegion(plan, (region, parameter) => answers.get(region)?.get(parameter), targetImageParameter);
+  }
+  for (const item of plan) {
+    const rolls = item.action === 'update' && item.updateSettings ? ` (rolls: ${rolloutText(item.updateSettings, item.nodes)})` : '';
+    deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}${rolls}`);
+  }
   if (perRegion.every((r) => r.clusters.length === 0)) {
     throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
   }

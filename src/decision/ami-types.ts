@@ -107,3 +107,35 @@ export function releaseNotesUrl(amiType: string, release: string): string | unde
   if (amiType.startsWith('WINDOWS')) return 'https://docs.aws.amazon.com/eks/latest/userguide/eks-ami-versions-windows.html';
   return undefined;
 }
+
+const AL2_IMAGE_PREFIX: Record<string, string> = {
+  'amazon-linux-2': 'amazon-eks',
+  'amazon-linux-2-arm64': 'amazon-eks-arm64',
+  'amazon-linux-2-gpu': 'amazon-eks-gpu',
+};
+
+/**
+ * The SSM parameter that holds one release's own AMI id in a region, or undefined when AWS publishes
+ * none per release. Each AMI is copied region by region, and a release has been missing from some
+ * regions after others had it (awslabs/amazon-eks-ami#2673: v20260403 absent from us-east-1 and
+ * us-west-1): the parameter exists only where the image does. Paths as Karpenter resolves a pinned
+ * alias (aws/karpenter-provider-aws pkg/providers/amifamily/al2023.go:
+ * `.../optimized-ami/<minor>/amazon-linux-2023/<arch>/<variant>/amazon-eks-node-al2023-<arch>-<variant>-<minor>-v<date>/image_id`)
+ * and as cloudposse/terraform-aws-eks-node-group documents its specifiers (AL2
+ * `.../amazon-linux-2/amazon-eks-node-1.29-v20240117/image_id`; Bottlerocket
+ * `/aws/service/bottlerocket/aws-k8s-1.24-nvidia/x86_64/1.20.1-7c3e9198/image_id`, no `v`). The AL2 arm64
+ * and GPU names follow their AMI names (amazon-eks-arm64-node-, amazon-eks-gpu-node-): UNVERIFIED.
+ * Windows publishes only its latest image per minor (`/aws/service/ami-windows-latest/...`): none.
+ */
+export function releaseImageParameter(amiType: string, minor: string, release: string): string | undefined {
+  const source = releaseSource(amiType, minor);
+  if (source.kind !== 'ssm' || source.format !== 'release') return undefined;
+  const date = /-(\d{8})$/.exec(release)?.[1];
+  let m = /^(\/aws\/service\/eks\/optimized-ami\/[^/]+)\/amazon-linux-2023\/(x86_64|arm64)\/(\w+)\/recommended\/release_version$/.exec(source.parameter);
+  if (m) return date ? `${m[1]}/amazon-linux-2023/${m[2]}/${m[3]}/amazon-eks-node-al2023-${m[2]}-${m[3]}-${minor}-v${date}/image_id` : undefined;
+  m = /^(\/aws\/service\/eks\/optimized-ami\/[^/]+)\/(amazon-linux-2[\w-]*)\/recommended\/release_version$/.exec(source.parameter);
+  if (m) return date && AL2_IMAGE_PREFIX[m[2]!] ? `${m[1]}/${m[2]}/${AL2_IMAGE_PREFIX[m[2]!]}-node-${minor}-v${date}/image_id` : undefined;
+  m = /^(\/aws\/service\/bottlerocket\/[^/]+\/(?:x86_64|arm64))\/latest\/image_version$/.exec(source.parameter);
+  if (m && /^\d+\.\d+\.\d+(-[0-9a-f]+)?$/.test(release)) return `${m[1]}/${release}/image_id`;
+  return undefined;
+}

@@ -1,10 +1,12 @@
 import type { CredentialOutlook, UpgradeSettings } from '../model/settings.js';
 import type { PlanItem } from '../model/plan.js';
 import { formatDuration } from './duration.js';
+import { waves } from './rollout.js';
+import type { UpdateSettings } from '../model/fleet.js';
 
-/** How long to wait for one node group: EKS replaces nodes one at a time by default. */
-export function defaultWaitTimeoutMs(nodes: number | null): number {
-  return Math.max(40 * 60_000, 15 * 60_000 + 8 * 60_000 * (nodes ?? 1));
+/** How long to wait for one node group: 8 minutes a round of replacement (one node a round by default, more with its updateConfig). */
+export function defaultWaitTimeoutMs(nodes: number | null, settings?: UpdateSettings): number {
+  return Math.max(40 * 60_000, 15 * 60_000 + 8 * 60_000 * waves(settings, nodes));
 }
 
 /**
@@ -15,7 +17,7 @@ export function planBudgetMs(items: readonly PlanItem[], settings: UpgradeSettin
   const byCluster = new Map<string, number[]>();
   for (const i of items.filter((p) => p.action === 'update')) {
     const key = `${i.region}/${i.cluster}`;
-    byCluster.set(key, [...(byCluster.get(key) ?? []), (settings.waitTimeoutMs ?? defaultWaitTimeoutMs(i.nodes)) + settings.healthTimeoutMs]);
+    byCluster.set(key, [...(byCluster.get(key) ?? []), (settings.waitTimeoutMs ?? defaultWaitTimeoutMs(i.nodes, i.updateSettings)) + settings.healthTimeoutMs]);
   }
   let total = 0;
   for (const timeouts of byCluster.values()) {

@@ -5,6 +5,7 @@ import type { StageSettings } from '../model/settings.js';
 import { proveTrain } from './proof.js';
 import { membersOf, stageOf, type RunningRelease } from './stages.js';
 import { trainOf } from './train.js';
+import { capacityBlockHold } from './rollout.js';
 
 /*
  * What holds an upgrade the plan would make: pure, each returns the plan with the held items changed
@@ -97,4 +98,16 @@ export function holdUnproven(
     }));
   }
   return { plan: plan.map((item) => (item.action === 'update' && verdicts.has(key(item)) ? verdicts.get(key(item))!(item) : item)), notes };
+}
+
+/**
+ * A Capacity Block node group is updated only at desired size 0 (EKS user guide, Capacity Blocks for
+ * managed node groups): while it has nodes its update is held (skipped with EKS's reason), and the
+ * cluster's other node groups go on.
+ */
+export function holdCapacityBlocks(plan: readonly PlanItem[]): PlanItem[] {
+  return plan.map((item) => {
+    const hold = item.action === 'update' ? capacityBlockHold(item.updateSettings, item.nodes) : null;
+    return hold ? { ...item, action: 'skip', reason: `${item.reason}: ${hold}` } : item;
+  });
 }

@@ -33,6 +33,7 @@ function itemOf(input: PlanInput, kind: NodeKindId, current: Version | null): It
     nodeKind: kind,
     amiType: ng.amiType ?? null,
     nodes: ng.desiredSize ?? null,
+    ...(ng.updateSettings ? { updateSettings: ng.updateSettings } : {}),
     current,
     target,
     source,

@@ -4,6 +4,7 @@ import { releaseNotesUrl, releaseSource } from './ami-types.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
 import { formatDuration } from './duration.js';
 import { endedReason, endingNotice, supportOf } from './support.js';
+import { windowsCalendar, windowsNotice, windowsPrivateReason } from './calendar.js';
 import { imageFields, type DriftPolicy } from './drift.js';
 import { inPlaceNote, inPlaceReason, inPlaceVerdict, type InPlaceVerdict } from './in-place.js';
 
@@ -34,7 +35,10 @@ export function classifyByRelease(
   const latestRelease = found?.kind === 'found' ? found : undefined;
 
   const support = supportOf(ng.amiType, policy.now);
-  const notice = support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '';
+  const windows = windowsCalendar(ng.amiType, ng.releaseVersion, policy.now);
+  const notice =
+    (support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '') +
+    (windows?.kind === 'soon' ? ` · ⚠️ ${windowsNotice(ng.releaseVersion!, windows.on, windows.days)}` : '');
   // Set once the release is compared: nodes updated in place (Bottlerocket), as the check saw them.
   const seen: { inPlace?: InPlaceVerdict } = {};
   const entry = (status: NodegroupStatus, reason: string): NodegroupDecision => ({
@@ -59,6 +63,11 @@ export function classifyByRelease(
   if (ng.error) return entry('error', ng.error);
   // A family AWS no longer patches is unsupported whatever its Kubernetes version or release.
   if (support.kind === 'ended') return entry('unsupported', endedReason(support.eos));
+  // A Windows release whose AMI went private: nodes can no longer be launched from it.
+  if (windows?.kind === 'private') {
+    const newer = latestRelease && isNewer(latestRelease.releaseVersion, ng.releaseVersion!, ng.amiType) ? latestRelease.releaseVersion : undefined;
+    return entry('unsupported', windowsPrivateReason(ng.releaseVersion!, windows.on, newer));
+  }
   if (!minor) return entry('unknown', `Kubernetes version ${ng.version ?? '(none)'} does not parse`);
 
   const controlPlaneMinor = cluster.version ? kubernetesMinor(cluster.version) : undefined;

@@ -166,7 +166,7 @@ async function roll(target: ManagedTarget, check: PreflightCheck, ctx: ExecutorC
   }
   if (!updateId) return upgradeEntry(item, 'failed', 'UpdateNodegroupVersion returned no update id');
 
-  const timeout = settings.waitTimeoutMs ?? defaultWaitTimeoutMs(item.nodes);
+  const timeout = settings.waitTimeoutMs ?? defaultWaitTimeoutMs(item.nodes, item.updateSettings);
   const phases: NodegroupUpgrade['phases'] = [];
   let last = '';
   let update: Update | undefined;

@@ -11,6 +11,8 @@ export async function proposeIssue(ctx: Context, region: string, cluster: string
   const { github, repo, settings } = ctx;
   const drift = entries.filter(isDrift);
   const soaking = entries.some((e) => e.status === 'soaking');
+  // A release whose image is not yet in the region (waiting without a stage's proof) is not drift gone.
+  const unpublished = entries.some((e) => e.status === 'waiting' && !e.proof);
   const tag = marker('issue', region, cluster);
   let existing:
     | { number: number; html_url: string; body?: string | null; title: string; labels?: ({ name?: string } | string)[]; assignees?: { login: string }[] | null }
@@ -27,7 +29,9 @@ export async function proposeIssue(ctx: Context, region: string, cluster: string
   const result = resultFor('issue', region, cluster);
   try {
     if (drift.length === 0) {
+      if (!existing && unpublished) return result('none', `a newer release has no image in ${region} yet: nothing is proposed until it has`);
       if (!existing) return result('none', soaking ? 'newer releases are soaking (younger than min-release-age)' : 'no drift');
+      if (unpublished) return result('unchanged', `a newer release has no image in ${region} yet: the issue is kept as it is`, existing);
       if (soaking) return result('unchanged', 'the newest releases are still soaking: the issue is kept as it is', existing);
       await github.rest.issues.createComment({
         ...repo,

@@ -58,13 +58,17 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
   const branch = branchName(region, cluster);
   const drift = entries.filter(isDrift);
   const soaking = entries.some((e) => e.status === 'soaking');
+  // A release whose image is not yet in the region (waiting without a stage's proof) is not drift gone.
+  const unpublished = entries.some((e) => e.status === 'waiting' && !e.proof);
   const result = resultFor('pull-request', region, cluster);
 
   const open = (await gh('listing pull requests', () => github.rest.pulls.list({ ...repo, state: 'open', head: `${repo.owner}:${branch}`, per_page: 10 })))
     .data[0];
 
   if (drift.length === 0) {
+    if (!open && unpublished) return result('none', `a newer release has no image in ${region} yet: nothing is pinned until it has`);
     if (!open) return result('none', soaking ? 'newer releases are soaking (younger than min-release-age)' : 'no drift');
+    if (unpublished) return result('unchanged', `a newer release has no image in ${region} yet: the pull request is kept as it is`, open);
     if (soaking) return result('unchanged', 'the newest releases are still soaking: the pull request is kept as it is', open);
     await gh('commenting on the pull request', () =>
       github.rest.issues.createComment({

@@ -5,12 +5,13 @@ import {
   paginateListClusters,
   paginateListNodegroups,
   paginateListUpdates,
+  paginateDescribeClusterVersions,
   type EKSClient,
   type Update,
 } from '@aws-sdk/client-eks';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { describeError } from './aws-clients.js';
-import { parseUnhealthy, UNHEALTHY_TAG, type ClusterState, type NodegroupState, type UnhealthyMark } from '../model/fleet.js';
+import { parseUnhealthy, UNHEALTHY_TAG, type ClusterState, type NodegroupState, type UnhealthyMark, type VersionSupport } from '../model/fleet.js';
 
 export interface FleetQuery {
   region: string;
@@ -88,6 +89,13 @@ async function readNodegroup(eks: EKSClient, clusterName: string, nodegroupName:
       releaseVersion: nodegroup?.releaseVersion,
       status: nodegroup?.status,
       desiredSize: nodegroup?.scalingConfig?.desiredSize,
+      updateSettings: {
+        maxUnavailable: nodegroup?.updateConfig?.maxUnavailable ?? null,
+        maxUnavailablePercentage: nodegroup?.updateConfig?.maxUnavailablePercentage ?? null,
+        strategy: nodegroup?.updateConfig?.updateStrategy ?? null,
+        capacityType: nodegroup?.capacityType ?? null,
+        nodeRepair: nodegroup?.nodeRepairConfig?.enabled === true,
+      },
       ...(nodegroup?.createdAt ? { createdAt: nodegroup.createdAt.getTime() } : {}),
       ...tagMark(parseUnhealthy(nodegroup?.tags?.[UNHEALTHY_TAG])),
       ...(nodegroup?.launchTemplate?.id
@@ -166,4 +174,24 @@ export async function clusterNodegroupsUpdating(eks: EKSClient, clusterName: str
   const names: string[] = [];
   for await (const page of paginateListNodegroups({ client: eks }, { clusterName })) names.push(...(page.nodegroups ?? []));
   return nodegroupsUpdating(eks, clusterName, names);
+}
+
+/**
+ * The support calendar of the Kubernetes versions the clusters run: DescribeClusterVersions, once a
+ * region, every page, for those versions (`clusterVersions`) and including versions past their end of
+ * support (`includeAll`; which versions the call returns without it is UNVERIFIED). Its dates are
+ * endOfStandardSupportDate and endOfExtendedSupportDate (EKS API reference, ClusterVersionInformation).
+ * Throws the AWS error: the caller reports it.
+ */
+export async function readVersionCalendar(eks: EKSClient, versions: readonly string[]): Promise<Map<string, VersionSupport>> {
+  const calendar = new Map<string, VersionSupport>();
+  const day = (d: Date | undefined) => (d ? d.toISOString().slice(0, 10) : null);
+  const paginator = paginateDescribeClusterVersions({ client: eks }, { includeAll: true, clusterVersions: [...versions] });
+  for await (const page of paginator) {
+    for (const v of page.clusterVersions ?? []) {
+      if (!v.clusterVersion) continue;
+      calendar.set(v.clusterVersion, { endOfStandardSupport: day(v.endOfStandardSupportDate), endOfExtendedSupport: day(v.endOfExtendedSupportDate) });
+    }
+  }
+  return calendar;
 }

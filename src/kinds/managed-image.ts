@@ -20,6 +20,8 @@ export const managedImage: NodeKind = {
   targetParameters: imageRequests,
   classify: (cluster, ng, latest, policy) => classifyByImage(cluster, ng, latest, policy, { what: 'launch template', amiTypeFromImage: false }),
   pinKey: 'imageId',
+  // Its target is the image id AWS recommends in the node group's own region (read there).
+  targetImageParameter: () => undefined,
   plan: (input) => planByImage(input, 'managed-image'),
   executor: async () => (await import('../effects/launch-template.js')).imageExecutor,
   healthTarget: (item) => (item.target?.imageId ? { imageId: item.target.imageId } : {}),

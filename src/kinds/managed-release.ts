@@ -1,5 +1,6 @@
 import { classifyByRelease, releaseRequests } from '../decision/release-drift.js';
 import { planByRelease } from '../decision/plan.js';
+import { releaseImageParameter } from '../decision/ami-types.js';
 import type { NodeKind } from './node-kind.js';
 
 /**
@@ -15,6 +16,7 @@ export const managedRelease: NodeKind = {
   targetParameters: releaseRequests,
   classify: classifyByRelease,
   pinKey: 'releaseVersion',
+  targetImageParameter: releaseImageParameter,
   plan: (input) => planByRelease(input, 'managed-release'),
   executor: async () => (await import('../effects/managed-update.js')).releaseExecutor,
   // EKS picks the image: the gate knows the nodes are new by their creation, not by an image id.

@@ -31,6 +31,12 @@ export interface NodeKind {
   plan(input: PlanInput): PlanItem;
   /** The executor that rolls it, loaded when an upgrade needs it; null when the action does not roll this kind. */
   readonly executor: (() => Promise<Executor>) | null;
+  /**
+   * Find the target where it is used: the SSM parameter that holds a target release's own image in
+   * the node group's region (it exists only where the image was copied), or undefined when its
+   * target is read in its own region already (an image id) or AWS publishes none per release.
+   */
+  targetImageParameter(amiType: string, minor: string, release: string): string | undefined;
   /** What the health gate waits for on its new nodes: the image they must run, when the target names one. */
   healthTarget(item: PlanItem): { imageId?: string };
 }

@@ -31,7 +31,8 @@ export function classify(
   policy: DriftPolicy,
 ): NodegroupReport {
   const kind = kindOf(ng);
-  return { ...withHealthMark(cluster, ng, kind.classify(cluster, ng, latest, policy)), nodeKind: kind.id, pinKey: kind.pinKey };
+  const entry = { ...withHealthMark(cluster, ng, kind.classify(cluster, ng, latest, policy)), nodeKind: kind.id, pinKey: kind.pinKey };
+  return ng.updateSettings && !ng.error ? { ...entry, updateSettings: ng.updateSettings } : entry;
 }
 
 /** A node group's line in the upgrade plan, as its kind decides it. */
@@ -46,3 +47,7 @@ export function runningRelease(ng: NodegroupState): { release: string; amiType: 
 
 /** Whether a node group's AMI is named by id, so its template or configuration and image must be read. */
 export const readsImage = (ng: NodegroupState): boolean => kindOf(ng).readsImage;
+
+/** The SSM parameter holding a target release's own image in a region, as the node group's kind names it (undefined: none to read). */
+export const targetImageParameter = (id: NodeKindId, amiType: string, minor: string, release: string): string | undefined =>
+  kindById(id).targetImageParameter(amiType, minor, release);

@@ -20,6 +20,7 @@ export const selfManaged: NodeKind = {
   // By what its instances run and its override templates name, not only its own template.
   classify: classifySelfManaged,
   pinKey: null,
+  targetImageParameter: () => undefined,
   plan: (input) => planNotRolled(input, 'self-managed', `self-managed node group: ${SELF_MANAGED_REPORT_ONLY}`),
   executor: null,
   healthTarget: () => ({}),

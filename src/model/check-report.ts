@@ -1,4 +1,4 @@
-import type { NodeKindId, PinKey } from './fleet.js';
+import type { NodeKindId, PinKey, UpdateSettings } from './fleet.js';
 import type { PauseReport } from './pause.js';
 
 /** What the check found for one node group: the one object every output is rendered from. */
@@ -36,6 +36,8 @@ export interface NodegroupReport {
   releaseNotesUrl: string | null;
   /** The node group's desired size: what an upgrade will replace. */
   nodes: number | null;
+  /** How EKS will roll it (managed node groups): its update settings, capacity type and node auto repair. */
+  updateSettings?: UpdateSettings;
   /** `managed` (an EKS managed node group) or `self-managed` (an Auto Scaling group of the cluster's). */
   kind: 'managed' | 'self-managed';
   /** Its node kind (null for an entry that stands for a whole cluster). */
@@ -102,6 +104,8 @@ export interface ClusterReport {
   selfManagedGroups: number;
   /** The AWS error when the cluster could not be read. */
   error: string | null;
+  /** Its Kubernetes version's end of standard and extended support (DescribeClusterVersions), and what to say when one is near or past. */
+  kubernetesSupport?: { endOfStandardSupport: string | null; endOfExtendedSupport: string | null; notice: string | null };
   /** Staged rollouts only: the cluster's stage, and why when its tag did not say so plainly. */
   stage?: string;
   stageNote?: string | null;

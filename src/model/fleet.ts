@@ -138,6 +138,23 @@ export function unhealthyNow(ng: Pick<NodegroupState, 'unhealthy' | 'releaseVers
 }
 
 /**
+ * How EKS rolls a managed node group, as DescribeNodegroup tells it (EKS API reference, Nodegroup:
+ * updateConfig, capacityType, nodeRepairConfig).
+ */
+export interface UpdateSettings {
+  /** NodegroupUpdateConfig.maxUnavailable: nodes replaced at once (1 to 100). */
+  maxUnavailable: number | null;
+  /** NodegroupUpdateConfig.maxUnavailablePercentage: that share of the nodes at once, up to 100 nodes. */
+  maxUnavailablePercentage: number | null;
+  /** NodegroupUpdateConfig.updateStrategy: DEFAULT (launches first) or MINIMAL (terminates first); null when not stated. */
+  strategy: string | null;
+  /** ON_DEMAND, SPOT or CAPACITY_BLOCK; null when not stated. */
+  capacityType: string | null;
+  /** nodeRepairConfig.enabled: EKS replaces unhealthy nodes on its own. */
+  nodeRepair: boolean;
+}
+
+/**
  * A node group as AWS describes it: only the fields the action uses. Managed node groups come from
  * EKS; self-managed ones are Auto Scaling groups tagged for the cluster (their `name` is the group's).
  */
@@ -159,6 +176,8 @@ export interface NodegroupState {
   releaseVersion?: string;
   status?: string;
   desiredSize?: number;
+  /** How EKS rolls it (managed node groups). */
+  updateSettings?: UpdateSettings;
   /** The health gate found its workloads unhealthy after an update: its UNHEALTHY_TAG and its UNHEALTHY_PARAMETER_PATH parameter, merged. */
   unhealthy?: UnhealthyMark;
   /** Set once its parameter mark was merged in (see mergeUnhealthy), so merging again changes nothing. */
@@ -262,4 +281,10 @@ export interface ParameterRequest {
 /** The AMI id a parameter gave: an `image_id` parameter's value, or a JSON parameter's `image_id`. */
 export function imageIdOf(found: LatestRelease | undefined): string | undefined {
   return found?.kind === 'image' || found?.kind === 'found' ? found.imageId : undefined;
+}
+
+/** A Kubernetes version's end of standard and extended support (DescribeClusterVersions), YYYY-MM-DD. */
+export interface VersionSupport {
+  endOfStandardSupport: string | null;
+  endOfExtendedSupport: string | null;
 }

@@ -1,4 +1,4 @@
-import type { NodeKindId } from './fleet.js';
+import type { NodeKindId, UpdateSettings } from './fleet.js';
 
 /** The upgrade's plan: what each node group is moved to, and the manifest's pins it comes from. */
 
@@ -19,6 +19,8 @@ export interface PlanItem {
   nodeKind: NodeKindId;
   amiType: string | null;
   nodes: number | null;
+  /** How EKS rolls it (managed node groups). */
+  updateSettings?: UpdateSettings;
   current: Version | null;
   target: Version | null;
   /** Where the target came from. */

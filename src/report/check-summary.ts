@@ -1,6 +1,7 @@
 import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } from '../model/check-report.js';
 import { NEEDS_UPGRADE, STATUSES } from '../model/check-report.js';
 import { bytes, cell, OUTPUT_BUDGET_BYTES, SUMMARY_BUDGET_BYTES } from './markdown.js';
+import { rolloutText } from '../decision/rollout.js';
 import type { PauseReport } from '../model/pause.js';
 
 const PAUSE_ICON: Record<PauseReport['outcome'], string> = { reported: '⏸️', restored: '▶️', left: '⏸️', 'left-alone': '➖', 'restore-failed': '❌' };
@@ -106,6 +107,13 @@ export function renderRollout(rollout: NonNullable<CheckReport['rollout']>): str
   ];
 }
 
+/** The clusters whose Kubernetes version nears (within 90 days) or is past an end of support, by name. */
+function renderSupportCalendar(clusters: readonly ClusterReport[]): string[] {
+  const named = clusters.filter((c) => c.kubernetesSupport?.notice);
+  if (named.length === 0) return [];
+  return ['### Kubernetes support calendar', '', ...named.map((c) => `- ⏰ **${cell(c.cluster)}** (${c.region}): ${cell(c.kubernetesSupport!.notice)}`), ''];
+}
+
 function countsLine(counts: Partial<Record<NodegroupStatus, number>>): string {
   return STATUSES.filter((s) => (counts[s] ?? 0) > 0)
     .map((s) => `${ICON[s]} ${counts[s]} ${s}`)
@@ -124,7 +132,10 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
     const inPlace = e.inPlace ? ` · 🔄 nodes run ${e.inPlace.osVersions.join(', ')} (updated in place)` : '';
     const current = `${cell(e.releaseVersion ?? e.imageId)}${inPlace}`;
     const latest = e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion);
-    return `| ${name} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${current} | ${latest} | ${ICON[e.status]} ${e.status} | ${cell(e.reason)} |`;
+    // How EKS will roll what should be upgraded: its strategy, how many at once, Capacity Blocks, node auto repair.
+    const rolls = NEEDS_UPGRADE.has(e.status) && e.updateSettings ? ` · 🔁 ${rolloutText(e.updateSettings, e.nodes)}` : '';
+    const status = `${ICON[e.status]} ${e.status}`;
+    return `| ${name} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${current} | ${latest} | ${status} | ${cell(e.reason + rolls)} |`;
   });
   const table =
     rows.length > 0
@@ -151,15 +162,25 @@ export function renderSummary(report: CheckReport): string {
   const total = report.nodegroups.filter((n) => n.nodegroup !== null).length;
   const upgrades = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
 
+  // Node groups that wait for the earlier stages, and those whose release has no image in their region yet.
+  const waiting = report.nodegroups.filter((n) => n.status === 'waiting');
+  const staged = waiting.filter((n) => n.proof).length;
+  const waits = [
+    staged > 0 ? `${staged} wait for the earlier stages` : '',
+    waiting.length > staged ? `${waiting.length - staged} wait for their release's image in their region` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const headline =
     report.counts.error > 0
       ? `❌ ${report.counts.error} could not be checked.`
       : upgrades > 0
-        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.` +
-          `${(report.counts.waiting ?? 0) > 0 ? ` 🚦 ${report.counts.waiting} wait for the earlier stages.` : ''}`
-        : (report.counts.waiting ?? 0) > 0
-          ? `🚦 No drift to act on now: ${report.counts.waiting} of ${total} node groups wait for a release the earlier stages have not proven yet.`
-          : `✅ No drift: ${total} node groups checked.`;
+        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.` + `${waits ? ` 🚦 ${waits}.` : ''}`
+        : waiting.length > 0 && staged === waiting.length
+          ? `🚦 No drift to act on now: ${waiting.length} of ${total} node groups wait for a release the earlier stages have not proven yet.`
+          : waiting.length > 0
+            ? `🚦 No drift to act on now: of ${total} node groups, ${waits}.`
+            : `✅ No drift: ${total} node groups checked.`;
 
   const proposals = report.proposals.filter((p) => p.result !== 'none');
   const proposalRows = proposals.map(
@@ -178,6 +199,7 @@ export function renderSummary(report: CheckReport): string {
     '',
     `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
     '',
+    ...renderSupportCalendar(report.clusters),
     ...(report.rollout ? renderRollout(report.rollout) : []),
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { proposedRelease, type NodegroupReport } from '../model/check-report.js';
 import { BODY_BUDGET_CHARS, cell, fitMarkdown } from './markdown.js';
 import type { BlockerLook } from '../model/check-report.js';
+import { expectedMinutes, rolloutText } from '../decision/rollout.js';
 
 /** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
 export function marker(kind: 'pr' | 'issue', region: string, cluster: string): string {
@@ -45,9 +46,9 @@ export function editedByPerson(body: string | null | undefined): boolean {
   return createHash('sha256').update(text.replace(BODY_MARKER, '')).digest('hex').slice(0, 12) !== m[1];
 }
 
-/** A rough duration for people: EKS replaces one node at a time by default (about 4 minutes each). */
-export function estimatedMinutes(nodes: number | null): number {
-  return 10 + 4 * (nodes ?? 1);
+/** A rough duration for people: about 4 minutes a round of replacement, as many at once as its update settings allow (../decision/rollout.ts). */
+export function estimatedMinutes(e: Pick<NodegroupReport, 'nodes' | 'updateSettings'>): number {
+  return expectedMinutes(e.updateSettings, e.nodes);
 }
 
 export function proposalTitle(region: string, cluster: string, drift: readonly NodegroupReport[]): string {
@@ -72,7 +73,7 @@ export function proposalBody(
   const rest = entries.filter((e) => e.status !== 'drift' && e.status !== 'up-to-date' && e.nodegroup !== null);
   // Absolute dates: the body must be the same text on every run while the drift is the same.
   const published = (e: NodegroupReport) => e.latestReleasePublishedAt?.slice(0, 10) ?? '—';
-  const total = drift.reduce((sum, e) => sum + estimatedMinutes(e.nodes), 0);
+  const total = drift.reduce((sum, e) => sum + estimatedMinutes(e), 0);
   const rows = drift.map((e) => {
     const target = e.targetReleaseVersion
       ? `${cell(e.targetReleaseVersion)} (proven train ${cell(e.proof?.train)}; latest ${cell(e.latestReleaseVersion)})`
@@ -80,15 +81,15 @@ export function proposalBody(
         ? `[${e.latestReleaseVersion}](${e.releaseNotesUrl})`
         : cell(e.latestReleaseVersion);
     const current = `${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)}`;
-    return `| ${current} | ${target} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e.nodes)} min |`;
+    return `| ${current} | ${target} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e)} min | ${cell(rolloutText(e.updateSettings, e.nodes))} |`;
   });
   const lines = [
     `${marker(kind, region, cluster)}`,
     `<!-- eks-ami-drift:targets ${targetsHash(drift)} -->`,
     `Newer EKS-optimized AMI releases are published for ${drift.length} node group(s) of **${cluster}** (${region}).`,
     '',
-    '| Node group | AMI type | Kubernetes | Current | Target | Published | Nodes | Expected duration |',
-    '|---|---|---|---|---|---|---|---|',
+    '| Node group | AMI type | Kubernetes | Current | Target | Published | Nodes | Expected duration | How it rolls |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
   ];
@@ -98,7 +99,7 @@ export function proposalBody(
         'pre-flight checks (node group ACTIVE with no health issues, no update already running, ' +
         'no PodDisruptionBudget that allows no disruption on these nodes); if any fails nothing changes. ' +
         'Then cluster-autoscaler is paused, each node group gets the EKS rolling update ' +
-        '(new nodes on the target AMI, old nodes cordoned, drained and terminated one by one), ' +
+        '(new nodes on the target AMI, old nodes cordoned, drained and terminated, as many at once as its update settings allow: see How it rolls), ' +
         'then a health gate waits for its nodes and the workloads that ran on it to come back (ready, not crash-looping) ' +
         'before the next node group starts, stopping the rollout in this cluster if they do not; ' +
         'cluster-autoscaler is restored to its replica count, also if the job fails or is cancelled. ' +

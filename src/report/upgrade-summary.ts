@@ -2,6 +2,7 @@ import type { UpgradeReport } from '../model/upgrade-report.js';
 import type { NodegroupUpgrade } from '../model/upgrade-report.js';
 import { UNHEALTHY_TAG, unhealthyParameter } from '../model/fleet.js';
 import { formatDuration } from '../decision/duration.js';
+import { expectedMinutes, rolloutText } from '../decision/rollout.js';
 import { cell } from './markdown.js';
 import { renderPauses } from './check-summary.js';
 
@@ -79,6 +80,24 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     '|---|---|---|---|---|---|---|',
     ...rows,
   ];
+
+  // How each update rolls, from its node group's update settings: before anything rolls, in a dry run too.
+  const rolling = report.plan.filter((p) => p.action === 'update' && p.updateSettings);
+  if (rolling.length > 0) {
+    parts.push(
+      '',
+      '<details><summary>How the updates roll</summary>',
+      '',
+      '| Cluster | Node group | Nodes | Expected | How it rolls |',
+      '|---|---|---|---|---|',
+    );
+    for (const p of rolling)
+      parts.push(
+        `| ${cell(p.cluster)} | ${cell(p.nodegroup)} | ${cell(p.nodes)} | ~${expectedMinutes(p.updateSettings, p.nodes)} min ` +
+          `| ${cell(rolloutText(p.updateSettings, p.nodes))} |`,
+      );
+    parts.push('', '</details>');
+  }
 
   if (report.autoscalers.length > 0) {
     parts.push('', '### cluster-autoscaler', '', '| Cluster | Deployment | Replicas | Paused | Restored | Outcome |', '|---|---|---|---|---|---|');

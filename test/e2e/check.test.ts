@@ -194,7 +194,7 @@ describe('check, as the bundled action', () => {
     for (const c of s.kubeHangLog) expect(c.closedAt! - c.at).toBeLessThan(2000 + 1000);
   });
 
-  it('makes only the calls the report needs: one page walk, one describe each, one GetParameters per 10 names, one GetParametersByPath', async () => {
+  it('makes only the calls the report needs: one page walk, one describe each, GetParameters of up to 10 names, one GetParametersByPath', async () => {
     const { run, report, sim } = await check({}, generatedFleet(20), { pageSize: 3 });
     expect(run.code).toBe(0);
     expect(report?.nodegroups).toHaveLength(100);
@@ -206,7 +206,11 @@ describe('check, as the bundled action', () => {
       'eks:DescribeCluster': 20,
       'eks:ListNodegroups': 40,
       'eks:DescribeNodegroup': 100,
-      'ssm:GetParameters': 1,
+      // the Kubernetes support calendar of the one version they run (1.33): once for the region
+      'eks:DescribeClusterVersions': 1,
+      // the 5 latest-release parameters in one call; then, in a second, the own image parameter of
+      // each drifted release (AL2023 x86_64 1.33, NVIDIA 1.33, Bottlerocket 1.34.0): is it in us-east-1?
+      'ssm:GetParameters': 2,
       // the health gate's marks of the whole region: one paginated call (none written here, so one page)
       'ssm:GetParametersByPath': 1,
       // one tag-key filter for the 20 clusters; the pages hold every tagged group (here the 100
@@ -290,12 +294,29 @@ describe("the README's IAM policy for the check", () => {
     expect(report?.counts.error).toBe(0);
   });
 
-  // ssm:GetParametersByPath reads the health gate's marks: without it the check warns and goes on (health.test.ts).
-  it.each(allow.filter((a) => a !== 'ssm:GetParametersByPath'))('fails with a clear access-denied message without %s', async (action) => {
+  // ssm:GetParametersByPath reads the health gate's marks: without it the check warns and goes on (health.test.ts);
+  // eks:DescribeClusterVersions reads the Kubernetes support calendar: without it, too (below).
+  const warnsWithout = ['ssm:GetParametersByPath', 'eks:DescribeClusterVersions'];
+  it.each(allow.filter((a) => !warnsWithout.includes(a)))('fails with a clear access-denied message without %s', async (action) => {
     const { run, report } = await check({ regions: 'us-east-1' }, exampleFleet(), { faults: { allow: allow.filter((a) => a !== action) } });
     expect(run.code).toBe(1);
     const errors = report?.nodegroups.filter((n) => n.status === 'error') ?? [];
     expect(errors.length).toBeGreaterThan(0);
     for (const e of errors) expect(e.reason).toContain(`not authorized to perform: ${action}`);
+  });
+
+  it('warns, names the permission and still checks every node group without eks:DescribeClusterVersions (an older policy)', async () => {
+    const { run, report } = await check({ regions: 'us-east-1' }, exampleFleet(), {
+      faults: { allow: allow.filter((a) => a !== 'eks:DescribeClusterVersions') },
+    });
+    expect(run.code).toBe(0);
+    expect(report?.counts.error).toBe(0);
+    expect(report?.warnings).toEqual([
+      expect.stringMatching(
+        /^us-east-1: the Kubernetes support calendar could not be read \(DescribeClusterVersions: .*not authorized to perform: eks:DescribeClusterVersions/,
+      ),
+    ]);
+    expect(report?.warnings?.[0]).toContain("add eks:DescribeClusterVersions to the check's policy");
+    expect(run.summary).toContain('the Kubernetes support calendar could not be read');
   });
 });

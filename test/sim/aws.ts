@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } from './fleet.js';
 import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
-import { imageParameterOf } from './images.js';
-import { historyOf } from './releases.js';
+import { imageParameterOf, releaseImageOf } from './images.js';
+import { historyOf, releasesOf } from './releases.js';
 import { ParameterError } from './account-parameters.js';
 import { createHash } from 'node:crypto';
 import type { NodegroupUpdate, World } from './world.js';
@@ -60,6 +60,7 @@ export function identify(req: IncomingMessage, url: URL, body: string): AwsCall 
 
 const EKS_ROUTES: [string, RegExp, string][] = [
   ['GET', /^\/clusters$/, 'ListClusters'],
+  ['GET', /^\/cluster-versions$/, 'DescribeClusterVersions'],
   ['GET', /^\/clusters\/([^/]+)$/, 'DescribeCluster'],
   ['GET', /^\/clusters\/([^/]+)\/node-groups$/, 'ListNodegroups'],
   ['GET', /^\/clusters\/([^/]+)\/node-groups\/([^/]+)$/, 'DescribeNodegroup'],
@@ -76,6 +77,7 @@ function eksRoute(method: string, url: URL, body: string): { operation: string; 
     if (m !== method || !match) continue;
     const params: Record<string, unknown> = { ...Object.fromEntries(url.searchParams), ...(body ? (JSON.parse(body) as Record<string, unknown>) : {}) };
     if (url.searchParams.has('tagKeys')) params.tagKeys = url.searchParams.getAll('tagKeys');
+    if (url.searchParams.has('clusterVersions')) params.clusterVersions = url.searchParams.getAll('clusterVersions');
     if (match[1] !== undefined) params.name = decodeURIComponent(match[1]);
     if (match[2] !== undefined) params.sub = decodeURIComponent(match[2]);
     return { operation, params };
@@ -87,6 +89,20 @@ function eksRoute(method: string, url: URL, body: string): { operation: string; 
 export function iamAction(call: AwsCall): string {
   return `${call.service}:${call.operation}`;
 }
+
+/**
+ * EKS's end of standard and extended support per Kubernetes version (EKS user guide, Kubernetes version
+ * lifecycle: 14 months standard, then 12 months extended; dates as endoflife.date/amazon-eks lists them).
+ */
+export const EKS_VERSION_CALENDAR = [
+  { version: '1.29', endOfStandardSupport: '2025-03-23', endOfExtendedSupport: '2026-03-23' },
+  { version: '1.30', endOfStandardSupport: '2025-07-23', endOfExtendedSupport: '2026-07-23' },
+  { version: '1.31', endOfStandardSupport: '2025-11-26', endOfExtendedSupport: '2026-11-26' },
+  { version: '1.32', endOfStandardSupport: '2026-03-23', endOfExtendedSupport: '2027-03-23' },
+  { version: '1.33', endOfStandardSupport: '2026-07-29', endOfExtendedSupport: '2027-07-29' },
+  { version: '1.34', endOfStandardSupport: '2026-12-02', endOfExtendedSupport: '2027-12-02' },
+  { version: '1.35', endOfStandardSupport: '2027-03-27', endOfExtendedSupport: '2028-03-27' },
+];
 
 /** The simulated AWS account: EKS, SSM and Auto Scaling over one fleet. */
 export class AwsState {
@@ -153,6 +169,24 @@ export class AwsState {
         const { items, nextToken } = this.page(names, p.nextToken, p.maxResults);
         return { clusters: items, ...(nextToken ? { nextToken } : {}) };
       }
+      case 'DescribeClusterVersions': {
+        // EKS API reference, DescribeClusterVersions: clusterVersions[] with endOfStandardSupportDate and
+        // endOfExtendedSupportDate, paged by nextToken; `clusterVersions` narrows it to those versions.
+        const wanted = Array.isArray(p.clusterVersions) ? p.clusterVersions.map(String) : undefined;
+        const all = (this.fleet.clusterVersions ?? EKS_VERSION_CALENDAR).filter((v) => !wanted || wanted.includes(v.version));
+        const { items, nextToken } = this.page(all, p.nextToken, p.maxResults);
+        const at = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
+        return {
+          clusterVersions: items.map((v) => ({
+            clusterVersion: v.version,
+            clusterType: 'eks',
+            endOfStandardSupportDate: at(v.endOfStandardSupport),
+            endOfExtendedSupportDate: at(v.endOfExtendedSupport),
+            versionStatus: Date.now() / 1000 < at(v.endOfStandardSupport) ? 'STANDARD_SUPPORT' : 'EXTENDED_SUPPORT',
+          })),
+          ...(nextToken ? { nextToken } : {}),
+        };
+      }
       case 'DescribeCluster': {
         const c = this.cluster(call.region, p.name);
         return {
@@ -185,6 +219,11 @@ export class AwsState {
       case 'UpdateNodegroupVersion': {
         const c = this.cluster(call.region, p.name);
         const ng = this.nodegroup(c, p.sub);
+        // "When upgrading managed node groups with Capacity Blocks, make sure that the desired size of
+        // the node group is set to 0" (EKS user guide, Capacity Blocks for managed node groups). What
+        // EKS answers otherwise is UNVERIFIED: modelled as a refusal.
+        if (ng.capacityType === 'CAPACITY_BLOCK' && (ng.desiredSize ?? 2) > 0)
+          throw new AwsError(400, 'InvalidRequestException', `Node group ${ng.name} uses a Capacity Block: set its desired size to 0 before updating it.`);
         if (ng.launchTemplate) {
           // EKS acts on the launch template as the caller (EKS user guide, launch templates: the caller
           // of UpdateNodegroupVersion needs ec2:RunInstances and ec2:CreateTags when the template has
@@ -265,9 +304,10 @@ export class AwsState {
       releaseVersion: ng.releaseVersion,
       amiType: ng.amiType,
       status: ng.status ?? 'ACTIVE',
-      capacityType: 'ON_DEMAND',
+      capacityType: ng.capacityType ?? 'ON_DEMAND',
       scalingConfig: { minSize: ng.minSize ?? 1, maxSize: ng.maxSize ?? Math.max(desired, 3), desiredSize: desired },
-      updateConfig: { maxUnavailable: 1 },
+      updateConfig: ng.updateConfig ?? { maxUnavailable: 1 },
+      ...(ng.nodeRepair !== undefined ? { nodeRepairConfig: { enabled: ng.nodeRepair } } : {}),
       resources: { autoScalingGroups: [{ name: asg.name }] },
       subnets: ['subnet-0sim0000000000001', 'subnet-0sim0000000000002'],
       instanceTypes: ['m5.large'],
@@ -283,14 +323,29 @@ export class AwsState {
   private parameter(region: string, name: string) {
     // AWS publishes the AMI id next to each release (`.../recommended/image_id`, `.../latest/image_id`):
     // synthesized from the release parameter, with the id of that image in the asked region.
+    const copied = (image: string) => !this.fleet.unpublished?.some((u) => u.image === image && u.regions.includes(region));
     const imageParameter = () => {
       for (const x of this.fleet.parameters) {
         const sibling = name.endsWith('/image_id') ? imageParameterOf(x.name, x.value) : undefined;
-        if (sibling?.parameter === name) return { ...x, name, value: this.world.images.aws(region, sibling.name).id };
+        if (sibling?.parameter === name && copied(sibling.name)) return { ...x, name, value: this.world.images.aws(region, sibling.name).id };
       }
       return undefined;
     };
-    return [this.fleet.parameters.find((x) => x.name === name), imageParameter()].find((x) => x !== undefined && (!x.regions || x.regions.includes(region)));
+    // A release's own image_id parameter exists where its image was copied, for a release AWS made:
+    // one of the changelog's (test/fixtures) or one a recommended parameter names.
+    const releaseImage = () => {
+      const of = releaseImageOf(name);
+      if (!of || !copied(of.name)) return undefined;
+      const made = of.date
+        ? releasesOf(of.amiType, of.minor).some((r) => r.tag === `v${of.date}`) || this.fleet.parameters.some((p) => p.value.endsWith(`-${of.date}`))
+        : true;
+      return made
+        ? { name, value: this.world.images.aws(region, of.name).id, lastModified: this.world.images.aws(region, of.name).createdAt, regions: undefined }
+        : undefined;
+    };
+    return [this.fleet.parameters.find((x) => x.name === name), imageParameter(), releaseImage()].find(
+      (x) => x !== undefined && (!x.regions || x.regions.includes(region)),
+    );
   }
 
   private ssm(call: AwsCall): unknown {

@@ -28,6 +28,17 @@ export interface SimNodegroup {
    * on the release they were launched with.
    */
   inPlace?: string;
+  /**
+   * DescribeNodegroup's updateConfig (EKS API reference, NodegroupUpdateConfig); `{ maxUnavailable: 1 }`
+   * when absent. MINIMAL "terminates the old instances before launching the new instances": the
+   * simulated update then adds no surge nodes. The simulator replaces one node at a time whatever
+   * maxUnavailable says (the action only reports it).
+   */
+  updateConfig?: { maxUnavailable?: number; maxUnavailablePercentage?: number; updateStrategy?: 'DEFAULT' | 'MINIMAL' };
+  /** ON_DEMAND when absent. CAPACITY_BLOCK node groups are updated only at desired size 0 (EKS user guide, Capacity Blocks). */
+  capacityType?: 'ON_DEMAND' | 'SPOT' | 'CAPACITY_BLOCK';
+  /** nodeRepairConfig.enabled (node auto repair). */
+  nodeRepair?: boolean;
   /** Past version updates, already ended, oldest first: a long history. */
   history?: { releaseVersion: string; status: 'Successful' | 'Failed' | 'Cancelled'; minutesAgo: number }[];
   /**
@@ -170,6 +181,16 @@ export interface FleetSpec {
   accountId?: string;
   clusters: SimCluster[];
   parameters: SimParameter[];
+  /**
+   * AWS images (by name) not yet copied to some regions: there, their per-release `image_id` parameter
+   * does not exist (awslabs/amazon-eks-ami#2673: v20260403 was missing from us-east-1 and us-west-1).
+   */
+  unpublished?: { image: string; regions: string[] }[];
+  /**
+   * DescribeClusterVersions' calendar (YYYY-MM-DD); when absent, EKS's published dates for 1.29 to 1.35
+   * (EKS user guide, Kubernetes version lifecycle; as tabulated by endoflife.date/amazon-eks).
+   */
+  clusterVersions?: { version: string; endOfStandardSupport: string; endOfExtendedSupport: string }[];
 }
 
 /** Makes the next update of a node group fail when it enters a phase (default: upgrade). */

@@ -93,6 +93,29 @@ export function imageParameterOf(releaseParameter: string, release: string): { p
   return undefined;
 }
 
+/**
+ * A release's own `image_id` parameter and the AWS image it names: `.../optimized-ami/<minor>/<path>/<image name>/image_id`
+ * (Amazon Linux, as Karpenter resolves a pinned alias: aws/karpenter-provider-aws
+ * pkg/providers/amifamily/al2023.go) or `/aws/service/bottlerocket/aws-k8s-<minor><variant>/<arch>/<release>/image_id`
+ * (cloudposse/terraform-aws-eks-node-group's specifiers). Undefined for any other name.
+ */
+export function releaseImageOf(parameter: string): { amiType: string; minor: string; name: string; date?: string } | undefined {
+  let m = /^\/aws\/service\/eks\/optimized-ami\/(\d+\.\d+)\/(.+)\/([^/]+)\/image_id$/.exec(parameter);
+  if (m && m[3] !== 'recommended') {
+    const amiType = PATH_TYPES[m[2]!];
+    const date = /-v(\d{8})$/.exec(m[3]!)?.[1];
+    if (!amiType || !date || awsImageName(amiType, m[1]!, date) !== m[3]) return undefined;
+    return { amiType, minor: m[1]!, name: m[3], date };
+  }
+  m = /^\/aws\/service\/bottlerocket\/aws-k8s-(\d+\.\d+)(-[a-z-]+)?\/(x86_64|arm64)\/([^/]+)\/image_id$/.exec(parameter);
+  if (m && m[4] !== 'latest' && /^\d+\.\d+\.\d+-[0-9a-f]+$/.test(m[4]!)) {
+    const variant = { '': '', '-nvidia': '_NVIDIA', '-fips': '_FIPS', '-nvidia-fips': '_NVIDIA_FIPS' }[m[2] ?? ''] ?? '';
+    const amiType = `BOTTLEROCKET_${m[3] === 'arm64' ? 'ARM_64' : 'x86_64'}${variant}`;
+    return { amiType, minor: m[1]!, name: awsImageName(amiType, m[1]!, m[4]!) };
+  }
+  return undefined;
+}
+
 const PATH_TYPES: Record<string, string> = {
   'amazon-linux-2': 'AL2_x86_64',
   'amazon-linux-2-arm64': 'AL2_ARM_64',

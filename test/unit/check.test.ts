@@ -124,7 +124,12 @@ describe('the fleet check against EKS and SSM', () => {
       nodegroup: { amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: '1.33.12-20260610' },
     });
     f.ssmMock.on(GetParametersCommand).callsFake(({ Names }: { Names: string[] }) => ({
-      Parameters: Names.map((Name) => ({ Name, Value: '1.33.13-20260714', LastModifiedDate: new Date('2026-07-14') })),
+      // a release's own image parameter (`.../image_id`) holds its AMI id, as AWS publishes it
+      Parameters: Names.map((Name) => ({
+        Name,
+        Value: Name.endsWith('/image_id') ? 'ami-0abcdef1234567890' : '1.33.13-20260714',
+        LastModifiedDate: new Date('2026-07-14'),
+      })),
     }));
 
     const report = await runCheck(settings({ clusters: ['ghost', 'prod'] }), deps(f));
