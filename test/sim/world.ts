@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FleetSpec, SimAutoscaler, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
 import { KubeState, type KubeObject } from './kube.js';
+import { PodLifecycle } from './eviction.js';
 import { releasesOf } from './releases.js';
 import { ImageRegistry } from './images.js';
 
@@ -81,6 +82,8 @@ export function imageFor(release: string): string {
 export class World {
   readonly clock: Clock;
   readonly kube = new Map<SimCluster, KubeState>();
+  /** Per cluster: evictions, deletions and the replacement pods that follow (./eviction.ts). */
+  readonly pods = new Map<SimCluster, PodLifecycle>();
   readonly asgs = new Map<SimNodegroup, Asg>();
   readonly updates: NodegroupUpdate[] = [];
   readonly images: ImageRegistry;
@@ -363,6 +366,12 @@ export class World {
     return this.kube.get(cluster) as KubeState;
   }
 
+  podLifecycle(cluster: SimCluster): PodLifecycle {
+    let lifecycle = this.pods.get(cluster);
+    if (!lifecycle) this.pods.set(cluster, (lifecycle = new PodLifecycle(this.kubeOf(cluster))));
+    return lifecycle;
+  }
+
   asgOf(ng: SimNodegroup): Asg {
     return this.asgs.get(ng) as Asg;
   }
@@ -554,6 +563,7 @@ export class World {
     for (const u of this.updates) {
       while (u.status === 'InProgress' && u.nextAt <= now) this.step(u);
     }
+    for (const lifecycle of this.pods.values()) lifecycle.settle();
   }
 
   /** cluster-autoscaler's replica count, or -1 when the cluster has none. */
