@@ -44,7 +44,8 @@ export interface PodRemoval {
   at: number;
   pod: string;
   node: string | undefined;
-  via: 'eviction' | 'delete';
+  /** `node-gone`: its node was deleted (its instance terminated) with the pod still on it. */
+  via: 'eviction' | 'delete' | 'node-gone';
 }
 
 export class EvictionError extends Error {
@@ -122,6 +123,19 @@ export class PodLifecycle {
     pod.metadata.deletionTimestamp = new Date(now + grace).toISOString();
     pod.metadata.deletionGracePeriodSeconds = grace / 1000;
     this.terminating.set(key, { goneAt: now + grace, via });
+  }
+
+  /** A node deleted (its instance terminated): its pods go with it, and their controllers replace them elsewhere. */
+  nodeGone(node: string): void {
+    const now = this.kube.now();
+    for (const pod of this.kube.podsOn(node)) {
+      const key = KubeState.key(pod.metadata.namespace, pod.metadata.name);
+      this.terminating.delete(key);
+      this.removals.push({ at: now, pod: key, node, via: 'node-gone' });
+      this.kube.pods.delete(key);
+      this.kube.lives.delete(key);
+      if (ownerKind(pod) !== 'DaemonSet' && !isMirrorPod(pod)) this.replace(pod, now);
+    }
   }
 
   /** Brings deletions and replacements up to the virtual now. */
