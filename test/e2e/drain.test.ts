@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { DRAIN_TAINT } from '../../src/decision/drain.js';
 import { DrainTimeoutError, drainNode, type DrainProgress } from '../../src/effects/drain.js';
 import { eksKubeApi, eksToken } from '../../src/fleet/kube-client.js';
-import type { FleetSpec, SimPdb } from '../sim/fleet.js';
+import type { Faults, FleetSpec, SimPdb } from '../sim/fleet.js';
 import { KubeState } from '../sim/kube.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
@@ -19,7 +19,7 @@ const release = releasesOf('AL2023_x86_64_STANDARD', '1.33').at(-1)!.releaseVers
 const SPEED = 600;
 const MINUTE = 60_000;
 
-function fleet(pdb: SimPdb): FleetSpec {
+function fleet(pdb: SimPdb, more: SimPdb[] = []): FleetSpec {
   return {
     clusters: [
       {
@@ -32,7 +32,7 @@ function fleet(pdb: SimPdb): FleetSpec {
           { name: 'web', namespace: 'shop', labels: { app: 'web' }, nodegroup: 'general', replicas: 6 },
           { name: 'agent', namespace: 'kube-system', labels: { app: 'agent' }, nodegroup: 'general', replicas: 0, kind: 'DaemonSet' },
         ],
-        pdbs: [pdb],
+        pdbs: [pdb, ...more],
       },
     ],
     parameters: amazonLinuxParameters(),
@@ -45,8 +45,8 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function start(pdb: SimPdb) {
-  sim = await startSimulator(fleet(pdb), { clockSpeed: SPEED });
+async function start(pdb: SimPdb, more: SimPdb[] = [], faults: Faults = {}) {
+  sim = await startSimulator(fleet(pdb, more), { clockSpeed: SPEED, faults });
   const kube = eksKubeApi('prod', { server: `${sim.url}/k8s/us-east-1/prod` }, () => eksToken('prod', 'us-east-1', async () => credentials));
   const cluster = sim.world.fleet.clusters[0]!;
   const state = sim.world.kubeOf(cluster);
@@ -166,5 +166,32 @@ describe('drainNode against the simulated Kubernetes API', () => {
     // No second taint, no node patch at all.
     expect(state.writes.filter((w) => w.what.startsWith('PATCH nodes'))).toEqual([]);
     expect(state.nodes.get(node)!.spec?.taints).toHaveLength(2);
+  });
+
+  it('names the pods under two budgets, which the eviction API refuses whatever they allow (500)', async () => {
+    const { kube, state, node, options, lifecycle } = await start({ name: 'web', namespace: 'shop', matchLabels: { app: 'web' }, maxUnavailable: 3 }, [
+      { name: 'everything', namespace: 'shop', matchLabels: {}, maxUnavailable: 3 },
+    ]);
+    const error = await drainNode(kube, node, { ...options, timeoutMs: 2 * MINUTE }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(DrainTimeoutError);
+    expect(error!.message).toContain('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    expect(lifecycle.evictions.every((e) => e.status === 500)).toBe(true);
+    expect(webOn(state, node)).toHaveLength(2);
+  });
+
+  it('without the RBAC rule for pods/eviction, fails on the first eviction with the API server 403 and deletes nothing', async () => {
+    const kubeAllow = ['list nodes', 'get nodes', 'patch nodes', 'list pods'];
+    const { kube, state, node, options, lifecycle } = await start({ name: 'web', namespace: 'shop', matchLabels: { app: 'web' }, maxUnavailable: 1 }, [], {
+      kubeAllow,
+    });
+    await expect(drainNode(kube, node, options)).rejects.toMatchObject({ code: 403 });
+    expect(lifecycle.removals).toEqual([]);
+    expect(webOn(state, node)).toHaveLength(2);
+    // With the rule, the same drain goes through.
+    sim!.setFaults({ kubeAllow: [...kubeAllow, 'create pods/eviction'] });
+    expect((await drainNode(kube, node, options)).evicted).toHaveLength(2);
   });
 });

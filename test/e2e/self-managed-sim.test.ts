@@ -9,7 +9,9 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { drainNode } from '../../src/effects/drain.js';
 import { eksKubeApi, eksToken } from '../../src/fleet/kube-client.js';
+import { KubeState } from '../sim/kube.js';
 import type { Faults, FleetSpec } from '../sim/fleet.js';
 import { awsImageName } from '../sim/images.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
@@ -214,5 +216,45 @@ describe('live self-managed Auto Scaling groups in the simulator', () => {
     expect(await ready()).toHaveLength(4);
     const notReady = (await kube.listNodes('')).find((n) => n.status?.conditions?.[0]?.status === 'False');
     expect(notReady?.status?.conditions).toEqual([{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }]);
+  });
+
+  it('a terminated instance takes its pods with it (not through the eviction API), unless its node was drained first', async () => {
+    const { asg, kube, describe, sim } = await start();
+    const state = sim.world.kubeOf(sim.world.fleet.clusters[0]!);
+    const lifecycle = sim.world.podLifecycle(sim.world.fleet.clusters[0]!);
+    const [first, second] = (await describe()).Instances!;
+    const nodeOf = async (id: string) => (await kube.listNodes('')).find((n) => n.spec?.providerID?.endsWith(`/${id}`))!.metadata!.name!;
+    // A ReplicaSet's pod on each of the two instances' nodes.
+    for (const [i, id] of [first!.InstanceId!, second!.InstanceId!].entries()) {
+      state.pods.set(KubeState.key('shop', `web-${i}`), {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `web-${i}`,
+          namespace: 'shop',
+          labels: { app: 'web' },
+          ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true }],
+        },
+        spec: { nodeName: await nodeOf(id) },
+        status: { phase: 'Running' },
+      });
+    }
+    // Terminated without a drain: its pod is gone with the node.
+    await asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: first!.InstanceId, ShouldDecrementDesiredCapacity: true }));
+    pass(35);
+    await kube.listNodes('');
+    expect(lifecycle.removals.map((r) => [r.pod, r.via])).toEqual([['shop/web-0', 'node-gone']]);
+    // Drained first (the clock runs at wall speed: a short timeout and poll, the pod's grace period passed by hand), then terminated.
+    const node = await nodeOf(second!.InstanceId!);
+    const drained = drainNode(kube, node, { now: () => sim.world.clock.now(), sleep: async () => void pass(31), pollIntervalMs: 1000 });
+    expect((await drained).evicted).toEqual(['shop/web-1']);
+    await asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: second!.InstanceId, ShouldDecrementDesiredCapacity: true }));
+    pass(35);
+    await kube.listNodes('');
+    expect(lifecycle.removals.map((r) => [r.pod, r.via])).toEqual([
+      ['shop/web-0', 'node-gone'],
+      ['shop/web-1', 'eviction'],
+    ]);
+    expect((await describe()).DesiredCapacity).toBe(2);
   });
 });
