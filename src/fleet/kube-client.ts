@@ -5,7 +5,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { partition } from '@aws-sdk/core/client';
 import type { AgentOptions } from 'node:https';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type Cluster, type DispatcherOptions, type RequestContext } from '@kubernetes/client-node';
-import type { EksToken, KubeApi, KubeDeadlines, KubeEndpoint } from '../model/kube-api.js';
+import type { DrainKubeApi, EksToken, KubeApi, KubeDeadlines, KubeEndpoint } from '../model/kube-api.js';
 import { KubeDeadlineError } from './kube-errors.js';
 
 /** The field manager of the action's writes. */
@@ -118,8 +118,11 @@ class BoundedKubeConfig extends KubeConfig {
 
 type Call = (...args: unknown[]) => Promise<unknown>;
 
-function wrapCalls(api: KubeApi, wrap: (call: Call) => Call): KubeApi {
-  return Object.fromEntries(Object.entries(api).map(([name, call]) => [name, wrap(call as Call)])) as unknown as KubeApi;
+/** The calls a cluster's client makes: the reads and writes of KubeApi, and the drain's. */
+export type KubeClient = KubeApi & DrainKubeApi;
+
+function wrapCalls(api: KubeClient, wrap: (call: Call) => Call): KubeClient {
+  return Object.fromEntries(Object.entries(api).map(([name, call]) => [name, wrap(call as Call)])) as unknown as KubeClient;
 }
 
 /** Which deadline ended a request, if one did: undici's connect timeout, or the request's signal. */
@@ -133,7 +136,7 @@ function deadlinePassed(error: unknown): 'connect' | 'request' | undefined {
 }
 
 /** A call ended by a deadline throws a KubeDeadlineError naming the server and the deadline; one ended by the caller's signal, what it threw. */
-function namingDeadlines(api: KubeApi, server: string, deadlines: KubeDeadlines, signal: AbortSignal | undefined): KubeApi {
+function namingDeadlines(api: KubeClient, server: string, deadlines: KubeDeadlines, signal: AbortSignal | undefined): KubeClient {
   return wrapCalls(api, (call) => async (...args) => {
     try {
       return await call(...args);
@@ -156,7 +159,7 @@ export function eksKubeApi(
   endpoint: KubeEndpoint,
   token: () => Promise<EksToken>,
   options: KubeClientOptions & { now?: () => number } = {},
-): KubeApi {
+): KubeClient {
   const { deadlines = DEFAULT_KUBE_DEADLINES, signal, now = Date.now } = options;
   type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api };
   // One client (and one token) at a time, shared by concurrent calls, renewed when the token ages.
@@ -205,7 +208,7 @@ export function eksKubeApi(
 }
 
 /** The same calls through a user's kubeconfig (its own auth), for the `kubeconfig` input, with the same deadlines. */
-export function kubeconfigApi(path: string, context?: string, options: KubeClientOptions = {}): KubeApi {
+export function kubeconfigApi(path: string, context?: string, options: KubeClientOptions = {}): KubeClient {
   const { deadlines = DEFAULT_KUBE_DEADLINES, signal } = options;
   const kc = new BoundedKubeConfig(deadlines, signal);
   kc.loadFromFile(path);
@@ -219,7 +222,7 @@ export function kubeconfigApi(path: string, context?: string, options: KubeClien
   );
 }
 
-function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api }>): KubeApi {
+function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api }>): KubeClient {
   return {
     async listNodes(labelSelector) {
       return (await (await clients()).core.listNode({ labelSelector })).items;
@@ -250,6 +253,21 @@ function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; 
         apps.listReplicaSetForAllNamespaces(),
       ]);
       return { deployments: deployments.items, statefulSets: statefulSets.items, daemonSets: daemonSets.items, replicaSets: replicaSets.items };
+    },
+    async readNode(name) {
+      return (await clients()).core.readNode({ name });
+    },
+    async patchNode(name, patch) {
+      return (await clients()).core.patchNode({ name, body: patch });
+    },
+    // policy/v1 Eviction, POSTed to the pod's eviction subresource (Kubernetes docs, "API-initiated Eviction").
+    async evictPod(namespace, name) {
+      await (
+        await clients()
+      ).core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } });
+    },
+    async deletePod(namespace, name) {
+      await (await clients()).core.deleteNamespacedPod({ name, namespace });
     },
     async listEvents(namespace, fieldSelector, limit) {
       return (await (await clients()).core.listNamespacedEvent({ namespace, ...(fieldSelector ? { fieldSelector } : {}), ...(limit ? { limit } : {}) })).items;

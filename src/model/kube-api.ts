@@ -42,6 +42,22 @@ export interface KubeApi {
   listEvents(namespace: string, fieldSelector?: string, limit?: number): Promise<CoreV1Event[]>;
 }
 
+/**
+ * The calls that drain a node (../effects/drain.ts): cordon and taint it, list its pods, evict them
+ * through the eviction API (pods/eviction create), and, only under `force` past the drain timeout,
+ * delete them. Apart from KubeApi so that callers of the read-only calls need none of them.
+ */
+export interface DrainKubeApi {
+  listPods(fieldSelector: string): Promise<V1Pod[]>;
+  readNode(name: string): Promise<V1Node>;
+  /** An RFC 6902 JSON Patch of the node. */
+  patchNode(name: string, patch: object[]): Promise<V1Node>;
+  /** POST a policy/v1 Eviction for the pod; throws what the API answered (`code` 429 while a budget allows no disruption). */
+  evictPod(namespace: string, name: string): Promise<void>;
+  /** DELETE the pod: no PodDisruptionBudget is asked. */
+  deletePod(namespace: string, name: string): Promise<void>;
+}
+
 /** Every Deployment, StatefulSet, DaemonSet and ReplicaSet of a cluster. */
 export interface Workloads {
   deployments: V1Deployment[];

@@ -1,3 +1,4 @@
+import type { LiveGroup, ScalingActivity } from './asg.js';
 import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } from './fleet.js';
 import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
@@ -602,12 +603,36 @@ export class AwsState {
     };
   }
 
+  /** Auto Scaling's calls on one live self-managed group (./asg.ts), or undefined when the call is not one of them. */
+  private liveAutoscaling(call: AwsCall, members: (prefix: string) => string[]): unknown {
+    const writes = [
+      'SetDesiredCapacity',
+      'UpdateAutoScalingGroup',
+      'TerminateInstanceInAutoScalingGroup',
+      'SuspendProcesses',
+      'ResumeProcesses',
+      'DescribeScalingActivities',
+    ];
+    if (!writes.includes(call.operation)) return undefined;
+    let name = call.params.AutoScalingGroupName as string | undefined;
+    if (call.operation === 'TerminateInstanceInAutoScalingGroup') {
+      const id = String(call.params.InstanceId);
+      name = [...this.world.groups.values()].find((g) => g.spec.region === call.region && g.instances.some((i) => i.id === id))?.spec.name;
+      if (!name) throw new AwsError(400, 'ValidationError', `Instance Id not found - No managed instance found for instance ID: ${id}`);
+    }
+    const group = name ? this.world.groupOf(call.region, name) : undefined;
+    if (!group) throw new AwsError(400, 'ValidationError', `AutoScalingGroup name not found - ${name ?? 'null'}`);
+    return liveOperation(group, call, members, this.world.clock.now());
+  }
+
   private autoscaling(call: AwsCall): unknown {
     const p = call.params;
     const members = (prefix: string) =>
       Object.entries(p)
         .filter(([k]) => k.startsWith(`${prefix}.member.`) && /^\d+$/.test(k.slice(prefix.length + 8)))
         .map(([, v]) => String(v));
+    const live = this.liveAutoscaling(call, members);
+    if (live) return live;
     if (call.operation === 'DescribeLaunchConfigurations') {
       const names = members('LaunchConfigurationNames');
       if (names.length > 50) throw new AwsError(400, 'ValidationError', 'LaunchConfigurationNames: Member must have length less than or equal to 50');
@@ -659,14 +684,19 @@ export class AwsState {
             [`k8s.io/cluster-autoscaler/${c.name}`]: 'owned',
           },
         })),
-        ...(c.selfManaged ?? []).map((g) => ({
-          name: g.name,
-          min: 0,
-          max: g.desiredSize + 2,
-          desired: g.desiredSize,
-          tags: { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` },
-          sourceXml: asgSourceXml(g, (id) => this.world.images.templates.get(id)),
-        })),
+        ...(c.selfManaged ?? []).map((g) => {
+          const tags = { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` };
+          const group = this.world.groupOf(c.region, g.name);
+          if (group) return { name: g.name, min: group.min, max: group.max, desired: group.desired, tags, sourceXml: liveGroupXml(group) };
+          return {
+            name: g.name,
+            min: 0,
+            max: g.desiredSize + 2,
+            desired: g.desiredSize,
+            tags,
+            sourceXml: asgSourceXml(g, (id) => this.world.images.templates.get(id)),
+          };
+        }),
       ])
       .filter((g) => wanted.length === 0 || wanted.includes(g.name))
       .filter((g) =>
@@ -683,6 +713,95 @@ export class AwsState {
     const { items, nextToken } = this.page(groups, p.NextToken, p.MaxRecords);
     return { autoScalingGroups: items, ...(nextToken ? { nextToken } : {}) };
   }
+}
+
+/**
+ * Auto Scaling's write calls and DescribeScalingActivities on a live self-managed group (./asg.ts);
+ * undefined for any other operation. Query protocol parameters as the API reference names them.
+ */
+function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string) => string[], now: number): unknown {
+  const p = call.params;
+  const ok = (operation: string, inner = '') =>
+    ({
+      xml:
+        `<${operation}Response xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">${inner}` +
+        `<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></${operation}Response>`,
+    }) as const;
+  const num = (k: string) => (p[k] === undefined ? undefined : Number(p[k]));
+  switch (call.operation) {
+    case 'SetDesiredCapacity':
+      group.setDesired(num('DesiredCapacity') as number, now);
+      return ok(call.operation);
+    case 'UpdateAutoScalingGroup': {
+      const id = p['LaunchTemplate.LaunchTemplateId'] as string | undefined;
+      const name = p['LaunchTemplate.LaunchTemplateName'] as string | undefined;
+      const template =
+        id || name
+          ? { id: id ?? group.template?.id ?? '', name: name ?? group.template?.name ?? '', version: String(p['LaunchTemplate.Version'] ?? '$Default') }
+          : undefined;
+      group.update({ min: num('MinSize'), max: num('MaxSize'), desired: num('DesiredCapacity'), template }, now);
+      return ok(call.operation);
+    }
+    case 'TerminateInstanceInAutoScalingGroup': {
+      const decrement = p.ShouldDecrementDesiredCapacity;
+      if (decrement !== 'true' && decrement !== 'false') throw new AwsError(400, 'ValidationError', 'ShouldDecrementDesiredCapacity is required');
+      group.terminateInstance(String(p.InstanceId), decrement === 'true', now);
+      const a = group.activities.at(-1)!;
+      return ok(
+        call.operation,
+        `<TerminateInstanceInAutoScalingGroupResult><Activity>${activityXml(a, 'InProgress')}</Activity></TerminateInstanceInAutoScalingGroupResult>`,
+      );
+    }
+    case 'SuspendProcesses':
+      group.suspend(members('ScalingProcesses'), now);
+      return ok(call.operation);
+    case 'ResumeProcesses':
+      group.resume(members('ScalingProcesses'), now);
+      return ok(call.operation);
+    case 'DescribeScalingActivities': {
+      // Newest first (API reference, DescribeScalingActivities: "sorted by start time, latest first"; UNVERIFIED wording).
+      const max = Math.min(100, num('MaxRecords') ?? 100);
+      const all = [...group.activities].reverse();
+      const start = p.NextToken === undefined ? 0 : Number(p.NextToken);
+      const page = all.slice(start, start + max);
+      const next = start + max < all.length ? `<NextToken>${start + max}</NextToken>` : '';
+      const members = page.map((a) => `<member>${activityXml(a)}</member>`).join('');
+      return ok(call.operation, `<DescribeScalingActivitiesResult><Activities>${members}</Activities>${next}</DescribeScalingActivitiesResult>`);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function activityXml(a: ScalingActivity, status?: string): string {
+  return (
+    `<ActivityId>${a.id}</ActivityId><AutoScalingGroupName>${a.group}</AutoScalingGroupName><Description>${xml(a.description)}</Description>` +
+    `<Cause>${xml(a.cause)}</Cause><StartTime>${new Date(a.start).toISOString()}</StartTime><EndTime>${new Date(a.end).toISOString()}</EndTime>` +
+    `<StatusCode>${status ?? a.status}</StatusCode>${a.message ? `<StatusMessage>${xml(a.message)}</StatusMessage>` : ''}` +
+    `<Progress>${status ? 0 : 100}</Progress>`
+  );
+}
+
+/** A live group's launch template, instances (each with the version it was launched from) and suspended processes. */
+function liveGroupXml(g: LiveGroup): string {
+  const spec = (t: { id: string; name: string; version: string }) =>
+    `<LaunchTemplateId>${t.id}</LaunchTemplateId><LaunchTemplateName>${t.name}</LaunchTemplateName><Version>${t.version}</Version>`;
+  const instances = g.instances
+    .map(
+      (i) =>
+        `<member><InstanceId>${i.id}</InstanceId><InstanceType>${i.instanceType}</InstanceType><AvailabilityZone>${i.az}</AvailabilityZone>` +
+        `<LifecycleState>${i.lifecycle}</LifecycleState><HealthStatus>${i.health}</HealthStatus>` +
+        `${i.template ? `<LaunchTemplate>${spec(i.template)}</LaunchTemplate>` : ''}` +
+        `<ProtectedFromScaleIn>${i.protectedFromScaleIn}</ProtectedFromScaleIn></member>`,
+    )
+    .join('');
+  const suspended = [...g.suspended]
+    .map(([p, at]) => `<member><ProcessName>${p}</ProcessName><SuspensionReason>User suspended at ${new Date(at).toISOString()}</SuspensionReason></member>`)
+    .join('');
+  return (
+    `${g.template ? `<LaunchTemplate>${spec(g.template)}</LaunchTemplate>` : ''}<Instances>${instances}</Instances>` +
+    `<AvailabilityZones>${g.spec.azs.map((az) => `<member>${az}</member>`).join('')}</AvailabilityZones><SuspendedProcesses>${suspended}</SuspendedProcesses>`
+  );
 }
 
 interface SimAsgView {

@@ -147,6 +147,13 @@ export interface SimSelfManaged {
    * instances of the group's own template version (its number) or configuration.
    */
   instances?: { count: number; instanceType?: string; version?: string; template?: string; launchConfiguration?: string }[];
+  /**
+   * Live: its instances join the cluster as Kubernetes nodes and Auto Scaling's write calls
+   * (SetDesiredCapacity, UpdateAutoScalingGroup, TerminateInstanceInAutoScalingGroup, Suspend/ResumeProcesses)
+   * and DescribeScalingActivities work on it (./asg.ts). Its launch template's version is a number.
+   * Absent: the group is as described above, with no nodes (what the check reads).
+   */
+  live?: { min?: number; max?: number; azs?: string[]; instanceType?: string; eksctl?: boolean };
   /** Overrides of its mixed instances policy (`mixed`): instance types, some with a launch template of their own. */
   overrides?: { instanceType: string; launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec } }[];
 }
@@ -217,6 +224,10 @@ export interface Faults {
   allow?: string[];
   /** Seed of the fault generator, so a run can be repeated. */
   seed?: number;
+  /** By live self-managed group name: the most instances EC2 can run for it; launches past it fail with InsufficientInstanceCapacity. */
+  asgCapacity?: Record<string, number>;
+  /** Live self-managed groups (by name) whose new instances' nodes register and never become Ready. */
+  neverReadyGroups?: string[];
   /** Kubernetes RBAC rules allowed (`list nodes`, `patch deployments/scale`); absent: all allowed. */
   kubeAllow?: string[];
   /** Which text EKS refuses a release with: the current one (default) or the 2020 one. */

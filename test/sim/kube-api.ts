@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Reply } from './aws.js';
 import { KubeState, labelSelector, matches, verifyToken, type KubeObject, type SessionLookup } from './kube.js';
 import type { World } from './world.js';
+import type { SimCluster } from './fleet.js';
+import { EvictionError } from './eviction.js';
 
 class KubeError extends Error {
   constructor(
@@ -67,7 +69,9 @@ function scaleOf(d: KubeObject): KubeObject {
 
 const ROUTES: [string, RegExp, string][] = [
   ['list nodes', /^\/api\/v1\/nodes$/, 'nodes'],
-  ['get nodes', /^\/api\/v1\/nodes\/([^/]+)$/, 'nodes'],
+  ['nodes', /^\/api\/v1\/nodes\/([^/]+)$/, 'node'],
+  ['pods/eviction', /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/, 'eviction'],
+  ['pods', /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/, 'pod'],
   ['list pods', /^\/api\/v1\/pods$/, 'pods'],
   ['list pods', /^\/api\/v1\/namespaces\/([^/]+)\/pods$/, 'pods'],
   ['list poddisruptionbudgets', /^\/apis\/policy\/v1\/poddisruptionbudgets$/, 'pdbs'],
@@ -85,6 +89,74 @@ const ROUTES: [string, RegExp, string][] = [
   ['deployments', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/, 'deployment'],
   ['deployments/scale', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/, 'scale'],
 ];
+
+/**
+ * GET and PATCH of one node: cordoning (`spec.unschedulable`) and taints. A JSON Patch
+ * (application/json-patch+json, what @kubernetes/client-node sends by default), a JSON merge patch or a
+ * strategic merge patch (Node's `spec.taints` has no patch merge key: the list is replaced whole,
+ * kubernetes staging/src/k8s.io/api/core/v1/types.go NodeSpec). Every PATCH is in `kube.writes`.
+ */
+function nodeRequest(world: World, kube: KubeState, method: string, name: string, body: string, contentType: string): Reply {
+  const node = kube.nodes.get(name);
+  if (!node) throw new KubeError(404, 'NotFound', `nodes "${name}" not found`);
+  if (method === 'GET') return json(200, node);
+  if (method !== 'PATCH') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported`);
+  const patch = JSON.parse(body || '{}') as unknown;
+  const copy = structuredClone(node);
+  if (contentType.includes('json-patch')) jsonPatch(copy, patch as { op: string; path: string; value?: unknown }[]);
+  else if (contentType.includes('merge-patch')) mergePatch(copy, patch as Record<string, unknown>);
+  else throw new KubeError(415, 'UnsupportedMediaType', `the content type ${contentType} is not supported`);
+  copy.metadata.resourceVersion = String(Number(node.metadata.resourceVersion ?? 1) + 1);
+  kube.nodes.set(name, copy);
+  kube.writes.push({ at: world.clock.now(), what: `PATCH nodes ${name}`, body: patch });
+  return json(200, copy);
+}
+
+/**
+ * A pod by name: GET; DELETE (graceful, no budget asked); and POST of its `eviction` subresource, a
+ * policy/v1 Eviction naming the pod (./eviction.ts: 201, 429 TooManyRequests under a budget that allows
+ * no disruption now, 500 under two budgets). Evictions and deletions are in `kube.writes`.
+ */
+function podRequest(world: World, cluster: SimCluster, kind: 'eviction' | 'pod', method: string, ns: string, name: string, body: string): Reply {
+  const kube = world.kubeOf(cluster);
+  const lifecycle = world.podLifecycle(cluster);
+  const pod = kube.pods.get(KubeState.key(ns, name));
+  if (kind === 'pod' && method === 'GET') {
+    if (!pod) throw new KubeError(404, 'NotFound', `pods "${name}" not found`);
+    return json(200, kube.servedPod(pod));
+  }
+  if (kind === 'pod' && method !== 'DELETE') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported`);
+  if (kind === 'eviction' && method !== 'POST') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported`);
+  if (kind === 'eviction') {
+    const eviction = JSON.parse(body || '{}') as { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
+    if (eviction.kind !== 'Eviction' || eviction.metadata?.name !== name) {
+      throw new KubeError(400, 'BadRequest', `name in URL does not match name in Eviction object`);
+    }
+  }
+  kube.writes.push({
+    at: world.clock.now(),
+    what: `${kind === 'eviction' ? 'POST pods/eviction' : 'DELETE pods'} ${ns}/${name}`,
+    body: body ? JSON.parse(body) : null,
+  });
+  try {
+    if (kind === 'eviction') lifecycle.evict(ns, name);
+    else lifecycle.delete(ns, name);
+  } catch (error) {
+    if (!(error instanceof EvictionError)) throw error;
+    return json(error.code, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: error.message,
+      reason: error.reason,
+      ...(error.causes.length ? { details: { causes: error.causes } } : {}),
+      code: error.code,
+    });
+  }
+  if (kind === 'pod') return json(200, kube.servedPod(pod!));
+  return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
 
 /**
  * One cluster's Kubernetes API at `/k8s/<region>/<cluster>`: nodes, pods, PodDisruptionBudgets,
@@ -108,13 +180,13 @@ export async function handleKube(
     if (!token.ok) throw new KubeError(401, 'Unauthorized', `Unauthorized: ${token.reason}`);
     const path = `/${rest.join('/')}`;
     const kube = world.kubeOf(cluster);
-    const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method === 'PUT' ? 'update' : method.toLowerCase();
+    const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method === 'PUT' ? 'update' : method === 'POST' ? 'create' : method.toLowerCase();
 
     for (const [rule, pattern, kind] of ROUTES) {
       const m = pattern.exec(path);
       if (!m) continue;
-      const ns = kind === 'nodes' ? undefined : m[1];
-      const name = kind === 'nodes' ? m[1] : m[2];
+      const ns = kind === 'nodes' || kind === 'node' ? undefined : m[1];
+      const name = kind === 'nodes' || kind === 'node' ? m[1] : m[2];
       const rbac = rule.startsWith('list') || rule.startsWith('get') ? rule : `${verb} ${rule}`;
       const allow = world.options.faults?.kubeAllow;
       if (allow && !allow.includes(rbac)) {
@@ -128,12 +200,12 @@ export async function handleKube(
       const selector = labelSelector(url.searchParams.get('labelSelector'));
       const onNode = /spec\.nodeName=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
       switch (kind) {
+        case 'node':
+          return nodeRequest(world, kube, method, name as string, body, String(headers['content-type'] ?? ''));
+        case 'eviction':
+        case 'pod':
+          return podRequest(world, cluster, kind, method, ns as string, name as string, body);
         case 'nodes': {
-          if (name) {
-            const node = kube.nodes.get(name);
-            if (!node) throw new KubeError(404, 'NotFound', `nodes "${name}" not found`);
-            return json(200, node);
-          }
           return json(
             200,
             list(

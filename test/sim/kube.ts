@@ -182,7 +182,8 @@ export class KubeState {
    * desiredHealthy > 0; otherwise its budget must allow a disruption (`checkAndDecrement`, else 429).
    */
   evictionRefusal(pod: KubeObject): string | undefined {
-    if (!pod.spec?.nodeName) return undefined;
+    const phase = (pod.status as { phase?: string } | undefined)?.phase;
+    if (!pod.spec?.nodeName || pod.metadata.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed') return undefined;
     const budgets = this.budgetsOf(pod);
     if (budgets.length > 1) return 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.';
     const [pdb] = budgets;
@@ -198,7 +199,8 @@ export class KubeState {
   /** Whether a pod is Ready now: placed, not crash-looping, past its start-up time. */
   isReady(pod: KubeObject): boolean {
     const life = this.lives.get(KubeState.key(pod.metadata.namespace, pod.metadata.name));
-    if (!pod.spec?.nodeName) return false;
+    // A pod being deleted is no longer counted healthy (kubernetes pkg/controller/disruption countHealthyPods).
+    if (!pod.spec?.nodeName || pod.metadata.deletionTimestamp) return false;
     if (!life) return (pod.status as { phase?: string })?.phase === 'Running';
     return !life.degraded && !life.crashLoop && life.readyAt !== null && this.now() >= life.readyAt;
   }

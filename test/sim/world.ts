@@ -2,6 +2,8 @@ import { AccountParameters } from './account-parameters.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FleetSpec, SimAutoscaler, SimCluster, SimNodegroup, SimOptions, SimWorkload, UpdateFailure } from './fleet.js';
 import { KubeState, type KubeObject } from './kube.js';
+import { PodLifecycle } from './eviction.js';
+import { LiveGroup } from './asg.js';
 import { releasesOf } from './releases.js';
 import { ImageRegistry } from './images.js';
 
@@ -84,8 +86,12 @@ export function imageFor(release: string): string {
 export class World {
   readonly clock: Clock;
   readonly kube = new Map<SimCluster, KubeState>();
+  /** Per cluster: evictions, deletions and the replacement pods that follow (./eviction.ts). */
+  readonly pods = new Map<SimCluster, PodLifecycle>();
   readonly asgs = new Map<SimNodegroup, Asg>();
   readonly updates: NodegroupUpdate[] = [];
+  /** Live self-managed Auto Scaling groups (SimSelfManaged.live), by `region/name`. */
+  readonly groups = new Map<string, LiveGroup>();
   readonly images: ImageRegistry;
   /** The account's own SSM parameters (the health gate's durable marks), per region. */
   readonly parameters: AccountParameters;
@@ -104,6 +110,44 @@ export class World {
     for (const cluster of fleet.clusters) this.initCluster(cluster);
     for (const cluster of fleet.clusters) for (const ng of cluster.nodegroups) this.initHistory(cluster, ng);
     for (const cluster of fleet.clusters) for (const ng of cluster.nodegroups) this.createdAt(ng);
+    for (const cluster of fleet.clusters) this.initGroups(cluster);
+  }
+
+  /** The live self-managed groups of a cluster, their instances Ready nodes from the start. */
+  private initGroups(cluster: SimCluster): void {
+    for (const g of (cluster.selfManaged ?? []).filter((x) => x.live)) {
+      const live = g.live!;
+      const imageOf = (t: { id: string; version: string } | null) => {
+        const template = t ? this.images.templates.get(t.id) : undefined;
+        const number = t?.version === '$Latest' ? template?.versions.at(-1)?.number : t?.version === '$Default' ? template?.defaultVersion : Number(t?.version);
+        return template?.versions.find((v) => v.number === number)?.imageId ?? '';
+      };
+      const lt = g.launchTemplate;
+      const group = new LiveGroup(
+        {
+          name: g.name,
+          cluster: cluster.name,
+          region: cluster.region,
+          azs: live.azs ?? [`${cluster.region}a`, `${cluster.region}b`],
+          min: live.min ?? 0,
+          max: live.max ?? g.desiredSize,
+          desired: g.desiredSize,
+          instanceType: live.instanceType ?? 'm5.large',
+          template: lt ? { id: lt.id, name: lt.name, version: lt.version } : null,
+          eksctl: live.eksctl ?? false,
+        },
+        this.kubeOf(cluster),
+        this.podLifecycle(cluster),
+        imageOf,
+        this.clock.now(),
+      );
+      this.groups.set(`${cluster.region}/${g.name}`, group);
+    }
+  }
+
+  /** A live self-managed group by region and name. */
+  groupOf(region: string, name: string): LiveGroup | undefined {
+    return this.groups.get(`${region}/${name}`);
   }
 
   /**
@@ -398,6 +442,12 @@ export class World {
     return this.kube.get(cluster) as KubeState;
   }
 
+  podLifecycle(cluster: SimCluster): PodLifecycle {
+    let lifecycle = this.pods.get(cluster);
+    if (!lifecycle) this.pods.set(cluster, (lifecycle = new PodLifecycle(this.kubeOf(cluster))));
+    return lifecycle;
+  }
+
   asgOf(ng: SimNodegroup): Asg {
     return this.asgs.get(ng) as Asg;
   }
@@ -602,6 +652,14 @@ export class World {
       while (u.status === 'InProgress' && u.nextAt <= now) this.step(u);
     }
     for (const kube of this.kube.values()) kube.reconcileGitOps();
+    for (const [key, g] of this.groups) {
+      const name = key.slice(key.indexOf('/') + 1);
+      const faults = this.options.faults;
+      if (faults?.asgCapacity?.[name] !== undefined) g.capacityLimit = faults.asgCapacity[name];
+      if (faults?.neverReadyGroups) g.neverReady = faults.neverReadyGroups.includes(name);
+      g.settle(now);
+    }
+    for (const lifecycle of this.pods.values()) lifecycle.settle();
   }
 
   /** cluster-autoscaler's replica count, or -1 when the cluster has none. */
