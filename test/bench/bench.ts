@@ -73,12 +73,22 @@ function minimumCalls(clusters: number, report: CheckReport): Record<string, num
   const byId = report.nodegroups.filter((n) => n.imageId !== null);
   const templates = new Set(byId.map((n) => n.launchTemplate?.id).filter(Boolean)).size;
   const images = new Set(byId.map((n) => n.imageId)).size;
+  // A drifted release is confirmed where it would be used: its own image parameter, read in the region
+  // (docs/check.md, the target where it is used); AWS publishes none per Windows release.
+  const confirmed = new Set(
+    report.nodegroups
+      .filter((n) => n.status === 'drift' && n.nodeKind === 'managed-release' && !n.amiType?.startsWith('WINDOWS'))
+      .map((n) => `${n.amiType}/${n.kubernetesVersion}/${n.latestReleaseVersion}`),
+  ).size;
   return {
     'eks:ListClusters': Math.max(1, Math.ceil(clusters / PAGE)),
     'eks:DescribeCluster': clusters,
     'eks:ListNodegroups': clusters,
     'eks:DescribeNodegroup': nodegroups,
-    'ssm:GetParameters': Math.ceil(parameters / 10),
+    'ssm:GetParameters': Math.ceil(parameters / 10) + Math.ceil(confirmed / 10),
+    // The health gate's marks (one page when none is written) and the Kubernetes support calendar: once for the region.
+    'ssm:GetParametersByPath': 1,
+    'eks:DescribeClusterVersions': 1,
     // One tag-key filter per 50 clusters, its pages holding every Auto Scaling group tagged for them
     // (the managed node groups' own included: no filter leaves them out).
     'autoscaling:DescribeAutoScalingGroups': Math.max(Math.ceil(clusters / 50), Math.ceil(nodegroups / Math.min(PAGE, 100))),
