@@ -43,7 +43,10 @@ import {
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html): AZRebalance
  * (rebalancing launches and terminates), ReplaceUnhealthy and HealthCheck (a node being drained may be
  * marked unhealthy and replaced), AlarmNotification and ScheduledActions (scaling policies and schedules
- * change the desired capacity). Launch and Terminate stay: the surge needs one, terminations are per instance.
+ * change the desired capacity; "Considerations for suspending processes": suspending AlarmNotification stops
+ * the group's target tracking, step and simple scaling policies, HealthCheck and ReplaceUnhealthy keep Auto
+ * Scaling from terminating instances on its health checks). Launch and Terminate stay: the surge needs
+ * one, terminations are per instance.
  */
 export const SUSPENDED_PROCESSES = ['AZRebalance', 'ReplaceUnhealthy', 'HealthCheck', 'AlarmNotification', 'ScheduledActions'];
 
@@ -115,6 +118,8 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
     const staying = (g.Instances ?? []).filter(active);
     for (const i of staying.filter((x) => String(x.LifecycleState).startsWith('Standby')))
       check.problems.push(`instance ${i.InstanceId} is in Standby: put it back in service (ExitStandby) or detach it first`);
+    // Whether TerminateInstanceInAutoScalingGroup ends a protected instance is UNVERIFIED (the user guide's
+    // protection guards Auto Scaling's own scale-in); protected by someone on purpose either way, so named.
     for (const i of staying.filter((x) => x.ProtectedFromScaleIn))
       check.problems.push(`instance ${i.InstanceId} is protected from scale-in: remove the protection (SetInstanceProtection) first`);
     if (!record) {

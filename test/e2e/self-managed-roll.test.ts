@@ -274,6 +274,32 @@ describe('the self-managed executor against the simulator', () => {
     });
   }
 
+  it("killed while evicting a node's pods, a second run drains that node again and finishes", async () => {
+    const { kube, ctx, group, image, run, describeGroup, lifecycle, sim, state } = await start();
+    let evictions = 0;
+    // The runner dies asking the third accepted eviction: the first node drained and terminated, the second cordoned.
+    const dying: KubeApi = {
+      ...kube,
+      evictPod: async (ns: string, name: string) => {
+        if (evictions === 3) throw new Error('killed mid-drain');
+        await kube.evictPod(ns, name);
+        evictions++;
+      },
+    } as KubeApi;
+    const first = await run(ctx({ kube: dying }));
+    expect(first.result).toBe('failed');
+    expect(first.reason).toContain('killed mid-drain');
+    expect(decodeRecord((await describeGroup()).Tags)?.step).toBe('drain');
+    expect(group().activities.filter((a) => a.description.startsWith('Terminating EC2 instance'))).toHaveLength(1);
+    const left = group().instances.filter((i) => i.lifecycle !== 'Terminating' && state.nodes.get(i.node)?.spec?.unschedulable === true);
+    expect(left).toHaveLength(1);
+    const second = await run();
+    expect(second.result).toBe('upgraded');
+    expectPutBack(group(), image);
+    expect(new Set(lifecycle.removals.map((r) => r.via))).toEqual(new Set(['eviction']));
+    expect(sim.kubeLog.filter((c) => c.method === 'DELETE')).toEqual([]);
+  });
+
   it('undoes a replacement killed mid-drain: new instances kept, tainted nodes uncordoned, capacity back, nothing suspended', async () => {
     const { autoscaling, ctx, group, image, run, describeGroup, state } = await start();
     const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'TerminateInstanceInAutoScalingGroupCommand', 2) }));
