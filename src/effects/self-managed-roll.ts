@@ -1,4 +1,4 @@
-import { SuspendProcessesCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstanceRefreshesCommand, SuspendProcessesCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateVersionCommand,
   DescribeLaunchTemplateVersionsCommand,
@@ -103,6 +103,12 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
         `it is mid-replacement to ${record.image} (tag eks-ami-drift/replacing, step ${record.step}), not ${image}: finish that run or restore it first`,
       );
     if (g.Status) check.problems.push(`its status is ${g.Status}`);
+    // Someone else replacing its instances: an instance refresh not yet ended (Auto Scaling API reference,
+    // InstanceRefresh.Status: Pending, InProgress, Cancelling, RollbackInProgress and Baking have not ended).
+    const { InstanceRefreshes } = await ctx.clients.autoscaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }));
+    const refresh = InstanceRefreshes?.[0];
+    if (refresh && ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'].includes(refresh.Status ?? ''))
+      check.problems.push(`an instance refresh (${refresh.InstanceRefreshId}) is ${refresh.Status}: wait for it to end, or cancel it, first`);
     const source = templateOf(g);
     if (typeof source === 'string') {
       check.problems.push(source);

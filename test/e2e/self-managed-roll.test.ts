@@ -219,6 +219,7 @@ describe('the self-managed executor against the simulator', () => {
     for (const e of accepted) expect(e.budget).toMatchObject({ name: 'web', desiredHealthy: 7, currentHealthy: 7, disruptionsAllowed: 0 });
     // The processes were suspended during the roll, and only once each.
     expect(log.some((l) => l.includes(`suspended ${SUSPENDED.join(', ')}`))).toBe(true);
+    expect(log.some((l) => l.includes('at most 4 instances: the surge raises the maximum to 8 for the roll, then puts it back'))).toBe(true);
     expect(log.some((l) => l.includes('surge: desired 4 → 8, maximum 4 → 8 for the roll'))).toBe(true);
     expect(log.some((l) => /surge · new nodes \d\/4 Ready/.test(l))).toBe(true);
     expect(log.some((l) => l.includes('waiting on a PodDisruptionBudget'))).toBe(true);
@@ -354,7 +355,7 @@ describe('the self-managed executor against the simulator', () => {
     expect(cordoned).toHaveLength(1);
   });
 
-  it('pre-flight names instances protected from scale-in, and a group mid-replacement to another image', async () => {
+  it('pre-flight names instances protected from scale-in, a group mid-replacement to another image, an instance refresh running', async () => {
     const { group, check, ctx, autoscaling } = await start();
     group().instances[0]!.protectedFromScaleIn = true;
     let k = check();
@@ -376,5 +377,11 @@ describe('the self-managed executor against the simulator', () => {
     k = check();
     await selfManagedExecutor.preflight(k, ctx());
     expect(k.problems).toEqual([expect.stringContaining('it is mid-replacement to ami-0aaaaaaaaaaaaaaaa (tag eks-ami-drift/replacing, step surge)')]);
+    // An instance refresh someone started and that has not ended.
+    await (await import('../../src/effects/self-managed-record.js')).removeRecord(autoscaling, 'workers');
+    group().instanceRefresh = { id: 'f6c7e4b0-0000-4000-8000-000000000001', status: 'InProgress' };
+    k = check();
+    await selfManagedExecutor.preflight(k, ctx());
+    expect(k.problems).toEqual(['an instance refresh (f6c7e4b0-0000-4000-8000-000000000001) is InProgress: wait for it to end, or cancel it, first']);
   });
 });

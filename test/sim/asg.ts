@@ -117,6 +117,8 @@ export class LiveGroup {
    * that exists is overwritten; a value is at most 256 characters, TagDescription.Value).
    */
   readonly tags = new Map<string, string>();
+  /** An instance refresh someone started, as DescribeInstanceRefreshes lists it (a test's knob: nothing is replaced by it). */
+  instanceRefresh: { id: string; status: string } | null = null;
   /** Fault knobs: the most instances EC2 can run for it; its new instances' nodes never become Ready. */
   capacityLimit = Infinity;
   neverReady = false;

@@ -614,6 +614,7 @@ export class AwsState {
       'DescribeScalingActivities',
       'CreateOrUpdateTags',
       'DeleteTags',
+      'DescribeInstanceRefreshes',
     ];
     if (!writes.includes(call.operation)) return undefined;
     let name = (call.params.AutoScalingGroupName ?? call.params['Tags.member.1.ResourceId']) as string | undefined;
@@ -780,6 +781,15 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
         else group.putTag(key, String(p[`Tags.member.${i}.Value`] ?? ''));
       }
       return ok(call.operation);
+    }
+    // The group's instance refreshes, newest first (API reference, DescribeInstanceRefreshes; InstanceRefresh.Status).
+    case 'DescribeInstanceRefreshes': {
+      const r = group.instanceRefresh;
+      const members = r
+        ? `<member><InstanceRefreshId>${r.id}</InstanceRefreshId><AutoScalingGroupName>${group.spec.name}</AutoScalingGroupName>` +
+          `<Status>${r.status}</Status></member>`
+        : '';
+      return ok(call.operation, `<DescribeInstanceRefreshesResult><InstanceRefreshes>${members}</InstanceRefreshes></DescribeInstanceRefreshesResult>`);
     }
     case 'DescribeScalingActivities': {
       // Newest first (API reference, DescribeScalingActivities: "sorted by start time, latest first"; UNVERIFIED wording).
