@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import type { EKSClient } from '@aws-sdk/client-eks';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { upgradeCluster } from '../../src/effects/cluster-upgrade.js';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { ExecutorContext, PreflightCheck } from '../../src/effects/executor.js';
 import { decodeRecord } from '../../src/effects/self-managed-record.js';
@@ -158,7 +159,23 @@ async function start(options: { faults?: Faults; maxUnavailable?: number | null 
     expect(k.problems).toEqual([]);
     return selfManagedExecutor.roll(k, c);
   };
-  return { sim: s, state, clock, image, autoscaling, kube, ctx, check, group, describeGroup, run, log, pauseWatches, lifecycle: s.world.podLifecycle(cluster) };
+  return {
+    item,
+    sim: s,
+    state,
+    clock,
+    image,
+    autoscaling,
+    kube,
+    ctx,
+    check,
+    group,
+    describeGroup,
+    run,
+    log,
+    pauseWatches,
+    lifecycle: s.world.podLifecycle(cluster),
+  };
 }
 
 /** An Auto Scaling client whose `n`th call of a command throws, as a killed runner would stop there. */
@@ -229,6 +246,37 @@ describe('the self-managed executor against the simulator', () => {
     const web = [...state.pods.values()].filter((p) => p.metadata.labels?.app === 'web');
     expect(web).toHaveLength(8);
     for (const p of web) expect(newNodes.has(p.spec?.nodeName as string)).toBe(true);
+  });
+
+  it("runs inside the cluster's upgrade: cluster-autoscaler paused throughout the roll and restored after", async () => {
+    const { sim, ctx, item, group, image, autoscaling } = await start();
+    const cluster = sim.world.fleet.clusters[0]!;
+    const c = ctx();
+    const replicas: number[] = [];
+    const watching = {
+      ...c.clients.autoscaling,
+      send: async (cmd: never) => {
+        replicas.push(sim.world.autoscalerReplicas(cluster));
+        return autoscaling.send(cmd);
+      },
+    } as unknown as AutoScalingClient;
+    const clients = { ...c.clients, autoscaling: watching, eks: new EKSClient({ region: 'us-east-1', endpoint: sim.url, credentials, maxAttempts: 1 }) };
+    const before = sim.world.autoscalerReplicas(cluster);
+    expect(before).toBeGreaterThan(0);
+    const result = await upgradeCluster(
+      { name: 'prod', region: 'us-east-1', nodegroups: [] },
+      [{ item, executor: selfManagedExecutor, healthTarget: {} }],
+      c.settings,
+      { ...c.deps, clientsFor: () => clients },
+    );
+    expect(result.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([['workers', 'upgraded']]);
+    expect(result.autoscaler).not.toBeNull();
+    // Every Auto Scaling call after the pre-flight's reads ran with cluster-autoscaler scaled to zero.
+    const firstWrite = replicas.findIndex((r) => r === 0);
+    expect(firstWrite).toBeGreaterThan(0);
+    expect(replicas.slice(firstWrite).every((r) => r === 0)).toBe(true);
+    expect(sim.world.autoscalerReplicas(cluster)).toBe(before);
+    expectPutBack(group(), image);
   });
 
   it('keeps processes someone else suspended: resumes only those it suspended', async () => {
