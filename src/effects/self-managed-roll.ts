@@ -122,6 +122,9 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
       ...(record?.template.version ? { made: record.template.version } : {}),
     };
     const staying = (g.Instances ?? []).filter(active);
+    // Launch suspended, no instance launches (user guide, "How suspended processes affect other processes"): no surge.
+    if (!record && (g.SuspendedProcesses ?? []).some((p) => p.ProcessName === 'Launch'))
+      check.problems.push('its Launch process is suspended, so the surge could launch no instance: resume it (ResumeProcesses) first');
     for (const i of staying.filter((x) => String(x.LifecycleState).startsWith('Standby')))
       check.problems.push(`instance ${i.InstanceId} is in Standby: put it back in service (ExitStandby) or detach it first`);
     // Whether TerminateInstanceInAutoScalingGroup ends a protected instance is UNVERIFIED (the user guide's

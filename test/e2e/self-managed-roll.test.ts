@@ -403,8 +403,8 @@ describe('the self-managed executor against the simulator', () => {
     expect(cordoned).toHaveLength(1);
   });
 
-  it('pre-flight names instances protected from scale-in, a group mid-replacement to another image, an instance refresh running', async () => {
-    const { group, check, ctx, autoscaling } = await start();
+  it('pre-flight names instances protected from scale-in, a replacement to another image, an instance refresh running, Launch suspended', async () => {
+    const { group, check, ctx, autoscaling, sim } = await start();
     group().instances[0]!.protectedFromScaleIn = true;
     let k = check();
     await selfManagedExecutor.preflight(k, ctx());
@@ -431,5 +431,11 @@ describe('the self-managed executor against the simulator', () => {
     k = check();
     await selfManagedExecutor.preflight(k, ctx());
     expect(k.problems).toEqual(['an instance refresh (f6c7e4b0-0000-4000-8000-000000000001) is InProgress: wait for it to end, or cancel it, first']);
+    // Launch suspended by someone: no surge could launch.
+    group().instanceRefresh = null;
+    group().suspend(['Launch'], sim.world.clock.now());
+    k = check();
+    await selfManagedExecutor.preflight(k, ctx());
+    expect(k.problems).toEqual(['its Launch process is suspended, so the surge could launch no instance: resume it (ResumeProcesses) first']);
   });
 });
