@@ -7,8 +7,9 @@ import type { NodeKind } from './node-kind.js';
  * AWS's CloudFormation template, terraform-aws-eks's self-managed groups): compared like a CUSTOM
  * node group, by the image its launch template or launch configuration names, and by those its
  * instances and override templates run (../decision/self-managed-drift.ts). Reported only: it is
- * neither pinned nor proposed, and no executor rolls it yet (its upgrade replaces instances and
- * drains their nodes itself, issue 24).
+ * neither pinned nor proposed yet. Its executor (../effects/self-managed-roll.ts: new instances first,
+ * then each old node drained and terminated, issue 24) is loaded only for an item planned as an update,
+ * and `plan` never returns one yet (every item is `skip`), so nothing rolls it until it is pinned.
  */
 export const selfManaged: NodeKind = {
   id: 'self-managed',
@@ -22,6 +23,6 @@ export const selfManaged: NodeKind = {
   pinKey: null,
   targetImageParameter: () => undefined,
   plan: (input) => planNotRolled(input, 'self-managed', `self-managed node group: ${SELF_MANAGED_REPORT_ONLY}`),
-  executor: null,
+  executor: async () => (await import('../effects/self-managed-roll.js')).selfManagedExecutor,
   healthTarget: () => ({}),
 };

@@ -112,6 +112,13 @@ export class LiveGroup {
   readonly instances: GroupInstance[] = [];
   readonly suspended = new Map<ScalingProcess, number>();
   readonly activities: ScalingActivity[] = [];
+  /**
+   * Tags written with CreateOrUpdateTags and removed with DeleteTags (Auto Scaling API reference: a key
+   * that exists is overwritten; a value is at most 256 characters, TagDescription.Value).
+   */
+  readonly tags = new Map<string, string>();
+  /** An instance refresh someone started, as DescribeInstanceRefreshes lists it (a test's knob: nothing is replaced by it). */
+  instanceRefresh: { id: string; status: string } | null = null;
   /** Fault knobs: the most instances EC2 can run for it; its new instances' nodes never become Ready. */
   capacityLimit = Infinity;
   neverReady = false;
@@ -328,6 +335,16 @@ export class LiveGroup {
     const bad = names.find((n) => !(SCALING_PROCESSES as readonly string[]).includes(n));
     if (bad) throw new AwsError(400, 'ValidationError', `Unknown process type: ${bad}. Valid processes: ${SCALING_PROCESSES.join(', ')}`);
     return names as ScalingProcess[];
+  }
+
+  putTag(key: string, value: string): void {
+    if (value.length > 256)
+      throw new AwsError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256`,
+      );
+    this.tags.set(key, value);
   }
 
   /** HealthCheck (unless suspended) marks the instance unhealthy: a fault knob. */

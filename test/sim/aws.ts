@@ -612,9 +612,12 @@ export class AwsState {
       'SuspendProcesses',
       'ResumeProcesses',
       'DescribeScalingActivities',
+      'CreateOrUpdateTags',
+      'DeleteTags',
+      'DescribeInstanceRefreshes',
     ];
     if (!writes.includes(call.operation)) return undefined;
-    let name = call.params.AutoScalingGroupName as string | undefined;
+    let name = (call.params.AutoScalingGroupName ?? call.params['Tags.member.1.ResourceId']) as string | undefined;
     if (call.operation === 'TerminateInstanceInAutoScalingGroup') {
       const id = String(call.params.InstanceId);
       name = [...this.world.groups.values()].find((g) => g.spec.region === call.region && g.instances.some((i) => i.id === id))?.spec.name;
@@ -687,7 +690,15 @@ export class AwsState {
         ...(c.selfManaged ?? []).map((g) => {
           const tags = { [`kubernetes.io/cluster/${c.name}`]: 'owned', Name: `${c.name}-${g.name}` };
           const group = this.world.groupOf(c.region, g.name);
-          if (group) return { name: g.name, min: group.min, max: group.max, desired: group.desired, tags, sourceXml: liveGroupXml(group) };
+          if (group)
+            return {
+              name: g.name,
+              min: group.min,
+              max: group.max,
+              desired: group.desired,
+              tags: { ...tags, ...Object.fromEntries(group.tags) },
+              sourceXml: liveGroupXml(group),
+            };
           return {
             name: g.name,
             min: 0,
@@ -758,6 +769,28 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
     case 'ResumeProcesses':
       group.resume(members('ScalingProcesses'), now);
       return ok(call.operation);
+    // Tags on the group itself (Auto Scaling API reference, CreateOrUpdateTags: an existing key is overwritten;
+    // DeleteTags: Tags.member.N with ResourceId, ResourceType and Key). Every member must name this group.
+    case 'CreateOrUpdateTags':
+    case 'DeleteTags': {
+      for (let i = 1; p[`Tags.member.${i}.Key`] !== undefined; i++) {
+        if (p[`Tags.member.${i}.ResourceId`] !== group.spec.name)
+          throw new AwsError(400, 'ValidationError', `AutoScalingGroup name not found - ${String(p[`Tags.member.${i}.ResourceId`])}`);
+        const key = String(p[`Tags.member.${i}.Key`]);
+        if (call.operation === 'DeleteTags') group.tags.delete(key);
+        else group.putTag(key, String(p[`Tags.member.${i}.Value`] ?? ''));
+      }
+      return ok(call.operation);
+    }
+    // The group's instance refreshes, newest first (API reference, DescribeInstanceRefreshes; InstanceRefresh.Status).
+    case 'DescribeInstanceRefreshes': {
+      const r = group.instanceRefresh;
+      const members = r
+        ? `<member><InstanceRefreshId>${r.id}</InstanceRefreshId><AutoScalingGroupName>${group.spec.name}</AutoScalingGroupName>` +
+          `<Status>${r.status}</Status></member>`
+        : '';
+      return ok(call.operation, `<DescribeInstanceRefreshesResult><InstanceRefreshes>${members}</InstanceRefreshes></DescribeInstanceRefreshesResult>`);
+    }
     case 'DescribeScalingActivities': {
       // Newest first (API reference, DescribeScalingActivities: "sorted by start time, latest first"; UNVERIFIED wording).
       const max = Math.min(100, num('MaxRecords') ?? 100);

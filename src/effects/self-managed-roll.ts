@@ -1,0 +1,293 @@
+import { DescribeInstanceRefreshesCommand, SuspendProcessesCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  paginateDescribeLaunchTemplateVersions,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { blockingBudgets } from '../decision/disruption.js';
+import { formatDuration } from '../decision/duration.js';
+import { AUTO_DISCOVERY_TAG } from '../decision/scalers.js';
+import { describeError } from '../fleet/aws-clients.js';
+import { upgradeEntry, type NodegroupUpgrade } from '../model/upgrade-report.js';
+import { iso, type Executor, type ExecutorContext, type PreflightCheck } from './executor.js';
+import { templateMarker } from './launch-template.js';
+import { active, decodeRecord, describeGroup, writeRecord, type ReplaceRecord, type Step, STEPS } from './self-managed-record.js';
+import {
+  drainAndTerminate,
+  gateSelfManaged,
+  newInstances,
+  nodesByInstance,
+  ownerKey,
+  putBack,
+  waitForNewNodes,
+  type SelfManagedKube,
+} from './self-managed-steps.js';
+
+/*
+ * A self-managed Auto Scaling group rolled to a target image the way the seeds do it by hand
+ * (docs/self-managed.md, "The procedure"): a launch template version with only the image changed, the
+ * group moved to it, the processes that would fight the replacement suspended, a surge, the new nodes
+ * Ready, each old node drained and its instance terminated, everything put back. Each step is written to
+ * the resumable record (./self-managed-record.ts) before it changes anything, so a killed run is finished
+ * by the next run, or undone by `undoSelfManaged` (./self-managed-steps.ts).
+ *
+ * Only a group with its own launch template (LaunchTemplate, by id or name, any version or alias) is
+ * rolled: a launch configuration or a mixed instances policy stops the pre-flight, before any change,
+ * as not supported yet.
+ */
+
+/**
+ * Suspended for the whole replacement, each because it would launch or terminate instances behind the
+ * procedure's back (Auto Scaling user guide, "Suspend and resume processes",
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html): AZRebalance
+ * (rebalancing launches and terminates), ReplaceUnhealthy and HealthCheck (a node being drained may be
+ * marked unhealthy and replaced), AlarmNotification and ScheduledActions (scaling policies and schedules
+ * change the desired capacity; "Considerations for suspending processes": suspending AlarmNotification stops
+ * the group's target tracking, step and simple scaling policies, HealthCheck and ReplaceUnhealthy keep Auto
+ * Scaling from terminating instances on its health checks). Launch and Terminate stay: the surge needs
+ * one, terminations are per instance.
+ */
+export const SUSPENDED_PROCESSES = ['AZRebalance', 'ReplaceUnhealthy', 'HealthCheck', 'AlarmNotification', 'ScheduledActions'];
+
+const after = (record: ReplaceRecord, step: Step) => STEPS.indexOf(record.step) > STEPS.indexOf(step);
+
+/** The group's own launch template, or why it cannot be rolled yet. */
+function templateOf(g: AutoScalingGroup): { id?: string; name?: string; version: string } | string {
+  if (g.LaunchConfigurationName)
+    return (
+      `it uses the launch configuration ${g.LaunchConfigurationName}: ` +
+      'rolling launch configuration groups is not supported yet (move it to a launch template)'
+    );
+  if (g.MixedInstancesPolicy) return 'it uses a mixed instances policy: rolling those is not supported yet';
+  const lt = g.LaunchTemplate;
+  if (!lt?.LaunchTemplateId && !lt?.LaunchTemplateName) return 'it has no launch template';
+  return { id: lt.LaunchTemplateId, name: lt.LaunchTemplateName, version: lt.Version ?? '$Default' };
+}
+
+/** The version number a version or alias ($Latest, $Default) names, and its image (DescribeLaunchTemplateVersions). */
+async function resolveVersion(ec2: EC2Client, t: { id?: string; name?: string; version: string }): Promise<{ id: string; number: string; imageId?: string }> {
+  const { LaunchTemplateVersions } = await ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({
+      ...(t.id ? { LaunchTemplateId: t.id } : { LaunchTemplateName: t.name }),
+      Versions: [t.version],
+    }),
+  );
+  const v = LaunchTemplateVersions?.[0];
+  if (v?.VersionNumber === undefined) throw new Error(`launch template ${t.id ?? t.name} version ${t.version} not found`);
+  return { id: v.LaunchTemplateId ?? t.id ?? '', number: String(v.VersionNumber), imageId: v.LaunchTemplateData?.ImageId };
+}
+
+async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<void> {
+  const { item } = check;
+  const name = item.nodegroup;
+  check.autoScalingGroup = name;
+  const image = item.target?.imageId;
+  if (!image) {
+    check.problems.push('no target image id: a self-managed group is rolled to an image');
+    return;
+  }
+  const kube = ctx.kube as Partial<SelfManagedKube>;
+  if (typeof kube.evictPod !== 'function' || typeof kube.patchNode !== 'function')
+    check.problems.push('the Kubernetes client cannot drain nodes (patch nodes, create pods/eviction)');
+  try {
+    const g = await describeGroup(ctx.clients.autoscaling, name);
+    if (!g) {
+      check.problems.push(`Auto Scaling group ${name} not found`);
+      return;
+    }
+    check.discoveryTagged = (g.Tags ?? []).some((t) => t.Key === AUTO_DISCOVERY_TAG);
+    const record = decodeRecord(g.Tags);
+    if (record && record.image !== image)
+      check.problems.push(
+        `it is mid-replacement to ${record.image} (tag eks-ami-drift/replacing, step ${record.step}), not ${image}: finish that run or restore it first`,
+      );
+    if (g.Status) check.problems.push(`its status is ${g.Status}`);
+    // Someone else replacing its instances: an instance refresh not yet ended (Auto Scaling API reference,
+    // InstanceRefresh.Status: Pending, InProgress, Cancelling, RollbackInProgress and Baking have not ended).
+    const { InstanceRefreshes } = await ctx.clients.autoscaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }));
+    const refresh = InstanceRefreshes?.[0];
+    if (refresh && ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'].includes(refresh.Status ?? ''))
+      check.problems.push(`an instance refresh (${refresh.InstanceRefreshId}) is ${refresh.Status}: wait for it to end, or cancel it, first`);
+    const source = templateOf(g);
+    if (typeof source === 'string') {
+      check.problems.push(source);
+      return;
+    }
+    const current = await resolveVersion(ctx.clients.ec2, source);
+    check.template = {
+      id: current.id,
+      name: source.name ?? null,
+      current: current.number,
+      ...(record?.template.version ? { made: record.template.version } : {}),
+    };
+    const staying = (g.Instances ?? []).filter(active);
+    // Launch suspended, no instance launches (user guide, "How suspended processes affect other processes"): no surge.
+    if (!record && (g.SuspendedProcesses ?? []).some((p) => p.ProcessName === 'Launch'))
+      check.problems.push('its Launch process is suspended, so the surge could launch no instance: resume it (ResumeProcesses) first');
+    for (const i of staying.filter((x) => String(x.LifecycleState).startsWith('Standby')))
+      check.problems.push(`instance ${i.InstanceId} is in Standby: put it back in service (ExitStandby) or detach it first`);
+    // Whether TerminateInstanceInAutoScalingGroup ends a protected instance is UNVERIFIED (the user guide's
+    // protection guards Auto Scaling's own scale-in); protected by someone on purpose either way, so named.
+    for (const i of staying.filter((x) => x.ProtectedFromScaleIn))
+      check.problems.push(`instance ${i.InstanceId} is protected from scale-in: remove the protection (SetInstanceProtection) first`);
+    if (!record) {
+      if (current.imageId === image && staying.every((i) => i.LaunchTemplate?.Version === current.number)) {
+        check.reached = true;
+        return;
+      }
+      const desired = g.DesiredCapacity ?? 0;
+      const surge = desired + staying.length;
+      if (surge > (g.MaxSize ?? 0))
+        ctx.deps.log(`${ctx.cluster.name}/${name}: at most ${g.MaxSize} instances: the surge raises the maximum to ${surge} for the roll, then puts it back`);
+      await dryRunVersion(ctx.clients.ec2, current.id, current.number, image, check.problems);
+    }
+    // Budgets as the eviction API judges them, for the pods on the group's nodes (../decision/disruption.ts).
+    const nodes = await nodesByInstance(ctx.kube);
+    const names = new Set(staying.flatMap((i) => nodes.get(i.InstanceId ?? '')?.metadata?.name ?? []));
+    const [pods, budgets] = await Promise.all([ctx.kube.listPods(''), ctx.kube.listPodDisruptionBudgets()]);
+    check.blockers.push(...blockingBudgets(pods, budgets, names).map((b) => b.reason));
+  } catch (error) {
+    check.problems.push(describeError(error));
+  }
+}
+
+/** Whether the caller may make a version of the template (DryRun: DryRunOperation when allowed, UnauthorizedOperation when not; EC2 API reference). */
+async function dryRunVersion(ec2: EC2Client, id: string, from: string, image: string, problems: string[]): Promise<void> {
+  try {
+    await ec2.send(new CreateLaunchTemplateVersionCommand({ DryRun: true, LaunchTemplateId: id, SourceVersion: from, LaunchTemplateData: { ImageId: image } }));
+  } catch (error) {
+    const code = (error as { name?: string }).name;
+    if (code === 'UnauthorizedOperation') problems.push(`not allowed to make a version of launch template ${id}: grant ec2:CreateLaunchTemplateVersion`);
+    else if (code !== 'DryRunOperation') problems.push(`launch template ${id}: ${describeError(error)}`);
+  }
+}
+
+/** The version naming the image: one an earlier (killed) run made, found by its description, else a new one from `from`. */
+async function makeVersion(ctx: ExecutorContext, check: PreflightCheck, record: ReplaceRecord): Promise<string> {
+  const { ec2 } = ctx.clients;
+  const marker = templateMarker(ctx.cluster.name, check.item);
+  for await (const page of paginateDescribeLaunchTemplateVersions({ client: ec2 }, { LaunchTemplateId: record.template.id })) {
+    const ours = (page.LaunchTemplateVersions ?? []).find((v) => v.VersionDescription === marker && v.LaunchTemplateData?.ImageId === record.image);
+    if (ours?.VersionNumber !== undefined) return String(ours.VersionNumber);
+  }
+  // SourceVersion copies the version the group used; what is given overrides it (EC2 API reference, CreateLaunchTemplateVersion).
+  const { LaunchTemplateVersion } = await ec2.send(
+    new CreateLaunchTemplateVersionCommand({
+      LaunchTemplateId: record.template.id,
+      SourceVersion: record.template.from,
+      VersionDescription: marker,
+      LaunchTemplateData: { ImageId: record.image },
+    }),
+  );
+  if (LaunchTemplateVersion?.VersionNumber === undefined) throw new Error('CreateLaunchTemplateVersion returned no version number');
+  return String(LaunchTemplateVersion.VersionNumber);
+}
+
+/** Runs the replacement from the step the record is at; returns the pods' controllers the gate waits for. */
+async function replace(check: PreflightCheck, ctx: ExecutorContext, label: string): Promise<{ record: ReplaceRecord; owners: Set<string> }> {
+  const { deps } = ctx;
+  const { autoscaling } = ctx.clients;
+  const name = check.item.nodegroup;
+  const save = (r: ReplaceRecord) => writeRecord(autoscaling, name, r);
+  let g = await describeGroup(autoscaling, name);
+  if (!g) throw new Error(`Auto Scaling group ${name} not found`);
+  let record = decodeRecord(g.Tags);
+  if (record) deps.log(`${label}: resuming the replacement to ${record.image} at step ${record.step} (tag eks-ami-drift/replacing)`);
+  else {
+    record = {
+      step: 'template',
+      image: check.item.target!.imageId!,
+      desired: g.DesiredCapacity ?? 0,
+      min: g.MinSize ?? 0,
+      max: g.MaxSize ?? 0,
+      suspended: [],
+      template: { id: check.template!.id, from: check.template!.current },
+      old: (g.Instances ?? []).filter(active).map((i) => i.InstanceId ?? ''),
+      startedAt: deps.now(),
+    };
+    await save(record);
+  }
+  if (record.step === 'template') {
+    if (!record.template.version) {
+      record = { ...record, template: { ...record.template, version: await makeVersion(ctx, check, record) } };
+      await save(record);
+      deps.log(
+        `${label}: launch template ${record.template.id} version ${record.template.version}: version ${record.template.from} with ImageId ${record.image}`,
+      );
+    }
+    await autoscaling.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: name,
+        LaunchTemplate: { LaunchTemplateId: record.template.id, Version: record.template.version },
+      }),
+    );
+    deps.log(`${label}: the group uses launch template version ${record.template.version} (was ${g.LaunchTemplate?.Version})`);
+    const already = new Set((g.SuspendedProcesses ?? []).map((p) => p.ProcessName));
+    record = { ...record, step: 'suspend', suspended: SUSPENDED_PROCESSES.filter((p) => !already.has(p)) };
+    await save(record);
+  }
+  if (record.step === 'suspend') {
+    if (record.suspended.length > 0) await autoscaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: name, ScalingProcesses: record.suspended }));
+    deps.log(`${label}: suspended ${record.suspended.join(', ') || 'nothing (all already suspended)'}`);
+    record = { ...record, step: 'surge' };
+    await save(record);
+  }
+  // The surge's target is absolute (the recorded desired capacity plus the instances to replace), so a re-run never surges twice.
+  const want = record.desired + record.old.length;
+  if (record.step === 'surge') {
+    g = await describeGroup(autoscaling, name);
+    const fresh = newInstances(g, record).length;
+    if ((g?.DesiredCapacity ?? 0) < want && fresh < record.desired) {
+      await autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, MaxSize: Math.max(record.max, want), DesiredCapacity: want }));
+      deps.log(`${label}: surge: desired ${record.desired} → ${want}${want > record.max ? `, maximum ${record.max} → ${want} for the roll` : ''}`);
+    }
+    await waitForNewNodes(ctx, name, record, ctx.settings.waitTimeoutMs ?? 20 * 60_000);
+    record = { ...record, step: 'drain' };
+    await save(record);
+  }
+  const owners = new Set<string>();
+  if (record.step === 'drain') {
+    const nodes = await nodesByInstance(ctx.kube);
+    const oldNodes = new Set(record.old.flatMap((id) => nodes.get(id)?.metadata?.name ?? []));
+    for (const p of await ctx.kube.listPods('')) if (oldNodes.has(p.spec?.nodeName ?? '') && ownerKey(p)) owners.add(ownerKey(p));
+    await drainAndTerminate(ctx, name, record.old);
+    record = { ...record, step: 'resume' };
+    await save(record);
+  }
+  if (after(record, 'drain')) await putBack(ctx, name, record);
+  return { record, owners };
+}
+
+async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<NodegroupUpgrade> {
+  const { deps, settings } = ctx;
+  const { item } = check;
+  const label = `${ctx.cluster.name}/${item.nodegroup}`;
+  const startedAt = deps.now();
+  const timing = () => ({ startedAt: iso(startedAt), endedAt: iso(deps.now()), durationMs: deps.now() - startedAt });
+  let done: Awaited<ReturnType<typeof replace>>;
+  try {
+    done = await replace(check, ctx, label);
+  } catch (error) {
+    const reason = `${describeError(error)} (the group is as the tag eks-ami-drift/replacing records: re-run to finish, or restore to undo)`;
+    deps.warn(`${label}: ${reason}`);
+    return upgradeEntry(item, 'failed', reason, timing());
+  }
+  const reached = `${done.record.old.length} instance(s) replaced on ${done.record.image} (launch template version ${done.record.template.version})`;
+  if (settings.healthTimeoutMs === 0) return upgradeEntry(item, 'upgraded', `${reached} (health gate off: health-timeout 0)`, timing());
+  const gate = await gateSelfManaged(ctx, item.nodegroup, done.record, done.owners);
+  if (gate.passed) {
+    deps.log(`${label}: health gate passed in ${formatDuration(gate.durationMs)}: ${gate.detail}`);
+    return upgradeEntry(item, 'upgraded', `${reached}; health gate passed (${gate.detail})`, timing());
+  }
+  deps.warn(`${label}: unhealthy after the replacement: ${gate.detail}`);
+  return upgradeEntry(
+    item,
+    'unhealthy',
+    `${reached}, but not healthy within ${formatDuration(settings.healthTimeoutMs)} (health-timeout): ${gate.detail}`,
+    timing(),
+  );
+}
+
+export const selfManagedExecutor: Executor = { preflight, roll };
+export { undoSelfManaged } from './self-managed-steps.js';
