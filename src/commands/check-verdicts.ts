@@ -56,7 +56,7 @@ export async function confirmInRegion(entries: NodegroupReport[], perRegion: rea
 export function supportOf(c: ClusterState, perRegion: readonly RegionRead[], now: Date) {
   const calendar = perRegion.find((r) => r.region === c.region)?.calendar;
   const dates = c.version && typeof calendar === 'object' ? calendar.get(c.version) : undefined;
-  return dates && c.version ? { kubernetesSupport: { ...dates, notice: clusterSupportNotice(c.version, dates, now) } } : {};
+  return dates && c.version ? { kubernetesSupport: { ...dates, notice: clusterSupportNotice(c.version, dates, now, c.supportType) } } : {};
 }
 
 export interface RegionRead {

@@ -9,7 +9,7 @@ import { releaseSource } from '../decision/ami-types.js';
 import { credentialWarning, planBudgetMs } from '../decision/budget.js';
 import { eksImageOf, latestImageRequests } from '../decision/eks-images.js';
 import { unreadableMarks } from '../decision/drift.js';
-import { holdCapacityBlocks, holdUnhealthy, holdUnproven } from '../decision/holds.js';
+import { holdCapacityBlocks, holdUnhealthy, holdUnproven, holdUnreadMarks } from '../decision/holds.js';
 import { rolloutText } from '../decision/rollout.js';
 import { kubernetesMinor } from '../decision/release.js';
 import { loadAwsClients } from '../fleet/aws-clients.js';
@@ -214,6 +214,8 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     perRegion.flatMap((r) => r.clusters),
     settings.upgrade.force,
   );
+  const unread = new Map(perRegion.flatMap((r, i) => ('error' in r.marks ? [[settings.regions[i]!, r.marks.error] as const] : [])));
+  plan = holdUnreadMarks(plan, unread, settings.upgrade.force);
   if (settings.stages && plan.some((p) => p.action === 'update')) {
     // The proof is read again now, from every cluster of the regions: what the proposal showed may
     // have changed since (an earlier stage's update to the train failed after it was opened). The

@@ -66,7 +66,7 @@ export function windowsNotice(release: string, on: string, days: number): string
  * What to say of a cluster's Kubernetes version: its next end of support when it is within WARN_DAYS
  * (standard first, then extended), or that extended support has ended. Null: nothing near.
  */
-export function clusterSupportNotice(version: string, support: VersionSupport | undefined, now: Date): string | null {
+export function clusterSupportNotice(version: string, support: VersionSupport | undefined, now: Date, supportType?: string): string | null {
   if (!support) return null;
   const left = (d: string) => Date.parse(`${d}T00:00:00Z`) - now.getTime();
   const { endOfStandardSupport: standard, endOfExtendedSupport: extended } = support;
@@ -76,7 +76,11 @@ export function clusterSupportNotice(version: string, support: VersionSupport | 
   if (standard && left(standard) > 0) {
     return left(standard) <= WARN_DAYS * DAY
       ? `Kubernetes ${version} reaches the end of standard support on ${standard}, in ${Math.ceil(left(standard) / DAY)} day(s): ` +
-          `extended support then costs more per cluster hour${extended ? `, until ${extended}` : ''}`
+          // UpgradePolicyResponse.supportType (EKS API reference): "If the cluster is set to STANDARD, it will be automatically
+          // upgraded at the end of standard support"; EXTENDED (the default) enters extended support.
+          (supportType === 'STANDARD'
+            ? 'its upgrade policy is STANDARD, so EKS then upgrades the control plane automatically'
+            : `extended support then costs more per cluster hour${extended ? `, until ${extended}` : ''}`)
       : null;
   }
   if (extended && left(extended) <= WARN_DAYS * DAY) {

@@ -45,9 +45,10 @@ export interface GitOpsOwner {
 }
 
 const ARGO_FIX = 'set `ignoreDifferences` on `/spec/replicas` for this Deployment and the sync option `RespectIgnoreDifferences=true` in the Application';
+// `spec.ignore` arrived with Flux 2.9 (fluxcd/kustomize-controller#1627, merged 2026-06); older controllers drop the unknown field.
 const KUSTOMIZE_FIX =
-  'add `spec.ignore: [{paths: ["/spec/replicas"], target: {kind: Deployment, name: <it>}}]` to the Kustomization, ' +
-  'or annotate the Deployment `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`';
+  'annotate the Deployment `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent` (any Flux version), or, with Flux 2.9 or later, ' +
+  'add `spec.ignore: [{paths: ["/spec/replicas"], target: {kind: Deployment, name: <it>}}]` to the Kustomization';
 const HELM_FIX =
   'add `spec.driftDetection.ignore: [{paths: ["/spec/replicas"], target: {kind: Deployment}}]` to the HelmRelease ' +
   '(drift correction runs only with `driftDetection.mode: enabled`)';

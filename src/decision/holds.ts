@@ -45,6 +45,26 @@ export function holdUnhealthy(plan: readonly PlanItem[], clusters: readonly Clus
 }
 
 /**
+ * Where the health gate's durable marks could not be read (a policy without ssm:GetParametersByPath, or
+ * SSM failing past its retries), a node group whose tag an apply removed would look healthy: every
+ * update of that region is blocked, naming why, unless `force`. (The check only warns: it changes nothing.)
+ */
+export function holdUnreadMarks(plan: readonly PlanItem[], unread: ReadonlyMap<string, string>, force: boolean): PlanItem[] {
+  if (force || unread.size === 0) return [...plan];
+  return plan.map((item) =>
+    item.action === 'update' && unread.has(item.region)
+      ? {
+          ...item,
+          action: 'block',
+          reason:
+            `held: the health gate's marks in ${item.region} could not be read (${unread.get(item.region)}), so a hold its tag no longer shows ` +
+            'cannot be ruled out. Allow ssm:GetParametersByPath on the /eks-ami-drift/ parameters (docs/iam-and-rbac.md) and re-run, or force: true',
+        }
+      : item,
+  );
+}
+
+/**
  * Staged rollouts: an update in a later stage goes ahead only while its target's train is proven by
  * the earlier stages (every node group of its AMI type there has run it for stage-soak, and none has
  * failed an update to it). Otherwise every update of the cluster is blocked before anything changes,

@@ -38,7 +38,8 @@ export function classifyByRelease(
   const windows = windowsCalendar(ng.amiType, ng.releaseVersion, policy.now);
   const notice =
     (support.kind === 'ending' ? ` · ⚠️ ${endingNotice(support.eos, support.days)}` : '') +
-    (windows?.kind === 'soon' ? ` · ⚠️ ${windowsNotice(ng.releaseVersion!, windows.on, windows.days)}` : '');
+    (windows?.kind === 'soon' ? ` · ⚠️ ${windowsNotice(ng.releaseVersion!, windows.on, windows.days)}` : '') +
+    (windows?.kind === 'private' ? ` · ⛔ ${windowsPrivateReason(ng.releaseVersion!, windows.on, undefined)}` : '');
   // Set once the release is compared: nodes updated in place (Bottlerocket), as the check saw them.
   const seen: { inPlace?: InPlaceVerdict } = {};
   const entry = (status: NodegroupStatus, reason: string): NodegroupDecision => ({
@@ -64,9 +65,11 @@ export function classifyByRelease(
   // A family AWS no longer patches is unsupported whatever its Kubernetes version or release.
   if (support.kind === 'ended') return entry('unsupported', endedReason(support.eos));
   // A Windows release whose AMI went private: nodes can no longer be launched from it.
-  if (windows?.kind === 'private') {
-    const newer = latestRelease && isNewer(latestRelease.releaseVersion, ng.releaseVersion!, ng.amiType) ? latestRelease.releaseVersion : undefined;
-    return entry('unsupported', windowsPrivateReason(ng.releaseVersion!, windows.on, newer));
+  // With nothing newer to move to it is unsupported. With a newer release it is compared as any other
+  // (drift, so it is proposed, soak and stages applying), its reason saying the AMI went private:
+  // `unsupported` would keep it out of every proposal while its nodes can no longer be replaced.
+  if (windows?.kind === 'private' && !(latestRelease && isNewer(latestRelease.releaseVersion, ng.releaseVersion!, ng.amiType))) {
+    return entry('unsupported', windowsPrivateReason(ng.releaseVersion!, windows.on, undefined));
   }
   if (!minor) return entry('unknown', `Kubernetes version ${ng.version ?? '(none)'} does not parse`);
 

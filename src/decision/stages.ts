@@ -66,7 +66,10 @@ export function memberOf(cluster: ClusterState, ng: NodegroupState, stage: numbe
       untold = `update ${u.id} to launch template version ${u.launchTemplateVersion} failed${errors}; the train of its image cannot be told (${why})`;
     }
   }
-  const mark = ng.unhealthy ? trainOf(ng.unhealthy.target, of.amiType) : undefined;
+  // A CUSTOM node group's mark names its image id (the health gate's target): the train is that of the
+  // release its image is, while it still runs that image; a mark on an image it no longer runs cannot be told.
+  const markRelease = ng.unhealthy && ng.unhealthy.target === ng.image?.imageId ? of.release : ng.unhealthy?.target;
+  const mark = markRelease ? trainOf(markRelease, of.amiType) : undefined;
   if (mark)
     failures.push({
       train: mark.id,

@@ -319,7 +319,9 @@ export async function gateNodegroup(
   const parameter = unhealthyParameter(cluster.name, item.nodegroup);
   try {
     const record = JSON.stringify({ target, at, cluster: cluster.name, nodegroup: item.nodegroup, update: base.updateId ?? null });
-    const description = `eks-ami-drift health gate: ${item.nodegroup} was unhealthy on ${target}. Delete this parameter to lift the hold.`;
+    const description =
+      `eks-ami-drift health gate: ${item.nodegroup} was unhealthy on ${target}. ` +
+      `Delete this parameter and untag the node group's ${UNHEALTHY_TAG} to lift the hold.`;
     await retryTransient(
       () => ctx.clients.ssm.send(new PutParameterCommand({ Name: parameter, Value: record, Type: 'String', Overwrite: true, Description: description })),
       deps.sleep,

@@ -123,6 +123,7 @@ export async function readClusterEndpoint(eks: EKSClient, region: string, name: 
     region,
     nodegroups: [],
     ...(cluster?.version ? { version: cluster.version } : {}),
+    ...(cluster?.upgradePolicy?.supportType ? { supportType: cluster.upgradePolicy.supportType } : {}),
     ...(cluster?.endpoint ? { endpoint: cluster.endpoint } : {}),
     ...(cluster?.certificateAuthority?.data ? { caData: cluster.certificateAuthority.data } : {}),
     ...(cluster?.tags ? { tags: cluster.tags } : {}),

@@ -250,6 +250,8 @@ export interface ClusterState {
   tags?: Record<string, string>;
   /** The control plane's Kubernetes version. */
   version?: string;
+  /** DescribeCluster's upgradePolicy.supportType: STANDARD clusters are upgraded automatically at the end of standard support. */
+  supportType?: string;
   /** The Kubernetes API endpoint and its CA (base64 PEM), from DescribeCluster. */
   endpoint?: string;
   caData?: string;

@@ -203,7 +203,7 @@ describe('the calendar', () => {
   const windowsRelease = (daysAgo: number) => `1.33-${day(today - daysAgo * DAY).replaceAll('-', '.')}`;
   const privateOn = (daysAgo: number) => day(today - daysAgo * DAY + 120 * DAY);
 
-  it('warns a Windows node group within 30 days of its AMI going private, and reports one past it unsupported with the date', async () => {
+  it('warns a Windows node group within 30 days of its AMI going private, and proposes one past it with the date', async () => {
     const latest = windowsRelease(10);
     const s = await start({
       clusters: [
@@ -229,9 +229,11 @@ describe('the calendar', () => {
     const entry = (name: string) => report.nodegroups.find((n) => n.nodegroup === name)!;
     expect(entry('soaked').status).toBe('drift');
     expect(entry('soaked').reason).toContain(`its Windows AMI release ${windowsRelease(100)} goes private on ${privateOn(100)}, in 20 day(s)`);
-    expect(entry('stale').status).toBe('unsupported');
-    expect(entry('stale').reason).toContain(`its Windows AMI release ${windowsRelease(130)} went private on ${privateOn(130)}`);
-    expect(entry('stale').reason).toContain(`upgrade to ${latest}`);
+    // Past the date with a newer release published: drift (proposed, soak and stages applying), the date in its reason.
+    expect(entry('stale').status).toBe('drift');
+    expect(entry('stale').reason).toContain(`${windowsRelease(130)} → ${latest}`);
+    expect(entry('stale').reason).toContain(`⛔ its Windows AMI release ${windowsRelease(130)} went private on ${privateOn(130)}`);
+    expect(run.outputs.drift).toBe('true');
     expect(entry('fresh')).toMatchObject({ status: 'up-to-date', reason: 'on the latest release' });
     expect(run.summary).toContain(`goes private on ${privateOn(100)}`);
   });

@@ -298,7 +298,7 @@ describe('the health gate after each node group', () => {
     expect(s.world.parameters.all()).toEqual([]);
   });
 
-  it("without the README's ssm:GetParametersByPath the check passes, warns, and reads the tags alone; so does the upgrade", async () => {
+  it("without the README's ssm:GetParametersByPath the check passes, warns, and reads the tags alone; the upgrade changes nothing in that region", async () => {
     const s = await start([{ ...api, onNewImage: 'crash-loop' }], { faults: { kubeAllow: readmeRbacRules() } });
     const sha = merge(s);
     await runAction({ inputs: inputs({ nodegroups: 'general', 'health-timeout': '3m' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
@@ -317,13 +317,27 @@ describe('the health gate after each node group', () => {
     expect(check.summary).toContain('Allow ssm:GetParametersByPath on the /eks-ami-drift/ parameters');
 
     s.setFaults({ allow: readmePolicyActions('upgrade').filter((a) => a !== 'ssm:GetParametersByPath'), kubeAllow: readmeRbacRules() });
+    const callsBefore = s.log.length;
     const rerun = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
     const r = report(rerun.outputs);
     expect(r.warnings).toContainEqual(expect.stringContaining("the health gate's marks could not be read"));
+    // A hold whose tag an apply removed could not be ruled out: nothing is updated in us-east-1 (unless force).
+    expect(r.nodegroups.find((n) => n.nodegroup === 'general')).toMatchObject({ result: 'up-to-date' });
+    // While the tag is there, it holds the cluster.
     expect(r.nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({
       result: 'blocked',
       reason: expect.stringContaining('tag eks-ami-drift/unhealthy'),
     });
+    // Once an apply removed it, the hold cannot be ruled out without the parameters: nothing is updated in us-east-1 (unless force).
+    expect(terraformApply(s.world.fleet).removed).toEqual(['prod/general: eks-ami-drift/unhealthy']);
+    const blind = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+    expect(report(blind.outputs).nodegroups.find((n) => n.nodegroup === 'batch')).toMatchObject({
+      result: 'blocked',
+      reason: expect.stringContaining("held: the health gate's marks in us-east-1 could not be read (/eks-ami-drift/unhealthy: AccessDeniedException"),
+    });
+    expect(report(blind.outputs).nodegroups.find((n) => n.nodegroup === 'batch')!.reason).toContain('or force: true');
+    expect(r.nodegroups.find((n) => n.nodegroup === 'batch')!.reason).toContain('or force: true');
+    expect(s.log.slice(callsBefore).filter((l) => l.operation === 'UpdateNodegroupVersion')).toEqual([]);
   });
 
   it('refuses a malformed health-timeout before any AWS call, naming the input and the form', async () => {

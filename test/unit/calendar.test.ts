@@ -32,4 +32,13 @@ describe('the Kubernetes support calendar (DescribeClusterVersions)', () => {
     expect(clusterSupportNotice('1.35', { endOfStandardSupport: '2027-03-27', endOfExtendedSupport: '2028-03-27' }, now)).toBeNull();
     expect(clusterSupportNotice('1.35', undefined, now)).toBeNull();
   });
+
+  it("says what the cluster's upgrade policy makes of the end of standard support (EKS API reference, UpgradePolicyResponse)", () => {
+    const dates = { endOfStandardSupport: '2027-01-05', endOfExtendedSupport: '2028-01-05' };
+    expect(clusterSupportNotice('1.34', dates, now, 'STANDARD')).toContain(
+      'its upgrade policy is STANDARD, so EKS then upgrades the control plane automatically',
+    );
+    expect(clusterSupportNotice('1.34', dates, now, 'STANDARD')).not.toContain('costs more');
+    expect(clusterSupportNotice('1.34', dates, now, 'EXTENDED')).toContain('extended support then costs more per cluster hour, until 2028-01-05');
+  });
 });

@@ -133,4 +133,21 @@ describe('drift decision for one node group', () => {
     );
     expect(r.status).toBe('drift');
   });
+
+  it('is unsupported with the date when a Windows release went private and nothing newer is published, drift with the date when something is', () => {
+    const param = '/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.33';
+    // 1.33-2026.06.10 goes private 120 days after its date: 2026-10-08, before NOW (2026-11-21)
+    const alone = check(
+      { amiType: 'WINDOWS_CORE_2022_x86_64', releaseVersion: '1.33-2026.06.10' },
+      { [param]: { kind: 'found', releaseVersion: '1.33-2026.06.10', publishedAt: new Date('2026-06-11T00:00:00Z') } },
+    );
+    expect(alone.status).toBe('unsupported');
+    expect(alone.reason).toContain('its Windows AMI release 1.33-2026.06.10 went private on 2026-10-08');
+    const newer = check(
+      { amiType: 'WINDOWS_CORE_2022_x86_64', releaseVersion: '1.33-2026.06.10' },
+      { [param]: { kind: 'found', releaseVersion: '1.33-2026.11.11', publishedAt: new Date('2026-11-12T00:00:00Z') } },
+    );
+    expect(newer.status).toBe('drift');
+    expect(newer.reason).toContain('⛔ its Windows AMI release 1.33-2026.06.10 went private on 2026-10-08');
+  });
 });

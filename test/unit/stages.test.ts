@@ -103,6 +103,20 @@ describe('a node group as the proof sees it', () => {
       expect(m.unreadable).toBeUndefined();
     });
 
+    it("counts the health gate's mark on its image id against the train of the release that image is", () => {
+      const marked = custom({ unhealthy: { target: 'ami-v20260714', at: '2026-07-20T00:00:00.000Z' } });
+      expect(memberOf(cluster(), marked, 0, runningRelease)!.failures).toEqual([
+        {
+          train: 'v20260714',
+          updateId: null,
+          at: Date.parse('2026-07-20T00:00:00.000Z'),
+          what: 'its workloads did not come back healthy on ami-v20260714 (health gate)',
+        },
+      ]);
+      // a mark on an image it no longer runs: its train cannot be told
+      expect(memberOf(cluster(), custom({ unhealthy: { target: 'ami-older', at: '2026-07-20T00:00:00.000Z' } }), 0, runningRelease)!.failures).toEqual([]);
+    });
+
     it('proves nothing while a failure whose image cannot be read is newer than its last success', () => {
       const unreadable = { via: 'launch-template' as const, error: 'launch template lt-1 has no version 5' };
       const m = memberOf(cluster(), custom({ updates: [failed('u5', 5_000, { image: unreadable })] }), 0, runningRelease)!;
