@@ -10,13 +10,27 @@ import { handlePauses } from '../effects/pause-sweep.js';
 import { retryTransient, withDeadline } from '../effects/retry.js';
 import type { CommandIo } from './io.js';
 import type { RestoreResult } from '../model/pause.js';
+import type { ClusterState } from '../model/fleet.js';
+import type { SelfManagedRestore } from '../effects/self-managed-restore.js';
+
+/** The clock the undo of a self-managed group waits on (its drain polls): the real one but in tests. */
+export interface Timing {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
 
 /**
  * `command: restore`: restores the cluster-autoscaler pauses of the clusters named (every cluster of
  * the regions when none is), stale or not, but not while a node group update of that cluster is in
- * progress unless `force`. For a workflow_dispatch button when a job was lost.
+ * progress unless `force`; then undoes every self-managed group a killed run left mid-replacement. For
+ * a workflow_dispatch button when a job was lost.
  */
-export async function restore(settings: Settings, clients: Clients, io: CommandIo): Promise<{ result: RestoreResult; failure: string | null }> {
+export async function restore(
+  settings: Settings,
+  clients: Clients,
+  io: CommandIo,
+  timing: Timing = { now: Date.now, sleep },
+): Promise<{ result: RestoreResult; failure: string | null }> {
   const limit = pLimit(CONCURRENCY);
   const query = (region: string) => ({ region, clusters: settings.clusters, nodegroups: [] });
   const clusters = (await Promise.all(settings.regions.map((region) => readRegion(clients.clientsFor(region).eks, query(region), limit)))).flat();
@@ -29,14 +43,82 @@ export async function restore(settings: Settings, clients: Clients, io: CommandI
     if (p.outcome === 'restored') io.log(line);
     else io.warn(line);
   }
+  // A self-managed group a killed run left mid-replacement is undone, not while the job that paused
+  // the cluster's cluster-autoscaler may still run (its pause left: a fresh lease, an update in progress).
+  const held = new Set(pauses.filter((p) => p.outcome === 'left').map((p) => `${p.region}/${p.cluster}`));
+  const selfManaged = await restoreSelfManaged(
+    settings,
+    clients,
+    clusters.filter((c) => !c.error),
+    held,
+    io,
+    timing,
+    (c, reason) => problems.push(`${c.name} (${c.region}): ${reason}`),
+  );
   const read = clusters.filter((c) => !c.error).length;
-  if (pauses.length === 0 && problems.length === 0) io.log(`no cluster-autoscaler is paused in the ${read} cluster(s) read: nothing to restore`);
+  if (pauses.length === 0 && selfManaged.length === 0 && problems.length === 0)
+    io.log(`no cluster-autoscaler is paused and no self-managed group is mid-replacement in the ${read} cluster(s) read: nothing to restore`);
   const result = { pauses, problems: [...problems], read };
   // A pause left on purpose (an update in progress, a job that still holds it) is a warning, not a
   // failure: a scheduled restore meets those during every upgrade.
-  const failures = [...problems, ...pauses.filter((p) => p.outcome === 'restore-failed').map((p) => `${p.cluster} (${p.region}): ${p.note}`)];
+  const failures = [
+    ...problems,
+    ...pauses.filter((p) => p.outcome === 'restore-failed').map((p) => `${p.cluster} (${p.region}): ${p.note}`),
+    ...selfManaged.filter((g) => g.outcome === 'undo-failed').map((g) => `${g.cluster} (${g.region}): self-managed group ${g.group}: ${g.note}`),
+  ];
   if (clusters.length === 0) failures.push(`no EKS clusters found in ${settings.regions.join(', ')}`);
   return { result, failure: failures.length > 0 ? failures.join('\n') : null };
+}
+
+/**
+ * The self-managed groups of the clusters that carry a killed run's record (`eks-ami-drift/replacing`),
+ * each undone (../effects/self-managed-restore.ts); a cluster in `held` (its cluster-autoscaler pause
+ * left to a job that may still run) is left unless `force`. The undo's module is loaded only when a
+ * group carries a record.
+ */
+async function restoreSelfManaged(
+  settings: Settings,
+  clients: Clients,
+  clusters: readonly ClusterState[],
+  held: ReadonlySet<string>,
+  io: Pick<CommandIo, 'log' | 'warn'>,
+  timing: Timing,
+  problem: (c: ClusterState, reason: string) => void,
+): Promise<SelfManagedRestore[]> {
+  const { recordedGroups, undoRecorded } = await import('../effects/self-managed-restore.js');
+  const kubeFor = await clients.kube();
+  const all: SelfManagedRestore[] = [];
+  for (const cluster of clusters) {
+    const aws = clients.clientsFor(cluster.region);
+    const deps = {
+      clientsFor: clients.clientsFor,
+      kubeFor: (c: ClusterState) => kubeFor(c),
+      sha: '',
+      now: timing.now,
+      sleep: timing.sleep,
+      log: io.log,
+      warn: io.warn,
+      recordPause: () => undefined,
+    };
+    try {
+      const recorded = await recordedGroups({ cluster, clients: aws });
+      if (recorded.length === 0) continue;
+      const names = recorded.map((g) => g.AutoScalingGroupName).join(', ');
+      if (held.has(`${cluster.region}/${cluster.name}`) && !settings.upgrade.force) {
+        io.warn(
+          `${cluster.region}/${cluster.name}: self-managed group(s) ${names} mid-replacement, left: ` +
+            'the job that paused cluster-autoscaler may still run (force: true undoes them now)',
+        );
+        continue;
+      }
+      const done = await undoRecorded({ cluster, clients: aws, kube: kubeFor(cluster), settings: settings.upgrade, deps });
+      for (const g of done) (g.outcome === 'undone' ? io.log : io.warn)(`${g.region}/${g.cluster}: self-managed group ${g.group} ${g.note}`);
+      all.push(...done);
+    } catch (error) {
+      problem(cluster, `cannot read or undo its self-managed groups: ${describeError(error)}`);
+    }
+  }
+  return all;
 }
 
 /**
