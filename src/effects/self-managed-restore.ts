@@ -37,10 +37,10 @@ export async function recordedGroups(ctx: Pick<ExecutorContext, 'cluster' | 'cli
  * uncordoned; the recorded processes resumed; minimum, maximum and desired capacity back; the record
  * removed. One group's failure is its own line; the others go on.
  */
-export async function undoRecorded(ctx: ExecutorContext): Promise<SelfManagedRestore[]> {
+export async function undoRecorded(ctx: ExecutorContext, groups?: readonly AutoScalingGroup[]): Promise<SelfManagedRestore[]> {
   const { cluster } = ctx;
   const done: SelfManagedRestore[] = [];
-  for (const g of await recordedGroups(ctx)) {
+  for (const g of groups ?? (await recordedGroups(ctx))) {
     const group = g.AutoScalingGroupName ?? '';
     const line = (outcome: SelfManagedRestore['outcome'], note: string) => done.push({ cluster: cluster.name, region: cluster.region, group, outcome, note });
     try {
