@@ -120,10 +120,13 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
       for (const c of clusters.filter((c) => !c.error)) {
         const path = manifestPath(settings.manifestDir, region, c.name);
         const text = explicit ? null : await deps.readFile(path);
-        const amiTypes = Object.fromEntries(c.nodegroups.map((n) => [n.name, n.amiType]));
+        // A node group whose AMI type could not be read: its kind is not known for sure, its entry says.
+        const groups = Object.fromEntries(
+          c.nodegroups.map((n) => [n.name, n.amiType || n.kind === 'self-managed' ? { amiType: n.amiType, pinKey: kindOf(n).pinKey } : {}]),
+        );
         manifests.set(
           c,
-          text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name), amiTypes),
+          text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name), groups),
         );
       }
       const requests = new Map<string, ParameterRequest>();

@@ -39,7 +39,16 @@ async function desiredManifest(
   const current = await readRepoFile(ctx.github, ctx.repo, path, ctx.defaultBranch);
   const names = entries.filter((e) => e.pinKey !== null).map((e) => e.nodegroup as string);
   if (current !== null)
-    parseManifest(path, current, { cluster, region }, names, Object.fromEntries(entries.map((e) => [e.nodegroup as string, e.amiType ?? undefined])));
+    parseManifest(
+      path,
+      current,
+      { cluster, region },
+      names,
+      // A node group whose AMI type could not be read: its kind is not known for sure, its entry says.
+      Object.fromEntries(
+        entries.map((e) => [e.nodegroup as string, e.amiType || e.nodeKind === 'self-managed' ? { amiType: e.amiType ?? undefined, pinKey: e.pinKey } : {}]),
+      ),
+    );
   const targets: Record<string, PinnedRelease> = {};
   for (const e of entries.filter(isDrift)) targets[e.nodegroup as string] = pinOf(e, 'proposed');
   if (current !== null) return { path, current, next: updateManifest(current, targets) };

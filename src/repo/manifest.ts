@@ -1,6 +1,14 @@
 import { Document, isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { kubernetesMinor, parseRelease, suffixKind } from '../decision/release.js';
 import type { Manifest, PinnedRelease } from '../model/plan.js';
+import type { PinKey } from '../model/fleet.js';
+
+/** What the manifest's validation knows of a node group: its AMI type (how a release reads) and its kind's pin key. */
+export interface PinnedGroup {
+  amiType?: string;
+  /** The manifest key its kind pins it by (../kinds/node-kind.ts pinKey); unknown: read from the entry. */
+  pinKey?: PinKey | null;
+}
 
 /** A manifest that does not validate: names the file and the line. */
 export class ManifestError extends Error {
@@ -93,15 +101,16 @@ function forceQuotedVersions(doc: Document): void {
 /**
  * Reads and validates a manifest: an unknown key, a malformed version or release, a file that names
  * another cluster, or a node group not in `existing` (when given) is a ManifestError naming the line.
- * A release is read by its node group's AMI type (`amiTypes`, when known): an Amazon Linux or Windows
- * release must be of the pinned Kubernetes version; a Bottlerocket release names the OS version.
+ * A node group is pinned by its kind's pin key (`kinds`, when known: an image id for one whose AMI its
+ * launch template names); a release is read by its AMI type: an Amazon Linux or Windows release must be
+ * of the pinned Kubernetes version; a Bottlerocket release names the OS version.
  */
 export function parseManifest(
   file: string,
   text: string,
   expect: { cluster: string; region: string },
   existing?: readonly string[],
-  amiTypes: Readonly<Record<string, string | undefined>> = {},
+  kinds: Readonly<Record<string, PinnedGroup | undefined>> = {},
 ): Manifest {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
@@ -169,15 +178,16 @@ export function parseManifest(
         `${name}.kubernetesVersion: expected a Kubernetes minor such as "1.33", got ${JSON.stringify(pin.kubernetesVersion ?? null)}`,
       );
     }
-    const amiType = amiTypes[name];
-    // A CUSTOM node group's AMI is its launch template's: it is pinned by image id, every other one
-    // by release (EKS refuses a releaseVersion for CUSTOM, and ignores an image for the others).
-    if (amiType === 'CUSTOM' || (amiType === undefined && pin.imageId !== undefined)) {
+    const { amiType, pinKey } = kinds[name] ?? {};
+    // A node group whose AMI its launch template names (CUSTOM, or self-managed) is pinned by image id,
+    // every other one by release (EKS refuses a releaseVersion for CUSTOM, and ignores an image for the
+    // others): its kind says which. Unknown, the entry does.
+    if (pinKey === 'imageId' || (pinKey === undefined && pin.imageId !== undefined)) {
       if (pin.releaseVersion !== undefined)
         throw new ManifestError(
           file,
           lineOfField.releaseVersion ?? at,
-          `${name}: its AMI is named by its launch template (CUSTOM): pin it with imageId, not releaseVersion`,
+          `${name}: its AMI is named by its launch template${amiType === 'CUSTOM' ? ' (CUSTOM)' : ''}: pin it with imageId, not releaseVersion`,
         );
       if (!pin.imageId || !IMAGE_ID.test(pin.imageId)) {
         throw new ManifestError(
@@ -193,7 +203,7 @@ export function parseManifest(
       throw new ManifestError(
         file,
         lineOfField.imageId ?? at,
-        `${name}: imageId is only for a node group whose launch template names its AMI (CUSTOM); ${name} is ${amiType}: pin releaseVersion`,
+        `${name}: imageId is only for a node group whose launch template names its AMI (CUSTOM or self-managed); ${name} is ${amiType}: pin releaseVersion`,
       );
     if (!pin.releaseVersion || !parseRelease(pin.releaseVersion, amiType)) {
       throw new ManifestError(

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CreateOrUpdateTagsCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { upgradeCluster } from '../../src/effects/cluster-upgrade.js';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ExecutorContext, PreflightCheck } from '../../src/effects/executor.js';
 import { decodeRecord } from '../../src/effects/self-managed-record.js';
 import { selfManagedExecutor, undoSelfManaged } from '../../src/effects/self-managed-roll.js';
@@ -17,6 +17,7 @@ import { awsImageName } from '../sim/images.js';
 import { KubeState } from '../sim/kube.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
+import { settingsWith } from '../unit/settings.js';
 
 /*
  * The self-managed executor (src/effects/self-managed-roll.ts) driven directly against the simulator's
@@ -437,5 +438,117 @@ describe('the self-managed executor against the simulator', () => {
     k = check();
     await selfManagedExecutor.preflight(k, ctx());
     expect(k.problems).toEqual(['its Launch process is suspended, so the surge could launch no instance: resume it (ResumeProcesses) first']);
+  });
+});
+
+describe('`restore` of a self-managed group a killed run left (src/commands/restore.ts)', () => {
+  /** The restore command in this process, on the simulator's clock: its AWS clients and Kubernetes API are the simulator's. */
+  /** What the restore command and the post step are given in this process: the simulator's clients, its clock. */
+  function on(s: Simulator, kube: KubeApi) {
+    const client = { region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 };
+    const aws = {
+      eks: new EKSClient(client),
+      autoscaling: new AutoScalingClient(client),
+      ec2: new EC2Client(client),
+      ssm: new SSMClient(client),
+    };
+    const lines: string[] = [];
+    const io = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`warning: ${l}`), group: <T>(_: string, work: () => Promise<T>) => work() };
+    const clients = { clientsFor: () => aws, github: async () => null, kube: async () => () => kube };
+    const clock = s.world.clock;
+    const timing = {
+      now: () => clock.now(),
+      sleep: async (ms: number) => {
+        clock.advance(ms);
+        await new Promise((r) => setImmediate(r));
+      },
+    };
+    return { clients, io, lines, timing };
+  }
+
+  async function restoreOn(s: Simulator, kube: KubeApi, force = false) {
+    const { restore } = await import('../../src/commands/restore.js');
+    const { clients, io, lines, timing } = on(s, kube);
+    const run = await restore(settingsWith({ command: 'restore', clusters: ['prod'] }, { force }), clients, io, timing);
+    return { ...run, lines };
+  }
+
+  it('killed after the surge, restore undoes it: the surplus drained and terminated, original capacity, nothing suspended, no record', async () => {
+    const { autoscaling, ctx, group, image, run, describeGroup, sim: s, kube } = await start();
+    const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand', 1) }));
+    expect(first.result).toBe('failed');
+    // What the kill left: the surge's capacity, processes suspended, the record.
+    expect(group().desired).toBe(8);
+    expect([...group().suspended.keys()].sort()).toEqual([...SUSPENDED].sort());
+    expect(decodeRecord((await describeGroup()).Tags)).toMatchObject({ step: 'surge', desired: 4, min: 2, max: 4 });
+
+    const restored = await restoreOn(s, kube);
+    expect(restored.failure).toBeNull();
+    expect(restored.lines).toContain('us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated');
+    // The four kept are the surge's, on the new image; capacity and maximum back; nothing suspended; no record.
+    expectPutBack(group(), image);
+    // A second restore finds nothing to undo.
+    const again = await restoreOn(s, kube);
+    expect(again.failure).toBeNull();
+    expect(again.lines).toEqual(['no cluster-autoscaler is paused and no self-managed group is mid-replacement in the 1 cluster(s) read: nothing to restore']);
+  });
+
+  it('a scheduled restore leaves a replacement whose job may still run (a fresh pause lease); force undoes it', async () => {
+    const { autoscaling, ctx, group, run, describeGroup, sim: s, kube, state, clock } = await start();
+    await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand', 1) }));
+    // cluster-autoscaler paused by a job whose lease was renewed a minute ago.
+    const ca = [...state.deployments.values()][0]!;
+    ca.spec = { ...ca.spec, replicas: 0 };
+    ca.metadata.annotations = {
+      ...ca.metadata.annotations,
+      'eks-ami-drift/paused-replicas': '2',
+      'eks-ami-drift/paused-at': new Date(clock.now() - 120_000).toISOString(),
+      'eks-ami-drift/lease-renewed-at': new Date(clock.now() - 60_000).toISOString(),
+    };
+    const left = await restoreOn(s, kube);
+    expect(left.failure).toBeNull();
+    expect(left.lines).toContain(
+      'warning: us-east-1/prod: self-managed group(s) workers mid-replacement, left: ' +
+        'the job that paused cluster-autoscaler may still run (force: true undoes them now)',
+    );
+    expect(group().desired).toBe(8);
+    expect(decodeRecord((await describeGroup()).Tags)?.step).toBe('surge');
+    const forced = await restoreOn(s, kube, true);
+    expect(forced.failure).toBeNull();
+    expect(forced.lines).toContain('us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated');
+    expect([group().desired, group().min, group().max, [...group().suspended.keys()]]).toEqual([4, 2, 4, []]);
+  });
+
+  it('a record it cannot read fails the restore naming the group and the tag, the group left as it is', async () => {
+    const { autoscaling, group, sim: s, kube } = await start();
+    await autoscaling.send(
+      new CreateOrUpdateTagsCommand({
+        Tags: [{ ResourceId: 'workers', ResourceType: 'auto-scaling-group', Key: 'eks-ami-drift/replacing', Value: 'by hand', PropagateAtLaunch: false }],
+      }),
+    );
+    const restored = await restoreOn(s, kube);
+    expect(restored.failure).toContain(
+      'prod (us-east-1): self-managed group workers: the tag eks-ami-drift/replacing is not a record this action wrote (by hand): ' +
+        'remove it once the group is as it should be',
+    );
+    expect([group().desired, group().min, group().max]).toEqual([4, 2, 4]);
+    expect(group().tags.get('eks-ami-drift/replacing')).toBeDefined();
+  });
+
+  it('the post step undoes the group its own job left after the surge before it restores cluster-autoscaler', async () => {
+    const { autoscaling, ctx, group, image, run, describeGroup, sim: s, kube } = await start();
+    const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand', 1) }));
+    expect(first.result).toBe('failed');
+    expect(decodeRecord((await describeGroup()).Tags)?.step).toBe('surge');
+    const { restoreRecorded, POST_RESTORE_DEADLINE_MS } = await import('../../src/commands/restore.js');
+    const { clients, io, lines, timing } = on(s, kube);
+    const pause = { cluster: 'prod', region: 'us-east-1', namespace: 'kube-system', name: 'cluster-autoscaler', replicas: 2 };
+    await restoreRecorded(settingsWith({ command: 'upgrade' }), clients, [pause], io, POST_RESTORE_DEADLINE_MS, timing);
+    // The undo's line (after its drain's progress), then cluster-autoscaler's.
+    expect(lines.filter((l) => /^(us-east-1\/)?prod: /.test(l))).toEqual([
+      'us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated',
+      expect.stringMatching(/^prod: cluster-autoscaler kube-system\/cluster-autoscaler: /),
+    ]);
+    expectPutBack(group(), image);
   });
 });

@@ -1,3 +1,4 @@
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { EKSClient, ListNodegroupsCommand } from '@aws-sdk/client-eks';
@@ -234,10 +235,12 @@ describe('cluster-autoscaler pause and restore', () => {
   });
 });
 
-/** EKS updating no node group of the cluster (the post step asks before it restores). */
+/** EKS updating no node group of the cluster (the post step asks before it restores), and no self-managed group left mid-replacement. */
 const eks = new EKSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 mockClient(eks).on(ListNodegroupsCommand).resolves({ nodegroups: [] });
-const idleEks = { eks } as unknown as AwsClients;
+const autoscaling = new AutoScalingClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+mockClient(autoscaling).on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+const idleEks = { eks, autoscaling } as unknown as AwsClients;
 
 describe("the post step's restore", () => {
   const record = (cluster: string) => ({ cluster, region: 'us-east-1', namespace: 'kube-system', name: 'cluster-autoscaler', replicas: 3 });

@@ -74,3 +74,33 @@ describe('text with Windows line ends', () => {
     );
   });
 });
+
+describe('a manifest pins each node group by its kind', () => {
+  const text = (fields: string[]) =>
+    ['cluster: prod', 'region: us-east-1', 'nodegroups:', '  workers:', '    kubernetesVersion: "1.33"', ...fields, ''].join('\n');
+  const expectProd = { cluster: 'prod', region: 'us-east-1' };
+
+  it('a self-managed group (its AMI type read from its image, pinned by image id) takes imageId and refuses releaseVersion', () => {
+    const kinds = { workers: { amiType: 'AL2023_x86_64_STANDARD', pinKey: 'imageId' as const } };
+    const m = parseManifest('prod.yaml', text(['    imageId: ami-0123456789abcdef0']), expectProd, ['workers'], kinds);
+    expect(m.nodegroups.workers).toEqual({ kubernetesVersion: '1.33', imageId: 'ami-0123456789abcdef0', line: 6 });
+    expect(() => parseManifest('prod.yaml', text(['    releaseVersion: 1.33.13-20260714']), expectProd, ['workers'], kinds)).toThrow(
+      'prod.yaml:6: workers: its AMI is named by its launch template: pin it with imageId, not releaseVersion',
+    );
+  });
+
+  it('a managed node group of the same AMI type is pinned by release and refuses imageId', () => {
+    const kinds = { workers: { amiType: 'AL2023_x86_64_STANDARD', pinKey: 'releaseVersion' as const } };
+    expect(() => parseManifest('prod.yaml', text(['    imageId: ami-0123456789abcdef0']), expectProd, ['workers'], kinds)).toThrow(
+      'prod.yaml:6: workers: imageId is only for a node group whose launch template names its AMI (CUSTOM or self-managed); ' +
+        'workers is AL2023_x86_64_STANDARD: pin releaseVersion',
+    );
+  });
+
+  it('a CUSTOM node group still names CUSTOM in the message', () => {
+    const kinds = { workers: { amiType: 'CUSTOM', pinKey: 'imageId' as const } };
+    expect(() => parseManifest('prod.yaml', text(['    releaseVersion: 1.33.13-20260714']), expectProd, ['workers'], kinds)).toThrow(
+      'prod.yaml:6: workers: its AMI is named by its launch template (CUSTOM): pin it with imageId, not releaseVersion',
+    );
+  });
+});
