@@ -235,7 +235,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
       // The health gate's durable marks, side by side with the other reads: one paginated call for the region.
       const marks = clusters.some((c) => c.nodegroups.length > 0) || stages ? readUnhealthyParameters(ssm) : undefined;
       // Self-managed groups are read when no node group is named: the nodegroups input names managed ones.
-      await readImageSources(clients, clusters, limit, { selfManaged: settings.nodegroups.length === 0, readsImage });
+      await readImageSources(clients, clusters, limit, { selfManaged: true, names: settings.nodegroups, readsImage });
       // A staged rollout's proof reads every cluster of the region, whatever the filters: a check of
       // production alone must still see the canaries.
       let fleet = clusters;

@@ -73,13 +73,16 @@ export async function upgrade(
     recordPause: runner.recordPause,
   });
   const summary = renderUpgradeSummary(report);
-  if (github && repo && runner.eventName === 'push' && !report.dryRun && report.nodegroups.some((n) => n.updateId)) {
+  if (github && repo && runner.eventName === 'push' && !report.dryRun && report.nodegroups.some(rolled)) {
     const { commented, warning } = await commentOnMergedPullRequest(github, repo, runner.sha, summary);
     if (commented) io.log(`commented on pull request #${commented}`);
     if (warning) io.warn(warning);
   }
   return { report, summary, failure: upgradeFailure(report) };
 }
+
+/** Whether a node group was changed by the run (an EKS update started, or a self-managed replacement that has no update id). */
+const rolled = (n: NodegroupUpgrade): boolean => n.updateId !== undefined || ['upgraded', 'unhealthy', 'failed', 'timed-out'].includes(n.result);
 
 /** Why an upgrade fails: any node group that was not upgraded (or, in a dry run, did not pass pre-flight). */
 export function upgradeFailure(report: UpgradeReport): string | null {
@@ -110,11 +113,11 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     settings.regions.map(async (region) => {
       const { eks, ssm, ec2, autoscaling } = deps.clientsFor(region);
       const clusters = await readRegion(eks, { region, clusters: settings.clusters, nodegroups: settings.nodegroups }, limit);
+      // The self-managed groups, and the image a CUSTOM node group's launch template or a self-managed group names.
+      await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: true, names: settings.nodegroups, readsImage });
       // The health gate's durable marks (either a node group's parameter or its tag holds its cluster).
       const marks = clusters.some((c) => c.nodegroups.length > 0) ? await readUnhealthyParameters(ssm) : { marks: new Map<string, UnhealthyMark>() };
       if ('marks' in marks) applyUnhealthyParameters(clusters, marks.marks);
-      // The image a CUSTOM node group's launch template names (self-managed groups are not upgraded).
-      await readImageSources({ ec2, autoscaling }, clusters, limit, { selfManaged: false, readsImage });
       // Manifests are read (and validated) for every cluster before anything is changed anywhere.
       const manifests = new Map<ClusterState, Manifest | null>();
       for (const c of clusters.filter((c) => !c.error)) {
@@ -126,7 +129,15 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
         );
         manifests.set(
           c,
-          text === null ? null : parseManifest(path, text, { cluster: c.name, region }, c.nodegroupNames ?? c.nodegroups.map((n) => n.name), groups),
+          text === null
+            ? null
+            : parseManifest(
+                path,
+                text,
+                { cluster: c.name, region },
+                [...(c.nodegroupNames ?? c.nodegroups.map((n) => n.name)), ...(c.selfManagedNames ?? [])],
+                groups,
+              ),
         );
       }
       const requests = new Map<string, ParameterRequest>();

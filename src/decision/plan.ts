@@ -171,14 +171,17 @@ function planImage(input: PlanInput, current: Version & { imageId: string }, ite
   let target: Version;
   let source: NonNullable<PlanItem['source']>;
   if (input.explicit)
-    return item('skip', 'release-version does not apply to a node group whose launch template names its AMI (CUSTOM): pin its imageId in the manifest');
+    return item(
+      'skip',
+      'release-version does not apply to a node group whose launch template names its AMI (CUSTOM, self-managed): pin its imageId in the manifest',
+    );
   if (input.pin?.imageId) {
     target = { version: input.pin.kubernetesVersion, releaseVersion: input.pin.imageId, imageId: input.pin.imageId };
     source = 'manifest';
     if (target.version !== current.version) {
       return item(
         'block',
-        `${input.pinAt ?? 'the manifest'} pins Kubernetes ${target.version} for a CUSTOM node group on ${current.version}: ` +
+        `${input.pinAt ?? 'the manifest'} pins Kubernetes ${target.version} for a node group whose image is on ${current.version}: ` +
           `its Kubernetes version comes with its image; pin "${current.version}" (a control plane upgrade moves it with an image of the new version)`,
         target,
         source,
@@ -194,4 +197,21 @@ function planImage(input: PlanInput, current: Version & { imageId: string }, ite
   }
   if (target.imageId === current.imageId) return item('up-to-date', `already on ${current.imageId}`, target, source);
   return item('update', `image ${current.imageId} → ${target.imageId}, through a new version of its launch template`, target, source);
+}
+
+/**
+ * A self-managed group: moved to another image as a CUSTOM node group is, by its launch template's
+ * (or launch configuration's) image, its Kubernetes version being its image's. Also replaced when its
+ * template names the target already but some of its instances run another image (a template bumped by
+ * hand or by infrastructure as code, never rolled): the check calls that drift too.
+ */
+export function planSelfManaged(input: PlanInput, minorOfImage: (ng: NodegroupState) => string | undefined): PlanItem {
+  const minor = input.ng.version ?? minorOfImage(input.ng);
+  const ng = minor ? { ...input.ng, version: minor } : input.ng;
+  const item = planByImage({ ...input, ng }, 'self-managed');
+  if (item.action !== 'up-to-date' || !item.target?.imageId) return item;
+  const behind = (ng.sources ?? []).filter((s) => s.role === 'instances' && s.instances > 0 && s.image?.imageId !== item.target?.imageId);
+  if (behind.length === 0) return item;
+  const count = behind.reduce((n, s) => n + s.instances, 0);
+  return { ...item, action: 'update', reason: `its template names ${item.target.imageId} already, but ${count} instance(s) run another image: replaced` };
 }

@@ -3,10 +3,6 @@ import { STATUSES, type NodegroupDecision, type NodegroupStatus } from '../model
 import { classifyByImage, imageRequests } from './image-drift.js';
 import type { DriftPolicy } from './drift.js';
 
-/** What the action does about a self-managed group that needs an upgrade: nothing yet (its upgrade is issue 24). */
-export const SELF_MANAGED_REPORT_ONLY =
-  'reported only: eks-ami-drift neither proposes nor upgrades a self-managed group yet (an instance refresh replaces its instances)';
-
 const STYLE = { what: 'self-managed group', amiTypeFromImage: true };
 const rank = (s: NodegroupStatus) => STATUSES.indexOf(s);
 
@@ -66,9 +62,7 @@ export function classifySelfManaged(
       return { source, d, status: stale ? ('drift' as const) : d.status };
     });
   const worse = parts.filter((p) => rank(p.status) < rank(own.status) && p.status !== 'up-to-date');
-  const withNote = (d: NodegroupDecision): NodegroupDecision =>
-    d.status === 'drift' || d.status === 'behind-control-plane' ? { ...d, reason: `${d.reason} · ${SELF_MANAGED_REPORT_ONLY}` } : d;
-  if (worse.length === 0) return withNote(own);
+  if (worse.length === 0) return own;
 
   const worst = worse.reduce((a, p) => (rank(p.status) < rank(a.status) ? p : a));
   const behind = worse.filter((p) => p.source.role === 'instances' && p.status !== 'error').reduce((n, p) => n + p.source.instances, 0);
@@ -80,5 +74,5 @@ export function classifySelfManaged(
   const newInstances = `new instances get ${own.imageName ?? own.imageId ?? 'the template’s image'} (${own.status})`;
   const base =
     worst.status === worst.d.status ? worst.d : { ...own, imageId: worst.d.imageId, imageName: worst.d.imageName, releaseVersion: worst.d.releaseVersion };
-  return withNote({ ...base, launchTemplate: own.launchTemplate, status: worst.status, reason: `${count}${details.join('; ')}; ${newInstances}` });
+  return { ...base, launchTemplate: own.launchTemplate, status: worst.status, reason: `${count}${details.join('; ')}; ${newInstances}` };
 }

@@ -15,8 +15,12 @@ import { retryTransient } from './retry.js';
 export interface AutoscalerHold {
   /** The pause as the upgrade report tells it; null when there is nothing to report yet. */
   pause: AutoscalerPause | null;
-  /** Stops the lease and restores cluster-autoscaler, whatever happened meanwhile. Never throws. */
-  release(): Promise<void>;
+  /**
+   * Stops the lease and restores cluster-autoscaler, whatever happened meanwhile; with `keep` (why a
+   * node group is left mid-change by this run), holds it at zero instead, its record kept for the post
+   * step or `restore`. Never throws.
+   */
+  release(keep?: string): Promise<void>;
   /** Run at every poll of a node group's update: reads the replica count, and answers a revert (./autoscaler-watch.ts). Never throws. */
   watch(nodegroup: string): Promise<void>;
 }
@@ -114,10 +118,21 @@ export async function holdAutoscaler(
   return {
     pause,
     watch: (nodegroup) => watch.check(nodegroup),
-    release: async () => {
+    release: async (keep?: string) => {
       stopLease();
       watch.stop(deps.now());
       pause.runningMs = watch.runningMs();
+      if (keep) {
+        // A self-managed group left mid-replacement: cluster-autoscaler scaling it now would take instances
+        // from under its record. The post step (or `restore`) undoes the group first, then lifts the pause
+        // (../commands/restore.ts); its lease, no longer renewed, goes stale for a scheduled restore.
+        pause.outcome = 'held';
+        pause.note =
+          `${keep}: held at 0 until the group is finished or undone: the post step undoes it and then restores ` +
+          'cluster-autoscaler; a re-run finishes it; `command: restore` undoes it';
+        deps.warn(`${name}: cluster-autoscaler ${pause.deployment} stays paused: ${keep}`);
+        return;
+      }
       // Never lifted while EKS still updates a node group of the cluster (a wait that timed out, an
       // update that could not be followed): cluster-autoscaler scaling the group in EKS's scale-down
       // phase makes EKS exit without restoring its size (../fleet/eks.ts nodegroupsUpdating). The

@@ -128,8 +128,15 @@ export async function upgradeCluster(
       ),
     );
   } finally {
-    // 4. Restore, whatever happened above.
-    await hold.release();
+    // 4. Restore, whatever happened above, unless a node group is left mid-change (then held for the post step or restore).
+    const midway = await Promise.all(
+      todo.map(async ({ check, executor }) =>
+        executor.leftMidway
+          ? executor.leftMidway(check, ctx).catch((error: unknown) => `${check.item.nodegroup}: could not read what the run left (${describeError(error)})`)
+          : null,
+      ),
+    );
+    await hold.release(midway.filter((m) => m !== null).join('; ') || undefined);
   }
   return { nodegroups: results, autoscaler: hold.pause, warnings };
 }

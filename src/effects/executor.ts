@@ -70,6 +70,11 @@ export interface Executor {
   preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<void>;
   /** Starts the roll (or resumes the one running), follows it and gates it on health: the node group's result. */
   roll(check: PreflightCheck, ctx: ExecutorContext): Promise<NodegroupUpgrade>;
+  /**
+   * After its roll: why the node group is left mid-change by the run, so cluster-autoscaler must stay
+   * paused, or null. Kinds whose changes EKS carries on (or that leave nothing half-done) have none.
+   */
+  leftMidway?(check: PreflightCheck, ctx: ExecutorContext): Promise<string | null>;
 }
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

@@ -69,7 +69,8 @@ export function finishCheck(check: PreflightCheck, cluster: ClusterState, look: 
     check.problems.push(`target Kubernetes ${item.target.version} is newer than the control plane's ${cluster.version}`);
   }
   // An update already draining has its own disruptions: only a new roll is judged by budgets.
-  if (!check.resume) check.blockers = look.blockers[item.nodegroup] ?? [];
+  // (Those of a kind whose nodes carry no node group label, a self-managed group's, are its executor's own.)
+  if (!check.resume) check.blockers = [...check.blockers, ...(look.blockers[item.nodegroup] ?? [])];
 }
 
 /**
@@ -123,4 +124,29 @@ export async function launchTemplateProblems(ec2: EC2Client, nodegroup: Nodegrou
     deps.warn(`${nodegroup.nodegroupName}: could not check ec2:RunInstances on ${label} by dry run: ${describeError(error)}`);
   }
   return [];
+}
+
+/**
+ * Whether the caller may move an Auto Scaling group to a version of its launch template: Auto Scaling
+ * checks the caller's `ec2:RunInstances`, and `iam:PassRole` for the instance profile the template
+ * names, when a group is created or updated with a launch template (Auto Scaling user guide, "Control
+ * Amazon EC2 launch template usage in Auto Scaling groups"), and its refusal ("You are not authorized to
+ * use launch template") names neither. Tried before anything changes as RunInstances with DryRun on the
+ * version the group uses (the new one differs only in its image). UNVERIFIED whether a dry run
+ * evaluates iam:PassRole: a refusal is a problem, any other answer but DryRunOperation a warning.
+ */
+export async function launchPermissionProblem(ec2: EC2Client, id: string, version: string, warn: (line: string) => void): Promise<string | null> {
+  try {
+    await ec2.send(new RunInstancesCommand({ DryRun: true, MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateId: id, Version: version } }));
+  } catch (error) {
+    const code = (error as { name?: string }).name;
+    if (code === 'DryRunOperation') return null;
+    if (code === 'UnauthorizedOperation')
+      return (
+        `not allowed to launch from launch template ${id}, as Auto Scaling requires of whoever moves a group to a version of it: ` +
+        `grant ec2:RunInstances and iam:PassRole for its instance profile's role (${describeError(error)})`
+      );
+    warn(`could not check ec2:RunInstances and iam:PassRole on launch template ${id} by dry run: ${describeError(error)}`);
+  }
+  return null;
 }

@@ -9,9 +9,11 @@ import { blockingBudgets } from '../decision/disruption.js';
 import { formatDuration } from '../decision/duration.js';
 import { AUTO_DISCOVERY_TAG } from '../decision/scalers.js';
 import { describeError } from '../fleet/aws-clients.js';
+import { describeKubeError } from '../fleet/kube-errors.js';
 import { upgradeEntry, type NodegroupUpgrade } from '../model/upgrade-report.js';
 import { iso, type Executor, type ExecutorContext, type PreflightCheck } from './executor.js';
 import { templateMarker } from './launch-template.js';
+import { launchPermissionProblem } from './preflight.js';
 import { active, decodeRecord, describeGroup, writeRecord, type ReplaceRecord, type Step, STEPS } from './self-managed-record.js';
 import {
   drainAndTerminate,
@@ -87,9 +89,7 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
     check.problems.push('no target image id: a self-managed group is rolled to an image');
     return;
   }
-  const kube = ctx.kube as Partial<SelfManagedKube>;
-  if (typeof kube.evictPod !== 'function' || typeof kube.patchNode !== 'function')
-    check.problems.push('the Kubernetes client cannot drain nodes (patch nodes, create pods/eviction)');
+  await drainPermissions(ctx, check.problems);
   try {
     const g = await describeGroup(ctx.clients.autoscaling, name);
     if (!g) {
@@ -141,6 +141,10 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
       if (surge > (g.MaxSize ?? 0))
         ctx.deps.log(`${ctx.cluster.name}/${name}: at most ${g.MaxSize} instances: the surge raises the maximum to ${surge} for the roll, then puts it back`);
       await dryRunVersion(ctx.clients.ec2, current.id, current.number, image, check.problems);
+      const denied = await launchPermissionProblem(ctx.clients.ec2, current.id, current.number, (line) =>
+        ctx.deps.warn(`${ctx.cluster.name}/${name}: ${line}`),
+      );
+      if (denied) check.problems.push(denied);
     }
     // Budgets as the eviction API judges them, for the pods on the group's nodes (../decision/disruption.ts).
     const nodes = await nodesByInstance(ctx.kube);
@@ -149,6 +153,32 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
     check.blockers.push(...blockingBudgets(pods, budgets, names).map((b) => b.reason));
   } catch (error) {
     check.problems.push(describeError(error));
+  }
+}
+
+/**
+ * The RBAC the drain needs (docs/iam-and-rbac.md, `rbac:self-managed`), asked before anything changes
+ * as `kubectl auth can-i` does: read and patch nodes (cordon, taint), create evictions, and delete pods
+ * only when `force` may have to after the drain timeout.
+ */
+async function drainPermissions(ctx: ExecutorContext, problems: string[]): Promise<void> {
+  const kube = ctx.kube as Partial<SelfManagedKube>;
+  if (typeof kube.evictPod !== 'function' || typeof kube.canI !== 'function') {
+    problems.push('the Kubernetes client cannot drain nodes (patch nodes, create pods/eviction)');
+    return;
+  }
+  const rules = [['get', 'nodes'], ['patch', 'nodes'], ['create', 'pods', 'eviction'], ...(ctx.settings.force ? [['delete', 'pods']] : [])];
+  try {
+    const answers = await Promise.all(rules.map(([verb, resource, subresource]) => kube.canI!({ verb: verb!, resource: resource!, subresource })));
+    rules.forEach(([verb, resource, subresource], i) => {
+      const what = `${resource}${subresource ? `/${subresource}` : ''}`;
+      if (!answers[i])
+        problems.push(
+          `its RBAC does not let it ${verb} resource "${what}", which the drain needs: apply the rbac:self-managed ClusterRole (docs/iam-and-rbac.md)`,
+        );
+    });
+  } catch (error) {
+    problems.push(`could not ask the cluster what its RBAC allows (SelfSubjectAccessReview): ${describeKubeError(error)}`);
   }
 }
 
@@ -269,7 +299,10 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
   try {
     done = await replace(check, ctx, label);
   } catch (error) {
-    const reason = `${describeError(error)} (the group is as the tag eks-ami-drift/replacing records: re-run to finish, or restore to undo)`;
+    // Auto Scaling's refusal to move the group to the template version names no action (see ./preflight.ts launchPermissionProblem).
+    const why = typeof (error as { code?: unknown }).code === 'number' ? describeKubeError(error) : describeError(error);
+    const hint = /not authorized to use launch template/i.test(why) ? ': grant ec2:RunInstances and iam:PassRole for its instance profile' : '';
+    const reason = `${why}${hint} (the group is as the tag eks-ami-drift/replacing records: re-run to finish, or restore to undo)`;
     deps.warn(`${label}: ${reason}`);
     return upgradeEntry(item, 'failed', reason, timing());
   }
@@ -289,5 +322,11 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
   );
 }
 
-export const selfManagedExecutor: Executor = { preflight, roll };
+/** A group whose record is still on it after the roll (failed, or killed part-way in an earlier run) is mid-replacement. */
+async function leftMidway(check: PreflightCheck, ctx: ExecutorContext): Promise<string | null> {
+  const record = decodeRecord((await describeGroup(ctx.clients.autoscaling, check.item.nodegroup))?.Tags);
+  return record ? `self-managed group ${check.item.nodegroup} is mid-replacement (tag eks-ami-drift/replacing, step ${record.step})` : null;
+}
+
+export const selfManagedExecutor: Executor = { preflight, roll, leftMidway };
 export { undoSelfManaged } from './self-managed-steps.js';

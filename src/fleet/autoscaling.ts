@@ -26,8 +26,13 @@ const TAG_KEYS_PER_CALL = 50;
 /** DescribeLaunchConfigurations takes at most 50 names (Auto Scaling API reference). */
 const CONFIGURATIONS_PER_CALL = 50;
 
-/** The self-managed node groups of the clusters: Auto Scaling groups tagged for them, EKS's own excluded. */
-export async function readSelfManaged(autoscaling: AutoScalingClient, clusters: ClusterState[], limit: LimitFunction): Promise<void> {
+/** The self-managed node groups of the clusters: Auto Scaling groups tagged for them, EKS's own excluded (only those named in `names`, when it names any). */
+export async function readSelfManaged(
+  autoscaling: AutoScalingClient,
+  clusters: ClusterState[],
+  limit: LimitFunction,
+  names: readonly string[] = [],
+): Promise<void> {
   const byTag = new Map(clusters.map((c) => [clusterTag(c.name), c]));
   // The batches side by side; their answers taken in batch order, each group once (a group tagged for
   // clusters of two batches is in both answers).
@@ -59,10 +64,19 @@ export async function readSelfManaged(autoscaling: AutoScalingClient, clusters: 
       const cluster = tags.map((t) => byTag.get(t.Key ?? '')).find((c) => c !== undefined);
       if (!cluster || !group.AutoScalingGroupName || seen.has(group.AutoScalingGroupName)) continue;
       seen.add(group.AutoScalingGroupName);
+      (cluster.selfManagedNames ??= []).push(group.AutoScalingGroupName);
+      if (names.length > 0 && !names.includes(group.AutoScalingGroupName)) continue;
       cluster.nodegroups.push(selfManagedGroup(group));
     }
   }
-  for (const c of clusters) c.nodegroups.sort((a, b) => a.name.localeCompare(b.name));
+  for (const c of clusters) {
+    // A name the `nodegroups` input gave that is a self-managed group, not a node group: not missing.
+    const selfManaged = new Set(c.selfManagedNames ?? []);
+    c.nodegroups = c.nodegroups.filter((n) => !(n.kind === undefined && n.error && selfManaged.has(n.name) && !c.nodegroupNames?.includes(n.name)));
+    // The node groups in EKS's order, then the self-managed groups by name.
+    const managed = c.nodegroups.filter((n) => n.kind !== 'self-managed');
+    c.nodegroups = [...managed, ...c.nodegroups.filter((n) => n.kind === 'self-managed').sort((a, b) => a.name.localeCompare(b.name))];
+  }
 }
 
 function selfManagedGroup(group: AutoScalingGroup): NodegroupState {

@@ -12,7 +12,8 @@ export interface ImageClients {
 
 /**
  * Reads, for the clusters of one region, what the check needs beyond EKS: the self-managed node
- * groups (Auto Scaling groups tagged for the cluster, when `selfManaged`), and the AMI of each node
+ * groups (Auto Scaling groups tagged for the cluster, when `selfManaged`; only those `names` names when it
+ * names any), and the AMI of each node
  * group whose AMI is named by id (a CUSTOM managed node group's launch template, a self-managed group's
  * launch template or launch configuration, and those its instances were launched from and its
  * override templates name). Batched: one DescribeAutoScalingGroups for the region (its instances
@@ -24,10 +25,10 @@ export async function readImageSources(
   clients: ImageClients,
   clusters: ClusterState[],
   limit: LimitFunction,
-  options: { selfManaged: boolean; readsImage: (ng: NodegroupState) => boolean },
+  options: { selfManaged: boolean; readsImage: (ng: NodegroupState) => boolean; names?: readonly string[] },
 ): Promise<void> {
   const readable = clusters.filter((c) => !c.error);
-  if (options.selfManaged && readable.length > 0) await readSelfManaged(clients.autoscaling, readable, limit);
+  if (options.selfManaged && readable.length > 0) await readSelfManaged(clients.autoscaling, readable, limit, options.names ?? []);
 
   const groups = readable.flatMap((c) => c.nodegroups).filter((ng) => !ng.error && options.readsImage(ng));
   if (groups.length === 0) return;

@@ -4,7 +4,16 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { partition } from '@aws-sdk/core/client';
 import type { AgentOptions } from 'node:https';
-import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type Cluster, type DispatcherOptions, type RequestContext } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PolicyV1Api,
+  type Cluster,
+  type DispatcherOptions,
+  type RequestContext,
+} from '@kubernetes/client-node';
 import type { DrainKubeApi, EksToken, KubeApi, KubeDeadlines, KubeEndpoint } from '../model/kube-api.js';
 import { KubeDeadlineError } from './kube-errors.js';
 
@@ -161,7 +170,7 @@ export function eksKubeApi(
   options: KubeClientOptions & { now?: () => number } = {},
 ): KubeClient {
   const { deadlines = DEFAULT_KUBE_DEADLINES, signal, now = Date.now } = options;
-  type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api };
+  type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api; authorization: AuthorizationV1Api };
   // One client (and one token) at a time, shared by concurrent calls, renewed when the token ages.
   let current: { renewAt: number; made: Promise<Clients> } | undefined;
   async function make(): Promise<{ renewAt: number; clients: Clients }> {
@@ -181,7 +190,15 @@ export function eksKubeApi(
       contexts: [{ name: clusterName, cluster: clusterName, user: 'eks-ami-drift' }],
       currentContext: clusterName,
     });
-    return { renewAt: fresh.renewAt, clients: { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) } };
+    return {
+      renewAt: fresh.renewAt,
+      clients: {
+        apps: kc.makeApiClient(AppsV1Api),
+        core: kc.makeApiClient(CoreV1Api),
+        policy: kc.makeApiClient(PolicyV1Api),
+        authorization: kc.makeApiClient(AuthorizationV1Api),
+      },
+    };
   }
   function renew(): Promise<Clients> {
     const made = make();
@@ -213,7 +230,12 @@ export function kubeconfigApi(path: string, context?: string, options: KubeClien
   const kc = new BoundedKubeConfig(deadlines, signal);
   kc.loadFromFile(path);
   if (context && kc.getContexts().some((c) => c.name === context)) kc.setCurrentContext(context);
-  const made = { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
+  const made = {
+    apps: kc.makeApiClient(AppsV1Api),
+    core: kc.makeApiClient(CoreV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+    authorization: kc.makeApiClient(AuthorizationV1Api),
+  };
   return namingDeadlines(
     kubeApiFrom(async () => made),
     kc.getCurrentCluster()?.server ?? path,
@@ -222,7 +244,7 @@ export function kubeconfigApi(path: string, context?: string, options: KubeClien
   );
 }
 
-function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api }>): KubeClient {
+function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api; authorization: AuthorizationV1Api }>): KubeClient {
   return {
     async listNodes(labelSelector) {
       return (await (await clients()).core.listNode({ labelSelector })).items;
@@ -268,6 +290,20 @@ function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; 
     },
     async deletePod(namespace, name) {
       await (await clients()).core.deleteNamespacedPod({ name, namespace });
+    },
+    // `kubectl auth can-i`: a SelfSubjectAccessReview, which every authenticated user may create (the
+    // default ClusterRole system:basic-user; Kubernetes docs, "Authorization", Checking API access).
+    async canI({ verb, resource, subresource, group }) {
+      const review = await (
+        await clients()
+      ).authorization.createSelfSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb, resource, group: group ?? '', ...(subresource ? { subresource } : {}) } },
+        },
+      });
+      return review.status?.allowed === true;
     },
     async listEvents(namespace, fieldSelector, limit) {
       return (await (await clients()).core.listNamespacedEvent({ namespace, ...(fieldSelector ? { fieldSelector } : {}), ...(limit ? { limit } : {}) })).items;

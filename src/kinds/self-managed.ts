@@ -1,15 +1,16 @@
-import { classifySelfManaged, selfManagedRequests, SELF_MANAGED_REPORT_ONLY } from '../decision/self-managed-drift.js';
-import { planNotRolled } from '../decision/plan.js';
+import { classifySelfManaged, selfManagedRequests } from '../decision/self-managed-drift.js';
+import { eksImageOf } from '../decision/eks-images.js';
+import { planSelfManaged } from '../decision/plan.js';
 import type { NodeKind } from './node-kind.js';
 
 /**
  * An Auto Scaling group of the cluster's that EKS does not manage (eksctl's unmanaged node groups,
  * AWS's CloudFormation template, terraform-aws-eks's self-managed groups): compared like a CUSTOM
  * node group, by the image its launch template or launch configuration names, and by those its
- * instances and override templates run (../decision/self-managed-drift.ts). Reported only: it is
- * neither pinned nor proposed yet. Its executor (../effects/self-managed-roll.ts: new instances first,
- * then each old node drained and terminated, issue 24) is loaded only for an item planned as an update,
- * and `plan` never returns one yet (every item is `skip`), so nothing rolls it until it is pinned.
+ * instances and override templates run (../decision/self-managed-drift.ts); pinned by `imageId` under
+ * its Auto Scaling group's name; rolled the way the seeds do it by hand, new instances first, then each
+ * old node drained through the eviction API and its instance terminated (../effects/self-managed-roll.ts,
+ * docs/self-managed.md).
  */
 export const selfManaged: NodeKind = {
   id: 'self-managed',
@@ -20,9 +21,11 @@ export const selfManaged: NodeKind = {
   targetParameters: selfManagedRequests,
   // By what its instances run and its override templates name, not only its own template.
   classify: classifySelfManaged,
-  pinKey: null,
+  pinKey: 'imageId',
+  // Its target is the image id AWS recommends in the group's own region (read there).
   targetImageParameter: () => undefined,
-  plan: (input) => planNotRolled(input, 'self-managed', `self-managed node group: ${SELF_MANAGED_REPORT_ONLY}`),
+  plan: (input) => planSelfManaged(input, (ng) => (ng.image?.info ? eksImageOf(ng.image.info)?.minor : undefined)),
   executor: async () => (await import('../effects/self-managed-roll.js')).selfManagedExecutor,
-  healthTarget: () => ({}),
+  // The replacement's own gate (../effects/self-managed-steps.ts gateSelfManaged) waits for the image.
+  healthTarget: (item) => (item.target?.imageId ? { imageId: item.target.imageId } : {}),
 };

@@ -261,6 +261,8 @@ export interface ClusterState {
   nodegroups: NodegroupState[];
   /** Every node group name of the cluster, whatever the filter. */
   nodegroupNames?: string[];
+  /** Every self-managed group's name (its Auto Scaling group's), whatever the filter, when they were read. */
+  selfManagedNames?: string[];
 }
 
 /** The latest release published in one SSM parameter. */

@@ -56,6 +56,8 @@ export interface DrainKubeApi {
   evictPod(namespace: string, name: string): Promise<void>;
   /** DELETE the pod: no PodDisruptionBudget is asked. */
   deletePod(namespace: string, name: string): Promise<void>;
+  /** Whether the caller may do this in every namespace (a SelfSubjectAccessReview, as `kubectl auth can-i`). */
+  canI(attributes: { verb: string; resource: string; subresource?: string; group?: string }): Promise<boolean>;
 }
 
 /** Every Deployment, StatefulSet, DaemonSet and ReplicaSet of a cluster. */

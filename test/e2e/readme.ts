@@ -38,15 +38,15 @@ export function markedBlock(name: string, files: Map<string, string> = docFiles(
 }
 
 /** The IAM actions a documented policy allows (`<!-- iam-policy:NAME -->`). */
-export function readmePolicyActions(name: 'check' | 'upgrade' | 'stages'): string[] {
+export function readmePolicyActions(name: 'check' | 'upgrade' | 'stages' | 'self-managed'): string[] {
   const policy = JSON.parse(markedBlock(`iam-policy:${name}`)) as { Statement: { Action: string | string[] }[] };
   return policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
 
-/** The documented RBAC (`<!-- rbac -->`) as `verb resource` rules. */
-export function readmeRbacRules(): string[] {
+/** The documented RBAC (`<!-- rbac -->`, or `<!-- rbac:self-managed -->`) as `verb resource` rules. */
+export function readmeRbacRules(name: 'rbac' | 'rbac:self-managed' = 'rbac'): string[] {
   const rules: string[] = [];
-  for (const doc of parseAllDocuments(markedBlock('rbac'))) {
+  for (const doc of parseAllDocuments(markedBlock(name))) {
     const o = doc.toJS() as { kind: string; rules?: { resources: string[]; verbs: string[] }[] };
     for (const r of o.rules ?? []) for (const res of r.resources) for (const verb of r.verbs) rules.push(`${verb} ${res}`);
   }

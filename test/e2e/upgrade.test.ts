@@ -585,7 +585,7 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
       launchTemplate: { id: 'lt-0sim00000000000001', name: 'tagged', version: '4', tagSpecifications: true },
     });
     // a CUSTOM node group on AWS's image (upgraded through a new template version), and a
-    // self-managed group made from a launch configuration (reported only)
+    // self-managed group made from a launch configuration, on the latest image already (read, left alone)
     c.nodegroups.push({
       name: 'bespoke',
       amiType: 'CUSTOM',
@@ -614,7 +614,7 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
     const s = await start(withTemplate(), { faults: { allow, kubeAllow }, github: { files: {} } });
     const { checked, upgraded } = await flow(s);
     expect([checked.code, upgraded.code]).toEqual([0, 0]);
-    expect(report(upgraded.outputs).nodegroups.map((n) => n.result)).toEqual(['upgraded', 'upgraded', 'upgraded', 'upgraded']);
+    expect(report(upgraded.outputs).nodegroups.map((n) => n.result)).toEqual(['upgraded', 'upgraded', 'upgraded', 'upgraded', 'up-to-date']);
     expect(s.world.fleet.clusters[0]!.nodegroups[2]!.releaseVersion).toBe(genNew);
     expect(s.world.fleet.clusters[0]!.nodegroups[3]!.launchTemplate!.version).toBe('2');
     expect(kubeAllow.sort()).toEqual([
@@ -658,12 +658,13 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
    * template as the caller of UpdateNodegroupVersion (so both template node groups need
    * DescribeLaunchTemplateVersions), and launches from a template with tag specifications as the caller
    * (RunInstances and CreateTags: `tagged`); a CUSTOM node group's image is read from its template and
-   * described (DescribeImages) and is upgraded through a new template version (CreateLaunchTemplateVersion:
-   * `bespoke`). The check reads the same template and images (the check policy), so it fails too for those two.
+   * described (DescribeImages, as is the self-managed `prod-legacy` launch configuration's image) and is
+   * upgraded through a new template version (CreateLaunchTemplateVersion: `bespoke`). The check reads the
+   * same template and images (the check policy), so it fails too for those two.
    */
   const ec2Needs: [action: string, blocked: string[], checkCode: number][] = [
     ['ec2:DescribeLaunchTemplateVersions', ['tagged', 'bespoke'], 1],
-    ['ec2:DescribeImages', ['bespoke'], 1],
+    ['ec2:DescribeImages', ['bespoke', 'prod-legacy'], 1],
     ['ec2:CreateLaunchTemplateVersion', ['bespoke'], 0],
     ['ec2:RunInstances', ['tagged'], 0],
     ['ec2:CreateTags', ['tagged'], 0],
@@ -682,6 +683,7 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
     expect(r.nodegroups.filter((n) => n.result === 'blocked').map((n) => n.nodegroup)).toEqual(blocked);
     for (const n of r.nodegroups) {
       if (blocked.includes(n.nodegroup)) expect(n.reason).toContain(`not authorized to perform: ${action}`);
+      else if (n.nodegroup === 'prod-legacy') expect([n.nodegroup, n.result]).toEqual(['prod-legacy', 'up-to-date']);
       else
         expect([n.nodegroup, n.result, n.reason]).toEqual([
           n.nodegroup,
@@ -689,7 +691,7 @@ describe("the README's IAM policy and RBAC for upgrades", () => {
           `not started: pre-flight failed for ${blocked.join(', ')}, so nothing was changed in prod`,
         ]);
     }
-    expect(r.nodegroups.map((n) => n.nodegroup)).toEqual(['general', 'batch', 'tagged', 'bespoke']);
+    expect(r.nodegroups.map((n) => n.nodegroup)).toEqual(['general', 'batch', 'tagged', 'bespoke', 'prod-legacy']);
     for (const name of blocked) expect(upgraded.stdout).toContain(`prod/${name} blocked: `);
     expect(s.log.filter((l) => l.operation === 'UpdateNodegroupVersion')).toEqual([]);
     expect(s.world.fleet.clusters[0]!.nodegroups[3]!.launchTemplate!.version).toBe('1');

@@ -570,7 +570,11 @@ export class AwsState {
         const t = this.launchTemplate(call.region, p);
         const wanted = String(p['LaunchTemplate.Version'] ?? t.defaultVersion);
         const v = t.versions.find((x) => String(x.number) === wanted) ?? t.versions.find((x) => x.number === t.defaultVersion)!;
-        const missing = ['ec2:RunInstances', ...(v.tagSpecifications ? ['ec2:CreateTags'] : [])].find((a) => !this.allowed(a));
+        // Launching with an instance profile takes iam:PassRole for its role (IAM user guide, "Use an IAM role to grant
+        // permissions to applications running on Amazon EC2 instances"); whether a dry run evaluates it is UNVERIFIED (modelled as it does).
+        const missing = ['ec2:RunInstances', ...(v.tagSpecifications ? ['ec2:CreateTags'] : []), ...(v.instanceProfile ? ['iam:PassRole'] : [])].find(
+          (a) => !this.allowed(a),
+        );
         if (missing) {
           throw new AwsError(
             403,
@@ -625,6 +629,13 @@ export class AwsState {
     }
     const group = name ? this.world.groupOf(call.region, name) : undefined;
     if (!group) throw new AwsError(400, 'ValidationError', `AutoScalingGroup name not found - ${name ?? 'null'}`);
+    // A group created or updated with a launch template: Auto Scaling checks the caller's ec2:RunInstances, and
+    // iam:PassRole for the instance profile the template names (a self-managed node's always does: the node role)
+    // (Auto Scaling user guide, "Control Amazon EC2 launch template usage in Auto Scaling groups"; the troubleshooting
+    // page's "You are not authorized to use launch template" names neither action).
+    const template = Object.keys(call.params).find((k) => /^(LaunchTemplate\.|MixedInstancesPolicy\.LaunchTemplate\.)/.test(k));
+    if (call.operation === 'UpdateAutoScalingGroup' && template && !(this.allowed('ec2:RunInstances') && this.allowed('iam:PassRole')))
+      throw new AwsError(403, 'AccessDenied', `You are not authorized to use launch template: ${String(call.params[template])}`);
     return liveOperation(group, call, members, this.world.clock.now());
   }
 

@@ -40,7 +40,15 @@ export interface SimTemplateVersion {
   description?: string;
   tagSpecifications: boolean;
   userData: string;
+  /**
+   * The instance profile it names: a self-managed node's template names one (the node role; AWS's
+   * amazon-eks-nodegroup.yaml, eksctl and terraform-aws-eks all set IamInstanceProfile), a managed node
+   * group's must not (EKS user guide, "Customize managed nodes with launch templates").
+   */
+  instanceProfile?: string;
 }
+
+export const SELF_MANAGED_INSTANCE_PROFILE = 'eks-node-instance-profile';
 
 export interface SimTemplate {
   id: string;

@@ -180,6 +180,16 @@ export async function handleKube(
     if (!token.ok) throw new KubeError(401, 'Unauthorized', `Unauthorized: ${token.reason}`);
     const path = `/${rest.join('/')}`;
     const kube = world.kubeOf(cluster);
+    // `kubectl auth can-i`: any authenticated user may create a SelfSubjectAccessReview (the default
+    // ClusterRole system:basic-user; Kubernetes docs, "Authorization", Checking API access), answered
+    // from the same rules the routes below enforce.
+    if (method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      const review = JSON.parse(body || '{}') as { spec?: { resourceAttributes?: { verb?: string; resource?: string; subresource?: string } } };
+      const a = review.spec?.resourceAttributes ?? {};
+      const rule = `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}`;
+      const allow = world.options.faults?.kubeAllow;
+      return json(201, { ...review, status: { allowed: !allow || allow.includes(rule) } });
+    }
     const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method === 'PUT' ? 'update' : method === 'POST' ? 'create' : method.toLowerCase();
 
     for (const [rule, pattern, kind] of ROUTES) {

@@ -5,7 +5,7 @@ import { KubeState, type KubeObject } from './kube.js';
 import { PodLifecycle } from './eviction.js';
 import { LiveGroup } from './asg.js';
 import { releasesOf } from './releases.js';
-import { ImageRegistry } from './images.js';
+import { ImageRegistry, SELF_MANAGED_INSTANCE_PROFILE } from './images.js';
 
 /** Virtual time: runs `speed` times faster than the wall clock, from the wall clock's start. */
 export class Clock {
@@ -174,12 +174,14 @@ export class World {
         this.images.template(lt.id, lt.name, cluster.region, Number(lt.version) || 1, {
           imageId: lt.ssmParameter ? `resolve:ssm:${lt.ssmParameter}` : image.id,
           tagSpecifications: false,
+          instanceProfile: SELF_MANAGED_INSTANCE_PROFILE,
           userData: '',
         });
         for (const o of lt.older ?? [])
           this.images.template(lt.id, lt.name, cluster.region, o.version, {
             imageId: this.images.resolve(cluster.region, o.image).id,
             tagSpecifications: false,
+            instanceProfile: SELF_MANAGED_INSTANCE_PROFILE,
             userData: '',
           });
       }
@@ -189,6 +191,7 @@ export class World {
         this.images.template(o.launchTemplate.id, o.launchTemplate.name, cluster.region, Number(o.launchTemplate.version) || 1, {
           imageId: image.id,
           tagSpecifications: false,
+          instanceProfile: SELF_MANAGED_INSTANCE_PROFILE,
           userData: '',
         });
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { classify, kindOf } from '../../src/kinds/registry.js';
+import { classify, kindOf, planNodegroup } from '../../src/kinds/registry.js';
 import { eksImageOf } from '../../src/decision/eks-images.js';
 import type { ClusterState, ImageInfo, ImageSource, LatestRelease, NodegroupState } from '../../src/model/fleet.js';
 
@@ -52,14 +52,14 @@ function check(ng: Partial<NodegroupState>) {
 }
 
 describe('a self-managed group, judged by what its instances run', () => {
-  it('is drift when its template names the latest image but instances still run an older one, saying how many and that nothing rolls it', () => {
+  it('is drift when its template names the latest image but instances still run an older one, saying how many', () => {
     const { decision } = check({ sources: [instances(2, '7', X86_NEW), instances(3, '6', X86_OLD)] });
     expect(decision).toMatchObject({ status: 'drift', kind: 'self-managed', imageId: X86_OLD.imageId, latestImageId: X86_NEW.imageId });
     expect(decision.reason).toContain('3 of 5 instances on an older or other image');
     expect(decision.reason).toContain('3 instances (m6i.large) from launch template lt-0workers version 6');
     expect(decision.reason).toContain('v20260625 (ami-0a0000000000000a0) → 1.33.13-20260714 (ami-0a0000000000000a1)');
     expect(decision.reason).toContain('new instances get amazon-eks-node-al2023-x86_64-standard-1.33-v20260714 (up-to-date)');
-    expect(decision.reason).toContain('neither proposes nor upgrades a self-managed group');
+    expect(decision.reason).not.toContain('reported only');
   });
 
   it('is up-to-date when every instance runs the template’s image', () => {
@@ -116,6 +116,64 @@ describe('a self-managed group, judged by what its instances run', () => {
     expect(r.status).toBe('custom');
     expect(r.reason).toContain('image ami-0d0000000000000d0 is disabled: no instance can launch from it');
     expect(r.reason).not.toContain('not visible');
+  });
+});
+
+describe('the upgrade plan of a self-managed group', () => {
+  const cluster: ClusterState = { name: 'prod', region: 'us-east-1', version: '1.33', nodegroups: [] };
+  const group = (over: Partial<NodegroupState> = {}): NodegroupState => ({
+    name: 'workers',
+    kind: 'self-managed',
+    desiredSize: 5,
+    instanceCount: 5,
+    launchTemplate: lt('6'),
+    image: { via: 'launch-template', imageId: X86_OLD.imageId, info: X86_OLD },
+    ...over,
+  });
+  const plan = (ng: NodegroupState, pin?: { kubernetesVersion: string; imageId: string }) =>
+    planNodegroup({
+      cluster,
+      ng,
+      ...(pin ? { pin: { kubernetesVersion: pin.kubernetesVersion, releaseVersion: pin.imageId, imageId: pin.imageId } } : {}),
+      manifestPresent: pin !== undefined,
+      explicit: null,
+      followControlPlane: false,
+      latest: () => undefined,
+      latestImage: () => X86_NEW.imageId,
+    });
+
+  it('is pinned by image id and updated to the pinned image, its Kubernetes version being its image’s', () => {
+    expect(kindOf(group()).pinKey).toBe('imageId');
+    expect(plan(group(), { kubernetesVersion: '1.33', imageId: X86_NEW.imageId })).toMatchObject({
+      action: 'update',
+      nodeKind: 'self-managed',
+      source: 'manifest',
+      current: { version: '1.33', imageId: X86_OLD.imageId },
+      target: { version: '1.33', imageId: X86_NEW.imageId },
+    });
+  });
+
+  it('without a manifest, moves to the image AWS recommends now', () => {
+    expect(plan(group())).toMatchObject({ action: 'update', source: 'latest', target: { imageId: X86_NEW.imageId } });
+  });
+
+  it('refuses a pin of another Kubernetes version than its image’s, naming both', () => {
+    const item = plan(group(), { kubernetesVersion: '1.34', imageId: X86_NEW.imageId });
+    expect(item.action).toBe('block');
+    expect(item.reason).toContain('pins Kubernetes 1.34');
+    expect(item.reason).toContain('on 1.33');
+  });
+
+  it('replaces instances still on another image when its template names the target already, and is up to date when none are', () => {
+    const bumped = group({ launchTemplate: lt('7'), image: { via: 'launch-template', imageId: X86_NEW.imageId, info: X86_NEW } });
+    const lagging = { ...bumped, sources: [instances(2, '7', X86_NEW), instances(3, '6', X86_OLD)] };
+    expect(plan(lagging, { kubernetesVersion: '1.33', imageId: X86_NEW.imageId })).toMatchObject({
+      action: 'update',
+      reason: `its template names ${X86_NEW.imageId} already, but 3 instance(s) run another image: replaced`,
+    });
+    expect(plan({ ...bumped, sources: [instances(5, '7', X86_NEW)] }, { kubernetesVersion: '1.33', imageId: X86_NEW.imageId })).toMatchObject({
+      action: 'up-to-date',
+    });
   });
 });
 
