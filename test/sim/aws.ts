@@ -540,6 +540,54 @@ export class AwsState {
             `${templateVersionXml(t, version, 'launchTemplateVersion')}</CreateLaunchTemplateVersionResponse>`,
         };
       }
+      // ModifyLaunchTemplate (EC2 API reference): `SetDefaultVersion` makes that version the default
+      // ("the default version applies when a launch template version is not specified"); DryRun as for the others.
+      case 'ModifyLaunchTemplate': {
+        const t = this.launchTemplate(call.region, p);
+        if (!this.allowed('ec2:ModifyLaunchTemplate')) throw unauthorized('ec2:ModifyLaunchTemplate');
+        if (p.DryRun === 'true') throw new AwsError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+        const wanted = Number(p.SetDefaultVersion);
+        if (p.SetDefaultVersion !== undefined && !t.versions.some((v) => v.number === wanted))
+          throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${String(p.SetDefaultVersion)}.`);
+        if (p.SetDefaultVersion !== undefined) t.defaultVersion = wanted;
+        const latest = t.versions.at(-1)!.number;
+        return {
+          xml:
+            '<ModifyLaunchTemplateResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
+            `<launchTemplate><launchTemplateId>${t.id}</launchTemplateId><launchTemplateName>${t.name}</launchTemplateName>` +
+            `<defaultVersionNumber>${t.defaultVersion}</defaultVersionNumber><latestVersionNumber>${latest}</latestVersionNumber></launchTemplate>` +
+            '</ModifyLaunchTemplateResponse>',
+        };
+      }
+      // DeleteLaunchTemplateVersions (EC2 API reference): per version, deleted or not with a response error;
+      // "You can't delete the default version of a launch template" (EC2 user guide, delete a launch template
+      // version). The error code for the default is UNVERIFIED: modelled as unexpectedError with that text.
+      case 'DeleteLaunchTemplateVersions': {
+        const t = this.launchTemplate(call.region, p);
+        if (!this.allowed('ec2:DeleteLaunchTemplateVersions')) throw unauthorized('ec2:DeleteLaunchTemplateVersions');
+        const ok: string[] = [];
+        const failed: { version: string; code: string; message: string }[] = [];
+        for (const w of list('LaunchTemplateVersion')) {
+          const v = t.versions.find((x) => String(x.number) === w);
+          if (!v) failed.push({ version: w, code: 'launchTemplateVersionDoesNotExist', message: 'The specified launch template version does not exist' });
+          else if (v.number === t.defaultVersion)
+            failed.push({ version: w, code: 'unexpectedError', message: "You can't delete the default version of a launch template" });
+          else {
+            t.versions.splice(t.versions.indexOf(v), 1);
+            ok.push(w);
+          }
+        }
+        const item = (v: string) =>
+          `<launchTemplateId>${t.id}</launchTemplateId><launchTemplateName>${t.name}</launchTemplateName><versionNumber>${v}</versionNumber>`;
+        return {
+          xml:
+            '<DeleteLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
+            `<successfullyDeletedLaunchTemplateVersionSet>${ok.map((v) => `<item>${item(v)}</item>`).join('')}</successfullyDeletedLaunchTemplateVersionSet>` +
+            `<unsuccessfullyDeletedLaunchTemplateVersionSet>${failed
+              .map((f) => `<item>${item(f.version)}<responseError><code>${f.code}</code><message>${xml(f.message)}</message></responseError></item>`)
+              .join('')}</unsuccessfullyDeletedLaunchTemplateVersionSet></DeleteLaunchTemplateVersionsResponse>`,
+        };
+      }
       case 'DescribeImages': {
         const ids = list('ImageId');
         const includeDeprecated = p.IncludeDeprecated === 'true';
@@ -861,13 +909,19 @@ function templateVersionXml(t: SimTemplate, v: SimTemplateVersion, element = 'it
   );
 }
 
+/** DescribeImages `Architecture` (EC2 API reference, Image: i386, x86_64, arm64, ...), as an EKS AMI's name says it (arm64, aarch64). */
+export function architectureOf(name: string): string {
+  return /(^|-)(arm64|aarch64)(-|$)/.test(name) ? 'arm64' : 'x86_64';
+}
+
 function imageXml(i: SimImage): string {
   const alias = i.ownerAlias ? `<imageOwnerAlias>${i.ownerAlias}</imageOwnerAlias>` : '';
   const deprecated = i.deprecatedAt ? `<deprecationTime>${i.deprecatedAt}</deprecationTime>` : '';
   return (
     `<item><imageId>${i.id}</imageId><name>${xml(i.name)}</name><imageOwnerId>${i.ownerId}</imageOwnerId>${alias}` +
     `<imageState>${i.disabled ? 'disabled' : 'available'}</imageState>` +
-    `<isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${deprecated}<architecture>x86_64</architecture></item>`
+    `<isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${deprecated}` +
+    `<architecture>${architectureOf(i.name)}</architecture></item>`
   );
 }
 
