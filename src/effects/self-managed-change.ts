@@ -117,12 +117,14 @@ function swapPolicy(g: AutoScalingGroup, record: ReplaceRecord, to: (s: Template
   const swap = (spec: LaunchTemplateSpecification | undefined): LaunchTemplateSpecification | undefined => {
     if (!spec) return spec;
     const version = spec.Version ?? '$Default';
+    // "You must specify either a LaunchTemplateId or a LaunchTemplateName" (API reference, LaunchTemplateSpecification): the id when read.
+    const named = spec.LaunchTemplateId ? { LaunchTemplateId: spec.LaunchTemplateId } : { LaunchTemplateName: spec.LaunchTemplateName };
     const s = specs(record).find(
       (x) => (x.id === spec.LaunchTemplateId || !spec.LaunchTemplateId) && !isAlias(version) && [x.from, x.version].includes(version) && !x.alias,
     );
-    if (!s || to(s) === version) return spec;
+    if (!s || to(s) === version) return { ...named, Version: version };
     changed = true;
-    return { ...spec, Version: to(s) };
+    return { ...named, Version: to(s) };
   };
   const policy = {
     LaunchTemplate: {

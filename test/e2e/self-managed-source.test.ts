@@ -10,7 +10,7 @@ import { eksKubeApi, eksToken } from '../../src/fleet/kube-client.js';
 import type { ClusterState } from '../../src/model/fleet.js';
 import type { PlanItem } from '../../src/model/plan.js';
 import type { UpgradeSettings } from '../../src/model/settings.js';
-import type { Faults, SimSelfManaged } from '../sim/fleet.js';
+import type { Faults, FleetSpec, SimSelfManaged } from '../sim/fleet.js';
 import { awsImageName } from '../sim/images.js';
 import { KubeState } from '../sim/kube.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
@@ -28,6 +28,7 @@ const releases = releasesOf('AL2023_x86_64_STANDARD', '1.33');
 const [oldRelease, newRelease] = [releases.at(-2)!.releaseVersion, releases.at(-1)!.releaseVersion];
 const MINUTE = 60_000;
 const x86 = (release: string) => ({ aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', release) });
+const arm = (release: string) => ({ aws: awsImageName('AL2023_ARM_64_STANDARD', '1.33', release) });
 
 const settings: UpgradeSettings = {
   dryRun: false,
@@ -49,7 +50,7 @@ afterEach(async () => {
 });
 
 /** The simulator with one live four-instance group `workers` as given, two web pods per node under a budget allowing one disruption. */
-async function start(group: Omit<SimSelfManaged, 'name' | 'desiredSize' | 'live'>, faults: Faults = {}) {
+async function start(group: Omit<SimSelfManaged, 'name' | 'desiredSize' | 'live'>, faults: Faults = {}, unpublished: FleetSpec['unpublished'] = []) {
   sim = await startSimulator(
     {
       clusters: [
@@ -63,6 +64,7 @@ async function start(group: Omit<SimSelfManaged, 'name' | 'desiredSize' | 'live'
         },
       ],
       parameters: amazonLinuxParameters(),
+      unpublished,
     },
     { faults },
   );
@@ -280,5 +282,106 @@ describe('a group that follows $Latest or $Default', () => {
     expect(k.problems).toEqual([`not allowed to change launch template ${LT}: grant ec2:ModifyLaunchTemplate`]);
     expect(template(LT).versions.map((v) => v.number)).toEqual([1, 3]);
     expect([...live().tags.keys()]).toEqual([]);
+  });
+});
+
+const ARM = 'lt-0workersarm000001';
+/** A mixed instances policy: its own template (x86_64) for m5.large, an override's own template (arm64) for m6g.large. */
+const mixedGroup = {
+  launchTemplate: { id: LT, name: 'workers', version: '3', image: x86(oldRelease), mixed: true },
+  overrides: [
+    { instanceType: 'm5.large' },
+    { instanceType: 'm6g.large', launchTemplate: { id: ARM, name: 'workers-arm', version: '2', image: arm(oldRelease) } },
+  ],
+};
+
+describe('a group with a mixed instances policy', () => {
+  it('gives each template a version with the image of its architecture, and the policy only the new versions', async () => {
+    const { run, live, template, image, imageOf, state, log } = await start(mixedGroup);
+    const armImage = imageOf(arm(newRelease));
+    const distribution = { ...live().instancesDistribution };
+    expect(
+      live()
+        .instances.map((i) => i.imageId)
+        .sort(),
+    ).toEqual([imageOf(x86(oldRelease)), imageOf(x86(oldRelease)), imageOf(arm(oldRelease)), imageOf(arm(oldRelease))].sort());
+    const result = await run();
+    expect(result.result).toBe('upgraded');
+    expect(result.reason).toContain(
+      `launch template ${LT} version 4 from version 3 with ImageId ${image}; the group's Version 3 → 4; ` +
+        `launch template ${ARM} version 3 from version 2 with ImageId ${armImage}; the group's Version 2 → 3`,
+    );
+    expect(log.some((l) => l.includes(`launch template ${ARM} version 3 from version 2 with ImageId ${armImage}`))).toBe(true);
+    expectDone(live(), [image, image, armImage, armImage]);
+    // The arm64 instances' nodes say so (the kubelet's kubernetes.io/arch label).
+    const arches = live()
+      .instances.filter((i) => i.lifecycle !== 'Terminating')
+      .map((i) => [i.instanceType, (state.nodes.get(i.node)!.metadata.labels as Record<string, string>)['kubernetes.io/arch']]);
+    expect(arches.sort()).toEqual([
+      ['m5.large', 'amd64'],
+      ['m5.large', 'amd64'],
+      ['m6g.large', 'arm64'],
+      ['m6g.large', 'arm64'],
+    ]);
+    expect(live().mixed).toEqual({
+      main: { id: LT, name: 'workers', version: '4' },
+      overrides: [{ instanceType: 'm5.large' }, { instanceType: 'm6g.large', template: { id: ARM, name: 'workers-arm', version: '3' } }],
+    });
+    expect(live().instancesDistribution).toEqual(distribution);
+    expect(template(LT).versions.map((v) => [v.number, v.imageId])).toEqual([
+      [3, imageOf(x86(oldRelease))],
+      [4, image],
+    ]);
+    expect(template(ARM).versions.map((v) => [v.number, v.imageId])).toEqual([
+      [2, imageOf(arm(oldRelease))],
+      [3, armImage],
+    ]);
+  });
+
+  it('killed before the policy is updated, the re-run finds both versions it made and finishes', async () => {
+    const { run, ctx, autoscaling, live, template, record, image, imageOf } = await start(mixedGroup);
+    const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'UpdateAutoScalingGroupCommand') }));
+    expect(first.result).toBe('failed');
+    expect(await record()).toMatchObject({
+      step: 'template',
+      mixed: true,
+      template: { id: LT, from: '3', version: '4' },
+      specs: [{ id: ARM, from: '2', version: '3', image: imageOf(arm(newRelease)) }],
+    });
+    const second = await run();
+    expect(second.result).toBe('upgraded');
+    expect(template(LT).versions.map((v) => v.number)).toEqual([3, 4]);
+    expect(template(ARM).versions.map((v) => v.number)).toEqual([2, 3]);
+    expectDone(live(), [image, image, imageOf(arm(newRelease)), imageOf(arm(newRelease))]);
+  });
+
+  it('undo puts the policy back exactly (its versions, its distribution) and deletes the versions made', async () => {
+    const { run, ctx, autoscaling, live, template, record } = await start(mixedGroup);
+    const before = {
+      mixed: structuredClone(live().mixed),
+      distribution: { ...live().instancesDistribution },
+      lt: structuredClone(template(LT)),
+      arm: structuredClone(template(ARM)),
+    };
+    await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand') }));
+    expect(live().mixed?.main.version).toBe('4');
+    const message = await undoSelfManaged(ctx(), 'workers', (await record())!);
+    expect(message).toContain(
+      `its mixed instances policy back to the versions it named, launch template ${LT} version 4 deleted, launch template ${ARM} version 3 deleted`,
+    );
+    expect({ mixed: live().mixed, distribution: live().instancesDistribution, lt: template(LT), arm: template(ARM) }).toEqual(before);
+    expect(await record()).toBeUndefined();
+  });
+
+  it('stops in the pre-flight, before any change, when an architecture has no image of the target release', async () => {
+    const { check, ctx, live, template, imageOf } = await start(mixedGroup, {}, [{ image: arm(newRelease).aws, regions: ['us-east-1'] }]);
+    const k = check();
+    await selfManagedExecutor.preflight(k, ctx());
+    const date = newRelease.split('-').at(-1);
+    expect(k.problems).toEqual([
+      `launch template ${ARM} version 2 runs arm64 (${imageOf(arm(oldRelease))}): no arm64 image of release v${date} in us-east-1 ` +
+        `(SSM parameter /aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/${arm(newRelease).aws}/image_id: ParameterNotFound: UnknownError)`,
+    ]);
+    expect([template(LT).versions.length, template(ARM).versions.length, [...live().tags.keys()]]).toEqual([1, 1, []]);
   });
 });

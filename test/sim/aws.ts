@@ -2,7 +2,7 @@ import type { LiveGroup, ScalingActivity } from './asg.js';
 import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } from './fleet.js';
 import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
-import { imageParameterOf, releaseImageOf } from './images.js';
+import { architectureOf, imageParameterOf, releaseImageOf } from './images.js';
 import { historyOf, releasesOf } from './releases.js';
 import { ParameterError } from './account-parameters.js';
 import { createHash } from 'node:crypto';
@@ -684,6 +684,43 @@ export class AwsState {
         .map(([, v]) => String(v));
     const live = this.liveAutoscaling(call, members);
     if (live) return live;
+    const lcKey = (name: unknown) => `${call.region}/${String(name)}`;
+    // CreateLaunchConfiguration (API reference): a name already taken is AlreadyExists; the fields are kept as sent.
+    if (call.operation === 'CreateLaunchConfiguration') {
+      if (this.world.options.faults?.noLaunchConfigurations)
+        throw new AwsError(
+          400,
+          'UnsupportedOperation',
+          'The Launch Configuration creation operation is not available in your account. ' +
+            'Use launch templates to create configuration templates for your Auto Scaling groups.',
+        );
+      if (!this.allowed('autoscaling:CreateLaunchConfiguration'))
+        throw new AwsError(403, 'AccessDenied', 'not authorized: autoscaling:CreateLaunchConfiguration');
+      if (this.world.launchConfigurations.has(lcKey(p.LaunchConfigurationName)))
+        throw new AwsError(400, 'AlreadyExists', `Launch Configuration by this name already exists - ${String(p.LaunchConfigurationName)}`);
+      const image = String(p.ImageId ?? '');
+      if (!this.world.images.images.has(image)) throw new AwsError(400, 'ValidationError', `The image id '[${image}]' does not exist`);
+      const { Action: _a, Version: _v, ...fields } = p;
+      this.world.launchConfigurations.set(lcKey(p.LaunchConfigurationName), Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)])));
+      return {
+        xml:
+          '<CreateLaunchConfigurationResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">' +
+          '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></CreateLaunchConfigurationResponse>',
+      };
+    }
+    // DeleteLaunchConfiguration: refused while a group uses it (ResourceInUse, API reference).
+    if (call.operation === 'DeleteLaunchConfiguration') {
+      const name = String(p.LaunchConfigurationName);
+      if (!this.world.launchConfigurations.has(lcKey(name))) throw new AwsError(400, 'ValidationError', `Launch configuration name not found - ${name}`);
+      if ([...this.world.groups.values()].some((g) => g.spec.region === call.region && g.launchConfiguration === name))
+        throw new AwsError(400, 'ResourceInUse', `Cannot delete launch configuration ${name} because it is attached to AutoScalingGroup`);
+      this.world.launchConfigurations.delete(lcKey(name));
+      return {
+        xml:
+          '<DeleteLaunchConfigurationResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">' +
+          '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DeleteLaunchConfigurationResponse>',
+      };
+    }
     if (call.operation === 'DescribeLaunchConfigurations') {
       const names = members('LaunchConfigurationNames');
       if (names.length > 50) throw new AwsError(400, 'ValidationError', 'LaunchConfigurationNames: Member must have length less than or equal to 50');
@@ -694,7 +731,12 @@ export class AwsState {
             .flatMap((g) => (g.launchConfiguration ? [g.launchConfiguration, ...(g.launchConfiguration.older ?? [])] : []))
             .map((lc) => ({ name: lc.name, imageId: this.world.images.resolve(c.region, lc.image).id })),
         )
-        .filter((x) => names.length === 0 || names.includes(x.name));
+        .filter((x) => names.length === 0 || names.includes(x.name))
+        .filter((x) => !this.world.launchConfigurations.has(lcKey(x.name)));
+      const live = [...this.world.launchConfigurations.entries()]
+        .filter(([k, v]) => k.startsWith(`${call.region}/`) && (names.length === 0 || names.includes(v.LaunchConfigurationName ?? '')))
+        .map(([, v]) => `<member>${queryXml(v)}</member>`)
+        .join('');
       return {
         xml:
           '<DescribeLaunchConfigurationsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeLaunchConfigurationsResult>' +
@@ -704,7 +746,7 @@ export class AwsState {
                 `<member><LaunchConfigurationName>${x.name}</LaunchConfigurationName><ImageId>${x.imageId}</ImageId>` +
                 '<InstanceType>m5.large</InstanceType></member>',
             )
-            .join('')}</LaunchConfigurations></DescribeLaunchConfigurationsResult>` +
+            .join('')}${live}</LaunchConfigurations></DescribeLaunchConfigurationsResult>` +
           '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DescribeLaunchConfigurationsResponse>',
       };
     }
@@ -798,7 +840,51 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
         id || name
           ? { id: id ?? group.template?.id ?? '', name: name ?? group.template?.name ?? '', version: String(p['LaunchTemplate.Version'] ?? '$Default') }
           : undefined;
-      group.update({ min: num('MinSize'), max: num('MaxSize'), desired: num('DesiredCapacity'), template }, now);
+      const lc = p.LaunchConfigurationName as string | undefined;
+      // MixedInstancesPolicy.LaunchTemplate.{LaunchTemplateSpecification, Overrides.member.N.{InstanceType, LaunchTemplateSpecification}}.
+      const spec = (prefix: string) => {
+        const tid = p[`${prefix}.LaunchTemplateId`] as string | undefined;
+        const tname = p[`${prefix}.LaunchTemplateName`] as string | undefined;
+        const known = [group.mixed?.main, ...(group.mixed?.overrides ?? []).map((o) => o.template)].find((x) => x && (x.id === tid || x.name === tname));
+        return tid || tname
+          ? { id: tid ?? known?.id ?? '', name: tname ?? known?.name ?? '', version: String(p[`${prefix}.Version`] ?? '$Default'), both: !!(tid && tname) }
+          : undefined;
+      };
+      const M = 'MixedInstancesPolicy.LaunchTemplate';
+      const main = spec(`${M}.LaunchTemplateSpecification`);
+      const overrides: { instanceType: string; template?: { id: string; name: string; version: string } }[] = [];
+      for (let i = 1; p[`${M}.Overrides.member.${i}.InstanceType`] !== undefined; i++) {
+        const o = spec(`${M}.Overrides.member.${i}.LaunchTemplateSpecification`);
+        overrides.push({ instanceType: String(p[`${M}.Overrides.member.${i}.InstanceType`]), ...(o ? { template: o } : {}) });
+      }
+      if ([template, lc, main].filter(Boolean).length > 1)
+        throw new AwsError(400, 'ValidationError', 'Only one of LaunchConfigurationName, LaunchTemplate, or MixedInstancesPolicy can be specified');
+      const distribution = Object.entries(p).filter(([k]) => k.startsWith('MixedInstancesPolicy.InstancesDistribution.'));
+      if (distribution.length > 0) group.instancesDistribution = Object.fromEntries(distribution.map(([k, v]) => [k.split('.').at(-1)!, String(v)]));
+      // LaunchTemplateSpecification: "You must specify either a LaunchTemplateId or a LaunchTemplateName" (API reference); both is refused here (UNVERIFIED).
+      for (const t of [main, ...overrides.map((o) => o.template)])
+        if (t?.both) throw new AwsError(400, 'ValidationError', 'Specify either LaunchTemplateId or LaunchTemplateName, not both');
+      group.update(
+        {
+          min: num('MinSize'),
+          max: num('MaxSize'),
+          desired: num('DesiredCapacity'),
+          template,
+          ...(main
+            ? {
+                mixed: {
+                  main: { id: main.id, name: main.name, version: main.version },
+                  overrides: overrides.map((o) => ({
+                    instanceType: o.instanceType,
+                    ...(o.template ? { template: { id: o.template.id, name: o.template.name, version: o.template.version } } : {}),
+                  })),
+                },
+              }
+            : {}),
+          ...(lc ? { launchConfiguration: lc } : {}),
+        },
+        now,
+      );
       return ok(call.operation);
     }
     case 'TerminateInstanceInAutoScalingGroup': {
@@ -854,6 +940,26 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
   }
 }
 
+/** Query API fields (`A.member.1.B`) as the XML the same API answers with (`<A><member><B>`). */
+function queryXml(fields: Record<string, string>): string {
+  type Tree = { [k: string]: Tree | string };
+  const root: Tree = {};
+  for (const [key, value] of Object.entries(fields)) {
+    const parts = key.split('.').flatMap((k, i, all) => (k === 'member' ? [] : /^\d+$/.test(k) && all[i - 1] === 'member' ? [`member#${k}`] : [k]));
+    let at = root;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Tree;
+    at[parts.at(-1)!] = value;
+  }
+  const emit = (t: Tree): string =>
+    Object.entries(t)
+      .map(([k, v]) => {
+        const tag = k.startsWith('member#') ? 'member' : k;
+        return `<${tag}>${typeof v === 'string' ? xml(v) : emit(v)}</${tag}>`;
+      })
+      .join('');
+  return emit(root);
+}
+
 function activityXml(a: ScalingActivity, status?: string): string {
   return (
     `<ActivityId>${a.id}</ActivityId><AutoScalingGroupName>${a.group}</AutoScalingGroupName><Description>${xml(a.description)}</Description>` +
@@ -873,14 +979,33 @@ function liveGroupXml(g: LiveGroup): string {
         `<member><InstanceId>${i.id}</InstanceId><InstanceType>${i.instanceType}</InstanceType><AvailabilityZone>${i.az}</AvailabilityZone>` +
         `<LifecycleState>${i.lifecycle}</LifecycleState><HealthStatus>${i.health}</HealthStatus>` +
         `${i.template ? `<LaunchTemplate>${spec(i.template)}</LaunchTemplate>` : ''}` +
+        `${i.launchConfiguration ? `<LaunchConfigurationName>${i.launchConfiguration}</LaunchConfigurationName>` : ''}` +
         `<ProtectedFromScaleIn>${i.protectedFromScaleIn}</ProtectedFromScaleIn></member>`,
     )
     .join('');
   const suspended = [...g.suspended]
     .map(([p, at]) => `<member><ProcessName>${p}</ProcessName><SuspensionReason>User suspended at ${new Date(at).toISOString()}</SuspensionReason></member>`)
     .join('');
+  const mixed = g.mixed
+    ? `<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>${spec(g.mixed.main)}</LaunchTemplateSpecification><Overrides>` +
+      g.mixed.overrides
+        .map(
+          (o) =>
+            `<member><InstanceType>${o.instanceType}</InstanceType>` +
+            `${o.template ? `<LaunchTemplateSpecification>${spec(o.template)}</LaunchTemplateSpecification>` : ''}</member>`,
+        )
+        .join('') +
+      `</Overrides></LaunchTemplate><InstancesDistribution>${Object.entries(g.instancesDistribution)
+        .map(([k, v]) => `<${k}>${v}</${k}>`)
+        .join('')}</InstancesDistribution></MixedInstancesPolicy>`
+    : '';
+  const source = g.template
+    ? `<LaunchTemplate>${spec(g.template)}</LaunchTemplate>`
+    : g.launchConfiguration
+      ? `<LaunchConfigurationName>${g.launchConfiguration}</LaunchConfigurationName>`
+      : mixed;
   return (
-    `${g.template ? `<LaunchTemplate>${spec(g.template)}</LaunchTemplate>` : ''}<Instances>${instances}</Instances>` +
+    `${source}<Instances>${instances}</Instances>` +
     `<AvailabilityZones>${g.spec.azs.map((az) => `<member>${az}</member>`).join('')}</AvailabilityZones><SuspendedProcesses>${suspended}</SuspendedProcesses>`
   );
 }
@@ -907,11 +1032,6 @@ function templateVersionXml(t: SimTemplate, v: SimTemplateVersion, element = 'it
     `${description}<defaultVersion>${v.number === t.defaultVersion}</defaultVersion>` +
     `<launchTemplateData>${image}<userData>${v.userData}</userData>${tags}</launchTemplateData></${element}>`
   );
-}
-
-/** DescribeImages `Architecture` (EC2 API reference, Image: i386, x86_64, arm64, ...), as an EKS AMI's name says it (arm64, aarch64). */
-export function architectureOf(name: string): string {
-  return /(^|-)(arm64|aarch64)(-|$)/.test(name) ? 'arm64' : 'x86_64';
 }
 
 function imageXml(i: SimImage): string {

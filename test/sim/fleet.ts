@@ -252,6 +252,12 @@ export interface Faults {
    * reader that stops after N ids, since the newest updates come last.
    */
   updatesListed?: 'shuffled' | 'newest-last';
+  /**
+   * The account can no longer create launch configurations (new accounts since October 1, 2024: Auto
+   * Scaling user guide, "Create a launch configuration"): CreateLaunchConfiguration answers 400
+   * UnsupportedOperation with the text users report (infrablocks/terraform-aws-bastion#123).
+   */
+  noLaunchConfigurations?: boolean;
 }
 
 export interface SimOptions {
