@@ -43,6 +43,9 @@ import { isAlias } from './self-managed-source.js';
  * it named before.
  */
 
+/** A failure after which the group is as it was: the record removed, nothing else changed. */
+export class NothingChanged extends Error {}
+
 const specs = (r: ReplaceRecord): TemplateSpec[] => (r.lc ? [] : [r.template, ...(r.specs ?? [])]);
 const imageOf = (r: ReplaceRecord, s: TemplateSpec) => s.image ?? r.image;
 
@@ -103,7 +106,7 @@ async function makeCopy(ctx: ExecutorContext, name: string, record: ReplaceRecor
   } catch (error) {
     if ((error as { name?: string }).name !== 'UnsupportedOperation') throw error;
     await removeRecord(ctx.clients.autoscaling, name);
-    throw new Error(
+    throw new NothingChanged(
       `this account cannot create launch configurations (${describeError(error)}): migrate ${name} from its launch configuration ${from} ` +
         'to a launch template (Auto Scaling user guide, "Migrate your Auto Scaling groups to launch templates"), then run again. Nothing was changed',
     );

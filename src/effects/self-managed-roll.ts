@@ -6,7 +6,7 @@ import { describeError } from '../fleet/aws-clients.js';
 import { upgradeEntry, type NodegroupUpgrade } from '../model/upgrade-report.js';
 import { iso, type Executor, type ExecutorContext, type PreflightCheck } from './executor.js';
 import { templateMarker } from './launch-template.js';
-import { changeSource, describeChange } from './self-managed-change.js';
+import { changeSource, describeChange, NothingChanged } from './self-managed-change.js';
 import { planSource, type SourcePlan } from './self-managed-source.js';
 import { active, decodeRecord, describeGroup, writeRecord, type ReplaceRecord, type Step, STEPS } from './self-managed-record.js';
 import {
@@ -203,7 +203,10 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
   try {
     done = await replace(check, ctx, label);
   } catch (error) {
-    const reason = `${describeError(error)} (the group is as the tag eks-ami-drift/replacing records: re-run to finish, or restore to undo)`;
+    const reason =
+      error instanceof NothingChanged
+        ? error.message
+        : `${describeError(error)} (the group is as the tag eks-ami-drift/replacing records: re-run to finish, or restore to undo)`;
     deps.warn(`${label}: ${reason}`);
     return upgradeEntry(item, 'failed', reason, timing());
   }

@@ -385,3 +385,64 @@ describe('a group with a mixed instances policy', () => {
     expect([template(LT).versions.length, template(ARM).versions.length, [...live().tags.keys()]]).toEqual([1, 1, []]);
   });
 });
+
+describe('a group on a launch configuration', () => {
+  const lcGroup = { launchConfiguration: { name: 'workers-lc', image: x86(oldRelease) } };
+
+  it('gets a copy of its configuration with the new image (every other field kept), and is moved to it', async () => {
+    const { run, live, image, sim } = await start(lcGroup);
+    const copy = `workers-lc-eks-ami-drift-${image}`;
+    const result = await run();
+    expect(result.result).toBe('upgraded');
+    expect(result.reason).toContain(
+      `4 instance(s) replaced on ${image} (launch configuration ${copy} copied from workers-lc with ImageId ${image}; ` +
+        `the group's LaunchConfigurationName workers-lc → ${copy})`,
+    );
+    expectDone(live(), [image, image, image, image]);
+    expect(live().launchConfiguration).toBe(copy);
+    const configs = sim.world.launchConfigurations;
+    const { LaunchConfigurationName: _a, ImageId: _b, ...original } = configs.get('us-east-1/workers-lc')!;
+    const { LaunchConfigurationName: name, ImageId: copied, ...kept } = configs.get(`us-east-1/${copy}`)!;
+    expect([name, copied]).toEqual([copy, image]);
+    expect(kept).toEqual(original);
+  });
+
+  it('killed before the group is moved, the re-run finds the copy it made and finishes', async () => {
+    const { run, ctx, autoscaling, live, image, record, sim } = await start(lcGroup);
+    const copy = `workers-lc-eks-ami-drift-${image}`;
+    const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'UpdateAutoScalingGroupCommand') }));
+    expect(first.result).toBe('failed');
+    expect(await record()).toMatchObject({ step: 'template', lc: { from: 'workers-lc', to: copy } });
+    expect(live().launchConfiguration).toBe('workers-lc');
+    const second = await run();
+    expect(second.result).toBe('upgraded');
+    expectDone(live(), [image, image, image, image]);
+    expect([...sim.world.launchConfigurations.keys()].sort()).toEqual(['us-east-1/workers-lc', `us-east-1/${copy}`]);
+  });
+
+  it('undo moves the group back to its configuration and deletes the copy', async () => {
+    const { run, ctx, autoscaling, live, image, record, sim } = await start(lcGroup);
+    await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand') }));
+    const message = await undoSelfManaged(ctx(), 'workers', (await record())!);
+    expect(message).toContain(`LaunchConfigurationName back to workers-lc, the copy workers-lc-eks-ami-drift-${image} deleted`);
+    expect(live().launchConfiguration).toBe('workers-lc');
+    expect([...sim.world.launchConfigurations.keys()]).toEqual(['us-east-1/workers-lc']);
+    expect([live().desired, [...live().suspended.keys()], await record()]).toEqual([4, [], undefined]);
+  });
+
+  it('an account that can no longer create launch configurations is told to migrate to a launch template; nothing changed', async () => {
+    const { run, live, imageOf, sim } = await start(lcGroup, { noLaunchConfigurations: true });
+    const result = await run();
+    expect(result.result).toBe('failed');
+    expect(result.reason).toBe(
+      'this account cannot create launch configurations (UnsupportedOperation: The Launch Configuration creation operation is not available ' +
+        'in your account. Use launch templates to create configuration templates for your Auto Scaling groups.): migrate workers from its ' +
+        'launch configuration workers-lc to a launch template (Auto Scaling user guide, "Migrate your Auto Scaling groups to launch templates"), ' +
+        'then run again. Nothing was changed',
+    );
+    const old = imageOf(x86(oldRelease));
+    expectDone(live(), [old, old, old, old]);
+    expect(live().launchConfiguration).toBe('workers-lc');
+    expect([...sim.world.launchConfigurations.keys()]).toEqual(['us-east-1/workers-lc']);
+  });
+});
