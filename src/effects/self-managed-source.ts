@@ -1,4 +1,10 @@
-import { DescribeLaunchConfigurationsCommand, type AutoScalingGroup, type Instance, type LaunchTemplateSpecification } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeAutoScalingGroupsCommand,
+  DescribeLaunchConfigurationsCommand,
+  type AutoScalingGroup,
+  type Instance,
+  type LaunchTemplateSpecification,
+} from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateVersionCommand,
   DescribeImagesCommand,
@@ -9,6 +15,7 @@ import {
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { releaseImageParameter } from '../decision/ami-types.js';
 import { eksImageOf } from '../decision/eks-images.js';
+import { clusterTag } from '../fleet/autoscaling.js';
 import { describeError } from '../fleet/aws-clients.js';
 import type { ExecutorContext } from './executor.js';
 import { active, type ReplaceRecord, type TemplateSpec } from './self-managed-record.js';
@@ -98,10 +105,23 @@ async function dryRun(
   }
 }
 
-/** The architecture of each image (DescribeImages `Architecture`: i386, x86_64, arm64, ...), and the target's name, owner and alias. */
+/**
+ * The architecture of each image (DescribeImages `Architecture`: i386, x86_64, arm64, ...), and the
+ * target's name, owner and alias. One call per image: an image deregistered since fails its call
+ * (InvalidAMIID.NotFound) and is left out, not the others.
+ */
 async function describeImages(ec2: EC2Client, ids: string[]) {
-  const { Images } = await ec2.send(new DescribeImagesCommand({ ImageIds: [...new Set(ids)], IncludeDeprecated: true }));
-  return new Map((Images ?? []).map((i) => [i.ImageId ?? '', i]));
+  const found = await Promise.all(
+    [...new Set(ids)].map(async (id) => {
+      try {
+        return (await ec2.send(new DescribeImagesCommand({ ImageIds: [id], IncludeDeprecated: true }))).Images?.[0];
+      } catch (error) {
+        if ((error as { name?: string }).name === 'InvalidAMIID.NotFound') return undefined;
+        throw error;
+      }
+    }),
+  );
+  return new Map(found.flatMap((i) => (i?.ImageId ? [[i.ImageId, i] as const] : [])));
 }
 
 const ARCH: Record<string, string> = { x86_64: 'x86_64', arm64: 'ARM_64' };
@@ -138,6 +158,38 @@ async function imageForArchitecture(
   } catch (error) {
     throw new Error(`no ${arch} image of release ${eks.release} in ${ctx.cluster.region} (SSM parameter ${parameter}: ${describeError(error)})`);
   }
+}
+
+/**
+ * Other groups of the cluster that follow `$Latest` of a template given a version (it becomes their
+ * latest) or `$Default` of one whose default is set: they launch the new image from then on, without
+ * a roll. Said as a warning, not stopped on (they may be in the same upgrade).
+ */
+async function warnShared(ctx: ExecutorContext, name: string, specs: TemplateSpec[]): Promise<void> {
+  const affected: string[] = [];
+  // A loop rather than the SDK's paginator, which refuses a client that is not the SDK's own class.
+  let token: string | undefined;
+  do {
+    const page = await ctx.clients.autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: 'tag-key', Values: [clusterTag(ctx.cluster.name)] }], MaxRecords: 100, NextToken: token }),
+    );
+    token = page.NextToken;
+    for (const other of page.AutoScalingGroups ?? []) {
+      const source = other.AutoScalingGroupName === name ? undefined : sourceOf(other);
+      if (!source || typeof source === 'string' || source.kind === 'lc') continue;
+      const refs = source.kind === 'mixed' ? [source.main, ...source.overrides] : [source.main];
+      for (const r of refs) {
+        const s = specs.find((x) => x.id === r.id);
+        if (s && (r.version === '$Latest' || (r.version === '$Default' && s.alias === '$Default')))
+          affected.push(`${other.AutoScalingGroupName} (${r.version} of ${s.id})`);
+      }
+    }
+  } while (token);
+  if (affected.length > 0)
+    ctx.deps.warn(
+      `${ctx.cluster.name}/${name}: ${affected.join(', ')} follow the same launch template: they launch the new image from the template step on, ` +
+        'without a roll of their own',
+    );
 }
 
 /** An instance launched from what the record says it was made for: the copy, or a version made (an alias: UNVERIFIED which one the instance shows). */
@@ -178,21 +230,28 @@ export async function planSource(ctx: ExecutorContext, g: AutoScalingGroup, imag
   const { ec2 } = ctx.clients;
   const refs = source.kind === 'mixed' ? [source.main, ...source.overrides] : [source.main];
   const resolved = await Promise.all(refs.map((r) => resolveVersion(ec2, r)));
-  const images = await describeImages(ec2, [image, ...resolved.flatMap((r) => (r.imageId?.startsWith('ami-') ? [r.imageId] : []))]);
-  const target = images.get(image);
-  if (!target) {
+  // Architectures matter only with several templates: one template gets the target image (no DescribeImages).
+  const images =
+    source.kind === 'mixed' ? await describeImages(ec2, [image, ...resolved.flatMap((r) => (r.imageId?.startsWith('ami-') ? [r.imageId] : []))]) : undefined;
+  const target = images?.get(image);
+  if (images && !target) {
     problems.push(`the target image ${image} was not found (DescribeImages)`);
     return undefined;
   }
-  const targetArch = target.Architecture ?? 'x86_64';
+  const targetArch = target?.Architecture ?? 'x86_64';
   const forArch = new Map<string, string>([[targetArch, image]]);
   const specs: TemplateSpec[] = [];
   for (const [n, r] of refs.entries()) {
     const v = resolved[n]!;
-    const arch = (v.imageId && images.get(v.imageId)?.Architecture) ?? targetArch;
+    const known = !images || !v.imageId?.startsWith('ami-') || images.has(v.imageId);
+    if (!known) {
+      problems.push(`launch template ${v.id} version ${v.number} names the image ${v.imageId}, which no longer exists: its architecture cannot be told`);
+      continue;
+    }
+    const arch = (v.imageId && images?.get(v.imageId)?.Architecture) ?? targetArch;
     if (!forArch.has(arch)) {
       try {
-        forArch.set(arch, await imageForArchitecture(ctx, { id: image, name: target.Name, owner: target.OwnerId, alias: target.ImageOwnerAlias }, arch));
+        forArch.set(arch, await imageForArchitecture(ctx, { id: image, name: target?.Name, owner: target?.OwnerId, alias: target?.ImageOwnerAlias }, arch));
       } catch (error) {
         problems.push(`launch template ${v.id} version ${v.number} runs ${arch} (${v.imageId}): ${describeError(error)}`);
         continue;
@@ -224,6 +283,7 @@ export async function planSource(ctx: ExecutorContext, g: AutoScalingGroup, imag
       );
   }
   if (specs.length < refs.length) return undefined;
+  await warnShared(ctx, g.AutoScalingGroupName ?? '', specs);
   // Reached: every template names its image and every instance runs the version the group names (an alias as itself: UNVERIFIED which it shows).
   const current = new Set(refs.flatMap((r, n) => [resolved[n]!.number, r.version]));
   const reached =

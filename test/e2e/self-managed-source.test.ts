@@ -50,7 +50,12 @@ afterEach(async () => {
 });
 
 /** The simulator with one live four-instance group `workers` as given, two web pods per node under a budget allowing one disruption. */
-async function start(group: Omit<SimSelfManaged, 'name' | 'desiredSize' | 'live'>, faults: Faults = {}, unpublished: FleetSpec['unpublished'] = []) {
+async function start(
+  group: Omit<SimSelfManaged, 'name' | 'desiredSize' | 'live'>,
+  faults: Faults = {},
+  unpublished: FleetSpec['unpublished'] = [],
+  others: SimSelfManaged[] = [],
+) {
   sim = await startSimulator(
     {
       clusters: [
@@ -59,7 +64,7 @@ async function start(group: Omit<SimSelfManaged, 'name' | 'desiredSize' | 'live'
           region: 'us-east-1',
           version: '1.33',
           nodegroups: [],
-          selfManaged: [{ name: 'workers', desiredSize: 4, live: { min: 2, max: 4 }, ...group }],
+          selfManaged: [{ name: 'workers', desiredSize: 4, live: { min: 2, max: 4 }, ...group }, ...others],
           pdbs: [{ name: 'web', namespace: 'shop', matchLabels: { app: 'web' }, maxUnavailable: 1 }],
         },
       ],
@@ -224,6 +229,16 @@ describe('a group that follows $Latest or $Default', () => {
       [3, imageOf(x86(releases.at(-3)!.releaseVersion))],
       [4, image],
     ]);
+  });
+
+  it('warns of another group of the cluster that follows $Latest of the same template: it launches the new image without a roll', async () => {
+    const other = { name: 'batch', desiredSize: 1, launchTemplate: { id: LT, name: 'workers', version: '$Latest', image: x86(oldRelease) } };
+    const { run, log } = await start(defaultGroup, {}, [], [other]);
+    expect((await run()).result).toBe('upgraded');
+    expect(log).toContain(
+      `warning: prod/workers: batch ($Latest of ${LT}) follow the same launch template: they launch the new image from the template step on, ` +
+        'without a roll of their own',
+    );
   });
 
   it('$Default killed before the default version is set: the re-run sets it from the record, one version made', async () => {
