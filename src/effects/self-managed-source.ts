@@ -100,7 +100,8 @@ async function dryRun(
     await ec2.send(command as never);
   } catch (error) {
     const code = (error as { name?: string }).name;
-    if (code === 'UnauthorizedOperation') problems.push(`not allowed to change launch template ${id}: grant ${grant}`);
+    const what = grant === 'ec2:ModifyLaunchTemplate' ? 'set the default version of' : 'make a version of';
+    if (code === 'UnauthorizedOperation') problems.push(`not allowed to ${what} launch template ${id}: grant ${grant}`);
     else if (code !== 'DryRunOperation') problems.push(`launch template ${id}: ${describeError(error)}`);
   }
 }

@@ -294,7 +294,7 @@ describe('a group that follows $Latest or $Default', () => {
     const { check, ctx, template, live } = await start(defaultGroup, { allow });
     const k = check();
     await selfManagedExecutor.preflight(k, ctx());
-    expect(k.problems).toEqual([`not allowed to change launch template ${LT}: grant ec2:ModifyLaunchTemplate`]);
+    expect(k.problems).toEqual([`not allowed to set the default version of launch template ${LT}: grant ec2:ModifyLaunchTemplate`]);
     expect(template(LT).versions.map((v) => v.number)).toEqual([1, 3]);
     expect([...live().tags.keys()]).toEqual([]);
   });
