@@ -51,7 +51,7 @@ afterEach(async () => {
 
 /** The simulator with one live four-instance group `workers` as given, two web pods per node under a budget allowing one disruption. */
 async function start(
-  group: Omit<SimSelfManaged, 'name' | 'desiredSize' | 'live'>,
+  group: Omit<SimSelfManaged, 'name' | 'desiredSize'>,
   faults: Faults = {},
   unpublished: FleetSpec['unpublished'] = [],
   others: SimSelfManaged[] = [],
@@ -240,6 +240,25 @@ describe('a group that follows $Latest or $Default', () => {
         'without a roll of their own',
     );
   });
+
+  for (const version of ['$Latest', '$Default'])
+    it(`${version}, instances showing the version number they were launched from (the other answer): the same roll`, async () => {
+      const { run, live, image } = await start({
+        launchTemplate: { id: LT, name: 'workers', version, image: x86(oldRelease) },
+        live: { min: 2, max: 4, instancesShowNumber: true },
+      });
+      expect(live().instances.map((i) => i.template?.version)).toEqual(['1', '1', '1', '1']);
+      const result = await run();
+      expect(result.result).toBe('upgraded');
+      expect(result.reason).toContain('health gate passed');
+      expectDone(live(), [image, image, image, image]);
+      expect(
+        live()
+          .instances.filter((i) => i.lifecycle !== 'Terminating')
+          .map((i) => i.template?.version),
+      ).toEqual(['2', '2', '2', '2']);
+      expect(live().template?.version).toBe(version);
+    });
 
   it('$Default killed before the default version is set: the re-run sets it from the record, one version made', async () => {
     const { run, ctx, ec2, live, template, record, image } = await start(defaultGroup);

@@ -35,7 +35,7 @@ import type { PodLifecycle } from './eviction.js';
  *   launch: Auto Scaling API reference, LaunchTemplateSpecification), a mixed instances policy (its
  *   overrides taken in turn, each with its own template or the policy's; the allocation strategies are
  *   not modelled), or a launch configuration. An instance shows the version as the group named it, an
- *   alias too (UNVERIFIED: the action reads both). UpdateAutoScalingGroup with one of LaunchTemplate,
+ *   alias too, or with `numberOf` the number it resolved to (UNVERIFIED which: the action reads both). UpdateAutoScalingGroup with one of LaunchTemplate,
  *   MixedInstancesPolicy or LaunchConfigurationName replaces the others ("If you specify
  *   LaunchConfigurationName in your update request, you can't specify LaunchTemplate or
  *   MixedInstancesPolicy", API reference, UpdateAutoScalingGroup). A MixedInstancesPolicy update keeps
@@ -115,6 +115,8 @@ export interface GroupSpec {
   eksctl: boolean;
   mixed?: MixedPolicy | null;
   launchConfiguration?: string | null;
+  /** Instances show the version number an alias resolved to at launch (the other answer to the UNVERIFIED above). */
+  numberOf?: (template: TemplateRef) => string;
 }
 
 type TemplateRef = { id: string; name: string; version: string };
@@ -190,7 +192,7 @@ export class LiveGroup {
       id,
       az,
       instanceType: override?.instanceType ?? this.spec.instanceType,
-      template: template && !lc ? { ...template } : null,
+      template: template && !lc ? { ...template, ...(this.spec.numberOf ? { version: this.spec.numberOf(template) } : {}) } : null,
       ...(lc ? { launchConfiguration: lc } : {}),
       imageId: lc ? this.imageOf(null, lc) : this.imageOf(template),
       lifecycle: record ? 'Pending' : 'InService',

@@ -123,11 +123,13 @@ export class World {
   private initGroups(cluster: SimCluster): void {
     for (const g of (cluster.selfManaged ?? []).filter((x) => x.live)) {
       const live = g.live!;
+      const number = (t: { id: string; version: string } | null) => {
+        const template = t ? this.images.templates.get(t.id) : undefined;
+        return t?.version === '$Latest' ? template?.versions.at(-1)?.number : t?.version === '$Default' ? template?.defaultVersion : Number(t?.version);
+      };
       const imageOf = (t: { id: string; version: string } | null, lc?: string) => {
         if (lc) return this.launchConfigurations.get(`${cluster.region}/${lc}`)?.ImageId ?? '';
-        const template = t ? this.images.templates.get(t.id) : undefined;
-        const number = t?.version === '$Latest' ? template?.versions.at(-1)?.number : t?.version === '$Default' ? template?.defaultVersion : Number(t?.version);
-        return template?.versions.find((v) => v.number === number)?.imageId ?? '';
+        return (t ? this.images.templates.get(t.id) : undefined)?.versions.find((v) => v.number === number(t))?.imageId ?? '';
       };
       const lt = g.launchTemplate;
       const ref = (t: { id: string; name: string; version: string }) => ({ id: t.id, name: t.name, version: t.version });
@@ -166,6 +168,7 @@ export class World {
               }
             : null,
           launchConfiguration: lc?.name ?? null,
+          ...(live.instancesShowNumber ? { numberOf: (t: { id: string; version: string }) => String(number(t)) } : {}),
         },
         this.kubeOf(cluster),
         this.podLifecycle(cluster),
