@@ -852,7 +852,7 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
       };
       const M = 'MixedInstancesPolicy.LaunchTemplate';
       const main = spec(`${M}.LaunchTemplateSpecification`);
-      const overrides: { instanceType: string; template?: { id: string; name: string; version: string } }[] = [];
+      const overrides: { instanceType: string; template?: { id: string; name: string; version: string; both: boolean } }[] = [];
       for (let i = 1; p[`${M}.Overrides.member.${i}.InstanceType`] !== undefined; i++) {
         const o = spec(`${M}.Overrides.member.${i}.LaunchTemplateSpecification`);
         overrides.push({ instanceType: String(p[`${M}.Overrides.member.${i}.InstanceType`]), ...(o ? { template: o } : {}) });
