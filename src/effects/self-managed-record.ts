@@ -18,10 +18,20 @@ import {
  * original capacity, the processes this run suspended and the template versions (short keys), and
  * `eks-ami-drift/replacing-old-<n>` the ids of the instances to replace, space-separated, as many tags
  * as they need. CreateOrUpdateTags overwrites a key that exists (API reference, CreateOrUpdateTags).
+ * Where the group's instances come from (./self-managed-source.ts) needs more, each in a tag of its
+ * own so none nears the limit: `eks-ami-drift/replacing-src` the group's own template's alias, the
+ * default version it had, its image when not the target's and whether it is a mixed instances policy;
+ * `eks-ami-drift/replacing-spec-<n>` each other template of a mixed instances policy;
+ * `eks-ami-drift/replacing-lc-from` and `-lc-to` a launch configuration and its copy (names of up to
+ * 255 characters: Auto Scaling API reference, LaunchConfiguration).
  */
 
 export const RECORD_TAG = 'eks-ami-drift/replacing';
 const OLD_TAG = `${RECORD_TAG}-old-`;
+const SRC_TAG = `${RECORD_TAG}-src`;
+const SPEC_TAG = `${RECORD_TAG}-spec-`;
+const LC_FROM_TAG = `${RECORD_TAG}-lc-from`;
+const LC_TO_TAG = `${RECORD_TAG}-lc-to`;
 const TAG_VALUE_MAX = 256;
 
 /** The steps, in order: each is written before it changes anything. */
@@ -38,13 +48,59 @@ export interface ReplaceRecord {
   max: number;
   /** The processes this run suspended (not those someone else had suspended before). */
   suspended: string[];
-  /** The group's launch template, the version it used, and the version made for the image (once made). */
-  template: { id: string; from: string; version?: string };
+  /** The group's launch template (for a launch configuration group: id ''), the version it used, and the version made for the image (once made). */
+  template: TemplateSpec;
+  /** Its launch templates are in a mixed instances policy; `specs`: the policy's override templates (not the group's own). */
+  mixed?: boolean;
+  specs?: TemplateSpec[];
+  /** A launch configuration group: its configuration and the copy made with the image (named before it is made). */
+  lc?: { from: string; to: string };
   /** The instances to replace: those the group ran before. */
   old: string[];
   /** When the replacement started (ms since the epoch): scaling activities before it are not this run's. */
   startedAt: number;
 }
+
+/** A launch template the group launches from, as the group named it, and what was made of it. */
+export interface TemplateSpec {
+  id: string;
+  /** The version number the group's version resolved to when the replacement started. */
+  from: string;
+  /** The version made for the image (once made). */
+  version?: string;
+  /** `$Latest` or `$Default` when the group named that instead of a number. */
+  alias?: string;
+  /** The template's default version before it was set to the one made (a `$Default` group). */
+  defaultFrom?: string;
+  /** Its image when not the record's (another architecture's, in a mixed instances policy). */
+  image?: string;
+}
+
+interface CompactSpec {
+  lt: string;
+  f: string;
+  v?: string;
+  a?: string;
+  dv?: string;
+  i?: string;
+}
+
+const compactSpec = (t: TemplateSpec): CompactSpec => ({
+  lt: t.id,
+  f: t.from,
+  ...(t.version ? { v: t.version } : {}),
+  ...(t.alias ? { a: t.alias } : {}),
+  ...(t.defaultFrom ? { dv: t.defaultFrom } : {}),
+  ...(t.image ? { i: t.image } : {}),
+});
+const specOf = (c: CompactSpec): TemplateSpec => ({
+  id: c.lt,
+  from: c.f,
+  ...(c.v ? { version: c.v } : {}),
+  ...(c.a ? { alias: c.a } : {}),
+  ...(c.dv ? { defaultFrom: c.dv } : {}),
+  ...(c.i ? { image: c.i } : {}),
+});
 
 interface Compact {
   s: Step;
@@ -76,6 +132,19 @@ export function encodeRecord(r: ReplaceRecord): Record<string, string> {
   const main = JSON.stringify(compact);
   if (main.length > TAG_VALUE_MAX) throw new Error(`the resumable record is ${main.length} characters, more than a tag's ${TAG_VALUE_MAX}: ${main}`);
   const tags: Record<string, string> = { [RECORD_TAG]: main };
+  const t = r.template;
+  if (t.alias || t.defaultFrom || t.image || r.mixed)
+    tags[SRC_TAG] = JSON.stringify({
+      ...(t.alias ? { a: t.alias } : {}),
+      ...(t.defaultFrom ? { dv: t.defaultFrom } : {}),
+      ...(t.image ? { i: t.image } : {}),
+      ...(r.mixed ? { m: 1 } : {}),
+    });
+  (r.specs ?? []).forEach((spec, n) => (tags[`${SPEC_TAG}${n + 1}`] = JSON.stringify(compactSpec(spec))));
+  if (r.lc) Object.assign(tags, { [LC_FROM_TAG]: r.lc.from, [LC_TO_TAG]: r.lc.to });
+  for (const [key, value] of Object.entries(tags))
+    if (value.length > TAG_VALUE_MAX)
+      throw new Error(`the resumable record's tag ${key} is ${value.length} characters, more than a tag's ${TAG_VALUE_MAX}: ${value}`);
   let chunk: string[] = [];
   let n = 0;
   const flush = () => {
@@ -105,6 +174,15 @@ export function decodeRecord(tags: readonly TagDescription[] | undefined): Repla
     throw new Error(`the tag ${RECORD_TAG} is not a record this action wrote (${main}): remove it once the group is as it should be`);
   const old: string[] = [];
   for (let n = 1; value(`${OLD_TAG}${n}`) !== undefined; n++) old.push(...(value(`${OLD_TAG}${n}`) ?? '').split(' ').filter(Boolean));
+  let src: { a?: string; dv?: string; i?: string; m?: number } = {};
+  const specs: TemplateSpec[] = [];
+  try {
+    src = JSON.parse(value(SRC_TAG) ?? '{}') as typeof src;
+    for (let n = 1; value(`${SPEC_TAG}${n}`) !== undefined; n++) specs.push(specOf(JSON.parse(value(`${SPEC_TAG}${n}`)!) as CompactSpec));
+  } catch {
+    throw new Error(`the tags ${RECORD_TAG}-src and -spec-<n> are not a record this action wrote: remove them once the group is as it should be`);
+  }
+  const [lcFrom, lcTo] = [value(LC_FROM_TAG), value(LC_TO_TAG)];
   return {
     step: c.s,
     image: c.i,
@@ -112,7 +190,10 @@ export function decodeRecord(tags: readonly TagDescription[] | undefined): Repla
     min: c.n,
     max: c.x,
     suspended: c.p ?? [],
-    template: { id: c.lt, from: c.f, ...(c.v ? { version: c.v } : {}) },
+    template: specOf({ lt: c.lt, f: c.f, ...(c.v ? { v: c.v } : {}), ...src }),
+    ...(src.m ? { mixed: true } : {}),
+    ...(specs.length > 0 ? { specs } : {}),
+    ...(lcFrom !== undefined && lcTo !== undefined ? { lc: { from: lcFrom, to: lcTo } } : {}),
     old,
     startedAt: c.t * 1000,
   };
@@ -135,10 +216,10 @@ export async function writeRecord(autoscaling: AutoScalingClient, group: string,
   await autoscaling.send(new CreateOrUpdateTagsCommand({ Tags: tags }));
 }
 
-/** Removes the record's tags, the instance-id chunks first, the main tag last (a run killed between finds the main one). */
+/** Removes the record's tags, the others first, the main tag last (a run killed between finds the main one). */
 export async function removeRecord(autoscaling: AutoScalingClient, group: string): Promise<void> {
   const g = await describeGroup(autoscaling, group);
-  const keys = (g?.Tags ?? []).map((t) => t.Key ?? '').filter((k) => k.startsWith(OLD_TAG));
+  const keys = (g?.Tags ?? []).map((t) => t.Key ?? '').filter((k) => k.startsWith(`${RECORD_TAG}-`));
   const tag = (Key: string) => ({ ResourceId: group, ResourceType: 'auto-scaling-group', Key });
   if (keys.length > 0) await autoscaling.send(new DeleteTagsCommand({ Tags: keys.map(tag) }));
   await autoscaling.send(new DeleteTagsCommand({ Tags: [tag(RECORD_TAG)] }));

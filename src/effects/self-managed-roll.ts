@@ -1,10 +1,4 @@
-import { DescribeInstanceRefreshesCommand, SuspendProcessesCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
-import {
-  CreateLaunchTemplateVersionCommand,
-  DescribeLaunchTemplateVersionsCommand,
-  paginateDescribeLaunchTemplateVersions,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { DescribeInstanceRefreshesCommand, SuspendProcessesCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { blockingBudgets } from '../decision/disruption.js';
 import { formatDuration } from '../decision/duration.js';
 import { AUTO_DISCOVERY_TAG } from '../decision/scalers.js';
@@ -14,6 +8,8 @@ import { upgradeEntry, type NodegroupUpgrade } from '../model/upgrade-report.js'
 import { iso, type Executor, type ExecutorContext, type PreflightCheck } from './executor.js';
 import { templateMarker } from './launch-template.js';
 import { launchPermissionProblem } from './preflight.js';
+import { changeSource, describeChange, NothingChanged } from './self-managed-change.js';
+import { planSource, type SourcePlan } from './self-managed-source.js';
 import { active, decodeRecord, describeGroup, writeRecord, type ReplaceRecord, type Step, STEPS } from './self-managed-record.js';
 import {
   drainAndTerminate,
@@ -34,9 +30,9 @@ import {
  * the resumable record (./self-managed-record.ts) before it changes anything, so a killed run is finished
  * by the next run, or undone by `undoSelfManaged` (./self-managed-steps.ts).
  *
- * Only a group with its own launch template (LaunchTemplate, by id or name, any version or alias) is
- * rolled: a launch configuration or a mixed instances policy stops the pre-flight, before any change,
- * as not supported yet.
+ * Where the instances come from (a launch template by number, `$Latest` or `$Default`, a mixed
+ * instances policy's templates, a launch configuration) is read by ./self-managed-source.ts and changed
+ * (and undone) by ./self-managed-change.ts.
  */
 
 /**
@@ -54,31 +50,8 @@ export const SUSPENDED_PROCESSES = ['AZRebalance', 'ReplaceUnhealthy', 'HealthCh
 
 const after = (record: ReplaceRecord, step: Step) => STEPS.indexOf(record.step) > STEPS.indexOf(step);
 
-/** The group's own launch template, or why it cannot be rolled yet. */
-function templateOf(g: AutoScalingGroup): { id?: string; name?: string; version: string } | string {
-  if (g.LaunchConfigurationName)
-    return (
-      `it uses the launch configuration ${g.LaunchConfigurationName}: ` +
-      'rolling launch configuration groups is not supported yet (move it to a launch template)'
-    );
-  if (g.MixedInstancesPolicy) return 'it uses a mixed instances policy: rolling those is not supported yet';
-  const lt = g.LaunchTemplate;
-  if (!lt?.LaunchTemplateId && !lt?.LaunchTemplateName) return 'it has no launch template';
-  return { id: lt.LaunchTemplateId, name: lt.LaunchTemplateName, version: lt.Version ?? '$Default' };
-}
-
-/** The version number a version or alias ($Latest, $Default) names, and its image (DescribeLaunchTemplateVersions). */
-async function resolveVersion(ec2: EC2Client, t: { id?: string; name?: string; version: string }): Promise<{ id: string; number: string; imageId?: string }> {
-  const { LaunchTemplateVersions } = await ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({
-      ...(t.id ? { LaunchTemplateId: t.id } : { LaunchTemplateName: t.name }),
-      Versions: [t.version],
-    }),
-  );
-  const v = LaunchTemplateVersions?.[0];
-  if (v?.VersionNumber === undefined) throw new Error(`launch template ${t.id ?? t.name} version ${t.version} not found`);
-  return { id: v.LaunchTemplateId ?? t.id ?? '', number: String(v.VersionNumber), imageId: v.LaunchTemplateData?.ImageId };
-}
+/** What each pre-flight found of its group's source, for its roll (the check is the executor's, not extended here). */
+const plans = new WeakMap<PreflightCheck, SourcePlan>();
 
 async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<void> {
   const { item } = check;
@@ -109,18 +82,25 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
     const refresh = InstanceRefreshes?.[0];
     if (refresh && ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'].includes(refresh.Status ?? ''))
       check.problems.push(`an instance refresh (${refresh.InstanceRefreshId}) is ${refresh.Status}: wait for it to end, or cancel it, first`);
-    const source = templateOf(g);
-    if (typeof source === 'string') {
-      check.problems.push(source);
-      return;
-    }
-    const current = await resolveVersion(ctx.clients.ec2, source);
-    check.template = {
-      id: current.id,
-      name: source.name ?? null,
-      current: current.number,
-      ...(record?.template.version ? { made: record.template.version } : {}),
-    };
+    // Planned (read only) when no record: a record carries what the first run planned.
+    if (!record) {
+      const plan = await planSource(ctx, g, image, check.problems);
+      if (!plan) return;
+      plans.set(check, plan);
+      if (!plan.lc) {
+        check.template = { id: plan.template.id, name: g.LaunchTemplate?.LaunchTemplateName ?? null, current: plan.template.from };
+        const denied = await launchPermissionProblem(ctx.clients.ec2, plan.template.id, plan.template.from, (line) =>
+          ctx.deps.warn(`${ctx.cluster.name}/${name}: ${line}`),
+        );
+        if (denied) check.problems.push(denied);
+      }
+    } else if (!record.lc)
+      check.template = {
+        id: record.template.id,
+        name: null,
+        current: record.template.from,
+        ...(record.template.version ? { made: record.template.version } : {}),
+      };
     const staying = (g.Instances ?? []).filter(active);
     // Launch suspended, no instance launches (user guide, "How suspended processes affect other processes"): no surge.
     if (!record && (g.SuspendedProcesses ?? []).some((p) => p.ProcessName === 'Launch'))
@@ -132,7 +112,7 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
     for (const i of staying.filter((x) => x.ProtectedFromScaleIn))
       check.problems.push(`instance ${i.InstanceId} is protected from scale-in: remove the protection (SetInstanceProtection) first`);
     if (!record) {
-      if (current.imageId === image && staying.every((i) => i.LaunchTemplate?.Version === current.number)) {
+      if (plans.get(check)?.reached) {
         check.reached = true;
         return;
       }
@@ -140,11 +120,6 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
       const surge = desired + staying.length;
       if (surge > (g.MaxSize ?? 0))
         ctx.deps.log(`${ctx.cluster.name}/${name}: at most ${g.MaxSize} instances: the surge raises the maximum to ${surge} for the roll, then puts it back`);
-      await dryRunVersion(ctx.clients.ec2, current.id, current.number, image, check.problems);
-      const denied = await launchPermissionProblem(ctx.clients.ec2, current.id, current.number, (line) =>
-        ctx.deps.warn(`${ctx.cluster.name}/${name}: ${line}`),
-      );
-      if (denied) check.problems.push(denied);
     }
     // Budgets as the eviction API judges them, for the pods on the group's nodes (../decision/disruption.ts).
     const nodes = await nodesByInstance(ctx.kube);
@@ -182,38 +157,6 @@ async function drainPermissions(ctx: ExecutorContext, problems: string[]): Promi
   }
 }
 
-/** Whether the caller may make a version of the template (DryRun: DryRunOperation when allowed, UnauthorizedOperation when not; EC2 API reference). */
-async function dryRunVersion(ec2: EC2Client, id: string, from: string, image: string, problems: string[]): Promise<void> {
-  try {
-    await ec2.send(new CreateLaunchTemplateVersionCommand({ DryRun: true, LaunchTemplateId: id, SourceVersion: from, LaunchTemplateData: { ImageId: image } }));
-  } catch (error) {
-    const code = (error as { name?: string }).name;
-    if (code === 'UnauthorizedOperation') problems.push(`not allowed to make a version of launch template ${id}: grant ec2:CreateLaunchTemplateVersion`);
-    else if (code !== 'DryRunOperation') problems.push(`launch template ${id}: ${describeError(error)}`);
-  }
-}
-
-/** The version naming the image: one an earlier (killed) run made, found by its description, else a new one from `from`. */
-async function makeVersion(ctx: ExecutorContext, check: PreflightCheck, record: ReplaceRecord): Promise<string> {
-  const { ec2 } = ctx.clients;
-  const marker = templateMarker(ctx.cluster.name, check.item);
-  for await (const page of paginateDescribeLaunchTemplateVersions({ client: ec2 }, { LaunchTemplateId: record.template.id })) {
-    const ours = (page.LaunchTemplateVersions ?? []).find((v) => v.VersionDescription === marker && v.LaunchTemplateData?.ImageId === record.image);
-    if (ours?.VersionNumber !== undefined) return String(ours.VersionNumber);
-  }
-  // SourceVersion copies the version the group used; what is given overrides it (EC2 API reference, CreateLaunchTemplateVersion).
-  const { LaunchTemplateVersion } = await ec2.send(
-    new CreateLaunchTemplateVersionCommand({
-      LaunchTemplateId: record.template.id,
-      SourceVersion: record.template.from,
-      VersionDescription: marker,
-      LaunchTemplateData: { ImageId: record.image },
-    }),
-  );
-  if (LaunchTemplateVersion?.VersionNumber === undefined) throw new Error('CreateLaunchTemplateVersion returned no version number');
-  return String(LaunchTemplateVersion.VersionNumber);
-}
-
 /** Runs the replacement from the step the record is at; returns the pods' controllers the gate waits for. */
 async function replace(check: PreflightCheck, ctx: ExecutorContext, label: string): Promise<{ record: ReplaceRecord; owners: Set<string> }> {
   const { deps } = ctx;
@@ -225,6 +168,8 @@ async function replace(check: PreflightCheck, ctx: ExecutorContext, label: strin
   let record = decodeRecord(g.Tags);
   if (record) deps.log(`${label}: resuming the replacement to ${record.image} at step ${record.step} (tag eks-ami-drift/replacing)`);
   else {
+    const plan = plans.get(check);
+    if (!plan) throw new Error(`no pre-flight plan for ${name}: run the pre-flight first`);
     record = {
       step: 'template',
       image: check.item.target!.imageId!,
@@ -232,27 +177,18 @@ async function replace(check: PreflightCheck, ctx: ExecutorContext, label: strin
       min: g.MinSize ?? 0,
       max: g.MaxSize ?? 0,
       suspended: [],
-      template: { id: check.template!.id, from: check.template!.current },
+      template: plan.template,
+      ...(plan.mixed ? { mixed: true, specs: plan.specs ?? [] } : {}),
+      ...(plan.lc ? { lc: plan.lc } : {}),
       old: (g.Instances ?? []).filter(active).map((i) => i.InstanceId ?? ''),
       startedAt: deps.now(),
     };
     await save(record);
   }
   if (record.step === 'template') {
-    if (!record.template.version) {
-      record = { ...record, template: { ...record.template, version: await makeVersion(ctx, check, record) } };
-      await save(record);
-      deps.log(
-        `${label}: launch template ${record.template.id} version ${record.template.version}: version ${record.template.from} with ImageId ${record.image}`,
-      );
-    }
-    await autoscaling.send(
-      new UpdateAutoScalingGroupCommand({
-        AutoScalingGroupName: name,
-        LaunchTemplate: { LaunchTemplateId: record.template.id, Version: record.template.version },
-      }),
-    );
-    deps.log(`${label}: the group uses launch template version ${record.template.version} (was ${g.LaunchTemplate?.Version})`);
+    const before = g.LaunchConfigurationName ?? g.LaunchTemplate?.Version ?? 'its mixed instances policy';
+    record = await changeSource(ctx, name, record, templateMarker(ctx.cluster.name, check.item), save);
+    deps.log(`${label}: ${describeChange(record)} (the group named ${before})`);
     const already = new Set((g.SuspendedProcesses ?? []).map((p) => p.ProcessName));
     record = { ...record, step: 'suspend', suspended: SUSPENDED_PROCESSES.filter((p) => !already.has(p)) };
     await save(record);
@@ -302,11 +238,14 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
     // Auto Scaling's refusal to move the group to the template version names no action (see ./preflight.ts launchPermissionProblem).
     const why = typeof (error as { code?: unknown }).code === 'number' ? describeKubeError(error) : describeError(error);
     const hint = /not authorized to use launch template/i.test(why) ? ': grant ec2:RunInstances and iam:PassRole for its instance profile' : '';
-    const reason = `${why}${hint} (the group is as the tag eks-ami-drift/replacing records: re-run to finish, or restore to undo)`;
+    const reason =
+      error instanceof NothingChanged
+        ? error.message
+        : `${why}${hint} (the group is as the tag eks-ami-drift/replacing records: re-run to finish, or restore to undo)`;
     deps.warn(`${label}: ${reason}`);
     return upgradeEntry(item, 'failed', reason, timing());
   }
-  const reached = `${done.record.old.length} instance(s) replaced on ${done.record.image} (launch template version ${done.record.template.version})`;
+  const reached = `${done.record.old.length} instance(s) replaced on ${done.record.image} (${describeChange(done.record)})`;
   if (settings.healthTimeoutMs === 0) return upgradeEntry(item, 'upgraded', `${reached} (health gate off: health-timeout 0)`, timing());
   const gate = await gateSelfManaged(ctx, item.nodegroup, done.record, done.owners);
   if (gate.passed) {

@@ -11,6 +11,8 @@ import { formatDuration } from '../decision/duration.js';
 import type { DrainKubeApi, KubeApi } from '../model/kube-api.js';
 import { drainNode } from './drain.js';
 import type { ExecutorContext } from './executor.js';
+import { undoSource } from './self-managed-change.js';
+import { fromNew } from './self-managed-source.js';
 import { active, describeGroup, instanceOf, removeRecord, writeRecord, type ReplaceRecord } from './self-managed-record.js';
 
 /*
@@ -30,8 +32,7 @@ export async function nodesByInstance(kube: KubeApi): Promise<Map<string, V1Node
 }
 
 /** The group's instances launched from the record's new template version, still in the group. */
-export const newInstances = (g: AutoScalingGroup | undefined, record: ReplaceRecord) =>
-  (g?.Instances ?? []).filter((i) => active(i) && i.LaunchTemplate?.Version === record.template.version);
+export const newInstances = (g: AutoScalingGroup | undefined, record: ReplaceRecord) => (g?.Instances ?? []).filter((i) => fromNew(i, record));
 
 /**
  * Waits until `record.desired` instances of the new template version are Ready nodes: progress at the
@@ -143,7 +144,10 @@ export async function putBack(ctx: ExecutorContext, name: string, record: Replac
  * Undoes a killed replacement instead of finishing it (what `restore` runs): the surplus over the
  * recorded desired capacity drained and terminated, the old instances first (the new ones are kept),
  * the nodes still tainted by the drain uncordoned and untainted, the recorded processes resumed, the
- * capacity back, the record removed. The group stays on the new template version.
+ * capacity back, the group's launch template version, mixed instances policy or launch configuration
+ * (and a template's default version) back as recorded, what was made for the image deleted
+ * (./self-managed-change.ts undoSource), the record removed. The new instances kept run the new image
+ * until they are replaced.
  */
 export async function undoSelfManaged(ctx: ExecutorContext, name: string, record: ReplaceRecord): Promise<string> {
   const kube = ctx.kube as SelfManagedKube;
@@ -170,8 +174,10 @@ export async function undoSelfManaged(ctx: ExecutorContext, name: string, record
     ]);
     untainted.push(node.metadata?.name ?? '');
   }
+  const source = await undoSource(ctx, name, record);
   await putBack(ctx, name, record);
-  return `undone: ${gone.length} surplus instance(s) drained and terminated${untainted.length > 0 ? `, ${untainted.join(', ')} uncordoned` : ''}`;
+  const kept = untainted.length > 0 ? `, ${untainted.join(', ')} uncordoned` : '';
+  return `undone: ${gone.length} surplus instance(s) drained and terminated${kept}${source ? `; ${source}` : ''}`;
 }
 
 /**
@@ -193,7 +199,7 @@ export async function gateSelfManaged(
     const g = await describeGroup(ctx.clients.autoscaling, name);
     const staying = (g?.Instances ?? []).filter(active);
     const nodes = await nodesByInstance(kube);
-    const good = staying.filter((i) => i.LaunchTemplate?.Version === record.template.version && isReady(nodes.get(i.InstanceId ?? '')));
+    const good = staying.filter((i) => fromNew(i, record) && isReady(nodes.get(i.InstanceId ?? '')));
     const pods: V1Pod[] = (await kube.listPods('status.phase!=Succeeded')).filter((p) => owners.has(ownerKey(p)));
     const notReady = pods.filter((p) => !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     const detail =

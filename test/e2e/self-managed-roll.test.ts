@@ -350,8 +350,8 @@ describe('the self-managed executor against the simulator', () => {
     expect(sim.kubeLog.filter((c) => c.method === 'DELETE')).toEqual([]);
   });
 
-  it('undoes a replacement killed mid-drain: new instances kept, tainted nodes uncordoned, capacity back, nothing suspended', async () => {
-    const { autoscaling, ctx, group, image, run, describeGroup, state } = await start();
+  it('undoes a replacement killed mid-drain: new instances kept, nodes uncordoned, capacity back, nothing suspended, the template back', async () => {
+    const { autoscaling, ctx, group, image, run, describeGroup, state, sim } = await start();
     const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'TerminateInstanceInAutoScalingGroupCommand', 2) }));
     expect(first.result).toBe('failed');
     const record = decodeRecord((await describeGroup()).Tags)!;
@@ -359,6 +359,10 @@ describe('the self-managed executor against the simulator', () => {
     expect(message).toMatch(/^undone: 3 surplus instance\(s\) drained and terminated/);
     const g = group();
     expectPutBack(g, image);
+    // The group launches from version 3 again, and the version made for the image is gone.
+    expect(message).toContain('launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted');
+    expect(g.template).toMatchObject({ id: 'lt-0workers000000001', version: '3' });
+    expect(sim.world.images.templates.get('lt-0workers000000001')!.versions.map((v) => v.number)).toEqual([3]);
     for (const i of g.instances.filter((x) => x.lifecycle !== 'Terminating')) {
       const node = state.nodes.get(i.node)!;
       expect(node.spec?.unschedulable).not.toBe(true);
@@ -484,7 +488,10 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
 
     const restored = await restoreOn(s, kube);
     expect(restored.failure).toBeNull();
-    expect(restored.lines).toContain('us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated');
+    expect(restored.lines).toContain(
+      'us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated; ' +
+        'launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted',
+    );
     // The four kept are the surge's, on the new image; capacity and maximum back; nothing suspended; no record.
     expectPutBack(group(), image);
     // A second restore finds nothing to undo.
@@ -515,7 +522,10 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
     expect(decodeRecord((await describeGroup()).Tags)?.step).toBe('surge');
     const forced = await restoreOn(s, kube, true);
     expect(forced.failure).toBeNull();
-    expect(forced.lines).toContain('us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated');
+    expect(forced.lines).toContain(
+      'us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated; ' +
+        'launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted',
+    );
     expect([group().desired, group().min, group().max, [...group().suspended.keys()]]).toEqual([4, 2, 4, []]);
   });
 
@@ -546,7 +556,8 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
     await restoreRecorded(settingsWith({ command: 'upgrade' }), clients, [pause], io, POST_RESTORE_DEADLINE_MS, timing);
     // The undo's line (after its drain's progress), then cluster-autoscaler's.
     expect(lines.filter((l) => /^(us-east-1\/)?prod: /.test(l))).toEqual([
-      'us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated',
+      'us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated; ' +
+        'launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted',
       expect.stringMatching(/^prod: cluster-autoscaler kube-system\/cluster-autoscaler: /),
     ]);
     expectPutBack(group(), image);

@@ -194,7 +194,7 @@ describe('a self-managed group proposed and then upgraded, through dist/', () =>
     expect(row[0]!.reason).not.toContain('reported only');
 
     const pr = s.github.pulls()[0]!;
-    expect(pr.pull.head).toBe('eks-ami-drift/us-east-1/prod');
+    expect(pr.pull?.head).toBe('eks-ami-drift/us-east-1/prod');
     const file = s.github.filesAt('eks-ami-drift/us-east-1/prod').get(MANIFEST)!;
     expect(file).toContain(`imageId: ${newImage} # ${newRelease.split('-')[0]}`);
     expect(file).not.toContain(oldImage);

@@ -31,6 +31,17 @@ import type { PodLifecycle } from './eviction.js';
  *   DescribeScalingActivities: "If an attempt to launch instances failed, the StatusCode value is Failed
  *   ... and the StatusMessage element ... indicates the cause"; the message's wording follows EC2's
  *   InsufficientInstanceCapacity error, UNVERIFIED word for word); Auto Scaling tries again a minute later.
+ * - Where instances come from: a launch template (a version number, `$Latest` or `$Default`, resolved at
+ *   launch: Auto Scaling API reference, LaunchTemplateSpecification), a mixed instances policy (its
+ *   overrides taken in turn, each with its own template or the policy's; the allocation strategies are
+ *   not modelled), or a launch configuration. An instance shows the version as the group named it, an
+ *   alias too, or with `numberOf` the number it resolved to (UNVERIFIED which: the action reads both). UpdateAutoScalingGroup with one of LaunchTemplate,
+ *   MixedInstancesPolicy or LaunchConfigurationName replaces the others ("If you specify
+ *   LaunchConfigurationName in your update request, you can't specify LaunchTemplate or
+ *   MixedInstancesPolicy", API reference, UpdateAutoScalingGroup). A MixedInstancesPolicy update keeps
+ *   the InstancesDistribution unless it is sent ("Any parameters that you don't specify are not
+ *   changed", AWS CLI reference, update-auto-scaling-group); its LaunchTemplate's overrides are what is
+ *   sent (none if none: whether an omitted list is kept is UNVERIFIED, the inconvenient answer modelled).
  * - Nodes: an instance is InService 30 s after launch; its kubelet registers the node 60 s after launch
  *   and it is Ready 90 s after (never, under the `neverReady` fault). The node has `spec.providerID`
  *   `aws:///<az>/<instance-id>` (the AWS cloud provider's form) and the labels the kubelet sets
@@ -66,8 +77,9 @@ export interface GroupInstance {
   id: string;
   az: string;
   instanceType: string;
-  /** The launch template version it was launched from, and that version's image. */
+  /** The launch template version it was launched from (or its launch configuration), and that version's image. */
   template: { id: string; name: string; version: string } | null;
+  launchConfiguration?: string;
   imageId: string;
   lifecycle: 'Pending' | 'InService' | 'Terminating';
   health: 'Healthy' | 'Unhealthy';
@@ -101,6 +113,16 @@ export interface GroupSpec {
   instanceType: string;
   template: { id: string; name: string; version: string } | null;
   eksctl: boolean;
+  mixed?: MixedPolicy | null;
+  launchConfiguration?: string | null;
+  /** Instances show the version number an alias resolved to at launch (the other answer to the UNVERIFIED above). */
+  numberOf?: (template: TemplateRef) => string;
+}
+
+type TemplateRef = { id: string; name: string; version: string };
+export interface MixedPolicy {
+  main: TemplateRef;
+  overrides: { instanceType: string; template?: TemplateRef }[];
 }
 
 /** One self-managed group's live state. */
@@ -109,6 +131,10 @@ export class LiveGroup {
   max: number;
   desired: number;
   template: GroupSpec['template'];
+  mixed: MixedPolicy | null;
+  launchConfiguration: string | null;
+  /** The mixed instances policy's InstancesDistribution, as sent (a test's knob: nothing reads it). */
+  instancesDistribution: Record<string, string> = { OnDemandBaseCapacity: '1', SpotAllocationStrategy: 'price-capacity-optimized' };
   readonly instances: GroupInstance[] = [];
   readonly suspended = new Map<ScalingProcess, number>();
   readonly activities: ScalingActivity[] = [];
@@ -129,13 +155,16 @@ export class LiveGroup {
     readonly spec: GroupSpec,
     private readonly kube: KubeState,
     private readonly pods: PodLifecycle,
-    private readonly imageOf: (template: GroupSpec['template']) => string,
+    private readonly imageOf: (template: GroupSpec['template'], launchConfiguration?: string) => string,
     now: number,
+    private readonly archOf: (imageId: string) => string = () => 'x86_64',
   ) {
     this.min = spec.min;
     this.max = spec.max;
     this.desired = spec.desired;
     this.template = spec.template;
+    this.mixed = spec.mixed ?? null;
+    this.launchConfiguration = spec.launchConfiguration ?? null;
     // The instances it runs at the start: InService, their nodes Ready, launched an hour ago.
     for (let i = 0; i < spec.desired; i++) this.launch(now - 3_600_000, false);
   }
@@ -155,12 +184,17 @@ export class LiveGroup {
     const count = (az: string) => this.active().filter((x) => x.az === az).length;
     const az = [...this.spec.azs].sort((a, b) => count(a) - count(b) || a.localeCompare(b))[0]!;
     const host = `ip-10-1-${Math.floor(n / 250)}-${n % 250}.${this.spec.region === 'us-east-1' ? 'ec2.internal' : `${this.spec.region}.compute.internal`}`;
+    // A mixed instances policy's overrides in turn, each with its own template or the policy's.
+    const override = this.mixed?.overrides.length ? this.mixed.overrides[(n - 1) % this.mixed.overrides.length] : undefined;
+    const template = this.mixed ? (override?.template ?? this.mixed.main) : this.template;
+    const lc = this.launchConfiguration ?? undefined;
     const instance: GroupInstance = {
       id,
       az,
-      instanceType: this.spec.instanceType,
-      template: this.template ? { ...this.template } : null,
-      imageId: this.imageOf(this.template),
+      instanceType: override?.instanceType ?? this.spec.instanceType,
+      template: template && !lc ? { ...template, ...(this.spec.numberOf ? { version: this.spec.numberOf(template) } : {}) } : null,
+      ...(lc ? { launchConfiguration: lc } : {}),
+      imageId: lc ? this.imageOf(null, lc) : this.imageOf(template),
       lifecycle: record ? 'Pending' : 'InService',
       health: 'Healthy',
       launchedAt: at,
@@ -181,7 +215,7 @@ export class LiveGroup {
     const labels: Record<string, string> = {
       'kubernetes.io/hostname': i.node,
       'kubernetes.io/os': 'linux',
-      'kubernetes.io/arch': 'amd64',
+      'kubernetes.io/arch': this.archOf(i.imageId) === 'arm64' ? 'arm64' : 'amd64',
       'node.kubernetes.io/instance-type': i.instanceType,
       'topology.kubernetes.io/region': this.spec.region,
       'topology.kubernetes.io/zone': i.az,
@@ -287,7 +321,10 @@ export class LiveGroup {
     this.settle(now);
   }
 
-  update(change: { min?: number; max?: number; desired?: number; template?: GroupSpec['template'] }, now: number): void {
+  update(
+    change: { min?: number; max?: number; desired?: number; template?: GroupSpec['template']; mixed?: MixedPolicy; launchConfiguration?: string },
+    now: number,
+  ): void {
     const min = change.min ?? this.min;
     const max = change.max ?? this.max;
     // UpdateAutoScalingGroup: a new min or max alone moves the desired capacity inside them (API reference, UpdateAutoScalingGroup).
@@ -295,7 +332,11 @@ export class LiveGroup {
     if (min > max || desired < min || desired > max)
       throw new AwsError(400, 'ValidationError', `Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`);
     Object.assign(this, { min, max, desired });
-    if (change.template) this.template = change.template;
+    if (change.template || change.mixed || change.launchConfiguration) {
+      this.template = change.template ?? null;
+      this.mixed = change.mixed ?? null;
+      this.launchConfiguration = change.launchConfiguration ?? null;
+    }
     this.settle(now);
   }
 

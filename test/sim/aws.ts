@@ -2,7 +2,7 @@ import type { LiveGroup, ScalingActivity } from './asg.js';
 import type { IncomingMessage } from 'node:http';
 import type { FleetSpec, SimCluster, SimNodegroup, SimOptions, SimSelfManaged } from './fleet.js';
 import type { SimImage, SimTemplate, SimTemplateVersion } from './images.js';
-import { imageParameterOf, releaseImageOf } from './images.js';
+import { architectureOf, imageParameterOf, releaseImageOf } from './images.js';
 import { historyOf, releasesOf } from './releases.js';
 import { ParameterError } from './account-parameters.js';
 import { createHash } from 'node:crypto';
@@ -540,6 +540,54 @@ export class AwsState {
             `${templateVersionXml(t, version, 'launchTemplateVersion')}</CreateLaunchTemplateVersionResponse>`,
         };
       }
+      // ModifyLaunchTemplate (EC2 API reference): `SetDefaultVersion` makes that version the default
+      // ("the default version applies when a launch template version is not specified"); DryRun as for the others.
+      case 'ModifyLaunchTemplate': {
+        const t = this.launchTemplate(call.region, p);
+        if (!this.allowed('ec2:ModifyLaunchTemplate')) throw unauthorized('ec2:ModifyLaunchTemplate');
+        if (p.DryRun === 'true') throw new AwsError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+        const wanted = Number(p.SetDefaultVersion);
+        if (p.SetDefaultVersion !== undefined && !t.versions.some((v) => v.number === wanted))
+          throw new AwsError(400, 'InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${String(p.SetDefaultVersion)}.`);
+        if (p.SetDefaultVersion !== undefined) t.defaultVersion = wanted;
+        const latest = t.versions.at(-1)!.number;
+        return {
+          xml:
+            '<ModifyLaunchTemplateResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
+            `<launchTemplate><launchTemplateId>${t.id}</launchTemplateId><launchTemplateName>${t.name}</launchTemplateName>` +
+            `<defaultVersionNumber>${t.defaultVersion}</defaultVersionNumber><latestVersionNumber>${latest}</latestVersionNumber></launchTemplate>` +
+            '</ModifyLaunchTemplateResponse>',
+        };
+      }
+      // DeleteLaunchTemplateVersions (EC2 API reference): per version, deleted or not with a response error;
+      // "You can't delete the default version of a launch template" (EC2 user guide, delete a launch template
+      // version). The error code for the default is UNVERIFIED: modelled as unexpectedError with that text.
+      case 'DeleteLaunchTemplateVersions': {
+        const t = this.launchTemplate(call.region, p);
+        if (!this.allowed('ec2:DeleteLaunchTemplateVersions')) throw unauthorized('ec2:DeleteLaunchTemplateVersions');
+        const ok: string[] = [];
+        const failed: { version: string; code: string; message: string }[] = [];
+        for (const w of list('LaunchTemplateVersion')) {
+          const v = t.versions.find((x) => String(x.number) === w);
+          if (!v) failed.push({ version: w, code: 'launchTemplateVersionDoesNotExist', message: 'The specified launch template version does not exist' });
+          else if (v.number === t.defaultVersion)
+            failed.push({ version: w, code: 'unexpectedError', message: "You can't delete the default version of a launch template" });
+          else {
+            t.versions.splice(t.versions.indexOf(v), 1);
+            ok.push(w);
+          }
+        }
+        const item = (v: string) =>
+          `<launchTemplateId>${t.id}</launchTemplateId><launchTemplateName>${t.name}</launchTemplateName><versionNumber>${v}</versionNumber>`;
+        return {
+          xml:
+            '<DeleteLaunchTemplateVersionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>sim</requestId>' +
+            `<successfullyDeletedLaunchTemplateVersionSet>${ok.map((v) => `<item>${item(v)}</item>`).join('')}</successfullyDeletedLaunchTemplateVersionSet>` +
+            `<unsuccessfullyDeletedLaunchTemplateVersionSet>${failed
+              .map((f) => `<item>${item(f.version)}<responseError><code>${f.code}</code><message>${xml(f.message)}</message></responseError></item>`)
+              .join('')}</unsuccessfullyDeletedLaunchTemplateVersionSet></DeleteLaunchTemplateVersionsResponse>`,
+        };
+      }
       case 'DescribeImages': {
         const ids = list('ImageId');
         const includeDeprecated = p.IncludeDeprecated === 'true';
@@ -647,6 +695,43 @@ export class AwsState {
         .map(([, v]) => String(v));
     const live = this.liveAutoscaling(call, members);
     if (live) return live;
+    const lcKey = (name: unknown) => `${call.region}/${String(name)}`;
+    // CreateLaunchConfiguration (API reference): a name already taken is AlreadyExists; the fields are kept as sent.
+    if (call.operation === 'CreateLaunchConfiguration') {
+      if (this.world.options.faults?.noLaunchConfigurations)
+        throw new AwsError(
+          400,
+          'UnsupportedOperation',
+          'The Launch Configuration creation operation is not available in your account. ' +
+            'Use launch templates to create configuration templates for your Auto Scaling groups.',
+        );
+      if (!this.allowed('autoscaling:CreateLaunchConfiguration'))
+        throw new AwsError(403, 'AccessDenied', 'not authorized: autoscaling:CreateLaunchConfiguration');
+      if (this.world.launchConfigurations.has(lcKey(p.LaunchConfigurationName)))
+        throw new AwsError(400, 'AlreadyExists', `Launch Configuration by this name already exists - ${String(p.LaunchConfigurationName)}`);
+      const image = String(p.ImageId ?? '');
+      if (!this.world.images.images.has(image)) throw new AwsError(400, 'ValidationError', `The image id '[${image}]' does not exist`);
+      const { Action: _a, Version: _v, ...fields } = p;
+      this.world.launchConfigurations.set(lcKey(p.LaunchConfigurationName), Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)])));
+      return {
+        xml:
+          '<CreateLaunchConfigurationResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">' +
+          '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></CreateLaunchConfigurationResponse>',
+      };
+    }
+    // DeleteLaunchConfiguration: refused while a group uses it (ResourceInUse, API reference).
+    if (call.operation === 'DeleteLaunchConfiguration') {
+      const name = String(p.LaunchConfigurationName);
+      if (!this.world.launchConfigurations.has(lcKey(name))) throw new AwsError(400, 'ValidationError', `Launch configuration name not found - ${name}`);
+      if ([...this.world.groups.values()].some((g) => g.spec.region === call.region && g.launchConfiguration === name))
+        throw new AwsError(400, 'ResourceInUse', `Cannot delete launch configuration ${name} because it is attached to AutoScalingGroup`);
+      this.world.launchConfigurations.delete(lcKey(name));
+      return {
+        xml:
+          '<DeleteLaunchConfigurationResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">' +
+          '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DeleteLaunchConfigurationResponse>',
+      };
+    }
     if (call.operation === 'DescribeLaunchConfigurations') {
       const names = members('LaunchConfigurationNames');
       if (names.length > 50) throw new AwsError(400, 'ValidationError', 'LaunchConfigurationNames: Member must have length less than or equal to 50');
@@ -657,7 +742,12 @@ export class AwsState {
             .flatMap((g) => (g.launchConfiguration ? [g.launchConfiguration, ...(g.launchConfiguration.older ?? [])] : []))
             .map((lc) => ({ name: lc.name, imageId: this.world.images.resolve(c.region, lc.image).id })),
         )
-        .filter((x) => names.length === 0 || names.includes(x.name));
+        .filter((x) => names.length === 0 || names.includes(x.name))
+        .filter((x) => !this.world.launchConfigurations.has(lcKey(x.name)));
+      const live = [...this.world.launchConfigurations.entries()]
+        .filter(([k, v]) => k.startsWith(`${call.region}/`) && (names.length === 0 || names.includes(v.LaunchConfigurationName ?? '')))
+        .map(([, v]) => `<member>${queryXml(v)}</member>`)
+        .join('');
       return {
         xml:
           '<DescribeLaunchConfigurationsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeLaunchConfigurationsResult>' +
@@ -667,7 +757,7 @@ export class AwsState {
                 `<member><LaunchConfigurationName>${x.name}</LaunchConfigurationName><ImageId>${x.imageId}</ImageId>` +
                 '<InstanceType>m5.large</InstanceType></member>',
             )
-            .join('')}</LaunchConfigurations></DescribeLaunchConfigurationsResult>` +
+            .join('')}${live}</LaunchConfigurations></DescribeLaunchConfigurationsResult>` +
           '<ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></DescribeLaunchConfigurationsResponse>',
       };
     }
@@ -761,7 +851,51 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
         id || name
           ? { id: id ?? group.template?.id ?? '', name: name ?? group.template?.name ?? '', version: String(p['LaunchTemplate.Version'] ?? '$Default') }
           : undefined;
-      group.update({ min: num('MinSize'), max: num('MaxSize'), desired: num('DesiredCapacity'), template }, now);
+      const lc = p.LaunchConfigurationName as string | undefined;
+      // MixedInstancesPolicy.LaunchTemplate.{LaunchTemplateSpecification, Overrides.member.N.{InstanceType, LaunchTemplateSpecification}}.
+      const spec = (prefix: string) => {
+        const tid = p[`${prefix}.LaunchTemplateId`] as string | undefined;
+        const tname = p[`${prefix}.LaunchTemplateName`] as string | undefined;
+        const known = [group.mixed?.main, ...(group.mixed?.overrides ?? []).map((o) => o.template)].find((x) => x && (x.id === tid || x.name === tname));
+        return tid || tname
+          ? { id: tid ?? known?.id ?? '', name: tname ?? known?.name ?? '', version: String(p[`${prefix}.Version`] ?? '$Default'), both: !!(tid && tname) }
+          : undefined;
+      };
+      const M = 'MixedInstancesPolicy.LaunchTemplate';
+      const main = spec(`${M}.LaunchTemplateSpecification`);
+      const overrides: { instanceType: string; template?: { id: string; name: string; version: string; both: boolean } }[] = [];
+      for (let i = 1; p[`${M}.Overrides.member.${i}.InstanceType`] !== undefined; i++) {
+        const o = spec(`${M}.Overrides.member.${i}.LaunchTemplateSpecification`);
+        overrides.push({ instanceType: String(p[`${M}.Overrides.member.${i}.InstanceType`]), ...(o ? { template: o } : {}) });
+      }
+      if ([template, lc, main].filter(Boolean).length > 1)
+        throw new AwsError(400, 'ValidationError', 'Only one of LaunchConfigurationName, LaunchTemplate, or MixedInstancesPolicy can be specified');
+      const distribution = Object.entries(p).filter(([k]) => k.startsWith('MixedInstancesPolicy.InstancesDistribution.'));
+      if (distribution.length > 0) group.instancesDistribution = Object.fromEntries(distribution.map(([k, v]) => [k.split('.').at(-1)!, String(v)]));
+      // LaunchTemplateSpecification: "You must specify either a LaunchTemplateId or a LaunchTemplateName" (API reference); both is refused here (UNVERIFIED).
+      for (const t of [main, ...overrides.map((o) => o.template)])
+        if (t?.both) throw new AwsError(400, 'ValidationError', 'Specify either LaunchTemplateId or LaunchTemplateName, not both');
+      group.update(
+        {
+          min: num('MinSize'),
+          max: num('MaxSize'),
+          desired: num('DesiredCapacity'),
+          template,
+          ...(main
+            ? {
+                mixed: {
+                  main: { id: main.id, name: main.name, version: main.version },
+                  overrides: overrides.map((o) => ({
+                    instanceType: o.instanceType,
+                    ...(o.template ? { template: { id: o.template.id, name: o.template.name, version: o.template.version } } : {}),
+                  })),
+                },
+              }
+            : {}),
+          ...(lc ? { launchConfiguration: lc } : {}),
+        },
+        now,
+      );
       return ok(call.operation);
     }
     case 'TerminateInstanceInAutoScalingGroup': {
@@ -817,6 +951,26 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
   }
 }
 
+/** Query API fields (`A.member.1.B`) as the XML the same API answers with (`<A><member><B>`). */
+function queryXml(fields: Record<string, string>): string {
+  type Tree = { [k: string]: Tree | string };
+  const root: Tree = {};
+  for (const [key, value] of Object.entries(fields)) {
+    const parts = key.split('.').flatMap((k, i, all) => (k === 'member' ? [] : /^\d+$/.test(k) && all[i - 1] === 'member' ? [`member#${k}`] : [k]));
+    let at = root;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Tree;
+    at[parts.at(-1)!] = value;
+  }
+  const emit = (t: Tree): string =>
+    Object.entries(t)
+      .map(([k, v]) => {
+        const tag = k.startsWith('member#') ? 'member' : k;
+        return `<${tag}>${typeof v === 'string' ? xml(v) : emit(v)}</${tag}>`;
+      })
+      .join('');
+  return emit(root);
+}
+
 function activityXml(a: ScalingActivity, status?: string): string {
   return (
     `<ActivityId>${a.id}</ActivityId><AutoScalingGroupName>${a.group}</AutoScalingGroupName><Description>${xml(a.description)}</Description>` +
@@ -836,14 +990,33 @@ function liveGroupXml(g: LiveGroup): string {
         `<member><InstanceId>${i.id}</InstanceId><InstanceType>${i.instanceType}</InstanceType><AvailabilityZone>${i.az}</AvailabilityZone>` +
         `<LifecycleState>${i.lifecycle}</LifecycleState><HealthStatus>${i.health}</HealthStatus>` +
         `${i.template ? `<LaunchTemplate>${spec(i.template)}</LaunchTemplate>` : ''}` +
+        `${i.launchConfiguration ? `<LaunchConfigurationName>${i.launchConfiguration}</LaunchConfigurationName>` : ''}` +
         `<ProtectedFromScaleIn>${i.protectedFromScaleIn}</ProtectedFromScaleIn></member>`,
     )
     .join('');
   const suspended = [...g.suspended]
     .map(([p, at]) => `<member><ProcessName>${p}</ProcessName><SuspensionReason>User suspended at ${new Date(at).toISOString()}</SuspensionReason></member>`)
     .join('');
+  const mixed = g.mixed
+    ? `<MixedInstancesPolicy><LaunchTemplate><LaunchTemplateSpecification>${spec(g.mixed.main)}</LaunchTemplateSpecification><Overrides>` +
+      g.mixed.overrides
+        .map(
+          (o) =>
+            `<member><InstanceType>${o.instanceType}</InstanceType>` +
+            `${o.template ? `<LaunchTemplateSpecification>${spec(o.template)}</LaunchTemplateSpecification>` : ''}</member>`,
+        )
+        .join('') +
+      `</Overrides></LaunchTemplate><InstancesDistribution>${Object.entries(g.instancesDistribution)
+        .map(([k, v]) => `<${k}>${v}</${k}>`)
+        .join('')}</InstancesDistribution></MixedInstancesPolicy>`
+    : '';
+  const source = g.template
+    ? `<LaunchTemplate>${spec(g.template)}</LaunchTemplate>`
+    : g.launchConfiguration
+      ? `<LaunchConfigurationName>${g.launchConfiguration}</LaunchConfigurationName>`
+      : mixed;
   return (
-    `${g.template ? `<LaunchTemplate>${spec(g.template)}</LaunchTemplate>` : ''}<Instances>${instances}</Instances>` +
+    `${source}<Instances>${instances}</Instances>` +
     `<AvailabilityZones>${g.spec.azs.map((az) => `<member>${az}</member>`).join('')}</AvailabilityZones><SuspendedProcesses>${suspended}</SuspendedProcesses>`
   );
 }
@@ -878,7 +1051,8 @@ function imageXml(i: SimImage): string {
   return (
     `<item><imageId>${i.id}</imageId><name>${xml(i.name)}</name><imageOwnerId>${i.ownerId}</imageOwnerId>${alias}` +
     `<imageState>${i.disabled ? 'disabled' : 'available'}</imageState>` +
-    `<isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${deprecated}<architecture>x86_64</architecture></item>`
+    `<isPublic>${i.ownerAlias === 'amazon'}</isPublic><creationDate>${i.createdAt}</creationDate>${deprecated}` +
+    `<architecture>${architectureOf(i.name)}</architecture></item>`
   );
 }
 

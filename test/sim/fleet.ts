@@ -153,7 +153,7 @@ export interface SimSelfManaged {
    * and DescribeScalingActivities work on it (./asg.ts). Its launch template's version is a number.
    * Absent: the group is as described above, with no nodes (what the check reads).
    */
-  live?: { min?: number; max?: number; azs?: string[]; instanceType?: string; eksctl?: boolean };
+  live?: { min?: number; max?: number; azs?: string[]; instanceType?: string; eksctl?: boolean; instancesShowNumber?: boolean };
   /** Overrides of its mixed instances policy (`mixed`): instance types, some with a launch template of their own. */
   overrides?: { instanceType: string; launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec } }[];
 }
@@ -252,6 +252,12 @@ export interface Faults {
    * reader that stops after N ids, since the newest updates come last.
    */
   updatesListed?: 'shuffled' | 'newest-last';
+  /**
+   * The account can no longer create launch configurations (new accounts since October 1, 2024: Auto
+   * Scaling user guide, "Create a launch configuration"): CreateLaunchConfiguration answers 400
+   * UnsupportedOperation with the text users report (infrablocks/terraform-aws-bastion#123).
+   */
+  noLaunchConfigurations?: boolean;
 }
 
 export interface SimOptions {

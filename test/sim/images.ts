@@ -80,6 +80,11 @@ export function awsImageName(amiType: string, minor: string, release: string): s
   return `${prefix}-${minor}-v${release.split('-').at(-1)}`;
 }
 
+/** DescribeImages `Architecture` (EC2 API reference, Image: i386, x86_64, arm64, ...), as an EKS AMI's name says it (arm64, aarch64). */
+export function architectureOf(name: string): string {
+  return /(^|-)(arm64|aarch64)(-|$)/.test(name) ? 'arm64' : 'x86_64';
+}
+
 /** The id of an image in a region: deterministic, different per region. */
 export function imageId(region: string, name: string): string {
   return `ami-${createHash('sha1').update(`${region}/${name}`).digest('hex').slice(0, 17)}`;

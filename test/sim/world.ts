@@ -5,7 +5,7 @@ import { KubeState, type KubeObject } from './kube.js';
 import { PodLifecycle } from './eviction.js';
 import { LiveGroup } from './asg.js';
 import { releasesOf } from './releases.js';
-import { ImageRegistry, SELF_MANAGED_INSTANCE_PROFILE } from './images.js';
+import { architectureOf, ImageRegistry, SELF_MANAGED_INSTANCE_PROFILE } from './images.js';
 
 /** Virtual time: runs `speed` times faster than the wall clock, from the wall clock's start. */
 export class Clock {
@@ -92,6 +92,12 @@ export class World {
   readonly updates: NodegroupUpdate[] = [];
   /** Live self-managed Auto Scaling groups (SimSelfManaged.live), by `region/name`. */
   readonly groups = new Map<string, LiveGroup>();
+  /**
+   * Launch configurations live groups use and CreateLaunchConfiguration made, by `region/name`: the
+   * fields as the Query API names them (`SecurityGroups.member.1`, `InstanceMonitoring.Enabled`), which
+   * DescribeLaunchConfigurations answers with the same names (Auto Scaling API reference, LaunchConfiguration).
+   */
+  readonly launchConfigurations = new Map<string, Record<string, string>>();
   readonly images: ImageRegistry;
   /** The account's own SSM parameters (the health gate's durable marks), per region. */
   readonly parameters: AccountParameters;
@@ -117,12 +123,32 @@ export class World {
   private initGroups(cluster: SimCluster): void {
     for (const g of (cluster.selfManaged ?? []).filter((x) => x.live)) {
       const live = g.live!;
-      const imageOf = (t: { id: string; version: string } | null) => {
+      const number = (t: { id: string; version: string } | null) => {
         const template = t ? this.images.templates.get(t.id) : undefined;
-        const number = t?.version === '$Latest' ? template?.versions.at(-1)?.number : t?.version === '$Default' ? template?.defaultVersion : Number(t?.version);
-        return template?.versions.find((v) => v.number === number)?.imageId ?? '';
+        return t?.version === '$Latest' ? template?.versions.at(-1)?.number : t?.version === '$Default' ? template?.defaultVersion : Number(t?.version);
+      };
+      const imageOf = (t: { id: string; version: string } | null, lc?: string) => {
+        if (lc) return this.launchConfigurations.get(`${cluster.region}/${lc}`)?.ImageId ?? '';
+        return (t ? this.images.templates.get(t.id) : undefined)?.versions.find((v) => v.number === number(t))?.imageId ?? '';
       };
       const lt = g.launchTemplate;
+      const ref = (t: { id: string; name: string; version: string }) => ({ id: t.id, name: t.name, version: t.version });
+      const lc = g.launchConfiguration;
+      // A live group's launch configuration has the fields a copy must keep (a test's fixture).
+      if (lc)
+        this.launchConfigurations.set(`${cluster.region}/${lc.name}`, {
+          LaunchConfigurationName: lc.name,
+          ImageId: this.images.resolve(cluster.region, lc.image).id,
+          InstanceType: live.instanceType ?? 'm5.large',
+          IamInstanceProfile: `${cluster.name}-nodes`,
+          'SecurityGroups.member.1': 'sg-0nodes00000000001',
+          UserData: Buffer.from(`#!/bin/bash\n/etc/eks/bootstrap.sh ${cluster.name}`).toString('base64'),
+          'InstanceMonitoring.Enabled': 'false',
+          'MetadataOptions.HttpTokens': 'required',
+          'BlockDeviceMappings.member.1.DeviceName': '/dev/xvda',
+          'BlockDeviceMappings.member.1.Ebs.VolumeSize': '50',
+          'BlockDeviceMappings.member.1.Ebs.VolumeType': 'gp3',
+        });
       const group = new LiveGroup(
         {
           name: g.name,
@@ -133,13 +159,22 @@ export class World {
           max: live.max ?? g.desiredSize,
           desired: g.desiredSize,
           instanceType: live.instanceType ?? 'm5.large',
-          template: lt ? { id: lt.id, name: lt.name, version: lt.version } : null,
+          template: lt && !lt.mixed ? ref(lt) : null,
           eksctl: live.eksctl ?? false,
+          mixed: lt?.mixed
+            ? {
+                main: ref(lt),
+                overrides: (g.overrides ?? []).map((o) => ({ instanceType: o.instanceType, ...(o.launchTemplate ? { template: ref(o.launchTemplate) } : {}) })),
+              }
+            : null,
+          launchConfiguration: lc?.name ?? null,
+          ...(live.instancesShowNumber ? { numberOf: (t: { id: string; version: string }) => String(number(t)) } : {}),
         },
         this.kubeOf(cluster),
         this.podLifecycle(cluster),
         imageOf,
         this.clock.now(),
+        (id) => architectureOf(this.images.images.get(id)?.name ?? ''),
       );
       this.groups.set(`${cluster.region}/${g.name}`, group);
     }

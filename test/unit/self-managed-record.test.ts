@@ -36,4 +36,23 @@ describe('the self-managed resumable record', () => {
       'the tag eks-ami-drift/replacing is not a record this action wrote (true): remove it once the group is as it should be',
     );
   });
+
+  it('round-trips a $Default template, a mixed policy of several templates and a launch configuration of 255-character names, each tag within 256', () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `i-0${String(i).padStart(16, '0')}`);
+    const mixed: ReplaceRecord = {
+      ...record(ids),
+      step: 'template',
+      template: { id: 'lt-0123456789abcdef0', from: '12', version: '13', alias: '$Default', defaultFrom: '12', image: 'ami-0fedcba9876543210' },
+      mixed: true,
+      specs: Array.from({ length: 5 }, (_, i) => ({ id: `lt-0${i}23456789abcdef0`, from: '3', alias: '$Latest', image: 'ami-0aaaaaaaaaaaaaaaa' })),
+    };
+    let tags = encodeRecord(mixed);
+    for (const v of Object.values(tags)) expect(v.length).toBeLessThanOrEqual(256);
+    expect(Object.keys(tags).filter((k) => k.startsWith(`${RECORD_TAG}-spec-`))).toHaveLength(5);
+    expect(decodeRecord(tagsOf(tags))).toEqual(mixed);
+    const lc: ReplaceRecord = { ...record(ids), template: { id: '', from: '' }, lc: { from: 'a'.repeat(255), to: 'b'.repeat(255) } };
+    tags = encodeRecord(lc);
+    for (const v of Object.values(tags)) expect(v.length).toBeLessThanOrEqual(256);
+    expect(decodeRecord(tagsOf(tags))).toEqual(lc);
+  });
 });
