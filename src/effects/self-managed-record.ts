@@ -204,16 +204,35 @@ export async function describeGroup(autoscaling: AutoScalingClient, name: string
   return AutoScalingGroups?.[0];
 }
 
-/** Writes the record (all its tags; PropagateAtLaunch false: the instances need not carry it). */
+/**
+ * Auto Scaling's tag limits (user guide, "Tag Auto Scaling groups and instances", Tag restrictions): at most
+ * 50 tags per group, and 25 added or removed in one call.
+ */
+const TAGS_PER_GROUP = 50;
+const TAGS_PER_CALL = 25;
+
+/** Why the record cannot be written to a group with these tags (it would pass Auto Scaling's 50), or null. */
+export function recordRoom(tags: readonly TagDescription[] | undefined, record: ReplaceRecord): string | null {
+  const others = (tags ?? []).filter((t) => !(t.Key ?? '').startsWith(RECORD_TAG)).length;
+  const needed = Object.keys(encodeRecord(record)).length;
+  if (others + needed <= TAGS_PER_GROUP) return null;
+  return (
+    `its resumable record needs ${needed} tags (${record.old.length} instances to replace) and the group has ${others} ` +
+    `of the ${TAGS_PER_GROUP} Auto Scaling allows: nothing was changed; remove tags it does not need, or replace it in smaller groups`
+  );
+}
+
+/** Writes the record (all its tags, 25 a call, the main tag last; PropagateAtLaunch false: the instances need not carry it). */
 export async function writeRecord(autoscaling: AutoScalingClient, group: string, record: ReplaceRecord): Promise<void> {
-  const tags = Object.entries(encodeRecord(record)).map(([Key, Value]) => ({
+  const entries = Object.entries(encodeRecord(record));
+  const tags = [...entries.filter(([k]) => k !== RECORD_TAG), ...entries.filter(([k]) => k === RECORD_TAG)].map(([Key, Value]) => ({
     ResourceId: group,
     ResourceType: 'auto-scaling-group',
     Key,
     Value,
     PropagateAtLaunch: false,
   }));
-  await autoscaling.send(new CreateOrUpdateTagsCommand({ Tags: tags }));
+  for (let i = 0; i < tags.length; i += TAGS_PER_CALL) await autoscaling.send(new CreateOrUpdateTagsCommand({ Tags: tags.slice(i, i + TAGS_PER_CALL) }));
 }
 
 /** Removes the record's tags, the others first, the main tag last (a run killed between finds the main one). */
@@ -221,7 +240,7 @@ export async function removeRecord(autoscaling: AutoScalingClient, group: string
   const g = await describeGroup(autoscaling, group);
   const keys = (g?.Tags ?? []).map((t) => t.Key ?? '').filter((k) => k.startsWith(`${RECORD_TAG}-`));
   const tag = (Key: string) => ({ ResourceId: group, ResourceType: 'auto-scaling-group', Key });
-  if (keys.length > 0) await autoscaling.send(new DeleteTagsCommand({ Tags: keys.map(tag) }));
+  for (let i = 0; i < keys.length; i += TAGS_PER_CALL) await autoscaling.send(new DeleteTagsCommand({ Tags: keys.slice(i, i + TAGS_PER_CALL).map(tag) }));
   await autoscaling.send(new DeleteTagsCommand({ Tags: [tag(RECORD_TAG)] }));
 }
 

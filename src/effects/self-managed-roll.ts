@@ -10,7 +10,7 @@ import { templateMarker } from './launch-template.js';
 import { launchPermissionProblem } from './preflight.js';
 import { changeSource, describeChange, NothingChanged } from './self-managed-change.js';
 import { planSource, type SourcePlan } from './self-managed-source.js';
-import { active, decodeRecord, describeGroup, writeRecord, type ReplaceRecord, type Step, STEPS } from './self-managed-record.js';
+import { active, decodeRecord, describeGroup, recordRoom, writeRecord, type ReplaceRecord, type Step, STEPS } from './self-managed-record.js';
 import {
   drainAndTerminate,
   gateSelfManaged,
@@ -89,9 +89,13 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
       plans.set(check, plan);
       if (!plan.lc) {
         check.template = { id: plan.template.id, name: g.LaunchTemplate?.LaunchTemplateName ?? null, current: plan.template.from };
-        const denied = await launchPermissionProblem(ctx.clients.ec2, plan.template.id, plan.template.from, (line) =>
-          ctx.deps.warn(`${ctx.cluster.name}/${name}: ${line}`),
-        );
+        // Only a group moved to another version is checked by Auto Scaling (a $Latest or $Default group is not changed).
+        const moved = plan.mixed || !plan.template.alias;
+        const denied = moved
+          ? await launchPermissionProblem(ctx.clients.ec2, plan.template.id, plan.template.from, (line) =>
+              ctx.deps.warn(`${ctx.cluster.name}/${name}: ${line}`),
+            )
+          : null;
         if (denied) check.problems.push(denied);
       }
     } else if (!record.lc)
@@ -183,6 +187,9 @@ async function replace(check: PreflightCheck, ctx: ExecutorContext, label: strin
       old: (g.Instances ?? []).filter(active).map((i) => i.InstanceId ?? ''),
       startedAt: deps.now(),
     };
+    // Before the first write: a record that cannot fit in the group's tags stops it with nothing changed.
+    const room = recordRoom(g.Tags, record);
+    if (room) throw new NothingChanged(room);
     await save(record);
   }
   if (record.step === 'template') {

@@ -280,6 +280,21 @@ describe('the self-managed executor against the simulator', () => {
     expectPutBack(group(), image);
   });
 
+  it("stops with nothing changed when its record cannot fit in the group's 50 tags, naming the count", async () => {
+    const { group, run, describeGroup } = await start();
+    // 49 tags in all with the team's (cost centres, owners, IaC): the record's main tag and its instance list need 2.
+    const have = (await describeGroup()).Tags!.length;
+    for (let i = 0; i < 49 - have; i++) group().putTag(`team/tag-${i}`, 'x');
+    const result = await run();
+    expect(result.result).toBe('failed');
+    expect(result.reason).toMatch(
+      /^its resumable record needs \d+ tags \(4 instances to replace\) and the group has 49 of the 50 Auto Scaling allows: nothing was changed/,
+    );
+    const g = group();
+    expect([g.desired, g.max, g.suspended.size, g.template?.version]).toEqual([4, 4, 0, '3']);
+    expect([...g.tags.keys()].filter((k) => k.startsWith('eks-ami-drift/'))).toEqual([]);
+  });
+
   it('keeps processes someone else suspended: resumes only those it suspended', async () => {
     const { group, run, image, clock } = await start();
     group().suspend(['AZRebalance'], clock.now());

@@ -918,6 +918,17 @@ function liveOperation(group: LiveGroup, call: AwsCall, members: (prefix: string
     // DeleteTags: Tags.member.N with ResourceId, ResourceType and Key). Every member must name this group.
     case 'CreateOrUpdateTags':
     case 'DeleteTags': {
+      // Tag restrictions (Auto Scaling user guide, "Tag Auto Scaling groups and instances"): 25 tags added or
+      // removed a call, 50 a group. The error codes are UNVERIFIED (ValidationError, and the API reference's LimitExceeded).
+      const count = Object.keys(p).filter((k) => /^Tags\.member\.\d+\.Key$/.test(k)).length;
+      if (count > 25) throw new AwsError(400, 'ValidationError', `${count} tags in one call: at most 25 can be added or removed at once`);
+      if (call.operation === 'CreateOrUpdateTags') {
+        const keys = new Set(group.tags.keys());
+        for (let i = 1; i <= count; i++) keys.add(String(p[`Tags.member.${i}.Key`]));
+        // (+2: the cluster tag and Name, which DescribeAutoScalingGroups adds to the live group's own below)
+        if (keys.size + 2 > 50)
+          throw new AwsError(400, 'LimitExceeded', `The Auto Scaling group ${group.spec.name} would have ${keys.size + 2} tags: at most 50`);
+      }
       for (let i = 1; p[`Tags.member.${i}.Key`] !== undefined; i++) {
         if (p[`Tags.member.${i}.ResourceId`] !== group.spec.name)
           throw new AwsError(400, 'ValidationError', `AutoScalingGroup name not found - ${String(p[`Tags.member.${i}.ResourceId`])}`);
