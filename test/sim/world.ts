@@ -135,6 +135,7 @@ export class World {
           instanceType: live.instanceType ?? 'm5.large',
           template: lt ? { id: lt.id, name: lt.name, version: lt.version } : null,
           eksctl: live.eksctl ?? false,
+          ...(live.timings ? { timings: live.timings } : {}),
         },
         this.kubeOf(cluster),
         this.podLifecycle(cluster),
