@@ -7,7 +7,7 @@
  *
  *   npm run bench                     # every section
  *   npm run bench -- --sizes 1,10     # fewer fleet sizes
- *   npm run bench -- --only startup,fleet   # some sections (startup, fleet, manual, upgrade)
+ *   npm run bench -- --only startup,fleet   # some sections (startup, fleet, manual, upgrade, self-managed)
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -24,6 +24,7 @@ import { CHUNK_MARKERS, DIST_DIR, holdings, loadRecorder } from '../sim/dist-fil
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { bucketFor, EC2_DESCRIBE, SSM_PARAMETER_READS, type ThrottleModel } from '../sim/throttle.js';
 import { RESULTS, writeDoc, type Results, type Row, type Section } from './render.js';
+import { PODS_PER_NODE, POLL_MS, selfManagedBench, SLOW } from './self-managed.js';
 
 // The simulator runs in this process: commands run asynchronously, so it can answer them.
 const execFileAsync = promisify(execFile);
@@ -33,7 +34,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const SIZES = arg('sizes', '1,10,100,500').split(',').map(Number);
-const ONLY = arg('only', 'startup,fleet,manual,upgrade').split(',');
+const ONLY = arg('only', 'startup,fleet,manual,upgrade,self-managed').split(',');
 const LATENCY_MS = Number(arg('latency', '30'));
 /** The bucket of each operation AWS documents no rate for (EKS, Auto Scaling, STS): UNVERIFIED, so a parameter. */
 const RATE = Number(arg('rate', '50'));
@@ -297,6 +298,15 @@ async function upgrade(): Promise<void> {
   );
 }
 
+/** A self-managed group rolled by the executor and by the manual procedure, on the virtual clock (./self-managed.ts). */
+async function selfManaged(): Promise<void> {
+  const { durations, phases, calls } = await selfManagedBench(console.log);
+  const setting = `${PODS_PER_NODE} pods a node under a budget allowing 1 disruption; poll-interval ${POLL_MS / 1000} s; simulated time`;
+  table('self-managed', `Self-managed group rolled by eks-ami-drift and by the sequential manual procedure (${setting})`, durations);
+  table('self-managed-phases', `Where the time goes, measured and as the model predicts (slow nodes: Ready ${SLOW.readyMs! / 1000} s after launch)`, phases);
+  table('self-managed-calls', 'Requests per group: measured (the bound evaluated); the manual procedure for comparison', calls);
+}
+
 /** The median of a list of times. */
 const median = (times: number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 
@@ -388,6 +398,7 @@ if (ONLY.includes('startup')) await startup();
 if (ONLY.includes('fleet')) await fleetCheck();
 if (ONLY.includes('manual')) await manualProcedure();
 if (ONLY.includes('upgrade')) await upgrade();
+if (ONLY.includes('self-managed')) await selfManaged();
 // Sections not run keep their last measurement (each says which command and day measured it).
 const before = existsSync(RESULTS) ? ((JSON.parse(readFileSync(RESULTS, 'utf8')) as Partial<Results>).sections ?? {}) : {};
 writeFileSync(RESULTS, `${JSON.stringify({ sections: { ...before, ...sections } } satisfies Results, null, 2)}\n`);

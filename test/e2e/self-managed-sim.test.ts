@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { drainNode } from '../../src/effects/drain.js';
 import { eksKubeApi, eksToken } from '../../src/fleet/kube-client.js';
+import type { NodeTimings } from '../sim/asg.js';
 import { KubeState } from '../sim/kube.js';
 import type { Faults, FleetSpec } from '../sim/fleet.js';
 import { awsImageName } from '../sim/images.js';
@@ -28,7 +29,7 @@ const release = releasesOf('AL2023_x86_64_STANDARD', '1.33').at(-1)!.releaseVers
 /** `s` virtual seconds pass at once (the clock runs at wall speed otherwise, so no test depends on how long a request takes). */
 const pass = (s: number) => sim!.world.clock.advance(s * 1000);
 
-function fleet(): FleetSpec {
+function fleet(timings?: Partial<NodeTimings>): FleetSpec {
   return {
     clusters: [
       {
@@ -46,7 +47,7 @@ function fleet(): FleetSpec {
               version: '3',
               image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', release) },
             },
-            live: { min: 2, max: 4, eksctl: true },
+            live: { min: 2, max: 4, eksctl: true, ...(timings ? { timings } : {}) },
           },
         ],
       },
@@ -61,8 +62,8 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function start(faults: Faults = {}) {
-  sim = await startSimulator(fleet(), { faults });
+async function start(faults: Faults = {}, timings?: Partial<NodeTimings>) {
+  sim = await startSimulator(fleet(timings), { faults });
   const asg = new AutoScalingClient({ region: 'us-east-1', endpoint: sim.url, credentials, maxAttempts: 1 });
   const kube = eksKubeApi('prod', { server: `${sim.url}/k8s/us-east-1/prod` }, () => eksToken('prod', 'us-east-1', async () => credentials));
   const describe = async () => (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['workers'] }))).AutoScalingGroups![0]!;
@@ -115,6 +116,27 @@ describe('live self-managed Auto Scaling groups in the simulator', () => {
     expect(await ready()).toHaveLength(4);
     pass(30);
     expect(await ready()).toHaveLength(6);
+  });
+
+  it("takes a group's own launch-to-node times: slow nodes stay Pending, unregistered and NotReady until their time", async () => {
+    const { asg, describe, ready, kube } = await start({}, { inServiceMs: 60_000, joinMs: 240_000, readyMs: 270_000 });
+    await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'workers', MaxSize: 5, DesiredCapacity: 5 }));
+    const fresh = async () =>
+      (await describe()).Instances!.filter((i) => i.LaunchTemplate?.Version === '3').find((i) => i.InstanceId && !first.has(i.InstanceId));
+    const first = new Set<string>();
+    for (const i of (await describe()).Instances!) if (i.LifecycleState === 'InService') first.add(i.InstanceId!);
+    expect(first.size).toBe(4);
+    // The defaults would have it InService at 30 s, a node at 60 s, Ready at 90 s.
+    pass(45);
+    expect((await fresh())?.LifecycleState).toBe('Pending');
+    pass(50);
+    expect((await fresh())?.LifecycleState).toBe('InService');
+    expect(await kube.listNodes('')).toHaveLength(4);
+    pass(150);
+    expect(await kube.listNodes('')).toHaveLength(5);
+    expect(await ready()).toHaveLength(4);
+    pass(30);
+    expect(await ready()).toHaveLength(5);
   });
 
   it('terminates an instance: decrementing the desired capacity, or launching a replacement', async () => {

@@ -43,8 +43,11 @@ import type { PodLifecycle } from './eviction.js';
  *   changed", AWS CLI reference, update-auto-scaling-group); its LaunchTemplate's overrides are what is
  *   sent (none if none: whether an omitted list is kept is UNVERIFIED, the inconvenient answer modelled).
  * - Nodes: an instance is InService 30 s after launch; its kubelet registers the node 60 s after launch
- *   and it is Ready 90 s after (never, under the `neverReady` fault). The node has `spec.providerID`
- *   `aws:///<az>/<instance-id>` (the AWS cloud provider's form) and the labels the kubelet sets
+ *   and it is Ready 90 s after (never, under the `neverReady` fault). These are the model's defaults,
+ *   not AWS's figures: AWS documents no launch-to-Ready time (UNVERIFIED; it varies with the instance
+ *   type, the image and the user data), so a group may set its own (`GroupSpec.timings`,
+ *   `SimSelfManaged.live.timings`), and the bench (test/bench/self-managed.ts) varies them. The node
+ *   has `spec.providerID` `aws:///<az>/<instance-id>` (the AWS cloud provider's form) and the labels the kubelet sets
  *   ("Node Labels Populated By The Kubelet", https://kubernetes.io/docs/reference/node/node-labels/:
  *   kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch, node.kubernetes.io/instance-type,
  *   topology.kubernetes.io/region and zone), and for an eksctl group eksctl's
@@ -70,6 +73,14 @@ const SECOND = 1000;
 export const IN_SERVICE_AFTER_MS = 30 * SECOND;
 export const JOINS_AFTER_MS = 60 * SECOND;
 export const READY_AFTER_MS = 90 * SECOND;
+
+/** When, after its launch, an instance is InService, its node registered, and the node Ready (ms). */
+export interface NodeTimings {
+  inServiceMs: number;
+  joinMs: number;
+  readyMs: number;
+}
+export const DEFAULT_NODE_TIMINGS: NodeTimings = { inServiceMs: IN_SERVICE_AFTER_MS, joinMs: JOINS_AFTER_MS, readyMs: READY_AFTER_MS };
 const TERMINATING_MS = 30 * SECOND;
 const LAUNCH_RETRY_MS = 60 * SECOND;
 
@@ -117,6 +128,8 @@ export interface GroupSpec {
   launchConfiguration?: string | null;
   /** Instances show the version number an alias resolved to at launch (the other answer to the UNVERIFIED above). */
   numberOf?: (template: TemplateRef) => string;
+  /** Its instances' launch-to-node times; DEFAULT_NODE_TIMINGS for those not given. */
+  timings?: Partial<NodeTimings>;
 }
 
 type TemplateRef = { id: string; name: string; version: string };
@@ -150,6 +163,7 @@ export class LiveGroup {
   neverReady = false;
   private nextLaunchAt = 0;
   private counter = 0;
+  private readonly timings: NodeTimings;
 
   constructor(
     readonly spec: GroupSpec,
@@ -165,6 +179,7 @@ export class LiveGroup {
     this.template = spec.template;
     this.mixed = spec.mixed ?? null;
     this.launchConfiguration = spec.launchConfiguration ?? null;
+    this.timings = { ...DEFAULT_NODE_TIMINGS, ...spec.timings };
     // The instances it runs at the start: InService, their nodes Ready, launched an hour ago.
     for (let i = 0; i < spec.desired; i++) this.launch(now - 3_600_000, false);
   }
@@ -209,7 +224,7 @@ export class LiveGroup {
     return instance;
   }
 
-  /** The kubelet registers the node (NotReady until READY_AFTER_MS after launch). */
+  /** The kubelet registers the node (NotReady until `timings.readyMs` after launch). */
   private join(i: GroupInstance, now: number): void {
     if (this.kube.nodes.has(i.node)) return;
     const labels: Record<string, string> = {
@@ -224,7 +239,7 @@ export class LiveGroup {
     const node: KubeObject = {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: i.node, labels, creationTimestamp: new Date(Math.max(i.launchedAt + JOINS_AFTER_MS, 0)).toISOString() },
+      metadata: { name: i.node, labels, creationTimestamp: new Date(Math.max(i.launchedAt + this.timings.joinMs, 0)).toISOString() },
       spec: { providerID: `aws:///${i.az}/${i.id}` },
       status: {
         conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }],
@@ -237,7 +252,7 @@ export class LiveGroup {
 
   private ready(i: GroupInstance, now: number): void {
     const node = this.kube.nodes.get(i.node);
-    if (!node || i.neverReady || now < i.launchedAt + READY_AFTER_MS) return;
+    if (!node || i.neverReady || now < i.launchedAt + this.timings.readyMs) return;
     node.status = { ...node.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] };
   }
 
@@ -259,8 +274,8 @@ export class LiveGroup {
   /** Brings the group up to the virtual now. */
   settle(now: number): void {
     for (const i of [...this.instances]) {
-      if (i.lifecycle === 'Pending' && now >= i.launchedAt + IN_SERVICE_AFTER_MS) i.lifecycle = 'InService';
-      if (i.lifecycle !== 'Terminating' && now >= i.launchedAt + JOINS_AFTER_MS) this.join(i, now);
+      if (i.lifecycle === 'Pending' && now >= i.launchedAt + this.timings.inServiceMs) i.lifecycle = 'InService';
+      if (i.lifecycle !== 'Terminating' && now >= i.launchedAt + this.timings.joinMs) this.join(i, now);
       if (i.lifecycle !== 'Terminating') this.ready(i, now);
       if (i.lifecycle === 'Terminating' && now >= (i.goneAt ?? Infinity)) {
         this.instances.splice(this.instances.indexOf(i), 1);

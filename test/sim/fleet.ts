@@ -1,3 +1,4 @@
+import type { NodeTimings } from './asg.js';
 import type { IdentitySpec } from './identity.js';
 import type { SimImageSpec } from './images.js';
 import type { ThrottleModel } from './throttle.js';
@@ -153,7 +154,15 @@ export interface SimSelfManaged {
    * and DescribeScalingActivities work on it (./asg.ts). Its launch template's version is a number.
    * Absent: the group is as described above, with no nodes (what the check reads).
    */
-  live?: { min?: number; max?: number; azs?: string[]; instanceType?: string; eksctl?: boolean; instancesShowNumber?: boolean };
+  live?: {
+    min?: number;
+    max?: number;
+    azs?: string[];
+    instanceType?: string;
+    eksctl?: boolean;
+    instancesShowNumber?: boolean;
+    timings?: Partial<NodeTimings>;
+  };
   /** Overrides of its mixed instances policy (`mixed`): instance types, some with a launch template of their own. */
   overrides?: { instanceType: string; launchTemplate?: { id: string; name: string; version: string; image: SimImageSpec } }[];
 }

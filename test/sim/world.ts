@@ -169,6 +169,7 @@ export class World {
             : null,
           launchConfiguration: lc?.name ?? null,
           ...(live.instancesShowNumber ? { numberOf: (t: { id: string; version: string }) => String(number(t)) } : {}),
+          ...(live.timings ? { timings: live.timings } : {}),
         },
         this.kubeOf(cluster),
         this.podLifecycle(cluster),
