@@ -4,8 +4,17 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { partition } from '@aws-sdk/core/client';
 import type { AgentOptions } from 'node:https';
-import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type Cluster, type DispatcherOptions, type RequestContext } from '@kubernetes/client-node';
-import type { DrainKubeApi, EksToken, KubeApi, KubeDeadlines, KubeEndpoint } from '../model/kube-api.js';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PolicyV1Api,
+  type Cluster,
+  type DispatcherOptions,
+  type RequestContext,
+} from '@kubernetes/client-node';
+import type { ClusterObjectsKubeApi, DrainKubeApi, EksToken, KubeApi, KubeDeadlines, KubeEndpoint, KubeObjectJson } from '../model/kube-api.js';
 import { KubeDeadlineError } from './kube-errors.js';
 
 /** The field manager of the action's writes. */
@@ -118,8 +127,19 @@ class BoundedKubeConfig extends KubeConfig {
 
 type Call = (...args: unknown[]) => Promise<unknown>;
 
-/** The calls a cluster's client makes: the reads and writes of KubeApi, and the drain's. */
-export type KubeClient = KubeApi & DrainKubeApi;
+/** The calls a cluster's client makes: the reads and writes of KubeApi, the drain's, and the check's reads of Karpenter's objects. */
+export type KubeClient = KubeApi & DrainKubeApi & ClusterObjectsKubeApi;
+
+type ApiClients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api; custom: CustomObjectsApi };
+
+function apiClients(kc: KubeConfig): ApiClients {
+  return {
+    apps: kc.makeApiClient(AppsV1Api),
+    core: kc.makeApiClient(CoreV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+  };
+}
 
 function wrapCalls(api: KubeClient, wrap: (call: Call) => Call): KubeClient {
   return Object.fromEntries(Object.entries(api).map(([name, call]) => [name, wrap(call as Call)])) as unknown as KubeClient;
@@ -161,7 +181,7 @@ export function eksKubeApi(
   options: KubeClientOptions & { now?: () => number } = {},
 ): KubeClient {
   const { deadlines = DEFAULT_KUBE_DEADLINES, signal, now = Date.now } = options;
-  type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api };
+  type Clients = ApiClients;
   // One client (and one token) at a time, shared by concurrent calls, renewed when the token ages.
   let current: { renewAt: number; made: Promise<Clients> } | undefined;
   async function make(): Promise<{ renewAt: number; clients: Clients }> {
@@ -181,7 +201,7 @@ export function eksKubeApi(
       contexts: [{ name: clusterName, cluster: clusterName, user: 'eks-ami-drift' }],
       currentContext: clusterName,
     });
-    return { renewAt: fresh.renewAt, clients: { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) } };
+    return { renewAt: fresh.renewAt, clients: apiClients(kc) };
   }
   function renew(): Promise<Clients> {
     const made = make();
@@ -213,7 +233,7 @@ export function kubeconfigApi(path: string, context?: string, options: KubeClien
   const kc = new BoundedKubeConfig(deadlines, signal);
   kc.loadFromFile(path);
   if (context && kc.getContexts().some((c) => c.name === context)) kc.setCurrentContext(context);
-  const made = { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), policy: kc.makeApiClient(PolicyV1Api) };
+  const made = apiClients(kc);
   return namingDeadlines(
     kubeApiFrom(async () => made),
     kc.getCurrentCluster()?.server ?? path,
@@ -222,8 +242,12 @@ export function kubeconfigApi(path: string, context?: string, options: KubeClien
   );
 }
 
-function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api }>): KubeClient {
+function kubeApiFrom(clients: () => Promise<ApiClients>): KubeClient {
   return {
+    async listClusterObjects(group, version, plural) {
+      const list = (await (await clients()).custom.listClusterCustomObject({ group, version, plural })) as { items?: KubeObjectJson[] };
+      return list.items ?? [];
+    },
     async listNodes(labelSelector) {
       return (await (await clients()).core.listNode({ labelSelector })).items;
     },
