@@ -30,7 +30,7 @@ export const LATEST_WARNING =
   'pin a version and roll it out in stages (karpenter.sh, "Managing AMIs")';
 
 /** Not proposed yet: what a status that needs action says of the action. */
-const NOT_PROPOSED = 'bump the alias in the EC2NodeClass by hand: the action does not propose node class pins yet';
+const NOT_PROPOSED = 'bump the alias in the EC2NodeClass by hand (the action does not propose node class pins yet)';
 
 interface Resolution {
   alias: Alias;
@@ -197,8 +197,7 @@ export function classifyNodeClass(
   const flavours = r.required.map(flavourText).join(', ');
 
   if (alias.version === 'latest') {
-    const resolved = nc.amis.length > 0 ? ` (${nc.amis.map((a) => a.id).join(', ')})` : '';
-    return entry('tracks-latest', `${raw} resolves today to ${targetAlias} for Kubernetes ${r.minor} (${flavours})${resolved}. ${LATEST_WARNING}`, at);
+    return entry('tracks-latest', `${raw} resolves today to ${targetAlias} for Kubernetes ${r.minor} (${flavours}). ${LATEST_WARNING}`, at);
   }
 
   const pinned = missingFor(r, alias.version, latest);
@@ -242,5 +241,5 @@ export function classifyNodeClass(
   }
   report.targetAlias = targetAlias;
   const published = age !== undefined ? ` (published ${formatDuration(age)} ago)` : '';
-  return entry('drift', `${raw} → ${targetAlias}${published}, published for ${flavours}: ${NOT_PROPOSED}${skipped}`, at);
+  return entry('drift', `${raw} → ${targetAlias}${published}, published for ${flavours}; ${NOT_PROPOSED}${skipped}`, at);
 }

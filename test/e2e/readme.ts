@@ -43,10 +43,10 @@ export function readmePolicyActions(name: 'check' | 'upgrade' | 'stages'): strin
   return policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
 
-/** The documented RBAC (`<!-- rbac -->`) as `verb resource` rules. */
-export function readmeRbacRules(): string[] {
+/** The documented RBAC (`<!-- rbac -->`, or another marked block such as `rbac:check`) as `verb resource` rules. */
+export function readmeRbacRules(name = 'rbac'): string[] {
   const rules: string[] = [];
-  for (const doc of parseAllDocuments(markedBlock('rbac'))) {
+  for (const doc of parseAllDocuments(markedBlock(name))) {
     const o = doc.toJS() as { kind: string; rules?: { resources: string[]; verbs: string[] }[] };
     for (const r of o.rules ?? []) for (const res of r.resources) for (const verb of r.verbs) rules.push(`${verb} ${res}`);
   }

@@ -184,7 +184,8 @@ export function karpenterObjects(world: object, kube: KubeState, cluster: SimClu
             ? older
             : current;
         const claim = `${p.name}-${(i + 1).toString(36).padStart(5, '0')}`;
-        const node = `ip-10-0-${Math.floor(i / 250)}-${(i % 250) + 1}.${cluster.region}.compute.internal`;
+        // Unique in the cluster: the NodeClaim's name (itself unique) in an EC2 private DNS name.
+        const node = `i-${claim}.${cluster.region}.compute.internal`;
         const createdAt = new Date(now - (group.ageDays ?? 1) * 86_400_000).toISOString();
         const labels: Record<string, string> = {
           'karpenter.sh/nodepool': p.name,
