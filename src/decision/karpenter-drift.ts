@@ -132,8 +132,14 @@ export function classifyNodeClass(
     onOlderImage,
     targetAlias: null,
   };
+  const notReady = nc.ready?.status === 'False' ? ` · ⚠️ Karpenter reports the node class not Ready${nc.ready.message ? ` (${nc.ready.message})` : ''}` : '';
+  const unused = nc.nodePools.length === 0 ? ' · no NodePool uses it' : '';
   const nodesNote =
-    onOlderImage > 0 ? ` · ${onOlderImage} of ${nc.nodeClaims.length} node(s) still on an older image than the class resolves (drifted, not yet replaced)` : '';
+    (onOlderImage > 0
+      ? ` · ${onOlderImage} of ${nc.nodeClaims.length} node(s) still on an older image than the class resolves (drifted, not yet replaced)`
+      : '') +
+    notReady +
+    unused;
   const entry = (status: NodegroupStatus, reason: string, extra: { latest?: string; parameter?: string; publishedAt?: Date } = {}): NodegroupDecision => ({
     cluster: cluster.name,
     region: cluster.region,

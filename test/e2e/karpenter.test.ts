@@ -121,6 +121,8 @@ describe('check of Karpenter node classes, as the bundled action', () => {
     expect(pinned.status).toBe('drift');
     expect(pinned.nodeClass?.resolved).toEqual([]);
     expect(pinned.reason).toContain('al2023@v20251108 does not resolve for Kubernetes 1.35');
+    // as Karpenter itself says on the node class (pkg/controllers/nodeclass/ami.go)
+    expect(pinned.reason).toContain('Karpenter reports the node class not Ready');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { classify, confirmParameters, kindOf } from '../../src/kinds/registry.js';
 import { requiredFlavours } from '../../src/decision/karpenter-alias.js';
+import { readKarpenter } from '../../src/fleet/karpenter-reads.js';
 import type { ClusterState, LatestRelease, NodegroupState } from '../../src/model/fleet.js';
 import type { NodeClaimRead, NodePoolRead } from '../../src/model/karpenter-objects.js';
 
@@ -213,5 +214,78 @@ describe('an EKS Auto Mode NodePool in the check', () => {
     expect(r.reason).toContain('0 node(s) from "0 9 * * mon-fri" for 8h for Drifted');
     ng.autoModePool!.pool.budgets = [];
     expect(run(ng).reason).toContain("Karpenter's default, 10% of the nodes");
+  });
+});
+
+describe("reading a cluster's Karpenter objects", () => {
+  const nodeClassObject = {
+    metadata: { name: 'default' },
+    spec: { amiSelectorTerms: [{ alias: 'al2023@v20260505' }] },
+    status: { amis: [{ id: 'ami-0a505', requirements: [] }], conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+  const poolObject = {
+    metadata: { name: 'general' },
+    spec: {
+      template: { spec: { nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' }, requirements: bothArchs, expireAfter: '720h' } },
+      disruption: { budgets: [{ nodes: '10%' }, { nodes: '0', schedule: '0 9 * * *', duration: '8h', reasons: ['Drifted'] }] },
+    },
+  };
+  const claimObject = (name: string, imageID?: string) => ({
+    metadata: { name, labels: { 'karpenter.sh/nodepool': 'general' } },
+    spec: { nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' } },
+    status: imageID ? { imageID, nodeName: `${name}.node` } : {},
+  });
+  function fakeKube(served: Record<string, object[] | number>) {
+    const calls: string[] = [];
+    return {
+      calls,
+      kube: {
+        listClusterObjects: async (_group: string, _version: string, plural: string) => {
+          calls.push(plural);
+          const answer = served[plural] ?? 404;
+          if (typeof answer === 'number') throw Object.assign(new Error(`HTTP ${answer}`), { code: answer });
+          return answer;
+        },
+        listNodes: async (selector: string) => {
+          calls.push(`nodes ${selector}`);
+          return [] as never[];
+        },
+      },
+    };
+  }
+
+  it('reads nothing more where Karpenter is not installed (404), and throws a refusal (403) for the caller to report', async () => {
+    const none = fakeKube({});
+    await expect(readKarpenter(none.kube, cluster)).resolves.toEqual([]);
+    expect(none.calls).toEqual(['ec2nodeclasses']);
+    await expect(readKarpenter(fakeKube({ ec2nodeclasses: 403 }).kube, cluster)).rejects.toMatchObject({ code: 403 });
+  });
+
+  it('links NodePools and NodeClaims to their node class, and a NodeClaim still launching (no image yet) is not counted as drifted', async () => {
+    const { kube, calls } = fakeKube({
+      ec2nodeclasses: [nodeClassObject],
+      nodepools: [poolObject],
+      nodeclaims: [claimObject('a', 'ami-0a505'), claimObject('b', 'ami-0old'), claimObject('c')],
+    });
+    const [entry] = await readKarpenter(kube, cluster);
+    expect(calls.sort()).toEqual(['ec2nodeclasses', 'nodeclaims', 'nodepools']);
+    expect(entry).toMatchObject({ name: 'default', kind: 'karpenter', version: '1.35' });
+    expect(entry!.nodeClass!.nodePools[0]!.budgets).toEqual([
+      { nodes: '10%', schedule: null, duration: null, reasons: null },
+      { nodes: '0', schedule: '0 9 * * *', duration: '8h', reasons: ['Drifted'] },
+    ]);
+    const r = run(entry!);
+    expect(r.nodeClass).toMatchObject({ nodes: 3, onOlderImage: 1, nodePools: ['general'] });
+  });
+
+  it('in an Auto Mode cluster, reads its NodePools on eks.amazonaws.com NodeClasses and their nodes by label', async () => {
+    const autoPool = {
+      metadata: { name: 'general-purpose' },
+      spec: { template: { spec: { nodeClassRef: { group: 'eks.amazonaws.com', kind: 'NodeClass', name: 'default' } } } },
+    };
+    const { kube, calls } = fakeKube({ nodepools: [autoPool] });
+    const entries = await readKarpenter(kube, { ...cluster, autoMode: true });
+    expect(entries.map((e) => [e.name, e.kind])).toEqual([['general-purpose', 'auto-mode']]);
+    expect(calls.sort()).toEqual(['ec2nodeclasses', 'nodepools', 'nodes eks.amazonaws.com/compute-type=auto']);
   });
 });
