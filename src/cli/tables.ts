@@ -15,6 +15,8 @@ const STATUS_STYLE: Record<string, Parameters<typeof styleText>[0]> = {
   unsupported: 'red',
   unknown: 'magenta',
   custom: 'gray',
+  'tracks-latest': 'yellow',
+  'auto-mode': 'gray',
 };
 
 /** Columns padded to their widest cell. */

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { CONCURRENCY, pauseDeps, type Clients } from '../clients.js';
 import type { ClusterState, HistoryRecord, LatestRelease, NodegroupState, ParameterRequest } from '../model/fleet.js';
 import { renderLogLine } from '../report/check-summary.js';
-import { NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupStatus } from '../model/check-report.js';
+import { COUNTED_WHEN_SEEN, NEEDS_UPGRADE, STATUSES, type CheckReport, type NodegroupStatus } from '../model/check-report.js';
 import type { PauseReport } from '../model/pause.js';
 import type { Settings } from '../model/settings.js';
 import { unreadableMarks } from '../decision/drift.js';
@@ -16,6 +16,7 @@ import { describeKubeError, isKubeDeadline } from '../fleet/kube-errors.js';
 import type { LookForBlockers } from '../effects/proposal-common.js';
 import type { CommandIo } from './io.js';
 import { applyStages, classifyAll, confirmInRegion, fleetReaders, supportOf, type RegionRead } from './check-verdicts.js';
+import { lookAtNodeClasses, nodeClassLook, readLateTargets, type NodeClassesOfCluster } from './check-node-classes.js';
 
 /**
  * `command: check`: the report, and with `on-drift` the proposals. Returns the report and, when the
@@ -78,6 +79,8 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
         }
         return read;
       },
+      // Karpenter's node classes and Auto Mode's node pools, read-only; not when node groups are named (the input names managed ones).
+      ...(settings.nodegroups.length === 0 ? { lookAtNodeClasses: nodeClassLook(clients, unreachable) } : {}),
     });
     for (const ng of r.nodegroups) io.log(renderLogLine(ng));
     if (cache && loaded) {
@@ -87,6 +90,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
     for (const c of r.clusters) if (c.kubernetesSupport?.notice) io.warn(`${c.region}/${c.cluster}: ${c.kubernetesSupport.notice}`);
     for (const u of r.pausesUnchecked) io.log(`pauses not looked for in ${u}`);
     for (const u of r.nodesUnchecked ?? []) io.log(`nodes not looked at (updates in place not seen) in ${u}`);
+    for (const u of r.nodeClassesUnchecked ?? []) io.log(`Karpenter node classes not looked at in ${u}`);
     for (const w of r.warnings ?? []) io.warn(w);
     for (const p of r.pauses) {
       const line = `${p.region}/${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note}`;
@@ -171,6 +175,8 @@ export interface CheckDeps {
    * Absent: not looked at.
    */
   lookAtNodes?: (clusters: ClusterState[]) => Promise<Map<string, NodesOfCluster>>;
+  /** Reads (read-only) each cluster's Karpenter EC2NodeClasses and Auto Mode NodePools, keyed `region/name`. Absent: not looked at. */
+  lookAtNodeClasses?: (clusters: ClusterState[]) => Promise<Map<string, NodeClassesOfCluster>>;
 }
 
 /** A cluster's managed node groups' nodes and their OS images, or why they were not read. */
@@ -261,10 +267,12 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
   );
 
   const clustersRead = perRegion.flatMap((r) => r.clusters);
-  const [pauses, nodesUnchecked] = await Promise.all([
+  const [pauses, nodesUnchecked, nodeClassesUnchecked] = await Promise.all([
     deps.lookForPauses ? deps.lookForPauses(clustersRead) : { found: [], unchecked: [] },
     lookAtNodes(clustersRead, deps),
+    lookAtNodeClasses(clustersRead, deps.lookAtNodeClasses),
   ]);
+  await readLateTargets(perRegion, limit);
 
   let nodegroups = classifyAll(perRegion, policy);
   const staged = stages ? await applyStages(stages, perRegion, nodegroups, policy.now.getTime()) : undefined;
@@ -274,7 +282,8 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
 
   // Without stages, `waiting` is counted only when a release waits for its image in a region.
   const waits = nodegroups.some((n) => n.status === 'waiting');
-  const counts = Object.fromEntries(STATUSES.filter((s) => stages || waits || s !== 'waiting').map((s) => [s, 0])) as Record<NodegroupStatus, number>;
+  const counted = (s: NodegroupStatus) => (stages || waits || s !== 'waiting') && (!COUNTED_WHEN_SEEN.has(s) || nodegroups.some((n) => n.status === s));
+  const counts = Object.fromEntries(STATUSES.filter(counted).map((s) => [s, 0])) as Record<NodegroupStatus, number>;
   for (const ng of nodegroups) counts[ng.status]++;
   const warnings = perRegion.flatMap((r) => [
     ...(r.warning ? [r.warning] : []),
@@ -299,8 +308,10 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         cluster: c.name,
         region: c.region,
         controlPlaneVersion: c.version ?? null,
-        nodegroups: c.nodegroups.filter((n) => n.kind !== 'self-managed').length,
+        nodegroups: c.nodegroups.filter((n) => (n.kind ?? 'managed') === 'managed').length,
         selfManagedGroups: c.nodegroups.filter((n) => n.kind === 'self-managed' && !n.error).length,
+        ...(c.nodegroups.some((n) => n.kind === 'karpenter') ? { nodeClasses: c.nodegroups.filter((n) => n.kind === 'karpenter').length } : {}),
+        ...(c.autoMode ? { autoMode: true } : {}),
         error: c.error ?? null,
         ...supportOf(c, perRegion, policy.now),
         ...(stages ? { stage: stageOf(c, stages).name, stageNote: stageOf(c, stages).note } : {}),
@@ -310,6 +321,7 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
     pauses: pauses.found,
     pausesUnchecked: pauses.unchecked,
     nodesUnchecked,
+    ...(nodeClassesUnchecked.length > 0 ? { nodeClassesUnchecked } : {}),
     proposals: [],
     ...(warnings.length > 0 ? { warnings } : {}),
     ...(stages && staged ? { rollout: { stages: stages.names, stageTag: stages.tag, stageSoak: stages.soak.text, cells: staged.cells } } : {}),

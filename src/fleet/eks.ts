@@ -127,6 +127,8 @@ export async function readClusterEndpoint(eks: EKSClient, region: string, name: 
     ...(cluster?.endpoint ? { endpoint: cluster.endpoint } : {}),
     ...(cluster?.certificateAuthority?.data ? { caData: cluster.certificateAuthority.data } : {}),
     ...(cluster?.tags ? { tags: cluster.tags } : {}),
+    // EKS Auto Mode: DescribeCluster's computeConfig.enabled (EKS API reference, ComputeConfigResponse).
+    ...(cluster?.computeConfig?.enabled ? { autoMode: true } : {}),
   };
 }
 

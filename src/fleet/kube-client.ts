@@ -8,13 +8,14 @@ import {
   AppsV1Api,
   AuthorizationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   PolicyV1Api,
   type Cluster,
   type DispatcherOptions,
   type RequestContext,
 } from '@kubernetes/client-node';
-import type { DrainKubeApi, EksToken, KubeApi, KubeDeadlines, KubeEndpoint } from '../model/kube-api.js';
+import type { ClusterObjectsKubeApi, DrainKubeApi, EksToken, KubeApi, KubeDeadlines, KubeEndpoint, KubeObjectJson } from '../model/kube-api.js';
 import { KubeDeadlineError } from './kube-errors.js';
 
 /** The field manager of the action's writes. */
@@ -127,8 +128,20 @@ class BoundedKubeConfig extends KubeConfig {
 
 type Call = (...args: unknown[]) => Promise<unknown>;
 
-/** The calls a cluster's client makes: the reads and writes of KubeApi, and the drain's. */
-export type KubeClient = KubeApi & DrainKubeApi;
+/** The calls a cluster's client makes: the reads and writes of KubeApi, the drain's, and the check's reads of Karpenter's objects. */
+export type KubeClient = KubeApi & DrainKubeApi & ClusterObjectsKubeApi;
+
+type ApiClients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api; custom: CustomObjectsApi; authorization: AuthorizationV1Api };
+
+function apiClients(kc: KubeConfig): ApiClients {
+  return {
+    apps: kc.makeApiClient(AppsV1Api),
+    core: kc.makeApiClient(CoreV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    authorization: kc.makeApiClient(AuthorizationV1Api),
+  };
+}
 
 function wrapCalls(api: KubeClient, wrap: (call: Call) => Call): KubeClient {
   return Object.fromEntries(Object.entries(api).map(([name, call]) => [name, wrap(call as Call)])) as unknown as KubeClient;
@@ -170,7 +183,7 @@ export function eksKubeApi(
   options: KubeClientOptions & { now?: () => number } = {},
 ): KubeClient {
   const { deadlines = DEFAULT_KUBE_DEADLINES, signal, now = Date.now } = options;
-  type Clients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api; authorization: AuthorizationV1Api };
+  type Clients = ApiClients;
   // One client (and one token) at a time, shared by concurrent calls, renewed when the token ages.
   let current: { renewAt: number; made: Promise<Clients> } | undefined;
   async function make(): Promise<{ renewAt: number; clients: Clients }> {
@@ -190,15 +203,7 @@ export function eksKubeApi(
       contexts: [{ name: clusterName, cluster: clusterName, user: 'eks-ami-drift' }],
       currentContext: clusterName,
     });
-    return {
-      renewAt: fresh.renewAt,
-      clients: {
-        apps: kc.makeApiClient(AppsV1Api),
-        core: kc.makeApiClient(CoreV1Api),
-        policy: kc.makeApiClient(PolicyV1Api),
-        authorization: kc.makeApiClient(AuthorizationV1Api),
-      },
-    };
+    return { renewAt: fresh.renewAt, clients: apiClients(kc) };
   }
   function renew(): Promise<Clients> {
     const made = make();
@@ -230,12 +235,7 @@ export function kubeconfigApi(path: string, context?: string, options: KubeClien
   const kc = new BoundedKubeConfig(deadlines, signal);
   kc.loadFromFile(path);
   if (context && kc.getContexts().some((c) => c.name === context)) kc.setCurrentContext(context);
-  const made = {
-    apps: kc.makeApiClient(AppsV1Api),
-    core: kc.makeApiClient(CoreV1Api),
-    policy: kc.makeApiClient(PolicyV1Api),
-    authorization: kc.makeApiClient(AuthorizationV1Api),
-  };
+  const made = apiClients(kc);
   return namingDeadlines(
     kubeApiFrom(async () => made),
     kc.getCurrentCluster()?.server ?? path,
@@ -244,8 +244,12 @@ export function kubeconfigApi(path: string, context?: string, options: KubeClien
   );
 }
 
-function kubeApiFrom(clients: () => Promise<{ apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api; authorization: AuthorizationV1Api }>): KubeClient {
+function kubeApiFrom(clients: () => Promise<ApiClients>): KubeClient {
   return {
+    async listClusterObjects(group, version, plural) {
+      const list = (await (await clients()).custom.listClusterCustomObject({ group, version, plural })) as { items?: KubeObjectJson[] };
+      return list.items ?? [];
+    },
     async listNodes(labelSelector) {
       return (await (await clients()).core.listNode({ labelSelector })).items;
     },

@@ -23,6 +23,11 @@ export interface NodeKind {
   runningRelease(ng: NodegroupState): { release: string; amiType: string } | undefined;
   /** Find the published target: the SSM parameters it is compared with. */
   targetParameters(ng: NodegroupState): ParameterRequest[];
+  /**
+   * The parameters to read once the first ones are: a Karpenter alias's target version, confirmed for
+   * every architecture and variant. Absent: none.
+   */
+  confirmParameters?(ng: NodegroupState, latest: (parameter: string) => LatestRelease | undefined): ParameterRequest[];
   /** Compare what runs with the published target: its status and the reason. Pure. */
   classify(cluster: ClusterState, ng: NodegroupState, latest: (parameter: string) => LatestRelease | undefined, policy: DriftPolicy): NodegroupDecision;
   /** The manifest key that pins it; null: the action reports it but neither proposes nor upgrades it. */

@@ -1,4 +1,4 @@
-import type { ClusterState, LatestRelease, NodegroupState, NodeKindId } from '../model/fleet.js';
+import type { ClusterState, LatestRelease, NodegroupState, NodeKindId, ParameterRequest } from '../model/fleet.js';
 import type { NodegroupReport } from '../model/check-report.js';
 import type { PlanItem } from '../model/plan.js';
 import { withHealthMark, type DriftPolicy } from '../decision/drift.js';
@@ -7,9 +7,11 @@ import type { NodeKind } from './node-kind.js';
 import { managedImage } from './managed-image.js';
 import { managedRelease } from './managed-release.js';
 import { selfManaged } from './self-managed.js';
+import { karpenterNodeClass } from './karpenter.js';
+import { autoModePool } from './auto-mode.js';
 
 /** Every node kind the action knows. A node group is of the first kind that matches it. */
-export const NODE_KINDS: readonly NodeKind[] = [selfManaged, managedImage, managedRelease];
+export const NODE_KINDS: readonly NodeKind[] = [karpenterNodeClass, autoModePool, selfManaged, managedImage, managedRelease];
 
 export function kindOf(ng: NodegroupState): NodeKind {
   const kind = NODE_KINDS.find((k) => k.matches(ng));
@@ -51,3 +53,7 @@ export const readsImage = (ng: NodegroupState): boolean => kindOf(ng).readsImage
 /** The SSM parameter holding a target release's own image in a region, as the node group's kind names it (undefined: none to read). */
 export const targetImageParameter = (id: NodeKindId, amiType: string, minor: string, release: string): string | undefined =>
   kindById(id).targetImageParameter(amiType, minor, release);
+
+/** The parameters a node group's kind reads once the first ones are read (a Karpenter alias's target, confirmed per flavour). */
+export const confirmParameters = (ng: NodegroupState, latest: (parameter: string) => LatestRelease | undefined): ParameterRequest[] =>
+  kindOf(ng).confirmParameters?.(ng, latest) ?? [];

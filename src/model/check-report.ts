@@ -1,8 +1,22 @@
 import type { NodeKindId, PinKey, UpdateSettings } from './fleet.js';
 import type { PauseReport } from './pause.js';
+import type { AutoModeReport, NodeClassReport } from './karpenter-objects.js';
 
 /** What the check found for one node group: the one object every output is rendered from. */
-export type NodegroupStatus = 'up-to-date' | 'drift' | 'soaking' | 'waiting' | 'behind-control-plane' | 'unsupported' | 'custom' | 'unknown' | 'error';
+export type NodegroupStatus =
+  | 'up-to-date'
+  | 'drift'
+  | 'soaking'
+  | 'waiting'
+  | 'behind-control-plane'
+  | 'unsupported'
+  | 'custom'
+  | 'unknown'
+  | 'error'
+  /** A Karpenter EC2NodeClass on an `@latest` alias: it takes each release as AWS publishes it. */
+  | 'tracks-latest'
+  /** An EKS Auto Mode NodePool: AWS chooses its AMI; reported, never pinned. */
+  | 'auto-mode';
 
 export const STATUSES: readonly NodegroupStatus[] = [
   'error',
@@ -12,9 +26,14 @@ export const STATUSES: readonly NodegroupStatus[] = [
   'waiting',
   'unsupported',
   'unknown',
+  'tracks-latest',
   'custom',
+  'auto-mode',
   'up-to-date',
 ];
+
+/** Statuses counted only when an entry has them (the node kinds read from Kubernetes), so a fleet without them reports the same counts. */
+export const COUNTED_WHEN_SEEN: ReadonlySet<NodegroupStatus> = new Set(['tracks-latest', 'auto-mode']);
 
 /** Statuses that mean "this node group should be upgraded": they set the `drift` output. */
 export const NEEDS_UPGRADE: ReadonlySet<NodegroupStatus> = new Set(['drift', 'behind-control-plane']);
@@ -38,8 +57,15 @@ export interface NodegroupReport {
   nodes: number | null;
   /** How EKS will roll it (managed node groups): its update settings, capacity type and node auto repair. */
   updateSettings?: UpdateSettings;
-  /** `managed` (an EKS managed node group) or `self-managed` (an Auto Scaling group of the cluster's). */
-  kind: 'managed' | 'self-managed';
+  /**
+   * `managed` (an EKS managed node group), `self-managed` (an Auto Scaling group of the cluster's),
+   * `karpenter` (an EC2NodeClass), `auto-mode` (an Auto Mode NodePool).
+   */
+  kind: 'managed' | 'self-managed' | 'karpenter' | 'auto-mode';
+  /** A Karpenter EC2NodeClass: its selector, what it resolves to, its NodePools and nodes, where it should move. */
+  nodeClass?: NodeClassReport;
+  /** An EKS Auto Mode NodePool: its nodes' ages, its expiry and Auto Mode's limit, its disruption budgets. */
+  autoMode?: AutoModeReport;
   /** Its node kind (null for an entry that stands for a whole cluster). */
   nodeKind: NodeKindId | null;
   /** The manifest key its kind pins it by; null: the action does not pin it (reported only). */
@@ -102,6 +128,10 @@ export interface ClusterReport {
   nodegroups: number;
   /** Self-managed node groups (Auto Scaling groups tagged for the cluster) read. */
   selfManagedGroups: number;
+  /** Karpenter EC2NodeClasses read (absent: none). */
+  nodeClasses?: number;
+  /** EKS Auto Mode runs its nodes (DescribeCluster computeConfig.enabled); absent: it does not. */
+  autoMode?: boolean;
   /** The AWS error when the cluster could not be read. */
   error: string | null;
   /** Its Kubernetes version's end of standard and extended support (DescribeClusterVersions), and what to say when one is near or past. */
@@ -127,6 +157,8 @@ export interface CheckReport {
   pausesUnchecked: string[];
   /** Clusters with Bottlerocket node groups whose nodes could not be read to see updates in place, with the reason. */
   nodesUnchecked?: string[];
+  /** Clusters whose Karpenter objects (EC2NodeClasses, NodePools, NodeClaims) could not be read, with the reason. */
+  nodeClassesUnchecked?: string[];
   /** What `on-drift` did per cluster (empty when it is `none`). */
   proposals: Proposal[];
   /** What the check could not read but did not stop for (the health gate's parameters, refused): absent when nothing. */

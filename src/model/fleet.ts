@@ -1,9 +1,12 @@
+import type { AutoModePoolRead, NodeClassRead } from './karpenter-objects.js';
+
 /**
  * The kinds of nodes the action knows, each one module of ../kinds/ behind the NodeKind interface:
  * a managed node group whose AMI EKS picks by release, a managed node group whose launch template
- * names its image (AMI type CUSTOM), a self-managed Auto Scaling group of the cluster's.
+ * names its image (AMI type CUSTOM), a self-managed Auto Scaling group of the cluster's, a Karpenter
+ * EC2NodeClass, an EKS Auto Mode NodePool.
  */
-export type NodeKindId = 'managed-release' | 'managed-image' | 'self-managed';
+export type NodeKindId = 'managed-release' | 'managed-image' | 'self-managed' | 'karpenter' | 'auto-mode';
 
 /** The manifest key that pins a node group's target, by its kind: a release, or an image id. */
 export type PinKey = 'releaseVersion' | 'imageId';
@@ -160,8 +163,12 @@ export interface UpdateSettings {
  */
 export interface NodegroupState {
   name: string;
-  /** `managed` when absent. */
-  kind?: 'managed' | 'self-managed';
+  /** `managed` when absent. `karpenter` (an EC2NodeClass) and `auto-mode` (an Auto Mode NodePool) are read from Kubernetes. */
+  kind?: 'managed' | 'self-managed' | 'karpenter' | 'auto-mode';
+  /** A Karpenter EC2NodeClass, its NodePools and NodeClaims (kind `karpenter`). */
+  nodeClass?: NodeClassRead;
+  /** An EKS Auto Mode NodePool and its nodes (kind `auto-mode`). */
+  autoModePool?: AutoModePoolRead;
   /** The launch template the node group is made from, if any. */
   launchTemplate?: LaunchTemplateRef;
   /** Its AMI, read for the node groups whose AMI is named by id (CUSTOM, self-managed). */
@@ -252,6 +259,8 @@ export interface ClusterState {
   version?: string;
   /** DescribeCluster's upgradePolicy.supportType: STANDARD clusters are upgraded automatically at the end of standard support. */
   supportType?: string;
+  /** DescribeCluster's computeConfig.enabled: EKS Auto Mode runs its nodes (EKS API reference, ComputeConfigResponse). */
+  autoMode?: boolean;
   /** The Kubernetes API endpoint and its CA (base64 PEM), from DescribeCluster. */
   endpoint?: string;
   caData?: string;

@@ -42,6 +42,23 @@ export interface KubeApi {
   listEvents(namespace: string, fieldSelector?: string, limit?: number): Promise<CoreV1Event[]>;
 }
 
+/** A cluster-scoped custom object as the API serves it: plain JSON. */
+export interface KubeObjectJson {
+  metadata?: { name?: string; creationTimestamp?: string | Date; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+/**
+ * The check's reads of Karpenter's cluster-scoped custom objects (EC2NodeClasses, NodePools,
+ * NodeClaims): one list each, with the RBAC of docs/iam-and-rbac.md (`rbac:check`). Apart from
+ * KubeApi so that callers of the other reads need none of it.
+ */
+export interface ClusterObjectsKubeApi {
+  /** GET /apis/<group>/<version>/<plural>: every object; throws what the API answered (`code` 404 when the resource is not served). */
+  listClusterObjects(group: string, version: string, plural: string): Promise<KubeObjectJson[]>;
+}
+
 /**
  * The calls that drain a node (../effects/drain.ts): cordon and taint it, list its pods, evict them
  * through the eviction API (pods/eviction create), and, only under `force` past the drain timeout,

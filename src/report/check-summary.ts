@@ -54,6 +54,17 @@ function renderNodesUnchecked(unchecked: readonly string[]): string[] {
   ];
 }
 
+/** Clusters whose Karpenter objects could not be read: their node classes are not in the report. */
+function renderNodeClassesUnchecked(unchecked: readonly string[]): string[] {
+  if (unchecked.length === 0) return [];
+  return [
+    `<details><summary>Karpenter node classes not looked at in ${unchecked.length} cluster(s): ` +
+      'the check could not list EC2NodeClasses there (the RBAC is in docs/iam-and-rbac.md)</summary>\n\n' +
+      `${unchecked.map((u) => `- ${cell(u)}`).join('\n')}\n\n</details>`,
+    '',
+  ];
+}
+
 const ICON: Record<NodegroupStatus, string> = {
   'up-to-date': '✅',
   drift: '⬆️',
@@ -62,8 +73,17 @@ const ICON: Record<NodegroupStatus, string> = {
   'behind-control-plane': '⚠️',
   unsupported: '⛔',
   custom: '➖',
+  'tracks-latest': '🎯',
+  'auto-mode': '🤖',
   unknown: '❓',
   error: '❌',
+};
+
+/** How a row that is not a managed node group is marked beside its name. */
+const KIND_NOTE: Partial<Record<NodegroupReport['kind'], string>> = {
+  'self-managed': ' · _self-managed_',
+  karpenter: ' · _Karpenter EC2NodeClass_',
+  'auto-mode': ' · _EKS Auto Mode NodePool_',
 };
 
 const NEEDS_LOOK: ReadonlySet<NodegroupStatus> = new Set(['error', 'behind-control-plane', 'drift', 'unsupported', 'unknown']);
@@ -128,7 +148,7 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
   const stage = cluster.stage ? ` · stage ${cell(cluster.stage)}${cluster.stageNote ? ` (${cell(cluster.stageNote)})` : ''}` : '';
   const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version}${stage} · ${countsLine(counts) || 'no node groups'}`;
   const rows = entries.map((e) => {
-    const name = `${cell(e.nodegroup ?? '(cluster)')}${e.kind === 'self-managed' ? ' · _self-managed_' : ''}`;
+    const name = `${cell(e.nodegroup ?? '(cluster)')}${KIND_NOTE[e.kind] ?? ''}`;
     const inPlace = e.inPlace ? ` · 🔄 nodes run ${e.inPlace.osVersions.join(', ')} (updated in place)` : '';
     const current = `${cell(e.releaseVersion ?? e.imageId)}${inPlace}`;
     const latest = e.targetReleaseVersion ? `${cell(e.targetReleaseVersion)} (proven; latest ${cell(e.latestReleaseVersion)})` : cell(e.latestReleaseVersion);
@@ -204,6 +224,7 @@ export function renderSummary(report: CheckReport): string {
     ...proposalSection,
     ...renderPauses(report.pauses, report.pausesUnchecked),
     ...renderNodesUnchecked(report.nodesUnchecked ?? []),
+    ...renderNodeClassesUnchecked(report.nodeClassesUnchecked ?? []),
     ...(report.warnings?.length ? ['> [!WARNING]', ...report.warnings.map((w) => `> ${w}`), ''] : []),
   ].join('\n');
 

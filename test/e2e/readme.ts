@@ -43,8 +43,8 @@ export function readmePolicyActions(name: 'check' | 'upgrade' | 'stages' | 'self
   return policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
 
-/** The documented RBAC (`<!-- rbac -->`, or `<!-- rbac:self-managed -->`) as `verb resource` rules. */
-export function readmeRbacRules(name: 'rbac' | 'rbac:self-managed' = 'rbac'): string[] {
+/** The documented RBAC (`<!-- rbac -->`, or another marked block such as `rbac:check`) as `verb resource` rules. */
+export function readmeRbacRules(name = 'rbac'): string[] {
   const rules: string[] = [];
   for (const doc of parseAllDocuments(markedBlock(name))) {
     const o = doc.toJS() as { kind: string; rules?: { resources: string[]; verbs: string[] }[] };

@@ -8,6 +8,7 @@ import { ParameterError } from './account-parameters.js';
 import { createHash } from 'node:crypto';
 import type { NodegroupUpdate, World } from './world.js';
 import type { Identity } from './identity.js';
+import { registerParameterLookup } from './karpenter.js';
 
 /** A reply the HTTP layer writes as is. */
 export interface Reply {
@@ -121,6 +122,8 @@ export class AwsState {
   ) {
     this.accountId = fleet.accountId ?? '123456789012';
     this.pageSize = options.pageSize ?? 2;
+    // Karpenter resolves its aliases through this SSM (./karpenter.ts).
+    registerParameterLookup(world, (region, name) => this.parameter(region, name));
   }
 
   handle(call: AwsCall): unknown {
@@ -201,6 +204,16 @@ export class AwsState {
             platformVersion: 'eks.1',
             // EKS API reference, DescribeCluster: the Cluster object carries the cluster's `tags`.
             tags: { ...(c.tags ?? {}) },
+            // EKS Auto Mode: computeConfig (EKS API reference, ComputeConfigResponse: enabled, nodePools, nodeRoleArn).
+            ...(c.autoMode
+              ? {
+                  computeConfig: {
+                    enabled: true,
+                    nodePools: ['general-purpose', 'system'],
+                    nodeRoleArn: `arn:aws:iam::${this.accountId}:role/AmazonEKSAutoNodeRole`,
+                  },
+                }
+              : {}),
           },
         };
       }

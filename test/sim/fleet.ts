@@ -2,6 +2,7 @@ import type { NodeTimings } from './asg.js';
 import type { IdentitySpec } from './identity.js';
 import type { SimImageSpec } from './images.js';
 import type { ThrottleModel } from './throttle.js';
+import type { SimAutoMode, SimKarpenter } from './karpenter.js';
 /** The description a simulator is started from: what the fleet looks like before anything happens. */
 export interface SimNodegroup {
   name: string;
@@ -182,6 +183,10 @@ export interface SimCluster {
   selfManaged?: SimSelfManaged[];
   /** The cluster's tags (DescribeCluster's `tags`), such as the staged rollout's stage. */
   tags?: Record<string, string>;
+  /** Karpenter installed: its EC2NodeClasses and NodePools, their NodeClaims and nodes (./karpenter.ts). */
+  karpenter?: SimKarpenter;
+  /** EKS Auto Mode runs the cluster (DescribeCluster computeConfig.enabled), with these NodePools and their nodes. */
+  autoMode?: SimAutoMode;
 }
 
 export interface SimParameter {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { bottlerocketReleases } from './releases.js';
 
 /**
  * AMIs and launch templates of the simulated account. AWS's EKS-optimized AMIs are published by
@@ -121,6 +122,10 @@ export function releaseImageOf(parameter: string): { amiType: string; minor: str
     return { amiType, minor: m[1]!, name: m[3], date };
   }
   m = /^\/aws\/service\/bottlerocket\/aws-k8s-(\d+\.\d+)(-[a-z-]+)?\/(x86_64|arm64)\/([^/]+)\/image_id$/.exec(parameter);
+  // The OS version alone (`1.34.0`), as a Karpenter alias names it (`bottlerocket@v1.34.0`; bottlerocket.go trims the `v`):
+  // UNVERIFIED that AWS publishes this form beside `<version>-<commit>`; the simulator serves it for the fixture's releases.
+  const short = m && /^\d+\.\d+\.\d+$/.test(m[4]!) ? bottlerocketReleases().find((r) => r.startsWith(`${m[4]}-`)) : undefined;
+  if (m && short) m[4] = short;
   if (m && m[4] !== 'latest' && /^\d+\.\d+\.\d+-[0-9a-f]+$/.test(m[4]!)) {
     const variant = { '': '', '-nvidia': '_NVIDIA', '-fips': '_FIPS', '-nvidia-fips': '_NVIDIA_FIPS' }[m[2] ?? ''] ?? '';
     const amiType = `BOTTLEROCKET_${m[3] === 'arm64' ? 'ARM_64' : 'x86_64'}${variant}`;

@@ -4,6 +4,7 @@ import { KubeState, labelSelector, matches, verifyToken, type KubeObject, type S
 import type { World } from './world.js';
 import type { SimCluster } from './fleet.js';
 import { EvictionError } from './eviction.js';
+import { karpenterObjects, servesKarpenter } from './karpenter.js';
 
 class KubeError extends Error {
   constructor(
@@ -88,6 +89,10 @@ const ROUTES: [string, RegExp, string][] = [
   ['list events', /^\/api\/v1\/namespaces\/([^/]+)\/events$/, 'events'],
   ['deployments', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/, 'deployment'],
   ['deployments/scale', /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/, 'scale'],
+  // Karpenter's cluster-scoped custom resources (./karpenter.ts).
+  ['list ec2nodeclasses', /^\/apis\/karpenter\.k8s\.aws\/v1\/ec2nodeclasses$/, 'ec2nodeclasses'],
+  ['list nodepools', /^\/apis\/karpenter\.sh\/v1\/nodepools$/, 'nodepools'],
+  ['list nodeclaims', /^\/apis\/karpenter\.sh\/v1\/nodeclaims$/, 'nodeclaims'],
 ];
 
 /**
@@ -190,6 +195,8 @@ export async function handleKube(
       const allow = world.options.faults?.kubeAllow;
       return json(201, { ...review, status: { allowed: !allow || allow.includes(rule) } });
     }
+    // Karpenter's objects and the nodes of its NodeClaims, made once, with the images SSM resolves now.
+    if (servesKarpenter(cluster)) karpenterObjects(world, kube, cluster, world.clock.now());
     const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method === 'PUT' ? 'update' : method === 'POST' ? 'create' : method.toLowerCase();
 
     for (const [rule, pattern, kind] of ROUTES) {
@@ -210,6 +217,16 @@ export async function handleKube(
       const selector = labelSelector(url.searchParams.get('labelSelector'));
       const onNode = /spec\.nodeName=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
       switch (kind) {
+        case 'ec2nodeclasses':
+        case 'nodepools':
+        case 'nodeclaims': {
+          // Authorization comes first (a 403 above even where the CRD is not installed); then a resource not served is 404.
+          const served = kind === 'ec2nodeclasses' ? !!cluster.karpenter : servesKarpenter(cluster);
+          if (!served) throw new KubeError(404, 'NotFound', `the server could not find the requested resource (${method} ${path})`);
+          const [k, apiVersion] =
+            kind === 'ec2nodeclasses' ? ['EC2NodeClass', 'karpenter.k8s.aws/v1'] : [kind === 'nodepools' ? 'NodePool' : 'NodeClaim', 'karpenter.sh/v1'];
+          return json(200, list(k, apiVersion, karpenterObjects(world, kube, cluster, world.clock.now()).get(kind) ?? []));
+        }
         case 'node':
           return nodeRequest(world, kube, method, name as string, body, String(headers['content-type'] ?? ''));
         case 'eviction':

@@ -91,3 +91,28 @@ export function historyOf(name: string, current: string, lastModified: string): 
   const past = upTo >= 0 ? all.slice(0, upTo + 1).map((r) => ({ value: r.releaseVersion, lastModified: r.publishedAt })) : [{ value: current, lastModified }];
   return past.map((p, i) => ({ ...p, version: i + 1 }));
 }
+
+/**
+ * A release AWS published for a minor's other flavours but not for this one (an AMI type): its
+ * `recommended/release_version` stays on the release before, and the release's own image parameter
+ * (what a Karpenter alias pinned to it reads) is absent, since its image was never published there.
+ * Karpenter's resolution skips such a flavour (aws/karpenter-provider-aws al2023.go) and fails a node
+ * class none of whose flavours resolve (karpenter-provider-aws#8564); a version missing for one minor is
+ * aws-samples PR #170's example (al2023@v20251103, never published for 1.35).
+ */
+export function notPublishedFor(amiType: string, minor: string, tag: string, imageName: string, regions: string[]) {
+  const before = releasesOf(amiType, minor)
+    .filter((r) => r.tag < tag)
+    .at(-1);
+  if (!before || !AL_PATHS[amiType]) throw new Error(`no ${amiType} ${minor} release before ${tag}`);
+  return {
+    parameters: [
+      {
+        name: `/aws/service/eks/optimized-ami/${minor}/${AL_PATHS[amiType]}/recommended/release_version`,
+        value: before.releaseVersion,
+        lastModified: before.publishedAt,
+      },
+    ] as SimParameter[],
+    unpublished: [{ image: imageName, regions }],
+  };
+}

@@ -89,7 +89,7 @@ describe('the layout of src/', () => {
   it('has one module per node kind in kinds/, each registered', () => {
     const registry = text.get('kinds/registry.ts')!;
     const kinds = modules.filter((m) => folder(m) === 'kinds' && !['kinds/registry.ts', 'kinds/node-kind.ts'].includes(m));
-    expect(kinds.sort()).toEqual(['kinds/managed-image.ts', 'kinds/managed-release.ts', 'kinds/self-managed.ts']);
+    expect(kinds.sort()).toEqual(['kinds/auto-mode.ts', 'kinds/karpenter.ts', 'kinds/managed-image.ts', 'kinds/managed-release.ts', 'kinds/self-managed.ts']);
     for (const k of kinds) expect([k, registry.includes(`'./${basename(k).replace('.ts', '.js')}'`)]).toEqual([k, true]);
   });
 });

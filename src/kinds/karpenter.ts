@@ -1,0 +1,27 @@
+import { classifyNodeClass, nodeClassConfirmRequests, nodeClassRequests } from '../decision/karpenter-drift.js';
+import { planNotRolled } from '../decision/plan.js';
+import type { NodeKind } from './node-kind.js';
+
+/**
+ * A Karpenter EC2NodeClass (karpenter.k8s.aws/v1), read from the cluster's Kubernetes API with the
+ * NodePools that use it and the NodeClaims made from it (../fleet/karpenter-reads.ts): its alias compared
+ * with the newest release of its family published for the cluster's minor and every architecture and
+ * variant its NodePools allow, resolved as Karpenter resolves aliases (../decision/karpenter-alias.ts).
+ * Reported only for now: neither pinned, proposed, staged nor rolled (Karpenter replaces the nodes
+ * itself, through drift, once the class resolves to another image).
+ */
+export const karpenterNodeClass: NodeKind = {
+  id: 'karpenter',
+  matches: (ng) => ng.kind === 'karpenter',
+  readsImage: false,
+  // Not a member of the staged rollout yet.
+  runningRelease: () => undefined,
+  targetParameters: nodeClassRequests,
+  confirmParameters: nodeClassConfirmRequests,
+  classify: classifyNodeClass,
+  pinKey: null,
+  targetImageParameter: () => undefined,
+  plan: (input) => planNotRolled(input, 'karpenter', 'Karpenter node class: reported only, Karpenter replaces its nodes through drift'),
+  executor: null,
+  healthTarget: () => ({}),
+};
