@@ -38,6 +38,22 @@ export interface Manifest {
   cluster: string;
   region: string;
   nodegroups: Record<string, PinnedRelease>;
+  /** Karpenter EC2NodeClasses pinned by alias, by the node class's name (issue 25; docs/karpenter.md). */
+  nodeClasses?: Record<string, NodeClassPin>;
+}
+
+/**
+ * A Karpenter EC2NodeClass's pin in the cluster's manifest: the alias its `amiSelectorTerms` should
+ * name (`al2023@v20250505`), and, when the team keeps the EC2NodeClass's own manifest in the same
+ * repository, the file the pull request bumps it in too. The team's GitOps applies that file; the
+ * upgrade waits for the cluster's EC2NodeClass to name the alias, then follows Karpenter's drift.
+ */
+export interface NodeClassPin {
+  alias: string;
+  /** The repository path of the file holding the EC2NodeClass (plain YAML, one or more documents). */
+  file?: string;
+  /** The line of the pin's alias, when read from a file. */
+  line?: number;
 }
 
 export interface PinnedRelease {
