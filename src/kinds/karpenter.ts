@@ -1,4 +1,5 @@
 import { classifyNodeClass, nodeClassConfirmRequests, nodeClassRequests } from '../decision/karpenter-drift.js';
+import { planNodeClassFollow } from '../decision/karpenter-follow.js';
 import { planNotRolled } from '../decision/plan.js';
 import type { NodeKind } from './node-kind.js';
 
@@ -7,8 +8,9 @@ import type { NodeKind } from './node-kind.js';
  * NodePools that use it and the NodeClaims made from it (../fleet/karpenter-reads.ts): its alias compared
  * with the newest release of its family published for the cluster's minor and every architecture and
  * variant its NodePools allow, resolved as Karpenter resolves aliases (../decision/karpenter-alias.ts).
- * Reported only for now: neither pinned, proposed, staged nor rolled (Karpenter replaces the nodes
- * itself, through drift, once the class resolves to another image).
+ * Not staged yet. Upgraded when the cluster's manifest pins it (`nodeClasses`): the action waits for
+ * GitOps to apply the alias, then follows Karpenter's drift (../effects/karpenter-follow.ts); it changes
+ * nothing itself, and cluster-autoscaler is not paused for it.
  */
 export const karpenterNodeClass: NodeKind = {
   id: 'karpenter',
@@ -21,7 +23,10 @@ export const karpenterNodeClass: NodeKind = {
   classify: classifyNodeClass,
   pinKey: null,
   targetImageParameter: () => undefined,
-  plan: (input) => planNotRolled(input, 'karpenter', 'Karpenter node class: reported only, Karpenter replaces its nodes through drift'),
-  executor: null,
+  plan: (input) =>
+    input.nodeClassPin
+      ? { ...planNodeClassFollow(input.ng, input.cluster, input.nodeClassPin), ...(input.nodeClassPin.file ? { pinFile: input.nodeClassPin.file } : {}) }
+      : planNotRolled(input, 'karpenter', 'Karpenter node class not pinned in the cluster’s manifest (nodeClasses): left to Karpenter'),
+  executor: () => import('../effects/karpenter-follow.js').then((m) => m.karpenterFollowExecutor),
   healthTarget: () => ({}),
 };
