@@ -122,6 +122,7 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
     const replaced = [...initial].filter((n) => !names.has(n)).length;
     const total = nc.nodeClaims.length;
     if (drifted === 0) break;
+    // The total counts a replacement beside the node it replaces, until Karpenter has drained and deleted that one.
     say(`drift · drifted ${drifted} · replaced ${replaced}/${initial.size} · nodes on the new image ${total - drifted}/${total}`);
     if (deps.now() - startedAt >= timeout) return timedOut(driftTimeoutReason(nc, pin.alias, timeout, deps.now()));
     await deps.sleep(settings.pollIntervalMs);

@@ -62,6 +62,14 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
   });
   const s = sim;
   const kube = eksKubeApi('kp', { server: `${s.url}/k8s/us-east-1/kp` }, () => eksToken('kp', 'us-east-1', async () => credentials));
+  // The NodeClaims each read of the upgrade saw: how many Karpenter runs at once.
+  const claimsSeen: number[] = [];
+  const list = kube.listClusterObjects.bind(kube);
+  kube.listClusterObjects = async (group, version, plural) => {
+    const items = await list(group, version, plural);
+    if (plural === 'nodeclaims') claimsSeen.push(items.length);
+    return items;
+  };
   const clock = s.world.clock;
   const log: string[] = [];
   const cluster: ClusterState = { name: 'kp', region: 'us-east-1', version: '1.35', nodegroups: [] };
@@ -115,7 +123,7 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
   };
   const simCluster = s.world.fleet.clusters[0]!;
   const state = s.world.kubeOf(simCluster);
-  return { s, upgrade, log, state, autoscalerReplicas: () => s.world.autoscalerReplicas(simCluster) };
+  return { s, upgrade, log, state, claimsSeen, autoscalerReplicas: () => s.world.autoscalerReplicas(simCluster) };
 }
 
 /** The images of the simulator's NodeClaims now, read through its API. */
@@ -158,7 +166,14 @@ describe('upgrade of a pinned Karpenter node class: follows GitOps and Karpenter
     expect(
       log.some((l) => l.includes(`kp/general: waiting for GitOps to apply ${NEW} (the EC2NodeClass in ${FILE}): the cluster's EC2NodeClass names ${OLD}`)),
     ).toBe(true);
-    expect(log.some((l) => /kp\/general: drift · drifted [1-4] · replaced [0-3]\/4 · nodes on the new image [0-3]\/4/.test(l))).toBe(true);
+    expect(log).toContain(`kp/general: the EC2NodeClass names ${NEW} and resolves 5 image(s); 4 of 5 NodeClaim(s) drifted`);
+    // One replacement at a time (10% of 4, rounded up), each beside the node it replaces until that one is deleted.
+    expect(log.filter((l) => l.includes('drift ·')).map((l) => l.replace(/ · [^·]+$/, ''))).toEqual([
+      'kp/general: drift · drifted 4 · replaced 0/4 · nodes on the new image 1/5',
+      'kp/general: drift · drifted 3 · replaced 1/4 · nodes on the new image 2/5',
+      'kp/general: drift · drifted 2 · replaced 2/4 · nodes on the new image 3/5',
+      'kp/general: drift · drifted 1 · replaced 3/4 · nodes on the new image 4/5',
+    ]);
     expect(log.some((l) => l.startsWith('kp/general: health gate passed'))).toBe(true);
     // Every NodeClaim now runs an image the class resolves, none it ran before.
     const after = await claimImages(s);
@@ -170,6 +185,22 @@ describe('upgrade of a pinned Karpenter node class: follows GitOps and Karpenter
     expect(autoscalerReplicas()).toBe(replicasBefore);
     expect(state.writes.filter((w) => w.what.includes('deployments'))).toEqual([]);
     expect(log).toContain("kp: cluster-autoscaler not paused: the plan follows only Karpenter's node classes, whose nodes Karpenter scales");
+  });
+
+  it('leaves the pace to the NodePool’s budget: with nodes "1", never more than one replacement at a time', async () => {
+    const { upgrade, claimsSeen } = await start({ nodePools: [pool({ budgets: [{ nodes: '1' }] })] });
+    const { result } = await upgrade();
+    expect(result!.nodegroups.map((n) => n.result)).toEqual(['upgraded']);
+    // Four nodes, one replacement launched beside its old node at a time: five NodeClaims at most, and five seen.
+    expect(Math.max(...claimsSeen)).toBe(5);
+    expect(claimsSeen.at(-1)).toBe(4);
+  });
+
+  it('with nodes "50%", two replacements at a time', async () => {
+    const { upgrade, claimsSeen } = await start({ nodePools: [pool({ budgets: [{ nodes: '50%' }] })] });
+    const { result } = await upgrade();
+    expect(result!.nodegroups.map((n) => n.result)).toEqual(['upgraded']);
+    expect(Math.max(...claimsSeen)).toBe(6);
   });
 
   it('times out with the budget that blocks drift named, and how many are still drifted, when the NodePool allows no disruption', async () => {

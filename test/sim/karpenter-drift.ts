@@ -9,10 +9,12 @@ import type { SimCluster } from './fleet.js';
  *   (aws/karpenter-provider-aws pkg/controllers/nodeclass/ami.go);
  * - a NodeClaim whose `status.imageID` is not among its class's `status.amis` is drifted
  *   (aws/karpenter-provider-aws pkg/cloudprovider/drift.go, isAMIDrifted);
- * - Karpenter's disruption controller, every 10 seconds (kubernetes-sigs/karpenter
- *   pkg/controllers/disruption/controller.go, pollingPeriod), replaces drifted nodes: a new NodeClaim
- *   and node on the class's image first, then the old one drained and deleted ("Drift" replaces the
- *   node, karpenter.sh docs, Concepts, Disruption), `replaceMinutes` for one replacement (not modelled without it);
+ * - Karpenter's disruption controller replaces drifted nodes: "Pre-spin any replacement nodes needed
+ *   ... and wait for them to become ready", then "Delete the node(s)" (aws/karpenter-provider-aws
+ *   website/content/en/<version>/concepts/disruption.md, "Disruption Controller"): here a new NodeClaim and
+ *   node on the class's image, then the old ones deleted, `replaceMinutes` for one replacement (not
+ *   modelled without it). The controller is looked at every 10 seconds of virtual time (the
+ *   simulator's step; Karpenter's own loop period is UNVERIFIED);
  * - at most as many at once as the NodePool's budgets allow: the most restrictive active budget whose
  *   reasons include Drifted (or name none), a percentage of the pool's nodes rounded up, a budget with a
  *   schedule active only for `duration` after the schedule fires, no budget at all 10% (kubernetes-sigs/karpenter
@@ -80,7 +82,7 @@ const imageOf = (c: KubeObject) => (c.status as { imageID?: string } | undefined
 const classOf = (c: KubeObject) => (c.spec as { nodeClassRef?: { name?: string } } | undefined)?.nodeClassRef?.name ?? '';
 const poolOf = (c: KubeObject) => c.metadata.labels?.['karpenter.sh/nodepool'] ?? '';
 
-/** Brings GitOps and Karpenter's drift up to `now`, in the disruption controller's 10-second steps. */
+/** Brings GitOps and Karpenter's drift up to `now`, in 10-second steps. */
 export function advanceKarpenter(kube: KubeState, cluster: SimCluster, byPlural: Map<string, KubeObject[]>, now: number, resolve: Resolve): void {
   const state = states.get(kube);
   if (!state) return;
@@ -100,10 +102,12 @@ export function advanceKarpenter(kube: KubeState, cluster: SimCluster, byPlural:
       nc.status = { amis: amis.map(({ arch: _arch, ...a }) => a), conditions };
     }
     if (cluster.karpenter?.replaceMinutes === undefined) continue;
-    // Replacements that are done: the new NodeClaim and node are up, the old ones deleted.
+    // Replacements that are done: the old NodeClaim and node deleted (drained).
     for (const r of state.inFlight.filter((x) => x.doneAt <= t)) {
       state.inFlight.splice(state.inFlight.indexOf(r), 1);
-      replace(kube, cluster, claims, classes, r, t, ++state.made);
+      claims.splice(claims.indexOf(r.claim), 1);
+      const oldNode = (r.claim.status as { nodeName?: string } | undefined)?.nodeName;
+      if (oldNode) kube.nodes.delete(oldNode);
     }
     // New replacements, within each pool's budgets.
     for (const pool of pools) {
@@ -112,24 +116,28 @@ export function advanceKarpenter(kube: KubeState, cluster: SimCluster, byPlural:
       const ids = (c: KubeObject) =>
         new Set(((classes.find((k) => k.metadata.name === classOf(c))?.status as { amis?: { id: string }[] })?.amis ?? []).map((a) => a.id));
       const drifted = mine.filter((c) => ids(c).size > 0 && !ids(c).has(imageOf(c) ?? '') && !state.inFlight.some((r) => r.claim === c));
-      let room = allowed(pool, mine.length, t) - state.inFlight.filter((r) => r.pool === name).length;
+      const busy = state.inFlight.filter((r) => r.pool === name).length;
+      // The pool's nodes, each one being replaced counted once (its replacement is not another node to budget for).
+      let room = allowed(pool, mine.length - busy, t) - busy;
       for (const claim of drifted) {
         if (room-- <= 0) break;
+        // The replacement first, on the class's image; the old one goes when the replacement is done.
+        launch(kube, cluster, claims, classes, claim, t, name, ++state.made);
         state.inFlight.push({ claim, pool: name, doneAt: t + cluster.karpenter.replaceMinutes * MINUTE });
       }
     }
   }
 }
 
-function replace(kube: KubeState, cluster: SimCluster, claims: KubeObject[], classes: KubeObject[], r: Replacement, t: number, n: number): void {
-  const old = r.claim;
+/** A replacement NodeClaim and its node, Ready, on the image the class resolves for the old node's architecture. */
+function launch(kube: KubeState, cluster: SimCluster, claims: KubeObject[], classes: KubeObject[], old: KubeObject, t: number, pool: string, n: number): void {
   const arch = old.metadata.labels?.['kubernetes.io/arch'] ?? 'amd64';
   const nc = classes.find((k) => k.metadata.name === classOf(old));
   const amis = ((nc?.status as { amis?: { id: string; requirements: { key: string; values?: string[] }[] }[] })?.amis ?? []).filter((a) =>
     a.requirements.some((q) => q.key === 'kubernetes.io/arch' && q.values?.includes(arch)),
   );
   const image = amis[0]?.id ?? imageOf(old);
-  const name = `${r.pool}-r${n.toString(36).padStart(4, '0')}`;
+  const name = `${pool}-r${n.toString(36).padStart(4, '0')}`;
   const node = `i-${name}.${cluster.region}.compute.internal`;
   const createdAt = new Date(t).toISOString();
   const labels = { ...old.metadata.labels };
@@ -147,7 +155,4 @@ function replace(kube: KubeState, cluster: SimCluster, claims: KubeObject[], cla
     spec: { providerID: `aws:///${cluster.region}a/i-${name}` },
     status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { osImage: 'Amazon Linux 2023' } },
   });
-  claims.splice(claims.indexOf(old), 1);
-  const oldNode = (old.status as { nodeName?: string } | undefined)?.nodeName;
-  if (oldNode) kube.nodes.delete(oldNode);
 }
