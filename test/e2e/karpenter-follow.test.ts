@@ -8,6 +8,7 @@ import { kindById, planNodegroup } from '../../src/kinds/registry.js';
 import { upgradeCluster } from '../../src/effects/cluster-upgrade.js';
 import { addPinnedNodeClasses } from '../../src/commands/upgrade-node-classes.js';
 import { amazonLinuxParameters } from '../sim/releases.js';
+import { readmeRbacRules } from './readme.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { SimKarpenter, SimNodePool } from '../sim/karpenter.js';
 
@@ -41,25 +42,28 @@ const pool = (over: Partial<SimNodePool> = {}): SimNodePool => ({
   ...over,
 });
 
-async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<UpgradeSettings> = {}) {
-  sim = await startSimulator({
-    clusters: [
-      {
-        name: 'kp',
-        region: 'us-east-1',
-        version: '1.35',
-        nodegroups: [],
-        karpenter: {
-          nodeClasses: [{ name: 'general', alias: OLD }],
-          nodePools: [pool()],
-          gitops: [{ nodeClass: 'general', alias: NEW, afterMinutes: 3 }],
-          replaceMinutes: 2,
-          ...karpenter,
+async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<UpgradeSettings> = {}, kubeAllow?: string[]) {
+  sim = await startSimulator(
+    {
+      clusters: [
+        {
+          name: 'kp',
+          region: 'us-east-1',
+          version: '1.35',
+          nodegroups: [],
+          karpenter: {
+            nodeClasses: [{ name: 'general', alias: OLD }],
+            nodePools: [pool()],
+            gitops: [{ nodeClass: 'general', alias: NEW, afterMinutes: 3 }],
+            replaceMinutes: 2,
+            ...karpenter,
+          },
         },
-      },
-    ],
-    parameters: amazonLinuxParameters(),
-  });
+      ],
+      parameters: amazonLinuxParameters(),
+    },
+    kubeAllow ? { faults: { kubeAllow } } : {},
+  );
   const s = sim;
   const kube = eksKubeApi('kp', { server: `${s.url}/k8s/us-east-1/kp` }, () => eksToken('kp', 'us-east-1', async () => credentials));
   // The NodeClaims each read of the upgrade saw: how many Karpenter runs at once.
@@ -101,6 +105,7 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
     warn: (line: string) => log.push(`warning: ${line}`),
     recordPause: () => undefined,
   };
+  const read = () => addPinnedNodeClasses([cluster], new Map([[cluster, manifest]]), () => kube);
   /** Reads and plans as the upgrade command does, then runs the cluster's upgrade. */
   const upgrade = async () => {
     const failed = await addPinnedNodeClasses([cluster], new Map([[cluster, manifest]]), () => kube);
@@ -123,7 +128,7 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
   };
   const simCluster = s.world.fleet.clusters[0]!;
   const state = s.world.kubeOf(simCluster);
-  return { s, upgrade, log, state, claimsSeen, autoscalerReplicas: () => s.world.autoscalerReplicas(simCluster) };
+  return { s, upgrade, read, cluster, log, state, claimsSeen, autoscalerReplicas: () => s.world.autoscalerReplicas(simCluster) };
 }
 
 /** The images of the simulator's NodeClaims now, read through its API. */
@@ -263,5 +268,15 @@ describe('upgrade of a pinned Karpenter node class: follows GitOps and Karpenter
     expect(item.action).toBe('up-to-date');
     expect(item.reason).toBe(`already on ${NEW}, all 4 NodeClaim(s) on the images it resolves`);
     expect(result).toBeNull();
+  });
+
+  it('without the rbac:check rules, reports the node classes unread, naming the rules, and adds nothing to follow', async () => {
+    const { read, cluster } = await start({}, {}, readmeRbacRules());
+    const failed = await read();
+    expect(failed.map((f) => f.error)).toEqual([
+      'cannot read the EC2NodeClasses its manifest pins (Forbidden: ec2nodeclasses is forbidden: User "eks-ami-drift" cannot list resource ' +
+        '"ec2nodeclasses"): grant the rbac:check rules of docs/iam-and-rbac.md; nothing was changed for them',
+    ]);
+    expect(cluster.nodegroups).toEqual([]);
   });
 });
