@@ -1,10 +1,10 @@
-import type { ClusterObjectsKubeApi, KubeApi } from '../model/kube-api.js';
+import type { ClusterObjectsKubeApi, ClusterObjectsWriteKubeApi, KubeApi } from '../model/kube-api.js';
 import type { NodeClassRead } from '../model/karpenter-objects.js';
 import { upgradeEntry, type NodegroupUpgrade } from '../model/upgrade-report.js';
 import { defaultWaitTimeoutMs } from '../decision/budget.js';
 import { formatDuration } from '../decision/duration.js';
 import { aliasOfClass, appliedFrom, driftedClaims, driftTimeoutReason } from '../decision/karpenter-follow.js';
-import { NODE_CLASS_LABEL, readKarpenter } from '../fleet/karpenter-reads.js';
+import { EC2_NODE_CLASSES, NODE_CLASS_LABEL, readKarpenter } from '../fleet/karpenter-reads.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
 import { iso, type Executor, type ExecutorContext, type PreflightCheck } from './executor.js';
 import { describeHealth, healthGate, readBaselines } from './health-gate.js';
@@ -37,6 +37,32 @@ async function readClass(ctx: ExecutorContext, name: string): Promise<NodeClassR
   return entries.find((e) => e.kind === 'karpenter' && e.name === name)?.nodeClass;
 }
 
+type Writer = Partial<ClusterObjectsWriteKubeApi>;
+
+/** Whether the role may patch EC2NodeClasses, asked as `kubectl auth can-i patch ec2nodeclasses.karpenter.k8s.aws` is. */
+async function mayPatch(ctx: ExecutorContext): Promise<boolean> {
+  const kube = ctx.kube as KubeApi & Writer;
+  if (!kube.canI || !kube.patchClusterObject) return false;
+  return kube.canI({ verb: 'patch', resource: EC2_NODE_CLASSES.plural, group: EC2_NODE_CLASSES.group }).catch(() => false);
+}
+
+/**
+ * Under apply-node-classes: the class's selector terms set to the merged alias, one JSON Patch (the
+ * same value GitOps applies from the merged file, so a self-heal that follows finds nothing to undo).
+ * A class not in the cluster is left for GitOps to create.
+ */
+async function applyPin(ctx: ExecutorContext, name: string, alias: string): Promise<string | null> {
+  const kube = ctx.kube as KubeApi & Writer;
+  try {
+    await kube.patchClusterObject!(EC2_NODE_CLASSES.group, EC2_NODE_CLASSES.version, EC2_NODE_CLASSES.plural, name, [
+      { op: 'replace', path: '/spec/amiSelectorTerms', value: [{ alias }] },
+    ]);
+    return null;
+  } catch (error) {
+    return describeKubeError(error) || String(error);
+  }
+}
+
 async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<void> {
   const name = check.item.nodegroup;
   try {
@@ -45,6 +71,13 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
     check.problems.push(
       `cannot read EC2NodeClasses, NodePools and NodeClaims (${describeKubeError(error) || String(error)}): ` +
         'grant the rbac:check rules of docs/iam-and-rbac.md (get, list)',
+    );
+    return;
+  }
+  if (ctx.settings.applyNodeClasses && !(await mayPatch(ctx))) {
+    check.problems.push(
+      'apply-node-classes is true, but the role may not patch ec2nodeclasses (karpenter.k8s.aws): grant the rbac:apply-node-classes rules of ' +
+        'docs/iam-and-rbac.md, or set apply-node-classes: false to wait for your GitOps to apply the EC2NodeClass',
     );
     return;
   }
@@ -78,6 +111,7 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
   };
   let nc: NodeClassRead | undefined;
   let readError = '';
+  let applied = !settings.applyNodeClasses;
   // (a) GitOps applies the alias; Karpenter resolves it.
   for (;;) {
     try {
@@ -88,6 +122,14 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
     }
     const alias = aliasOfClass(nc);
     if (nc && alias === pin.alias && nc.amis.length > 0) break;
+    if (!applied && nc && alias !== pin.alias) {
+      // apply-node-classes: the action applies the pin itself, once.
+      applied = true;
+      const failed = await applyPin(ctx, item.nodegroup, pin.alias);
+      if (failed) return upgradeEntry(item, 'failed', `could not patch the EC2NodeClass to ${pin.alias} (apply-node-classes): ${failed}`, base());
+      deps.log(`${label}: patched the EC2NodeClass's amiSelectorTerms to ${pin.alias} (apply-node-classes)`);
+      continue;
+    }
     if (readError) say(`could not read the EC2NodeClass (${readError}); still waiting`);
     else if (!nc) say(`waiting for GitOps to create the EC2NodeClass (${appliedFrom(pin)}, ${pin.alias})`);
     else if (alias !== pin.alias)

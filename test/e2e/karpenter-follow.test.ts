@@ -279,4 +279,36 @@ describe('upgrade of a pinned Karpenter node class: follows GitOps and Karpenter
     ]);
     expect(cluster.nodegroups).toEqual([]);
   });
+
+  it('with apply-node-classes, patches the EC2NodeClass to the merged alias itself, then follows the drift to a passed gate', async () => {
+    const kubeAllow = [...readmeRbacRules(), ...readmeRbacRules('rbac:check'), ...readmeRbacRules('rbac:apply-node-classes')];
+    const { s, upgrade, state, log } = await start(
+      { gitops: [{ nodeClass: 'general', alias: NEW, afterMinutes: null }] },
+      { applyNodeClasses: true },
+      kubeAllow,
+    );
+    const { result } = await upgrade();
+    expect(result!.nodegroups.map((n) => n.result)).toEqual(['upgraded']);
+    expect(log).toContain(`kp/general: patched the EC2NodeClass's amiSelectorTerms to ${NEW} (apply-node-classes)`);
+    // One write to the cluster: the class's selector terms.
+    expect(state.writes.map((w) => [w.what, w.body])).toEqual([
+      ['PATCH ec2nodeclasses general', [{ op: 'replace', path: '/spec/amiSelectorTerms', value: [{ alias: NEW }] }]],
+    ]);
+    const resolved = await resolvedImages(s);
+    expect((await claimImages(s)).every((i) => resolved.includes(i))).toBe(true);
+  });
+
+  it('with apply-node-classes but no rule to patch ec2nodeclasses, stops before any change, naming the rules and the input', async () => {
+    const kubeAllow = [...readmeRbacRules(), ...readmeRbacRules('rbac:check')];
+    const { upgrade, state } = await start({}, { applyNodeClasses: true }, kubeAllow);
+    const { result } = await upgrade();
+    expect(result!.nodegroups.map((n) => [n.result, n.reason])).toEqual([
+      [
+        'blocked',
+        'apply-node-classes is true, but the role may not patch ec2nodeclasses (karpenter.k8s.aws): grant the rbac:apply-node-classes rules of ' +
+          'docs/iam-and-rbac.md, or set apply-node-classes: false to wait for your GitOps to apply the EC2NodeClass',
+      ],
+    ]);
+    expect(state.writes).toEqual([]);
+  });
 });

@@ -145,6 +145,13 @@ function resolveAlias(lookup: ParameterLookup, cluster: SimCluster, alias: strin
   return { amis, conditions };
 }
 
+/** An EC2NodeClass's status after its selector terms changed: its (one) alias resolved again. */
+export function resolveNodeClass(world: object, cluster: SimCluster, nc: KubeObject): void {
+  const terms = (nc.spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms ?? [];
+  const { amis, conditions } = resolveAlias(lookups.get(world) ?? (() => undefined), cluster, terms[0]?.alias ?? '');
+  nc.status = { amis: amis.map(({ arch: _arch, ...a }) => a), conditions };
+}
+
 /** The cluster's Karpenter objects by plural, made once on the first request to its API, then brought up to `now` (./karpenter-drift.ts). */
 export function karpenterObjects(world: object, kube: KubeState, cluster: SimCluster, now: number): Map<string, KubeObject[]> {
   let byPlural = objects.get(kube);
