@@ -1,11 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { EKSClient } from '@aws-sdk/client-eks';
 import type { ClusterState } from '../../src/model/fleet.js';
-import type { Manifest } from '../../src/model/plan.js';
+import type { Manifest, PlanItem } from '../../src/model/plan.js';
 import type { UpgradeSettings } from '../../src/model/settings.js';
 import type { AwsClients } from '../../src/fleet/aws-clients.js';
 import { eksKubeApi, eksToken } from '../../src/fleet/kube-client.js';
 import { kindById, planNodegroup } from '../../src/kinds/registry.js';
 import { upgradeCluster } from '../../src/effects/cluster-upgrade.js';
+import type { Executor } from '../../src/effects/executor.js';
+import { upgradeEntry } from '../../src/model/upgrade-report.js';
 import { addPinnedNodeClasses } from '../../src/commands/upgrade-node-classes.js';
 import { amazonLinuxParameters } from '../sim/releases.js';
 import { readmeRbacRules } from './readme.js';
@@ -76,7 +79,8 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
   };
   const clock = s.world.clock;
   const log: string[] = [];
-  const cluster: ClusterState = { name: 'kp', region: 'us-east-1', version: '1.35', nodegroups: [] };
+  // As readRegion reads it: no EKS node group (nodegroupNames, which the pause's release asks EKS about).
+  const cluster: ClusterState = { name: 'kp', region: 'us-east-1', version: '1.35', nodegroups: [], nodegroupNames: [] };
   const manifest: Manifest = { cluster: 'kp', region: 'us-east-1', nodegroups: {}, nodeClasses: { general: { alias: NEW, file: FILE, line: 4 } } };
   const upgradeSettings: UpgradeSettings = {
     dryRun: false,
@@ -92,7 +96,8 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
     ...settings,
   };
   const deps = {
-    clientsFor: () => ({}) as AwsClients,
+    // EKS, for the pause's release (it asks whether a node group update still runs); nothing else of AWS is used.
+    clientsFor: () => ({ eks: new EKSClient({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 }) }) as unknown as AwsClients,
     kubeFor: () => kube,
     sha: 'abc',
     now: () => clock.now(),
@@ -128,7 +133,20 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
   };
   const simCluster = s.world.fleet.clusters[0]!;
   const state = s.world.kubeOf(simCluster);
-  return { s, upgrade, read, cluster, log, state, claimsSeen, autoscalerReplicas: () => s.world.autoscalerReplicas(simCluster) };
+  return {
+    s,
+    upgrade,
+    read,
+    cluster,
+    manifest,
+    deps,
+    upgradeSettings,
+    kube,
+    log,
+    state,
+    claimsSeen,
+    autoscalerReplicas: () => s.world.autoscalerReplicas(simCluster),
+  };
 }
 
 /** The images of the simulator's NodeClaims now, read through its API. */
@@ -310,5 +328,49 @@ describe('upgrade of a pinned Karpenter node class: follows GitOps and Karpenter
       ],
     ]);
     expect(state.writes).toEqual([]);
+  });
+
+  it('still pauses cluster-autoscaler for a node group rolled beside the node class, and only because of it', async () => {
+    const { read, cluster, manifest, deps, upgradeSettings, autoscalerReplicas } = await start();
+    const before = autoscalerReplicas();
+    await read();
+    const ng = cluster.nodegroups.find((n) => n.name === 'general')!;
+    const follow = planNodegroup({
+      cluster,
+      ng,
+      nodeClassPin: manifest.nodeClasses!.general!,
+      manifestPresent: true,
+      explicit: null,
+      followControlPlane: false,
+      latest: () => undefined,
+    });
+    // A node group's executor, as the managed and self-managed ones declare themselves: it records the replicas it rolls under.
+    const seen: number[] = [];
+    const nodegroupExecutor: Executor = {
+      pausesAutoscaler: true,
+      preflight: async () => undefined,
+      roll: async (check) => {
+        seen.push(autoscalerReplicas());
+        return upgradeEntry(check.item, 'upgraded', 'rolled');
+      },
+    };
+    const item: PlanItem = { ...follow, nodegroup: 'system', nodeKind: 'managed-release', action: 'update', reason: 'test' };
+    const karpenter = kindById('karpenter');
+    const result = await upgradeCluster(
+      cluster,
+      [
+        { item, executor: nodegroupExecutor, healthTarget: {} },
+        { item: follow, executor: await karpenter.executor!(), healthTarget: {} },
+      ],
+      { ...upgradeSettings, maxParallel: 2 },
+      deps,
+    );
+    expect(result.nodegroups.map((n) => [n.nodegroup, n.result]).sort()).toEqual([
+      ['general', 'upgraded'],
+      ['system', 'upgraded'],
+    ]);
+    expect(seen).toEqual([0]);
+    expect(result.autoscaler?.outcome).toBe('restored');
+    expect(autoscalerReplicas()).toBe(before);
   });
 });
