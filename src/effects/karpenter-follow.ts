@@ -201,14 +201,15 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
   }
   const what = describeHealth(result);
   deps.warn(`${label}: unhealthy after Karpenter's replacement: ${what}`);
+  const where = pin.file ? ` and in ${pin.file}` : '';
+  const wayBack =
+    `pin \`${from}\` again for ${item.nodegroup} in the cluster's manifest${where}; once the EC2NodeClass names it, Karpenter replaces ` +
+    'the nodes through drift again, within the same budgets. No hold is recorded for a node class, so there is none to lift.';
   return upgradeEntry(
     item,
     'unhealthy',
     `${reached}, but the workloads did not come back within ${formatDuration(settings.healthTimeoutMs)} (health-timeout): ${what}`,
-    {
-      ...base(),
-      health,
-    },
+    { ...base(), health, wayBack },
   );
 }
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { parseCron, windowAt } from '../../src/decision/cron.js';
 import { allowance, blockingBudgets, driftAllowance, driftedClaims, planNodeClassFollow } from '../../src/decision/karpenter-follow.js';
 import type { NodeClassRead, NodePoolRead } from '../../src/model/karpenter-objects.js';
+import { upgradeEntry } from '../../src/model/upgrade-report.js';
+import { renderUpgradeSummary } from '../../src/report/upgrade-summary.js';
 
 /*
  * The upgrade's decisions for a pinned Karpenter node class: its plan line, which NodeClaims are
@@ -147,5 +149,39 @@ describe('the plan line of a pinned node class', () => {
       reason:
         'names al2023@v20260625, but Karpenter resolves no image for it yet: would wait for status.amis, then follow Karpenter’s drift to nodes on its images',
     });
+  });
+});
+
+describe('the summary of a node class that came back unhealthy', () => {
+  it('says how to go back for a node class, and names no node group hold to lift', () => {
+    const item = planNodeClassFollow({ name: 'general', kind: 'karpenter', nodeClass: nodeClass({ terms: [{ alias: 'al2023@v20260505' }] }) }, cluster, pin);
+    const health = {
+      passed: false,
+      durationMs: 600_000,
+      watched: 1,
+      nodes: [],
+      workloads: [],
+      pods: [],
+      arn: null,
+      parameter: null,
+      recorded: null,
+      recordError: null,
+    };
+    const wayBack = 'pin `al2023@v20260505` again for general in the cluster’s manifest and in deploy/karpenter/general.yaml';
+    const summary = renderUpgradeSummary({
+      command: 'upgrade',
+      dryRun: false,
+      generatedAt: '2026-12-06T10:00:00Z',
+      ok: false,
+      plan: [item],
+      nodegroups: [upgradeEntry(item, 'unhealthy', 'did not come back', { health, wayBack })],
+      autoscalers: [],
+      pauses: [],
+      warnings: [],
+      manifestDir: '.github/eks-ami-drift',
+    });
+    expect(summary).toContain(`3. To go back: ${wayBack}`);
+    expect(summary).not.toContain('create-nodegroup');
+    expect(summary).not.toContain('remove the mark');
   });
 });
