@@ -147,10 +147,10 @@ export function describeChange(record: ReplaceRecord): string {
     );
   return specs(record)
     .map((s) => {
-      const made = `launch template ${s.id} version ${s.version ?? '?'} from version ${s.from} with ImageId ${imageOf(record, s)}`;
-      if (s.alias === '$Latest') return `${made}; the group follows $Latest, now version ${s.version ?? '?'} (the group unchanged)`;
-      if (s.alias === '$Default') return `${made}; its default version ${s.defaultFrom} → ${s.version ?? '?'} (the group follows $Default, unchanged)`;
-      return `${made}; the group's Version ${s.from} → ${s.version ?? '?'}`;
+      const made = `launch template ${s.id} version ${s.version ?? '(new)'} from version ${s.from} with ImageId ${imageOf(record, s)}`;
+      if (s.alias === '$Latest') return `${made}; the group follows $Latest, now version ${s.version ?? '(new)'} (the group unchanged)`;
+      if (s.alias === '$Default') return `${made}; its default version ${s.defaultFrom} → ${s.version ?? '(new)'} (the group follows $Default, unchanged)`;
+      return `${made}; the group's Version ${s.from} → ${s.version ?? '(new)'}`;
     })
     .join('; ');
 }
