@@ -104,7 +104,15 @@ async function makeCopy(ctx: ExecutorContext, name: string, record: ReplaceRecor
   try {
     await ctx.clients.autoscaling.send(new CreateLaunchConfigurationCommand(copyInput(source, to, record.image) as never));
   } catch (error) {
-    if ((error as { name?: string }).name !== 'UnsupportedOperation') throw error;
+    const code = (error as { name?: string }).name ?? '';
+    // Refused: nothing was made, and the group has not changed yet, so neither is left behind.
+    if (/AccessDenied|UnauthorizedOperation/.test(code)) {
+      await removeRecord(ctx.clients.autoscaling, name);
+      throw new NothingChanged(
+        `not allowed to copy launch configuration ${from} (${describeError(error)}): grant autoscaling:CreateLaunchConfiguration. Nothing was changed`,
+      );
+    }
+    if (code !== 'UnsupportedOperation') throw error;
     await removeRecord(ctx.clients.autoscaling, name);
     throw new NothingChanged(
       `this account cannot create launch configurations (${describeError(error)}): migrate ${name} from its launch configuration ${from} ` +
