@@ -493,7 +493,9 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
   }
 
   it('killed after the surge, restore undoes it: the surplus drained and terminated, original capacity, nothing suspended, no record', async () => {
-    const { autoscaling, ctx, group, image, run, describeGroup, sim: s, kube } = await start();
+    const { autoscaling, ctx, group, run, describeGroup, sim: s, kube } = await start();
+    const oldIds = group().instances.map((i) => i.id);
+    const oldImage = group().instances[0]!.imageId;
     const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand', 1) }));
     expect(first.result).toBe('failed');
     // What the kill left: the surge's capacity, processes suspended, the record.
@@ -507,8 +509,14 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
       'us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated; ' +
         'launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted',
     );
-    // The four kept are the surge's, on the new image; capacity and maximum back; nothing suspended; no record.
-    expectPutBack(group(), image);
+    // The surge's instances were not Ready yet (no pods on them): they go, the four old ones serve on, on the
+    // old image; capacity and maximum back; nothing suspended; no record.
+    expectPutBack(group(), oldImage);
+    expect(
+      group()
+        .instances.filter((i) => i.lifecycle !== 'Terminating')
+        .map((i) => i.id),
+    ).toEqual(oldIds);
     // A second restore finds nothing to undo.
     const again = await restoreOn(s, kube);
     expect(again.failure).toBeNull();
@@ -561,7 +569,8 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
   });
 
   it('the post step undoes the group its own job left after the surge before it restores cluster-autoscaler', async () => {
-    const { autoscaling, ctx, group, image, run, describeGroup, sim: s, kube } = await start();
+    const { autoscaling, ctx, group, run, describeGroup, sim: s, kube } = await start();
+    const oldImage = group().instances[0]!.imageId;
     const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand', 1) }));
     expect(first.result).toBe('failed');
     expect(decodeRecord((await describeGroup()).Tags)?.step).toBe('surge');
@@ -575,6 +584,7 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
         'launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted',
       expect.stringMatching(/^prod: cluster-autoscaler kube-system\/cluster-autoscaler: /),
     ]);
-    expectPutBack(group(), image);
+    // The surge's not-yet-Ready instances went; the old ones serve on.
+    expectPutBack(group(), oldImage);
   });
 });

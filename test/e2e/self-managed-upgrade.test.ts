@@ -351,7 +351,9 @@ describe('the documented policy and RBAC for self-managed groups are exactly wha
     // Deleting what it made is the undo's last, best-effort step: the group is back, and the leftover named.
     expect(restore.code).toBe(0);
     const undone = restore.stdout.split('\n').find((l) => l.includes('self-managed group workers undone'));
-    expect(undone).toMatch(source === 'number' ? /launch template lt-0workers000000001 version \d+ left \(/ : /the copy workers-lc-eks-ami-drift-ami-\w+ left \(/);
+    expect(undone).toMatch(
+      source === 'number' ? /launch template lt-0workers000000001 version \d+ left \(/ : /the copy workers-lc-eks-ami-drift-ami-\w+ left \(/,
+    );
     expect(undone).toContain(action);
     expect(group().tags.has('eks-ami-drift/replacing')).toBe(false);
     expect([group().desired, group().max]).toEqual([4, 4]);
