@@ -414,7 +414,8 @@ describe('a group with a mixed instances policy', () => {
     const date = newRelease.split('-').at(-1);
     expect(k.problems).toEqual([
       `launch template ${ARM} version 2 runs arm64 (${imageOf(arm(oldRelease))}): no arm64 image of release v${date} in us-east-1 ` +
-        `(SSM parameter /aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/${arm(newRelease).aws}/image_id: ParameterNotFound: not published in this region)`,
+        `(SSM parameter /aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/${arm(newRelease).aws}/image_id: ` +
+        'ParameterNotFound: not published in this region)',
     ]);
     expect([template(LT).versions.length, template(ARM).versions.length, [...live().tags.keys()]]).toEqual([1, 1, []]);
   });
