@@ -14,7 +14,7 @@ import type { PlanItem } from '../../src/model/plan.js';
 import type { UpgradeSettings } from '../../src/model/settings.js';
 import type { Faults, FleetSpec } from '../sim/fleet.js';
 import { awsImageName } from '../sim/images.js';
-import { KubeState } from '../sim/kube.js';
+import { placePods } from '../sim/pods.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { settingsWith } from '../unit/settings.js';
@@ -88,29 +88,8 @@ async function start(options: { faults?: Faults; maxUnavailable?: number | null 
   const autoscaling = new AutoScalingClient({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 });
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 });
   const kube = eksKubeApi('prod', { server: `${s.url}/k8s/us-east-1/prod` }, () => eksToken('prod', 'us-east-1', async () => credentials));
-  // Two web pods (a ReplicaSet's) on each of the four nodes.
-  const nodes = [...state.nodes.keys()].sort();
-  for (let i = 0; i < 8; i++) {
-    state.pods.set(KubeState.key('shop', `web-${i}`), {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `web-${i}`,
-        namespace: 'shop',
-        labels: { app: 'web' },
-        ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true }],
-      },
-      spec: { nodeName: nodes[i % 4] },
-      status: { phase: 'Running' },
-    });
-    // Running and Ready for an hour, as the simulator's own workloads start (test/sim/world.ts initWorkload).
-    state.lives.set(KubeState.key('shop', `web-${i}`), {
-      startedAt: clock.now() - 3_600_000,
-      readyAt: clock.now() - 3_000_000,
-      crashLoop: false,
-      degraded: false,
-    });
-  }
+  // Two web pods (a ReplicaSet's) on each of the four nodes, Running and Ready for an hour.
+  placePods(state, clock, { namespace: 'shop', name: 'web' }, 8, [...state.nodes.keys()].sort());
   const log: string[] = [];
   const pauseWatches: string[] = [];
   const ctx = (over: { autoscaling?: AutoScalingClient; kube?: KubeApi; settings?: Partial<UpgradeSettings> } = {}): ExecutorContext => ({
