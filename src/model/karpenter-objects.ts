@@ -95,6 +95,8 @@ export interface NodeClassReport {
   onOlderImage: number;
   /** The alias it should move to (`al2023@v20260625`), when it should. */
   targetAlias: string | null;
+  /** Its NodePools' disruption budgets: within them Karpenter replaces the drifted nodes (shown in the pull request). */
+  budgets?: { nodePool: string; budgets: DisruptionBudget[] }[];
 }
 
 /** What the check says of an EKS Auto Mode NodePool: nothing to pin, what replaces its nodes and when. */
