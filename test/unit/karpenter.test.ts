@@ -97,7 +97,7 @@ describe('a Karpenter EC2NodeClass in the check', () => {
       selector: 'alias al2023@v20260505',
     });
     expect(r.reason).toContain('al2023@v20260505 → al2023@v20260625');
-    expect(r.reason).toContain('proposed in the cluster's pull request');
+    expect(r.reason).toContain("proposed in the cluster's pull request");
     expect(r.reason).toContain('2 of 3 node(s) still on an older image than the class resolves');
   });
 
