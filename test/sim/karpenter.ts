@@ -216,3 +216,12 @@ export function karpenterObjects(world: object, kube: KubeState, cluster: SimClu
 
 /** Whether the cluster serves Karpenter's CRDs (installed, or Auto Mode's built-in Karpenter). */
 export const servesKarpenter = (cluster: SimCluster) => !!cluster.karpenter || !!cluster.autoMode;
+
+/**
+ * For tests: the cluster's Karpenter objects are made again from its spec on the next request, as
+ * once a changed EC2NodeClass is applied and Karpenter has replaced its drifted nodes (the end state
+ * of Karpenter's drift: NodeClaims on the images the class resolves now).
+ */
+export function settleKarpenter(cluster: SimCluster): void {
+  seeded.delete(cluster);
+}
