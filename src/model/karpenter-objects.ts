@@ -58,6 +58,10 @@ export interface NodeClaimRead {
   nodeClass: string | null;
   imageId: string | null;
   nodeName: string | null;
+  /** `metadata.creationTimestamp` (ISO 8601): when Karpenter made it; the staged rollout counts a version's soak from it. */
+  createdAt?: string | null;
+  /** Its `Ready` condition (Launched, Registered and Initialized all True); null: not said yet. */
+  ready?: boolean | null;
 }
 
 /** An EC2NodeClass with the NodePools that use it and the NodeClaims made from it. */
