@@ -194,3 +194,72 @@ describe("Karpenter node classes in the cluster's pull request, as the bundled a
     expect(s.github.pulls()).toHaveLength(0);
   });
 });
+
+describe('staged rollouts of Karpenter node classes, as the bundled action', () => {
+  /** The fleet above as production, and a canary cluster whose node class already pins al2023@v20260625. */
+  function staged(canaryNodes: { notReady?: boolean } = {}): FleetSpec {
+    const spec = fleet();
+    spec.clusters[0]!.tags = { 'eks-ami-drift/stage': 'production' };
+    spec.clusters.push({
+      name: 'kp-canary',
+      region: 'us-east-1',
+      version: '1.35',
+      nodegroups: [],
+      autoscaler: null,
+      tags: { 'eks-ami-drift/stage': 'canary' },
+      karpenter: {
+        nodeClasses: [{ name: 'default', alias: 'al2023@v20260625' }],
+        nodePools: [
+          {
+            name: 'general',
+            nodeClass: 'default',
+            requirements: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }],
+            nodes: [
+              { count: 2, arch: 'amd64', ageDays: 1, ...canaryNodes },
+              { count: 1, arch: 'arm64', ageDays: 1 },
+            ],
+          },
+        ],
+      },
+    });
+    return spec;
+  }
+  const STAGES = { stages: 'canary, production', 'stage-soak': '3d' };
+  const runStaged = (s: Simulator) =>
+    runAction({ inputs: { regions: 'us-east-1', 'on-drift': 'pull-request', ...STAGES }, env: { ...s.env(), AWS_REGION: 'us-east-1' }, clock: s.world.clock });
+  const entry = (r: CheckReport, cluster: string, name: string) => r.nodegroups.find((n) => n.cluster === cluster && n.nodegroup === name)!;
+
+  it("production's node class waits until the canary's has run the version for the soak; then it is proposed", async () => {
+    const s = await start({ files: { [MANIFEST]: manifest, [CLASSES]: classes } }, staged());
+    const before = reportOf((await runStaged(s)).outputs);
+    expect(entry(before, 'kp-canary', 'default')).toMatchObject({ status: 'up-to-date', stage: 'canary' });
+    const waiting = entry(before, 'kp', 'al2023-pinned');
+    expect(waiting).toMatchObject({ status: 'waiting', stage: 'production', proof: { train: 'al2023@v20260625', proven: false } });
+    expect(waiting.reason).toMatch(
+      /^al2023@v20260625 is published but not proven for stage production: .*kp-canary\/default: its nodes run it since .*, proves it in 2d/,
+    );
+    expect(s.github.pulls()).toHaveLength(0);
+
+    // two days and a bit later, the canary's nodes have run it for the soak
+    s.world.clock.advance(2 * 86_400_000 + 3_600_000);
+    const after = reportOf((await runStaged(s)).outputs);
+    const proven = entry(after, 'kp', 'al2023-pinned');
+    expect(proven).toMatchObject({
+      status: 'drift',
+      proof: { proven: true, evidence: [expect.objectContaining({ cluster: 'kp-canary', nodegroup: 'default' })] },
+    });
+    expect(after.proposals.find((p) => p.cluster === 'kp')).toMatchObject({ result: 'created' });
+    expect(s.github.filesAt(BRANCH).get(MANIFEST)).toContain('alias: al2023@v20260625');
+    expect(s.github.filesAt(BRANCH).get(CLASSES)).toContain('- alias: al2023@v20260625 #');
+  });
+
+  it("production's node class keeps waiting past the soak while the canary's nodes on the version are not Ready", async () => {
+    const s = await start({ files: { [MANIFEST]: manifest, [CLASSES]: classes } }, staged({ notReady: true }));
+    await runStaged(s);
+    s.world.clock.advance(5 * 86_400_000);
+    const r = reportOf((await runStaged(s)).outputs);
+    expect(entry(r, 'kp', 'al2023-pinned').status).toBe('waiting');
+    expect(entry(r, 'kp', 'al2023-pinned').reason).toContain('kp-canary/default: 2 of 3 node(s) on it not Ready');
+    expect(s.github.pulls()).toHaveLength(0);
+  });
+});
