@@ -110,7 +110,7 @@ export async function applyStages(stages: StageSettings, perRegion: readonly Reg
     return entries.map((e) => {
       const cluster = clusterOf.get(`${e.region}/${e.cluster}`);
       if (!cluster) return e;
-      if (e.nodeKind === 'karpenter') return decideNodeClassStage(e, stageOf(cluster, stages), classMembers, stages, now);
+      if (e.pinKey === 'alias') return decideNodeClassStage(e, stageOf(cluster, stages), classMembers, stages, now);
       return decideStage(e, stageOf(cluster, stages), ctx);
     });
   };

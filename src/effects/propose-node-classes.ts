@@ -1,4 +1,4 @@
-import type { NodegroupReport } from '../model/check-report.js';
+import { proposedRelease, type NodegroupReport } from '../model/check-report.js';
 import type { Manifest, NodeClassPin } from '../model/plan.js';
 import { readRepoFile } from '../repo/github.js';
 import { aliasProblem } from '../repo/node-class-pins.js';
@@ -12,7 +12,8 @@ import type { Context } from './proposal-common.js';
  * `file` (the EC2NodeClass's own manifest) bumped the same way, unless a person moved it.
  */
 
-export const isNodeClass = (e: NodegroupReport) => e.nodeKind === 'karpenter';
+/** A node class: what its kind pins by alias (../kinds/karpenter.ts pinKey). */
+export const isNodeClass = (e: Pick<NodegroupReport, 'pinKey'>) => e.pinKey === 'alias';
 
 /** The alias a node class runs now (`al2023@v20260505`), when it is one that can be pinned. */
 export function currentAlias(e: NodegroupReport): string | undefined {
@@ -22,6 +23,9 @@ export function currentAlias(e: NodegroupReport): string | undefined {
 
 /** The alias a drifted node class moves to. */
 export const targetAlias = (e: NodegroupReport): string | undefined => e.nodeClass?.targetAlias ?? undefined;
+
+/** What a drifted entry is moved to, as people read it: a node class's alias, a node group's release. */
+export const targetText = (e: NodegroupReport): string | null => (isNodeClass(e) ? (targetAlias(e) ?? null) : proposedRelease(e));
 
 /** A file the pull request changes beside the manifest. */
 export interface FileChange {

@@ -5,7 +5,7 @@ import type { PinnedRelease } from '../model/plan.js';
 import { editedByPerson, proposalBody, proposalTitle, targetsHash } from '../report/proposal-body.js';
 import type { Proposal } from '../model/check-report.js';
 
-import { firstNodeClassPins, isNodeClass, nodeClassFiles, targetAlias, type FileChange } from './propose-node-classes.js';
+import { firstNodeClassPins, isNodeClass, nodeClassFiles, targetAlias, targetText, type FileChange } from './propose-node-classes.js';
 import { ACTIONS_MAY_NOT_CREATE, converge, gh, isDrift, resultFor, type Context } from './proposal-common.js';
 
 /** The trailer that marks a commit as this action's: a commit without it was made by a person. */
@@ -153,7 +153,7 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
         ctx,
         open.number,
         hash,
-        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${proposedRelease(d)}\``).join(', ')}. ` +
+        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${targetText(d)}\``).join(', ')}. ` +
           `This pull request was not updated because ${why}, and will not be while that is so. ` +
           `Update it by hand (merging upgrades to what \`${path}\` pins then), or close it: ` +
           'a new pull request is opened when a release newer than these appears, not for these.',
@@ -165,7 +165,7 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
       return result('unchanged', 'already proposes these releases', open, warnings);
     await commitToBranch(ctx, branch, changes, drift, true);
     await gh('updating the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, title, body }));
-    return result('updated', `now proposes ${drift.map((d) => proposedRelease(d)).join(', ')}`, open, warnings);
+    return result('updated', `now proposes ${drift.map((d) => targetText(d)).join(', ')}`, open, warnings);
   }
 
   // A pull request a person closed for these same releases is not opened again.
@@ -196,7 +196,7 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
     throw new Error(describeGitHubError(error, 'opening the pull request'));
   }
   const warnings = await converge(ctx, pr.number, null, true);
-  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${proposedRelease(d)}`).join(', ')}`, pr, warnings);
+  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${targetText(d)}`).join(', ')}`, pr, warnings);
 }
 
 /**

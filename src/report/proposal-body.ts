@@ -54,8 +54,8 @@ export function estimatedMinutes(e: Pick<NodegroupReport, 'nodes' | 'updateSetti
 
 export function proposalTitle(region: string, cluster: string, drift: readonly NodegroupReport[]): string {
   const names = drift.map((d) => d.nodegroup).join(', ');
-  const classes = drift.some((d) => d.nodeKind === 'karpenter');
-  const groups = drift.some((d) => d.nodeKind !== 'karpenter');
+  const classes = drift.some((d) => d.pinKey === 'alias');
+  const groups = drift.some((d) => d.pinKey !== 'alias');
   const what = classes ? (groups ? 'EKS node groups and Karpenter node classes' : 'Karpenter node classes') : 'EKS node groups';
   return `Upgrade ${what} of ${cluster} (${region}): ${names}`;
 }
@@ -74,8 +74,8 @@ export function proposalBody(
   look?: BlockerLook,
   nodeClassFiles: NodeClassFiles = { files: [], notes: [] },
 ): string {
-  const classes = entries.filter((e) => e.status === 'drift' && e.nodeKind === 'karpenter' && e.nodeClass?.targetAlias);
-  const drift = entries.filter((e) => e.status === 'drift' && e.nodeKind !== 'karpenter');
+  const classes = entries.filter((e) => e.status === 'drift' && e.pinKey === 'alias' && e.nodeClass?.targetAlias);
+  const drift = entries.filter((e) => e.status === 'drift' && e.pinKey !== 'alias');
   const rest = entries.filter((e) => e.status !== 'drift' && e.status !== 'up-to-date' && e.nodegroup !== null);
   // Absolute dates: the body must be the same text on every run while the drift is the same.
   const published = (e: NodegroupReport) => e.latestReleasePublishedAt?.slice(0, 10) ?? '—';

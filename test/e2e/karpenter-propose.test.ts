@@ -125,7 +125,9 @@ describe("Karpenter node classes in the cluster's pull request, as the bundled a
       bottlerocket: 'up-to-date',
       system: 'up-to-date',
     });
-    expect(report.proposals).toEqual([expect.objectContaining({ cluster: 'kp', result: 'created', number: 1 })]);
+    expect(report.proposals).toEqual([
+      expect.objectContaining({ cluster: 'kp', result: 'created', number: 1, reason: 'proposes al2023-pinned → al2023@v20260625' }),
+    ]);
     const pr = s.github.pulls()[0]!;
     expect(pr.title).toBe('Upgrade Karpenter node classes of kp (us-east-1): al2023-pinned');
     const files = s.github.filesAt(BRANCH);
@@ -152,6 +154,19 @@ describe("Karpenter node classes in the cluster's pull request, as the bundled a
     settleKarpenter(s.world.fleet.clusters[0]!);
     const closed = await run(s);
     expect(reportOf(closed.outputs).proposals[0]).toMatchObject({ result: 'closed', number: 1 });
+  });
+
+  it('is updated when a newer version is published for every architecture the NodePool allows', async () => {
+    const s = await start({ files: { [MANIFEST]: manifest, [CLASSES]: classes } });
+    await run(s, { 'min-release-age': '0' });
+    // v20260714 reaches arm64 at 1.35: the gap's parameter and its missing image go
+    s.world.fleet.parameters.splice(0, arm64Gap.parameters.length);
+    s.world.fleet.unpublished = [];
+    const updated = await run(s, { 'min-release-age': '0' });
+    expect(reportOf(updated.outputs).proposals[0]).toMatchObject({ result: 'updated', number: 1, reason: 'now proposes al2023@v20260714' });
+    expect(s.github.pulls()).toHaveLength(1);
+    expect(s.github.filesAt(BRANCH).get(CLASSES)).toBe(classes.replace('- alias: al2023@v20260505 #', '- alias: al2023@v20260714 #'));
+    expect(s.github.pulls()[0]!.body).toContain('| al2023-pinned | al2023@v20260505 | al2023@v20260714 |');
   });
 
   it('waits while the version soaks: no pull request under min-release-age', async () => {
