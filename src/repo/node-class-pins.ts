@@ -9,7 +9,11 @@ import type { NodeClassPin } from '../model/plan.js';
 
 export const NODE_CLASS_KEYS = ['alias', 'file'];
 
-/** The versioned aliases that can be pinned (Karpenter resolves them from per-version SSM parameters; Windows and AL2 take none). */
+/**
+ * The versioned aliases that can be pinned, in the version format of Karpenter's own examples
+ * ("al2023@v20240625" or "bottlerocket@v1.10.0"; Windows families only `latest`: aws/karpenter-provider-aws
+ * pkg/apis/v1/ec2nodeclass.go, AMISelectorTerm.Alias). AL2 is refused here: no longer patched.
+ */
 const PINNABLE: Record<string, RegExp> = { al2023: /^v\d{8}$/, bottlerocket: /^v\d+\.\d+\.\d+$/ };
 const EXAMPLE: Record<string, string> = { al2023: 'al2023@v20250505', bottlerocket: 'bottlerocket@v1.34.0' };
 const ACCEPTED = 'family@version, a versioned alias of al2023 (al2023@v20250505) or bottlerocket (bottlerocket@v1.34.0)';
