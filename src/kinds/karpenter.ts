@@ -7,8 +7,8 @@ import type { NodeKind } from './node-kind.js';
  * NodePools that use it and the NodeClaims made from it (../fleet/karpenter-reads.ts): its alias compared
  * with the newest release of its family published for the cluster's minor and every architecture and
  * variant its NodePools allow, resolved as Karpenter resolves aliases (../decision/karpenter-alias.ts).
- * Reported only for now: neither pinned, proposed, staged nor rolled (Karpenter replaces the nodes
- * itself, through drift, once the class resolves to another image).
+ * Its alias is pinned in the cluster's manifest and proposed, staged by its NodeClaims (../decision/node-class-stages.ts);
+ * Karpenter replaces the nodes itself, through drift, once the class resolves to another image.
  */
 export const karpenterNodeClass: NodeKind = {
   id: 'karpenter',
@@ -19,7 +19,8 @@ export const karpenterNodeClass: NodeKind = {
   targetParameters: nodeClassRequests,
   confirmParameters: nodeClassConfirmRequests,
   classify: classifyNodeClass,
-  pinKey: null,
+  // Pinned in the manifest's nodeClasses map (../repo/node-class-pins.ts), proposed with the node groups.
+  pinKey: 'alias',
   targetImageParameter: () => undefined,
   plan: (input) => planNotRolled(input, 'karpenter', 'Karpenter node class: reported only, Karpenter replaces its nodes through drift'),
   executor: null,
