@@ -62,3 +62,13 @@ export async function runMatrix(matrixOutput: string, job: FanOutJob): Promise<F
 
 /** `${{ matrix.clusters || matrix.cluster }}`: a missing key is null, and `||` gives the right side for a falsy left. */
 export const orElse = (...values: (string | undefined)[]): string => values.find((v) => v !== undefined && v !== '') ?? '';
+
+/**
+ * The fan-out job of docs/check.md in JavaScript: its `if:`
+ * (`!cancelled() && fromJSON(needs.fleet.outputs.matrix || '{}').include[0] != null`: `||` gives '{}' for
+ * an empty output, a missing property is null) and its `with:` (`regions: ${{ matrix.region }}`,
+ * `clusters: ${{ matrix.clusters || matrix.cluster }}`).
+ */
+export const DOCS_GUARD = "${{ !cancelled() && fromJSON(needs.fleet.outputs.matrix || '{}').include[0] != null }}";
+export const docsGuard = (output: string): boolean => (JSON.parse(output || '{}') as { include?: unknown[] }).include?.[0] != null;
+export const docsInputs = (m: MatrixContext): Record<string, string> => ({ regions: m.region ?? '', clusters: orElse(m.clusters, m.cluster) });
