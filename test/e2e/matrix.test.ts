@@ -56,7 +56,7 @@ describe('the matrix output, fanned out', () => {
     ]);
     const result = await runMatrix(check.outputs.matrix!, { if: docsGuard, with: docsInputs, run: { env } });
     if (result.outcome !== 'ran') throw new Error(`the fan-out did not run: ${JSON.stringify(result)}`);
-    expect(result.jobs.map((j) => j.inputs).sort((a, b) => a.clusters.localeCompare(b.clusters))).toEqual([
+    expect(result.jobs.map((j) => j.inputs).sort((a, b) => String(a.clusters).localeCompare(String(b.clusters)))).toEqual([
       { regions: 'eu-west-1', clusters: 'eu-west-1-cluster-000' },
       { regions: 'us-east-1', clusters: 'us-east-1-cluster-000' },
       { regions: 'us-east-1', clusters: 'us-east-1-cluster-001' },
