@@ -9,6 +9,7 @@ import { clusterSupportNotice } from '../decision/calendar.js';
 import { holdMissingInRegion, regionalReads } from '../decision/regional.js';
 import { loadAwsClients, type AwsClients } from '../fleet/aws-clients.js';
 import { classify, runningRelease, targetImageParameter } from '../kinds/registry.js';
+import { decideNodeClassStage, nodeClassMembers } from '../decision/node-class-stages.js';
 
 /*
  * The check's verdicts over what the regions read: each node group's status, the release confirmed in
@@ -80,6 +81,8 @@ export interface RegionRead {
 export async function applyStages(stages: StageSettings, perRegion: readonly RegionRead[], entries: NodegroupReport[], now: number) {
   const fleet = perRegion.flatMap((r) => r.fleet);
   const members = membersOf(fleet, stages, runningRelease);
+  // Karpenter node classes are proven by the earlier stages' node classes, from their NodeClaims (../decision/node-class-stages.ts).
+  const classMembers = nodeClassMembers(fleet, stages);
   const run = new Map<string, Set<string>>();
   for (const c of fleet) {
     for (const ng of c.nodegroups) {
@@ -106,7 +109,9 @@ export async function applyStages(stages: StageSettings, perRegion: readonly Reg
     };
     return entries.map((e) => {
       const cluster = clusterOf.get(`${e.region}/${e.cluster}`);
-      return cluster ? decideStage(e, stageOf(cluster, stages), ctx) : e;
+      if (!cluster) return e;
+      if (e.pinKey === 'alias') return decideNodeClassStage(e, stageOf(cluster, stages), classMembers, stages, now);
+      return decideStage(e, stageOf(cluster, stages), ctx);
     });
   };
   const missing = new Set<string>();

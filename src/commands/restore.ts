@@ -125,7 +125,8 @@ async function undoCluster(
   timing: Timing,
   recorded?: readonly AutoScalingGroup[],
 ): Promise<SelfManagedRestore[]> {
-  const [{ undoRecorded }] = await Promise.all([import('../effects/self-managed-restore.js'), loadAwsClients('autoscaling')]);
+  // The undo moves the group back and deletes what it made: templates' versions (EC2), launch configurations (Auto Scaling).
+  const [{ undoRecorded }] = await Promise.all([import('../effects/self-managed-restore.js'), loadAwsClients('autoscaling', 'ec2')]);
   const kubeFor = await clients.kube();
   const deps = {
     clientsFor: clients.clientsFor,

@@ -74,3 +74,17 @@ export const podKey = (pod: V1Pod): string => `${pod.metadata?.namespace}/${pod.
 export function evictionBackoffMs(refusals: number): number {
   return Math.min(60_000, 5_000 * 2 ** Math.max(0, refusals - 1));
 }
+
+/**
+ * What a roll of `instances` old nodes with `pods` pods to evict among them is expected to take
+ * (docs/self-managed.md, "Expected duration"): the surge's new nodes Ready once for all, then each
+ * old node's pods evicted one at a time, each until its replacement is Ready (a budget allowing one
+ * disruption), then the health gate, each wait rounded up to the poll interval. The times a real
+ * cluster takes are the team's: these are stated assumptions, not measurements.
+ */
+export const ROLL_ASSUMPTIONS = { readyMs: 3 * 60_000, podMs: 60_000 } as const;
+export function expectedRollMs(instances: number, pods: number, pollMs: number, assume = ROLL_ASSUMPTIONS): number {
+  const poll = Math.max(1, pollMs);
+  const up = (ms: number) => Math.ceil(ms / poll) * poll;
+  return up(assume.readyMs) + instances * poll + pods * up(assume.podMs) + up(assume.podMs);
+}

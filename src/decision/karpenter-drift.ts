@@ -30,7 +30,7 @@ export const LATEST_WARNING =
   'pin a version and roll it out in stages (karpenter.sh, "Managing AMIs")';
 
 /** Not proposed yet: what a status that needs action says of the action. */
-const NOT_PROPOSED = 'bump the alias in the EC2NodeClass by hand (the action does not propose node class pins yet)';
+const NOT_PROPOSED = "proposed in the cluster's pull request (on-drift: pull-request), pinned in its manifest's nodeClasses";
 
 interface Resolution {
   alias: Alias;
@@ -131,6 +131,7 @@ export function classifyNodeClass(
     nodes: nc.nodeClaims.length,
     onOlderImage,
     targetAlias: null,
+    budgets: nc.nodePools.map((p) => ({ nodePool: p.name, budgets: p.budgets })),
   };
   const notReady = nc.ready?.status === 'False' ? ` · ⚠️ Karpenter reports the node class not Ready${nc.ready.message ? ` (${nc.ready.message})` : ''}` : '';
   const unused = nc.nodePools.length === 0 ? ' · no NodePool uses it' : '';

@@ -102,7 +102,9 @@ export async function upgradeCluster(
     return {
       nodegroups: [
         ...done,
-        ...todo.map(({ check: c }) => upgradeEntry(c.item, 'planned', `${c.item.reason}${c.resume ? resumed : ''}`, { blockers: c.blockers })),
+        ...todo.map(({ check: c }) =>
+          upgradeEntry(c.item, 'planned', `${c.item.reason}${c.detail ? `: ${c.detail}` : ''}${c.resume ? resumed : ''}`, { blockers: c.blockers }),
+        ),
       ],
       autoscaler: null,
       warnings,

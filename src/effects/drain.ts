@@ -7,7 +7,7 @@ import type { DrainKubeApi } from '../model/kube-api.js';
  * (../decision/drain.ts DRAIN_TAINT), evict its pods through the eviction API so that PodDisruptionBudgets
  * are respected, retry the ones a budget holds back (429), and wait until they are gone.
  *
- * Contract for the self-managed executor (issue 24), which is not wired yet:
+ * Contract for the self-managed executor (./self-managed-roll.ts):
  * - `drainNode` returns once no pod to evict is left on the node (DaemonSet, mirror and finished pods stay:
  *   they go with the instance); the node stays cordoned and tainted, for the instance to be terminated.
  * - Past `timeoutMs` (15 minutes by default, as EKS gives a managed node group's node: EKS user guide,

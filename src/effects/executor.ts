@@ -43,6 +43,8 @@ export interface PreflightCheck {
   baseline?: HealthBaseline;
   /** What the health gate waits for on the new nodes, as the node's kind says (../kinds/node-kind.ts healthTarget). */
   healthTarget?: { imageId?: string };
+  /** What a dry run says beyond the plan's reason: the executor's own account of what it would do. */
+  detail?: string;
   /** The node group reached the target between the plan and the pre-flight (an earlier run's update ended). */
   reached?: boolean;
   /** A target image (CUSTOM): the node group's launch template, and the version naming the image if an earlier run made it. */

@@ -111,5 +111,7 @@ export const isDrift = (e: NodegroupReport) =>
   e.status === 'drift' &&
   e.latestReleaseVersion !== null &&
   (e.pinKey !== 'imageId' || e.latestImageId !== null) &&
+  // A Karpenter node class: the alias to move to (../decision/karpenter-drift.ts).
+  (e.pinKey !== 'alias' || !!e.nodeClass?.targetAlias) &&
   // Never a release older than what its nodes run after an in-place update (Bottlerocket).
   pinOlderThanRunning(e) === null;

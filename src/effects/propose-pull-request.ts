@@ -5,6 +5,7 @@ import type { PinnedRelease } from '../model/plan.js';
 import { editedByPerson, proposalBody, proposalTitle, targetsHash } from '../report/proposal-body.js';
 import type { Proposal } from '../model/check-report.js';
 
+import { firstNodeClassPins, isNodeClass, nodeClassFiles, targetAlias, targetText, type FileChange } from './propose-node-classes.js';
 import { ACTIONS_MAY_NOT_CREATE, converge, gh, isDrift, resultFor, type Context } from './proposal-common.js';
 
 /** The trailer that marks a commit as this action's: a commit without it was made by a person. */
@@ -28,30 +29,46 @@ function pinOf(e: NodegroupReport, which: 'proposed' | 'current'): PinnedRelease
   return { kubernetesVersion, releaseVersion: (which === 'proposed' ? proposedRelease(e) : e.releaseVersion) as string };
 }
 
-/** The manifest's new text: the file on the default branch with the drifted pins moved, or a new file. */
+/**
+ * The manifest's new text: the file on the default branch with the drifted pins moved, or a new file;
+ * and the EC2NodeClass files its node classes' pins name, bumped (../effects/propose-node-classes.ts).
+ */
 async function desiredManifest(
   ctx: Context,
   region: string,
   cluster: string,
-  entries: readonly NodegroupReport[],
-): Promise<{ path: string; current: string | null; next: string }> {
+  all: readonly NodegroupReport[],
+): Promise<{ path: string; current: string | null; next: string; files: FileChange[]; notes: string[] }> {
   const path = manifestPath(ctx.settings.manifestDir, region, cluster);
   const current = await readRepoFile(ctx.github, ctx.repo, path, ctx.defaultBranch);
+  const entries = all.filter((e) => !isNodeClass(e));
+  const classes = all.filter(isNodeClass);
   const names = entries.filter((e) => e.pinKey !== null).map((e) => e.nodegroup as string);
-  if (current !== null)
-    parseManifest(
-      path,
-      current,
-      { cluster, region },
-      names,
-      // A node group whose AMI type could not be read: its kind is not known for sure, its entry says.
-      Object.fromEntries(
-        entries.map((e) => [e.nodegroup as string, e.amiType || e.nodeKind === 'self-managed' ? { amiType: e.amiType ?? undefined, pinKey: e.pinKey } : {}]),
-      ),
-    );
+  const manifest =
+    current === null
+      ? null
+      : parseManifest(
+          path,
+          current,
+          { cluster, region },
+          names,
+          // A node group whose AMI type could not be read: its kind is not known for sure, its entry says.
+          Object.fromEntries(
+            entries.map((e) => [
+              e.nodegroup as string,
+              e.amiType || e.nodeKind === 'self-managed' ? { amiType: e.amiType ?? undefined, pinKey: e.pinKey } : {},
+            ]),
+          ),
+          // The cluster's EC2NodeClasses, when the check read them (unread: the pins are not checked against them).
+          classes.length > 0 ? classes.map((e) => e.nodegroup as string) : undefined,
+        );
   const targets: Record<string, PinnedRelease> = {};
   for (const e of entries.filter(isDrift)) targets[e.nodegroup as string] = pinOf(e, 'proposed');
-  if (current !== null) return { path, current, next: updateManifest(current, targets) };
+  const aliases = Object.fromEntries(classes.filter(isDrift).flatMap((e) => (targetAlias(e) ? [[e.nodegroup as string, targetAlias(e)!]] : [])));
+  if (current !== null) {
+    const { files, notes } = await nodeClassFiles(ctx, manifest?.nodeClasses ?? {}, classes.filter(isDrift));
+    return { path, current, next: updateManifest(current, targets, aliases), files, notes };
+  }
   // A first manifest records the current state of every node group it can pin, and the targets.
   const pins: Record<string, PinnedRelease> = {};
   for (const e of entries) {
@@ -59,7 +76,8 @@ async function desiredManifest(
     if (e.pinKey === 'imageId' && !e.imageId) continue;
     pins[e.nodegroup as string] = targets[e.nodegroup as string] ?? pinOf(e, 'current');
   }
-  return { path, current, next: renderManifest({ cluster, region, nodegroups: pins }) };
+  const nodeClasses = firstNodeClassPins(classes);
+  return { path, current, next: renderManifest({ cluster, region, nodegroups: pins, ...(nodeClasses ? { nodeClasses } : {}) }), files: [], notes: [] };
 }
 
 export async function proposePullRequest(ctx: Context, region: string, cluster: string, entries: readonly NodegroupReport[]): Promise<Proposal> {
@@ -93,8 +111,8 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
     return result('closed', 'the drift is gone: closed with a comment', open);
   }
 
-  const { path, current, next } = await desiredManifest(ctx, region, cluster, entries);
-  if (current === next) {
+  const { path, current, next, files, notes } = await desiredManifest(ctx, region, cluster, entries);
+  if (current === next && files.length === 0) {
     // The default branch already pins these releases: the change was merged but the nodes are not
     // there. A pull request with no change would help nobody; the upgrade workflow's run says why.
     if (open) return result('unchanged', `${path} on ${ctx.defaultBranch} already pins these releases: see the upgrade workflow's last run`, open);
@@ -108,10 +126,11 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
     ? await ctx.lookForBlockers(
         region,
         cluster,
-        drift.map((d) => d.nodegroup as string),
+        drift.filter((d) => !isNodeClass(d)).map((d) => d.nodegroup as string),
       )
     : undefined;
-  const body = proposalBody('pr', region, cluster, entries, path, look);
+  const body = proposalBody('pr', region, cluster, entries, path, look, { files: files.map((f) => f.path), notes });
+  const changes = [{ path, next }, ...files];
   const hash = targetsHash(drift);
 
   if (open) {
@@ -134,18 +153,19 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
         ctx,
         open.number,
         hash,
-        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${proposedRelease(d)}\``).join(', ')}. ` +
+        `The latest releases for ${cluster} (${region}) are: ${drift.map((d) => `\`${d.nodegroup}\` → \`${targetText(d)}\``).join(', ')}. ` +
           `This pull request was not updated because ${why}, and will not be while that is so. ` +
           `Update it by hand (merging upgrades to what \`${path}\` pins then), or close it: ` +
           'a new pull request is opened when a release newer than these appears, not for these.',
       );
       return result('unchanged', `not overwritten: ${why} (commented)`, open, warnings);
     }
-    const onBranch = await readRepoFile(github, repo, path, branch);
-    if (onBranch === next && full.body === body && full.title === title) return result('unchanged', 'already proposes these releases', open, warnings);
-    await commitToBranch(ctx, branch, path, next, drift, true);
+    const onBranch = await Promise.all(changes.map((c) => readRepoFile(github, repo, c.path, branch)));
+    if (onBranch.every((text, i) => text === changes[i]!.next) && full.body === body && full.title === title)
+      return result('unchanged', 'already proposes these releases', open, warnings);
+    await commitToBranch(ctx, branch, changes, drift, true);
     await gh('updating the pull request', () => github.rest.pulls.update({ ...repo, pull_number: open.number, title, body }));
-    return result('updated', `now proposes ${drift.map((d) => proposedRelease(d)).join(', ')}`, open, warnings);
+    return result('updated', `now proposes ${drift.map((d) => targetText(d)).join(', ')}`, open, warnings);
   }
 
   // A pull request a person closed for these same releases is not opened again.
@@ -158,7 +178,7 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
       state: 'closed',
     });
 
-  await commitToBranch(ctx, branch, path, next, drift, false);
+  await commitToBranch(ctx, branch, changes, drift, false);
   let pr;
   try {
     pr = (await github.rest.pulls.create({ ...repo, title, body, head: branch, base: ctx.defaultBranch })).data;
@@ -176,25 +196,40 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
     throw new Error(describeGitHubError(error, 'opening the pull request'));
   }
   const warnings = await converge(ctx, pr.number, null, true);
-  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${proposedRelease(d)}`).join(', ')}`, pr, warnings);
+  return result('created', `proposes ${drift.map((d) => `${d.nodegroup} → ${targetText(d)}`).join(', ')}`, pr, warnings);
 }
 
 /**
  * One commit on top of the default branch (git data API: blob, tree, commit, ref), so the workflow
  * needs no checkout and the commit is the token's. The branch is (re)pointed at it.
  */
-async function commitToBranch(ctx: Context, branch: string, path: string, content: string, drift: readonly NodegroupReport[], exists: boolean): Promise<void> {
+async function commitToBranch(
+  ctx: Context,
+  branch: string,
+  changes: readonly { path: string; next: string }[],
+  drift: readonly NodegroupReport[],
+  exists: boolean,
+): Promise<void> {
   const { github, repo } = ctx;
+  const path = changes.map((c) => c.path).join(', ');
   try {
     const base = (await github.rest.git.getRef({ ...repo, ref: `heads/${ctx.defaultBranch}` })).data.object.sha;
     const baseTree = (await github.rest.git.getCommit({ ...repo, commit_sha: base })).data.tree.sha;
-    const blob = (await github.rest.git.createBlob({ ...repo, content, encoding: 'utf-8' })).data.sha;
-    const tree = (await github.rest.git.createTree({ ...repo, base_tree: baseTree, tree: [{ path, mode: '100644', type: 'blob', sha: blob }] })).data.sha;
+    const entries = [];
+    for (const c of changes) {
+      const blob = (await github.rest.git.createBlob({ ...repo, content: c.next, encoding: 'utf-8' })).data.sha;
+      entries.push({ path: c.path, mode: '100644' as const, type: 'blob' as const, sha: blob });
+    }
+    const tree = (await github.rest.git.createTree({ ...repo, base_tree: baseTree, tree: entries })).data.sha;
     const [region, cluster] = [drift[0]?.region, drift[0]?.cluster];
     const message = [
-      `eks-ami-drift: upgrade ${cluster} (${region}) node groups`,
+      `eks-ami-drift: upgrade ${cluster} (${region}) ${drift.some(isNodeClass) ? 'nodes' : 'node groups'}`,
       '',
-      ...drift.map((d) => `- ${d.nodegroup}: ${d.releaseVersion} -> ${proposedRelease(d)}`),
+      ...drift.map((d) =>
+        isNodeClass(d)
+          ? `- EC2NodeClass ${d.nodegroup}: ${d.amiType}@${d.releaseVersion} -> ${targetAlias(d)}`
+          : `- ${d.nodegroup}: ${d.releaseVersion} -> ${proposedRelease(d)}`,
+      ),
       '',
       `${COMMIT_TRAILER} ${region}/${cluster}`,
     ].join('\n');

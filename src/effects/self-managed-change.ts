@@ -104,7 +104,15 @@ async function makeCopy(ctx: ExecutorContext, name: string, record: ReplaceRecor
   try {
     await ctx.clients.autoscaling.send(new CreateLaunchConfigurationCommand(copyInput(source, to, record.image) as never));
   } catch (error) {
-    if ((error as { name?: string }).name !== 'UnsupportedOperation') throw error;
+    const code = (error as { name?: string }).name ?? '';
+    // Refused: nothing was made, and the group has not changed yet, so neither is left behind.
+    if (/AccessDenied|UnauthorizedOperation/.test(code)) {
+      await removeRecord(ctx.clients.autoscaling, name);
+      throw new NothingChanged(
+        `not allowed to copy launch configuration ${from} (${describeError(error)}): grant autoscaling:CreateLaunchConfiguration. Nothing was changed`,
+      );
+    }
+    if (code !== 'UnsupportedOperation') throw error;
     await removeRecord(ctx.clients.autoscaling, name);
     throw new NothingChanged(
       `this account cannot create launch configurations (${describeError(error)}): migrate ${name} from its launch configuration ${from} ` +
@@ -147,10 +155,10 @@ export function describeChange(record: ReplaceRecord): string {
     );
   return specs(record)
     .map((s) => {
-      const made = `launch template ${s.id} version ${s.version ?? '?'} from version ${s.from} with ImageId ${imageOf(record, s)}`;
-      if (s.alias === '$Latest') return `${made}; the group follows $Latest, now version ${s.version ?? '?'} (the group unchanged)`;
-      if (s.alias === '$Default') return `${made}; its default version ${s.defaultFrom} → ${s.version ?? '?'} (the group follows $Default, unchanged)`;
-      return `${made}; the group's Version ${s.from} → ${s.version ?? '?'}`;
+      const made = `launch template ${s.id} version ${s.version ?? '(new)'} from version ${s.from} with ImageId ${imageOf(record, s)}`;
+      if (s.alias === '$Latest') return `${made}; the group follows $Latest, now version ${s.version ?? '(new)'} (the group unchanged)`;
+      if (s.alias === '$Default') return `${made}; its default version ${s.defaultFrom} → ${s.version ?? '(new)'} (the group follows $Default, unchanged)`;
+      return `${made}; the group's Version ${s.from} → ${s.version ?? '(new)'}`;
     })
     .join('; ');
 }

@@ -1,5 +1,6 @@
-import { DescribeInstanceRefreshesCommand, SuspendProcessesCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstanceRefreshesCommand, SuspendProcessesCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { blockingBudgets } from '../decision/disruption.js';
+import { expectedRollMs, podDisposition, ROLL_ASSUMPTIONS } from '../decision/drain.js';
 import { formatDuration } from '../decision/duration.js';
 import { AUTO_DISCOVERY_TAG } from '../decision/scalers.js';
 import { describeError } from '../fleet/aws-clients.js';
@@ -130,9 +131,35 @@ async function preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<v
     const names = new Set(staying.flatMap((i) => nodes.get(i.InstanceId ?? '')?.metadata?.name ?? []));
     const [pods, budgets] = await Promise.all([ctx.kube.listPods(''), ctx.kube.listPodDisruptionBudgets()]);
     check.blockers.push(...blockingBudgets(pods, budgets, names).map((b) => b.reason));
+    const plan = plans.get(check);
+    if (!record && plan)
+      check.detail = dryRunDetail(
+        g,
+        staying.length,
+        plan,
+        image,
+        pods.filter((p) => names.has(p.spec?.nodeName ?? '') && podDisposition(p) === 'evict').length,
+        ctx,
+      );
   } catch (error) {
     check.problems.push(describeError(error));
   }
+}
+
+/** What a dry run says of the replacement: instances, surge, the template change, the expected duration (pure but for its inputs). */
+function dryRunDetail(g: AutoScalingGroup, instances: number, plan: SourcePlan, image: string, pods: number, ctx: ExecutorContext): string {
+  const desired = g.DesiredCapacity ?? 0;
+  const max = g.MaxSize ?? 0;
+  const surge = desired + instances;
+  const preview = { image, lc: plan.lc, template: plan.template, specs: plan.specs, mixed: plan.mixed } as ReplaceRecord;
+  const poll = ctx.settings.pollIntervalMs ?? 10_000;
+  const expected = expectedRollMs(instances, pods, poll);
+  return (
+    `${instances} instance(s) to replace (${pods} pod(s) to evict); surge: desired ${desired} → ${surge}` +
+    `${surge > max ? `, maximum ${max} → ${surge} for the roll` : ''}, then back; ${describeChange(preview)}; ` +
+    `expected about ${formatDuration(expected)} (assuming ${formatDuration(ROLL_ASSUMPTIONS.readyMs)} from launch to Ready and ` +
+    `${formatDuration(ROLL_ASSUMPTIONS.podMs)} a pod: docs/self-managed.md, "Expected duration")`
+  );
 }
 
 /**

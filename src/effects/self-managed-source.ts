@@ -12,7 +12,7 @@ import {
   ModifyLaunchTemplateCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { releaseImageParameter } from '../decision/ami-types.js';
 import { eksImageOf } from '../decision/eks-images.js';
 import { clusterTag } from '../fleet/autoscaling.js';
@@ -153,9 +153,11 @@ async function imageForArchitecture(
   const parameter = amiType === eks.amiType ? undefined : releaseImageParameter(amiType, eks.minor, release);
   if (!parameter) throw new Error(`AWS publishes no ${arch} image of ${eks.amiType} (the target image ${target.id})`);
   try {
-    const { Parameter } = await ctx.clients.ssm.send(new GetParameterCommand({ Name: parameter }));
-    if (!Parameter?.Value) throw new Error('no value');
-    return Parameter.Value;
+    // GetParameters (the policy's ssm:GetParameters on AWS's public parameters) rather than GetParameter: one action fewer to grant.
+    const { Parameters, InvalidParameters } = await ctx.clients.ssm.send(new GetParametersCommand({ Names: [parameter] }));
+    const value = Parameters?.[0]?.Value;
+    if (!value) throw new Error(InvalidParameters?.length ? 'ParameterNotFound: not published in this region' : 'no value');
+    return value;
   } catch (error) {
     throw new Error(`no ${arch} image of release ${eks.release} in ${ctx.cluster.region} (SSM parameter ${parameter}: ${describeError(error)})`);
   }

@@ -155,13 +155,13 @@ export async function undoSelfManaged(ctx: ExecutorContext, name: string, record
   const g = await describeGroup(ctx.clients.autoscaling, name);
   const staying = (g?.Instances ?? []).filter(active);
   const surplus = Math.max(0, staying.length - record.desired);
-  const oldFirst = [...staying].sort((a, b) => Number(record.old.includes(b.InstanceId ?? '')) - Number(record.old.includes(a.InstanceId ?? '')));
-  const gone = await drainAndTerminate(
-    ctx,
-    name,
-    oldFirst.map((i) => i.InstanceId ?? ''),
-    surplus,
-  );
+  // Which to take out first: new instances whose node never joined or is not Ready (they carry no pods,
+  // and the old ones are the only place the workloads can run), then the old ones (drained onto the
+  // new Ready nodes, as the roll would have), then new Ready ones.
+  const before = await nodesByInstance(kube);
+  const rank = (id: string) => (record.old.includes(id) ? 1 : isReady(before.get(id)) ? 2 : 0);
+  const order = staying.map((i) => i.InstanceId ?? '').sort((a, b) => rank(a) - rank(b));
+  const gone = await drainAndTerminate(ctx, name, order, surplus);
   const nodes = await nodesByInstance(kube);
   const untainted: string[] = [];
   for (const i of staying.filter((x) => !gone.includes(x.InstanceId ?? ''))) {

@@ -67,6 +67,23 @@ function nodeClaimOf(o: KubeObjectJson): NodeClaimRead {
     nodeClass: str(obj(o.spec?.nodeClassRef).name) ?? labels[NODE_CLASS_LABEL] ?? null,
     imageId: str(o.status?.imageID),
     nodeName: str(o.status?.nodeName),
+    ...claimHealth(o),
+  };
+}
+
+/**
+ * A NodeClaim's age and health, for the staged rollout's proof: its creation time, and its root `Ready`
+ * condition, True once Launched, Registered and Initialized are (kubernetes-sigs/karpenter
+ * pkg/apis/v1/nodeclaim_status.go StatusConditions: status.NewReadyConditions(Launched, Registered, Initialized)).
+ */
+function claimHealth(o: KubeObjectJson): Pick<NodeClaimRead, 'createdAt' | 'ready'> {
+  const at = o.metadata?.creationTimestamp;
+  const ready = arr(o.status?.conditions)
+    .map(obj)
+    .find((c) => c.type === 'Ready');
+  return {
+    createdAt: at instanceof Date ? at.toISOString() : (str(at) ?? null),
+    ready: ready ? ready.status === 'True' : null,
   };
 }
 

@@ -8,9 +8,11 @@ import type { NodeKind } from './node-kind.js';
  * NodePools that use it and the NodeClaims made from it (../fleet/karpenter-reads.ts): its alias compared
  * with the newest release of its family published for the cluster's minor and every architecture and
  * variant its NodePools allow, resolved as Karpenter resolves aliases (../decision/karpenter-alias.ts).
- * Not staged yet. Upgraded when the cluster's manifest pins it (`nodeClasses`): the action waits for
- * GitOps to apply the alias, then follows Karpenter's drift (../effects/karpenter-follow.ts); it changes
- * nothing itself, and cluster-autoscaler is not paused for it.
+ * Its alias is pinned in the cluster's manifest and proposed, staged by its NodeClaims (../decision/node-class-stages.ts);
+ * Karpenter replaces the nodes itself, through drift, once the class resolves to another image. The
+ * upgrade follows a pinned class: it waits for GitOps to apply the alias (or applies it, with
+ * apply-node-classes), then follows Karpenter's drift (../effects/karpenter-follow.ts); cluster-autoscaler
+ * is not paused for it.
  */
 export const karpenterNodeClass: NodeKind = {
   id: 'karpenter',
@@ -21,7 +23,8 @@ export const karpenterNodeClass: NodeKind = {
   targetParameters: nodeClassRequests,
   confirmParameters: nodeClassConfirmRequests,
   classify: classifyNodeClass,
-  pinKey: null,
+  // Pinned in the manifest's nodeClasses map (../repo/node-class-pins.ts), proposed with the node groups.
+  pinKey: 'alias',
   targetImageParameter: () => undefined,
   plan: (input) =>
     input.nodeClassPin

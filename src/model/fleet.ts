@@ -8,8 +8,8 @@ import type { AutoModePoolRead, NodeClassRead } from './karpenter-objects.js';
  */
 export type NodeKindId = 'managed-release' | 'managed-image' | 'self-managed' | 'karpenter' | 'auto-mode';
 
-/** The manifest key that pins a node group's target, by its kind: a release, or an image id. */
-export type PinKey = 'releaseVersion' | 'imageId';
+/** The manifest key that pins a node group's target, by its kind: a release, an image id, or a Karpenter node class's alias (`nodeClasses.<name>.alias`). */
+export type PinKey = 'releaseVersion' | 'imageId' | 'alias';
 
 /** A launch template version, as a node group or an Auto Scaling group names it. */
 export interface LaunchTemplateRef {

@@ -58,6 +58,10 @@ export interface NodeClaimRead {
   nodeClass: string | null;
   imageId: string | null;
   nodeName: string | null;
+  /** `metadata.creationTimestamp` (ISO 8601): when Karpenter made it; the staged rollout counts a version's soak from it. */
+  createdAt?: string | null;
+  /** Its `Ready` condition (Launched, Registered and Initialized all True); null: not said yet. */
+  ready?: boolean | null;
 }
 
 /** An EC2NodeClass with the NodePools that use it and the NodeClaims made from it. */
@@ -95,6 +99,8 @@ export interface NodeClassReport {
   onOlderImage: number;
   /** The alias it should move to (`al2023@v20260625`), when it should. */
   targetAlias: string | null;
+  /** Its NodePools' disruption budgets: within them Karpenter replaces the drifted nodes (shown in the pull request). */
+  budgets?: { nodePool: string; budgets: DisruptionBudget[] }[];
 }
 
 /** What the check says of an EKS Auto Mode NodePool: nothing to pin, what replaces its nodes and when. */

@@ -1,7 +1,8 @@
-import { Document, isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { Document, YAMLMap, isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { kubernetesMinor, parseRelease, suffixKind } from '../decision/release.js';
 import type { Manifest, PinnedRelease } from '../model/plan.js';
 import type { PinKey } from '../model/fleet.js';
+import { nodeClassesValue, parseNodeClassPins, setNodeClassAliases } from './node-class-pins.js';
 
 /** What the manifest's validation knows of a node group: its AMI type (how a release reads) and its kind's pin key. */
 export interface PinnedGroup {
@@ -26,7 +27,7 @@ export function manifestPath(dir: string, region: string, cluster: string): stri
   return `${dir}/${region}/${cluster}.yaml`;
 }
 
-const TOP_KEYS = ['cluster', 'region', 'nodegroups'];
+const TOP_KEYS = ['cluster', 'region', 'nodegroups', 'nodeClasses'];
 const NODEGROUP_KEYS = ['kubernetesVersion', 'releaseVersion', 'imageId'];
 const IMAGE_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
@@ -36,7 +37,9 @@ function header(cluster: string, region: string): string {
     ' Merging a change to this file upgrades those node groups: eks-ami-drift pauses cluster-autoscaler,',
     ' runs the EKS rolling update to the release pinned here, and restores cluster-autoscaler.',
     ' Keys: cluster, region, nodegroups.<name>.kubernetesVersion ("1.33"), nodegroups.<name>.releaseVersion,',
-    ' or nodegroups.<name>.imageId for a node group whose launch template names its AMI (CUSTOM).',
+    ' or nodegroups.<name>.imageId for a node group whose launch template names its AMI (CUSTOM);',
+    ' nodeClasses.<EC2NodeClass>.alias ("al2023@v20250505") and optionally .file (the EC2NodeClass manifest, bumped too):',
+    " Karpenter replaces those nodes through drift, within the NodePools' disruption budgets.",
   ].join('\n');
 }
 
@@ -55,6 +58,7 @@ export function renderManifest(manifest: Manifest): string {
             : { kubernetesVersion: pin.kubernetesVersion, releaseVersion: pin.releaseVersion },
         ]),
     ),
+    ...(manifest.nodeClasses && Object.keys(manifest.nodeClasses).length > 0 ? { nodeClasses: nodeClassesValue(manifest.nodeClasses) } : {}),
   });
   doc.commentBefore = header(manifest.cluster, manifest.region);
   for (const [name, pin] of Object.entries(manifest.nodegroups)) noteImage(doc, name, pin);
@@ -66,8 +70,9 @@ export function renderManifest(manifest: Manifest): string {
  * Changes the pins of some node groups in an existing manifest's text, keeping everything else a
  * person wrote (comments, order, other node groups) as it is.
  */
-export function updateManifest(text: string, pins: Record<string, PinnedRelease>): string {
+export function updateManifest(text: string, pins: Record<string, PinnedRelease>, nodeClassAliases: Readonly<Record<string, string>> = {}): string {
   const doc = parseDocument(text);
+  setNodeClassAliases(doc, nodeClassAliases);
   for (const [name, pin] of Object.entries(pins)) {
     doc.setIn(['nodegroups', name, 'kubernetesVersion'], pin.kubernetesVersion);
     if (pin.imageId) {
@@ -111,6 +116,7 @@ export function parseManifest(
   expect: { cluster: string; region: string },
   existing?: readonly string[],
   kinds: Readonly<Record<string, PinnedGroup | undefined>> = {},
+  nodeClassNames?: readonly string[],
 ): Manifest {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
@@ -142,7 +148,14 @@ export function parseManifest(
   if (region !== expect.region)
     throw new ManifestError(file, lineOf(values.region), `region is ${JSON.stringify(region)} but the file is under ${expect.region}/`);
 
-  const groups = values.nodegroups;
+  let nodeClasses: Manifest['nodeClasses'];
+  if (values.nodeClasses !== undefined) {
+    const read = parseNodeClassPins(values.nodeClasses, lineOf, nodeClassNames);
+    if ('problem' in read) throw new ManifestError(file, read.line, read.problem);
+    nodeClasses = read.pins;
+  }
+  // A cluster whose nodes are all Karpenter's may pin node classes alone.
+  const groups = values.nodegroups === undefined && nodeClasses ? new YAMLMap() : values.nodegroups;
   if (!isMap(groups))
     throw new ManifestError(file, lineOf(groups ?? root), 'nodegroups: expected a mapping of node group name to kubernetesVersion and releaseVersion');
   const nodegroups: Record<string, PinnedRelease> = {};
@@ -219,5 +232,5 @@ export function parseManifest(
     }
     nodegroups[name] = { ...(pin as PinnedRelease), line: lineOfField.releaseVersion ?? at };
   }
-  return { cluster, region, nodegroups };
+  return { cluster, region, nodegroups, ...(nodeClasses ? { nodeClasses } : {}) };
 }

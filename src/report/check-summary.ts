@@ -2,6 +2,7 @@ import type { CheckReport, ClusterReport, NodegroupReport, NodegroupStatus } fro
 import { NEEDS_UPGRADE, STATUSES } from '../model/check-report.js';
 import { bytes, cell, OUTPUT_BUDGET_BYTES, SUMMARY_BUDGET_BYTES } from './markdown.js';
 import { rolloutText } from '../decision/rollout.js';
+import { fanOut } from '../decision/matrix.js';
 import type { PauseReport } from '../model/pause.js';
 
 const PAUSE_ICON: Record<PauseReport['outcome'], string> = { reported: '⏸️', restored: '▶️', left: '⏸️', 'left-alone': '➖', 'restore-failed': '❌' };
@@ -88,10 +89,12 @@ const KIND_NOTE: Partial<Record<NodegroupReport['kind'], string>> = {
 
 const NEEDS_LOOK: ReadonlySet<NodegroupStatus> = new Set(['error', 'behind-control-plane', 'drift', 'unsupported', 'unknown']);
 
-/** `{"include":[{"cluster":"prod","region":"us-east-1"}]}`: one job per cluster with strategy.matrix. */
+/**
+ * `{"include":[{"cluster":"prod","region":"us-east-1"}]}`: one job per cluster with strategy.matrix; past
+ * GitHub's 256 jobs, batches `{"batch":"1/256","region":"us-east-1","clusters":"a,b"}` (../decision/matrix.ts).
+ */
 export function renderMatrix(report: CheckReport): string {
-  const include = report.clusters.filter((c) => !c.error).map((c) => ({ cluster: c.cluster, region: c.region }));
-  return JSON.stringify({ include });
+  return JSON.stringify(fanOut(report.clusters.filter((c) => !c.error).map((c) => ({ cluster: c.cluster, region: c.region }))));
 }
 
 /**

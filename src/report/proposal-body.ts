@@ -3,6 +3,7 @@ import { proposedRelease, type NodegroupReport } from '../model/check-report.js'
 import { BODY_BUDGET_CHARS, cell, fitMarkdown } from './markdown.js';
 import type { BlockerLook } from '../model/check-report.js';
 import { expectedMinutes, rolloutText } from '../decision/rollout.js';
+import { nodeClassSection, type NodeClassFiles } from './node-class-body.js';
 
 /** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
 export function marker(kind: 'pr' | 'issue', region: string, cluster: string): string {
@@ -53,7 +54,10 @@ export function estimatedMinutes(e: Pick<NodegroupReport, 'nodes' | 'updateSetti
 
 export function proposalTitle(region: string, cluster: string, drift: readonly NodegroupReport[]): string {
   const names = drift.map((d) => d.nodegroup).join(', ');
-  return `Upgrade EKS node groups of ${cluster} (${region}): ${names}`;
+  const classes = drift.some((d) => d.pinKey === 'alias');
+  const groups = drift.some((d) => d.pinKey !== 'alias');
+  const what = classes ? (groups ? 'EKS node groups and Karpenter node classes' : 'Karpenter node classes') : 'EKS node groups';
+  return `Upgrade ${what} of ${cluster} (${region}): ${names}`;
 }
 
 /**
@@ -68,8 +72,10 @@ export function proposalBody(
   entries: readonly NodegroupReport[],
   manifest: string,
   look?: BlockerLook,
+  nodeClassFiles: NodeClassFiles = { files: [], notes: [] },
 ): string {
-  const drift = entries.filter((e) => e.status === 'drift');
+  const classes = entries.filter((e) => e.status === 'drift' && e.pinKey === 'alias' && e.nodeClass?.targetAlias);
+  const drift = entries.filter((e) => e.status === 'drift' && e.pinKey !== 'alias');
   const rest = entries.filter((e) => e.status !== 'drift' && e.status !== 'up-to-date' && e.nodegroup !== null);
   // Absolute dates: the body must be the same text on every run while the drift is the same.
   const published = (e: NodegroupReport) => e.latestReleasePublishedAt?.slice(0, 10) ?? '—';
@@ -83,17 +89,21 @@ export function proposalBody(
     const current = `${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)}`;
     return `| ${current} | ${target} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e)} min | ${cell(rolloutText(e.updateSettings, e.nodes))} |`;
   });
-  const lines = [
-    `${marker(kind, region, cluster)}`,
-    `<!-- eks-ami-drift:targets ${targetsHash(drift)} -->`,
-    `Newer EKS-optimized AMI releases are published for ${drift.length} node group(s) of **${cluster}** (${region}).`,
-    '',
-    '| Node group | AMI type | Kubernetes | Current | Target | Published | Nodes | Expected duration | How it rolls |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows,
-    '',
-  ];
-  if (kind === 'pr') {
+  const lines = [`${marker(kind, region, cluster)}`, `<!-- eks-ami-drift:targets ${targetsHash([...drift, ...classes])} -->`];
+  if (drift.length > 0)
+    lines.push(
+      `Newer EKS-optimized AMI releases are published for ${drift.length} node group(s) of **${cluster}** (${region}).`,
+      '',
+      '| Node group | AMI type | Kubernetes | Current | Target | Published | Nodes | Expected duration | How it rolls |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+    );
+  else lines.push(`Newer AMI versions are published for ${classes.length} Karpenter node class(es) of **${cluster}** (${region}).`, '');
+  lines.push(...nodeClassSection(kind, classes, manifest, nodeClassFiles), ...(classes.length > 0 ? [''] : []));
+  if (drift.length === 0) {
+    // Node classes alone: nothing below is about them.
+  } else if (kind === 'pr') {
     lines.push(
       `**What merging does.** This pull request changes \`${manifest}\`. Merging it starts the upgrade workflow: ` +
         'pre-flight checks (node group ACTIVE with no health issues, no update already running, ' +

@@ -68,7 +68,7 @@ describe('the health gate after each node group', () => {
     expect(r.nodegroups[0]!.reason).toContain('health gate passed (2 workload(s) back');
     expect(run.stdout).toContain('prod/general: health gate: 2 workload(s) had pods on it; waiting up to 10m');
     expect(run.stdout).toMatch(/prod\/general: health · nodes \d+\/\d+ Ready on the new image · workloads \d\/2 back/);
-    expect(run.stdout).toMatch(/prod\/batch: health gate passed in \S+: nodes Ready on the new image, 1 workload\(s\) back/);
+    expect(run.stdout).toMatch(/prod\/batch: health gate passed in [^:]+: nodes Ready on the new image, 1 workload\(s\) back/);
     expect(run.summary).toContain('✅ Every planned node group update succeeded.');
     expect(autoscalerReplicas(s)).toBe(2);
   });

@@ -237,7 +237,7 @@ describe('self-managed groups, judged by what their instances run (issue 23)', (
     const unrefreshed = byName('unrefreshed');
     expect(unrefreshed).toMatchObject({ kind: 'self-managed', status: 'drift', imageId: oldX86, latestImageId: latestX86 });
     expect(unrefreshed.reason).toContain('3 of 4 instances on an older or other image: 3 instances (m5.large) from launch template lt-0unrefreshed version 2');
-    expect(unrefreshed.reason).toContain('reported only: eks-ami-drift neither proposes nor upgrades a self-managed group yet');
+    expect(unrefreshed.reason).not.toContain('reported only');
 
     const legacy = byName('legacy');
     expect(legacy).toMatchObject({ status: 'drift', releaseVersion: `v${al('1.33', 5).split('-')[1]}`, latestImageId: latestX86 });
@@ -319,7 +319,8 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
           {
             name: 'prod-ingress',
             desiredSize: 2,
-            launchTemplate: { id: 'lt-0ingress', name: 'prod-ingress', version: '1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', from) } },
+            // on the latest image already: pinned at it, never touched
+            launchTemplate: { id: 'lt-0ingress', name: 'prod-ingress', version: '1', image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', to) } },
           },
         ],
         autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
@@ -338,10 +339,10 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
     expect(checked.code).toBe(0);
     const pr = s.github.pulls()[0]!;
     const pinned = s.github.filesAt(pr.pull!.headSha).get(PATH)!;
-    // the CUSTOM node group is pinned by image, with the release it is; the self-managed group is not pinned
+    // the CUSTOM node group is pinned by image, with the release it is; the self-managed group, up to date, at its image
     expect(pinned).toContain(`imageId: ${latestId} # ${to}: AWS's EKS-optimized AMI in us-east-1`);
     expect(pinned).toContain(`releaseVersion: ${to}`);
-    expect(pinned).not.toContain('prod-ingress');
+    expect(pinned).toMatch(new RegExp(`prod-ingress:\\n\\s+kubernetesVersion: "1.33"\\n\\s+imageId: ${latestId}`));
 
     const sha = s.github.merge(pr.number);
     const run = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms' }, env: env(sha), eventName: 'push' });
@@ -351,6 +352,7 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
     expect(r.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([
       ['bespoke', 'upgraded'],
       ['general', 'up-to-date'],
+      ['prod-ingress', 'up-to-date'],
     ]);
     // one new template version: a copy of version 3 with only the image changed; the default stays 3
     const template = s.world.images.templates.get('lt-0bespoke')!;
@@ -377,7 +379,11 @@ describe('a launch-template node group (CUSTOM) on AWS’s image, proposed and u
     // a re-run of the same merge: nothing more is made or started
     const again = await runAction({ inputs: { command: 'upgrade', regions: 'us-east-1', 'poll-interval': '100ms' }, env: env(sha), eventName: 'push' });
     expect(again.code).toBe(0);
-    expect((JSON.parse(again.outputs.upgrades!) as { nodegroups: { result: string }[] }).nodegroups.map((n) => n.result)).toEqual(['up-to-date', 'up-to-date']);
+    expect((JSON.parse(again.outputs.upgrades!) as { nodegroups: { result: string }[] }).nodegroups.map((n) => n.result)).toEqual([
+      'up-to-date',
+      'up-to-date',
+      'up-to-date',
+    ]);
     expect(s.world.images.created).toHaveLength(1);
     expect(s.world.updates).toHaveLength(1);
     // the self-managed group was never touched

@@ -87,9 +87,9 @@ describe('check of Karpenter node classes, as the bundled action', () => {
     expect(report?.nodeClassesUnchecked).toBeUndefined();
     const pinned = report!.nodegroups.find((n) => n.nodegroup === 'al2023-pinned')!;
     // v20260714 is not published for arm64 at 1.35, which the NodePool allows: v20260625 is the version to move to
-    expect(pinned).toMatchObject({ kind: 'karpenter', pinKey: null, releaseVersion: 'v20260505', latestReleaseVersion: 'v20260625' });
+    expect(pinned).toMatchObject({ kind: 'karpenter', pinKey: 'alias', releaseVersion: 'v20260505', latestReleaseVersion: 'v20260625' });
     expect(pinned.nodeClass).toMatchObject({ targetAlias: 'al2023@v20260625', required: ['x86_64/standard', 'arm64/standard'], nodes: 3, onOlderImage: 1 });
-    expect(pinned.reason).toContain('the action does not propose node class pins yet');
+    expect(pinned.reason).toContain("proposed in the cluster's pull request");
     const latest = report!.nodegroups.find((n) => n.nodegroup === 'al2023-latest')!;
     expect(latest.reason).toContain('al2023@latest resolves today to al2023@v20260714 for Kubernetes 1.35');
     expect(latest.reason).toContain('Karpenter heavily recommends against @latest in production');

@@ -15,7 +15,7 @@ describe('the self-managed roll: requests per group', () => {
       const { surgeMs, drainMs, gateMs } = m.phases!;
       const [surge, drain, gate] = [surgeMs / POLL_MS, drainMs / POLL_MS, gateMs / POLL_MS];
       expect(m.aws).toEqual({
-        DescribeAutoScalingGroups: 6 + n + surge + gate,
+        DescribeAutoScalingGroups: 7 + n + surge + gate,
         DescribeScalingActivities: surge,
         TerminateInstanceInAutoScalingGroup: n,
         CreateOrUpdateTags: 6,
@@ -26,10 +26,11 @@ describe('the self-managed roll: requests per group', () => {
         DescribeInstanceRefreshes: 1,
         DescribeLaunchTemplateVersions: 2,
         CreateLaunchTemplateVersion: 2,
+        RunInstances: 1,
       });
-      expect(Object.values(m.aws).reduce((a, b) => a + b, 0)).toBe(24 + 2 * n + 2 * surge + gate);
+      expect(Object.values(m.aws).reduce((a, b) => a + b, 0)).toBe(26 + 2 * n + 2 * surge + gate);
       const k = PODS_PER_NODE;
-      expect(m.kube).toBeLessThanOrEqual(8 + (4 + 2 * k) * n + surge + 2 * gate + (k + 1) * drain);
+      expect(m.kube).toBeLessThanOrEqual(11 + (4 + 2 * k) * n + surge + 2 * gate + (k + 1) * drain);
       // Every pod evicted once, through the eviction API: they land on the new nodes, never on an old one still to drain.
       expect(m.evictions.accepted).toBe(k * n);
     });

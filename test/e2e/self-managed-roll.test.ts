@@ -14,7 +14,7 @@ import type { PlanItem } from '../../src/model/plan.js';
 import type { UpgradeSettings } from '../../src/model/settings.js';
 import type { Faults, FleetSpec } from '../sim/fleet.js';
 import { awsImageName } from '../sim/images.js';
-import { KubeState } from '../sim/kube.js';
+import { placePods } from '../sim/pods.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import { settingsWith } from '../unit/settings.js';
@@ -88,29 +88,8 @@ async function start(options: { faults?: Faults; maxUnavailable?: number | null 
   const autoscaling = new AutoScalingClient({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 });
   const ec2 = new EC2Client({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 });
   const kube = eksKubeApi('prod', { server: `${s.url}/k8s/us-east-1/prod` }, () => eksToken('prod', 'us-east-1', async () => credentials));
-  // Two web pods (a ReplicaSet's) on each of the four nodes.
-  const nodes = [...state.nodes.keys()].sort();
-  for (let i = 0; i < 8; i++) {
-    state.pods.set(KubeState.key('shop', `web-${i}`), {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `web-${i}`,
-        namespace: 'shop',
-        labels: { app: 'web' },
-        ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'u', controller: true }],
-      },
-      spec: { nodeName: nodes[i % 4] },
-      status: { phase: 'Running' },
-    });
-    // Running and Ready for an hour, as the simulator's own workloads start (test/sim/world.ts initWorkload).
-    state.lives.set(KubeState.key('shop', `web-${i}`), {
-      startedAt: clock.now() - 3_600_000,
-      readyAt: clock.now() - 3_000_000,
-      crashLoop: false,
-      degraded: false,
-    });
-  }
+  // Two web pods (a ReplicaSet's) on each of the four nodes, Running and Ready for an hour.
+  placePods(state, clock, { namespace: 'shop', name: 'web' }, 8, [...state.nodes.keys()].sort());
   const log: string[] = [];
   const pauseWatches: string[] = [];
   const ctx = (over: { autoscaling?: AutoScalingClient; kube?: KubeApi; settings?: Partial<UpgradeSettings> } = {}): ExecutorContext => ({
@@ -493,7 +472,9 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
   }
 
   it('killed after the surge, restore undoes it: the surplus drained and terminated, original capacity, nothing suspended, no record', async () => {
-    const { autoscaling, ctx, group, image, run, describeGroup, sim: s, kube } = await start();
+    const { autoscaling, ctx, group, run, describeGroup, sim: s, kube } = await start();
+    const oldIds = group().instances.map((i) => i.id);
+    const oldImage = group().instances[0]!.imageId;
     const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand', 1) }));
     expect(first.result).toBe('failed');
     // What the kill left: the surge's capacity, processes suspended, the record.
@@ -507,8 +488,14 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
       'us-east-1/prod: self-managed group workers undone: 4 surplus instance(s) drained and terminated; ' +
         'launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted',
     );
-    // The four kept are the surge's, on the new image; capacity and maximum back; nothing suspended; no record.
-    expectPutBack(group(), image);
+    // The surge's instances were not Ready yet (no pods on them): they go, the four old ones serve on, on the
+    // old image; capacity and maximum back; nothing suspended; no record.
+    expectPutBack(group(), oldImage);
+    expect(
+      group()
+        .instances.filter((i) => i.lifecycle !== 'Terminating')
+        .map((i) => i.id),
+    ).toEqual(oldIds);
     // A second restore finds nothing to undo.
     const again = await restoreOn(s, kube);
     expect(again.failure).toBeNull();
@@ -561,7 +548,8 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
   });
 
   it('the post step undoes the group its own job left after the surge before it restores cluster-autoscaler', async () => {
-    const { autoscaling, ctx, group, image, run, describeGroup, sim: s, kube } = await start();
+    const { autoscaling, ctx, group, run, describeGroup, sim: s, kube } = await start();
+    const oldImage = group().instances[0]!.imageId;
     const first = await run(ctx({ autoscaling: killedAt(autoscaling, 'DescribeScalingActivitiesCommand', 1) }));
     expect(first.result).toBe('failed');
     expect(decodeRecord((await describeGroup()).Tags)?.step).toBe('surge');
@@ -575,6 +563,7 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
         'launch template Version back to 3, launch template lt-0workers000000001 version 4 deleted',
       expect.stringMatching(/^prod: cluster-autoscaler kube-system\/cluster-autoscaler: /),
     ]);
-    expectPutBack(group(), image);
+    // The surge's not-yet-Ready instances went; the old ones serve on.
+    expectPutBack(group(), oldImage);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { renderManifest } from '../../src/repo/manifest.js';
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
-import type { Faults, FleetSpec } from '../sim/fleet.js';
+import type { Faults, FleetSpec, SimSelfManaged } from '../sim/fleet.js';
 import { awsImageName } from '../sim/images.js';
 import { placePods } from '../sim/pods.js';
 import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
@@ -23,7 +23,16 @@ const [oldRelease, newRelease] = [releases.at(-2)!.releaseVersion, releases.at(-
 const MANIFEST = '.github/eks-ami-drift/us-east-1/prod.yaml';
 const SUSPENDED = ['AZRebalance', 'ReplaceUnhealthy', 'HealthCheck', 'AlarmNotification', 'ScheduledActions'];
 
-function fleet(): FleetSpec {
+/** Where the group's instances come from: a launch template version number (by default), `$Default`, or a launch configuration. */
+type Source = 'number' | 'default' | 'launch-configuration';
+const OLD_IMAGE = { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', oldRelease) };
+const sources: Record<Source, Pick<SimSelfManaged, 'launchTemplate' | 'launchConfiguration'>> = {
+  number: { launchTemplate: { id: 'lt-0workers000000001', name: 'workers', version: '3', image: OLD_IMAGE } },
+  default: { launchTemplate: { id: 'lt-0workers000000001', name: 'workers', version: '$Default', image: OLD_IMAGE } },
+  'launch-configuration': { launchConfiguration: { name: 'workers-lc', image: OLD_IMAGE } },
+};
+
+function fleet(source: Source = 'number'): FleetSpec {
   return {
     clusters: [
       {
@@ -31,19 +40,7 @@ function fleet(): FleetSpec {
         region: 'us-east-1',
         version: '1.33',
         nodegroups: [],
-        selfManaged: [
-          {
-            name: 'workers',
-            desiredSize: 4,
-            launchTemplate: {
-              id: 'lt-0workers000000001',
-              name: 'workers',
-              version: '3',
-              image: { aws: awsImageName('AL2023_x86_64_STANDARD', '1.33', oldRelease) },
-            },
-            live: { min: 2, max: 4, eksctl: true },
-          },
-        ],
+        selfManaged: [{ name: 'workers', desiredSize: 4, ...sources[source], live: { min: 2, max: 4, eksctl: true } }],
         pdbs: [{ name: 'web', namespace: 'shop', matchLabels: { app: 'web' }, maxUnavailable: 1 }],
       },
     ],
@@ -59,8 +56,8 @@ afterEach(async () => {
 
 const manifest = (imageId: string) => renderManifest({ cluster: 'prod', region: 'us-east-1', nodegroups: { workers: { kubernetesVersion: '1.33', imageId } } });
 
-async function start(faults: Faults = {}) {
-  const s = await startSimulator(fleet(), { clockSpeed: 300, faults, github: { files: {} } });
+async function start(faults: Faults = {}, source: Source = 'number') {
+  const s = await startSimulator(fleet(source), { clockSpeed: 300, faults, github: { files: {} } });
   sim = s;
   const cluster = s.world.fleet.clusters[0]!;
   const state = s.world.kubeOf(cluster);
@@ -145,6 +142,29 @@ describe('a self-managed group upgraded on merge, through dist/', () => {
   });
 });
 
+describe('a self-managed upgrade in a dry run, through dist/', () => {
+  it('shows per group the instances, the surge, the template change and the expected duration, and changes nothing', async () => {
+    const { s, cluster, state, newImage, group } = await start();
+    const sha = mergeChange(s, 'eks-ami-drift/us-east-1/prod', { [MANIFEST]: manifest(newImage) }, 'eks-ami-drift: upgrade prod');
+    const run = await runAction({ inputs: inputs({ 'dry-run': 'true' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+    expect(run.code).toBe(0);
+    const [n] = report(run.outputs).nodegroups;
+    expect(n!.result).toBe('planned');
+    expect(n!.reason).toContain(
+      '4 instance(s) to replace (8 pod(s) to evict); surge: desired 4 → 8, maximum 4 → 8 for the roll, then back; ' +
+        `launch template lt-0workers000000001 version (new) from version 3 with ImageId ${newImage}; the group's Version 3 → (new); ` +
+        // 30 s polls: 3 min to Ready, 4 × 30 s, 8 × 1 min, 1 min (docs/self-managed.md)
+        'expected about 14m (assuming 3m from launch to Ready and 1m a pod',
+    );
+    expect(run.summary).toContain('4 instance(s) to replace');
+    expect(s.log.filter((l) => l.service === 'autoscaling' && !l.operation.startsWith('Describe'))).toEqual([]);
+    expect(s.log.filter((l) => l.operation === 'CreateLaunchTemplateVersion' && l.params.DryRun !== 'true')).toEqual([]);
+    expect(state.writes).toEqual([]);
+    expect(group().desired).toBe(4);
+    expect(s.world.autoscalerReplicas(cluster)).toBe(1);
+  });
+});
+
 describe('a self-managed upgrade killed and run again, through dist/', () => {
   it('killed (SIGKILL, no post step) after the surge, the next run finishes from the record: one surge, capacity back, nothing suspended', async () => {
     const { s, newImage, group } = await start();
@@ -175,6 +195,38 @@ describe('a self-managed upgrade killed and run again, through dist/', () => {
     // One surge in all: the re-run asked for no second one.
     const surges = s.log.filter((l) => l.operation === 'UpdateAutoScalingGroup' && l.params.DesiredCapacity === '8');
     expect(surges).toHaveLength(1);
+  });
+});
+
+describe('a self-managed group that cannot finish, through dist/', () => {
+  it('a new node never Ready: the group fails naming it, cluster-autoscaler stays paused, and the post step undoes the group, then restores it', async () => {
+    const { s, cluster, oldImage, newImage, group } = await start({ neverReadyGroups: ['workers'] });
+    const oldIds = group().instances.map((i) => i.id);
+    const sha = mergeChange(s, 'eks-ami-drift/us-east-1/prod', { [MANIFEST]: manifest(newImage) }, 'eks-ami-drift: upgrade prod');
+    const main = await runAction({ inputs: inputs({ 'wait-timeout': '10m' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });
+    expect(main.code).toBe(1);
+    const [n] = report(main.outputs).nodegroups;
+    expect(n!.result).toBe('failed');
+    expect(n!.reason).toMatch(/new nodes not Ready within 10m.*0\/4 Ready; not Ready: ip-/);
+    // Held: the group is mid-replacement (surge), so cluster-autoscaler is not given it back yet.
+    expect(report(main.outputs).autoscalers).toEqual([expect.objectContaining({ outcome: 'held' })]);
+    expect(main.stdout).toContain('stays paused: self-managed group workers is mid-replacement (tag eks-ami-drift/replacing, step surge)');
+    expect(s.world.autoscalerReplicas(cluster)).toBe(0);
+    expect(group().desired).toBe(8);
+
+    // The post step, as the runner runs it after the failed main step: the group undone first, then cluster-autoscaler.
+    const post = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', postOf: main, clock: s.world.clock });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain('self-managed group workers undone');
+    const g = group();
+    // The old instances serve on; the never-Ready surplus is gone; capacity, processes and tags as they were.
+    const staying = g.instances.filter((i) => i.lifecycle !== 'Terminating');
+    expect(staying.map((i) => i.id).sort()).toEqual([...oldIds].sort());
+    expect(staying.every((i) => i.imageId === oldImage)).toBe(true);
+    expect([g.desired, g.min, g.max]).toEqual([4, 2, 4]);
+    expect([...g.suspended.keys()]).toEqual([]);
+    expect([...g.tags.keys()].filter((k) => k.startsWith('eks-ami-drift/'))).toEqual([]);
+    expect(s.world.autoscalerReplicas(cluster)).toBe(1);
   });
 });
 
@@ -216,8 +268,8 @@ describe('the documented policy and RBAC for self-managed groups are exactly wha
   const allow = [...readmePolicyActions('upgrade'), ...readmePolicyActions('self-managed')];
   const kubeAllow = [...readmeRbacRules(), ...readmeRbacRules('rbac:self-managed')];
   /** Runs the merged upgrade under `faults`: its result, and whether the group was changed at all. */
-  async function upgradeWith(faults: Faults) {
-    const { s, newImage, oldImage, group } = await start(faults);
+  async function upgradeWith(faults: Faults, source: Source = 'number') {
+    const { s, newImage, oldImage, group } = await start(faults, source);
     const sha = mergeChange(s, 'eks-ami-drift/us-east-1/prod', { [MANIFEST]: manifest(newImage) }, 'eks-ami-drift: upgrade prod');
     const run = await runAction({ inputs: inputs(), env: env(s, sha), eventName: 'push', clock: s.world.clock });
     const g = group();
@@ -225,7 +277,7 @@ describe('the documented policy and RBAC for self-managed groups are exactly wha
       g.instances.every((i) => i.imageId === oldImage) &&
       [g.desired, g.min, g.max].join() === '4,2,4' &&
       g.suspended.size === 0 &&
-      g.template?.version === '3' &&
+      (source === 'launch-configuration' ? g.launchConfiguration === 'workers-lc' : g.template?.version === sources[source].launchTemplate?.version) &&
       !g.tags.has('eks-ami-drift/replacing');
     return { s, run, untouched, recorded: g.tags.has('eks-ami-drift/replacing'), autoscaler: s.world.autoscalerReplicas(s.world.fleet.clusters[0]!) };
   }
@@ -257,9 +309,54 @@ describe('the documented policy and RBAC for self-managed groups are exactly wha
     ['autoscaling:DeleteTags', false],
   ];
 
+  /** Actions only some groups need: [action, the group's source]; each found before any change. */
+  const bySource: [action: string, source: Source][] = [
+    ['ec2:ModifyLaunchTemplate', 'default'],
+    ['autoscaling:CreateLaunchConfiguration', 'launch-configuration'],
+  ];
+  /** Actions only the undo needs (restore, the post step): what the roll made, deleted. */
+  const undoOnly: [action: string, source: Source][] = [
+    ['ec2:DeleteLaunchTemplateVersions', 'number'],
+    ['autoscaling:DeleteLaunchConfiguration', 'launch-configuration'],
+  ];
+
   it('the self-managed statements are exactly the actions tested here', () => {
-    const tested = needs.map(([a]) => a).filter((a) => !readmePolicyActions('upgrade').includes(a));
+    const tested = [...needs, ...bySource, ...undoOnly].map(([a]) => a).filter((a) => !readmePolicyActions('upgrade').includes(a));
     expect(readmePolicyActions('self-managed').sort()).toEqual(tested.sort());
+  });
+
+  it.each(bySource)('fail naming %s when it is removed, for a group on %s, before any change', async (action, source) => {
+    const passing = await upgradeWith({ allow, kubeAllow }, source);
+    expect([source, passing.run.code, passing.untouched]).toEqual([source, 0, false]);
+    await sim?.close();
+    const { run, untouched, autoscaler } = await upgradeWith({ allow: allow.filter((a) => a !== action), kubeAllow }, source);
+    expect(run.code).toBe(1);
+    expect(run.stdout.split('\n').find((l) => l.startsWith('::error::'))).toContain(action);
+    expect([action, untouched, autoscaler]).toEqual([action, true, 1]);
+  });
+
+  it.each(undoOnly)('a restore without %s puts the group on %s back and says what it left, naming the action', async (action, source) => {
+    const { s, newImage, group } = await start({ allow: allow.filter((a) => a !== action), kubeAllow }, source);
+    const sha = mergeChange(s, 'eks-ami-drift/us-east-1/prod', { [MANIFEST]: manifest(newImage) }, 'eks-ami-drift: upgrade prod');
+    const killed = await runAction({
+      inputs: inputs(),
+      env: env(s, sha),
+      eventName: 'push',
+      clock: s.world.clock,
+      killWhen: /prod\/workers: surge: desired 4 → 8/,
+      killSignal: 'SIGKILL',
+    });
+    expect(killed.code).not.toBe(0);
+    const restore = await runAction({ inputs: { command: 'restore', regions: 'us-east-1', force: 'true' }, env: env(s, sha), clock: s.world.clock });
+    // Deleting what it made is the undo's last, best-effort step: the group is back, and the leftover named.
+    expect(restore.code).toBe(0);
+    const undone = restore.stdout.split('\n').find((l) => l.includes('self-managed group workers undone'));
+    expect(undone).toMatch(
+      source === 'number' ? /launch template lt-0workers000000001 version \d+ left \(/ : /the copy workers-lc-eks-ami-drift-ami-\w+ left \(/,
+    );
+    expect(undone).toContain(action);
+    expect(group().tags.has('eks-ami-drift/replacing')).toBe(false);
+    expect([group().desired, group().max]).toEqual([4, 4]);
   });
 
   it.each(needs)('fail naming %s when it is removed (found before any change: %s)', async (action, before) => {
@@ -285,6 +382,7 @@ describe('the documented policy and RBAC for self-managed groups are exactly wha
   it('asks for delete pods only under force, which may delete what a drain could not evict', async () => {
     const { run, untouched } = await upgradeWith({ allow, kubeAllow: kubeAllow.filter((r) => r !== 'delete pods') });
     expect([run.code, untouched]).toEqual([0, false]);
+    await sim?.close();
     const { s, newImage } = await start({ allow, kubeAllow: kubeAllow.filter((r) => r !== 'delete pods') });
     const sha = mergeChange(s, 'eks-ami-drift/us-east-1/prod', { [MANIFEST]: manifest(newImage) }, 'eks-ami-drift: upgrade prod');
     const forced = await runAction({ inputs: inputs({ force: 'true' }), env: env(s, sha), eventName: 'push', clock: s.world.clock });

@@ -85,8 +85,10 @@ describe('reliability: Kubernetes API servers that never answer', () => {
 
       // Each wait ended by the deadline: every connection to a hanging server was closed by the
       // action within kube-timeout (plus a second for a loaded machine), and each cluster was waited
-      // on once.
-      expect(sim.kubeHangLog.map((c) => c.cluster).sort()).toEqual(hung);
+      // on by two requests side by side, the pause look and the Karpenter node classes' look (each in
+      // waves of ten: the same two waves in time), never again after.
+      expect(sim.kubeHangLog.map((c) => c.cluster).sort()).toEqual(hung.flatMap((h) => [h, h]));
+      expect((report.nodeClassesUnchecked ?? []).map((u) => u.split(' ')[0]).sort()).toEqual(hung);
       for (const c of sim.kubeHangLog) expect(c.closedAt! - c.at).toBeLessThan(KUBE_TIMEOUT_MS + 1000);
       // A generous bound on the whole run, derived from the documented deadline: the pause looks wait
       // in waves of ten (twelve clusters: two waves of one kube-timeout each), plus 30 s for the rest

@@ -129,3 +129,12 @@ export function generatedFleet(clusters: number, region = 'us-east-1'): FleetSpe
     parameters: [...amazonLinuxParameters(), bottlerocketParameter('1.33', 'x86_64', '1.34.0-18d04e52', '2026-11-01T00:00:00Z')],
   };
 }
+
+/** `n` clusters per region, named `<region>-cluster-000`..., one node group each: the fan-out tests' fleet (node groups only cost time there). */
+export function regionalFleet(perRegion: Record<string, number>): FleetSpec {
+  const specs = Object.entries(perRegion).map(([region, n]) => {
+    const f = generatedFleet(n, region);
+    return { ...f, clusters: f.clusters.map((c) => ({ ...c, name: `${region}-${c.name}`, nodegroups: c.nodegroups.slice(0, 1) })) };
+  });
+  return { clusters: specs.flatMap((s) => s.clusters), parameters: specs[0]?.parameters ?? [] };
+}

@@ -32,6 +32,8 @@ export interface SimPoolNodes {
   /** `older`: an image the class no longer resolves (drifted, not yet replaced). */
   image?: 'current' | 'older';
   ageDays?: number;
+  /** Nodes that never became Ready: their NodeClaims' `Ready` condition is False (Initialized False). */
+  notReady?: boolean;
 }
 
 export interface SimNodePool {
@@ -228,7 +230,17 @@ export function karpenterObjects(world: object, kube: KubeState, cluster: SimClu
             kind: 'NodeClaim',
             metadata: { name: claim, labels, creationTimestamp: createdAt },
             spec: { nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: p.nodeClass } },
-            status: { imageID: image, nodeName: node, providerID: `aws:///${cluster.region}a/i-${claim}` },
+            status: {
+              imageID: image,
+              nodeName: node,
+              providerID: `aws:///${cluster.region}a/i-${claim}`,
+              // The root Ready condition is Launched, Registered and Initialized (kubernetes-sigs/karpenter
+              // pkg/apis/v1/nodeclaim_status.go); a node that never initialises leaves it False.
+              conditions: ['Launched', 'Registered', 'Initialized', 'Ready'].map((type) => ({
+                type,
+                status: group.notReady && (type === 'Initialized' || type === 'Ready') ? 'False' : 'True',
+              })),
+            },
           });
         }
         kube.nodes.set(node, {
@@ -247,3 +259,12 @@ export function karpenterObjects(world: object, kube: KubeState, cluster: SimClu
 
 /** Whether the cluster serves Karpenter's CRDs (installed, or Auto Mode's built-in Karpenter). */
 export const servesKarpenter = (cluster: SimCluster) => !!cluster.karpenter || !!cluster.autoMode;
+
+/**
+ * For tests: the cluster's Karpenter objects are made again from its spec on the next request, as
+ * once a changed EC2NodeClass is applied and Karpenter has replaced its drifted nodes (the end state
+ * of Karpenter's drift: NodeClaims on the images the class resolves now).
+ */
+export function settleKarpenter(cluster: SimCluster): void {
+  seeded.delete(cluster);
+}

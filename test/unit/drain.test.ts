@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { cordonPatch, evictionBackoffMs, isBeingReplaced, podDisposition } from '../../src/decision/drain.js';
+import { cordonPatch, evictionBackoffMs, expectedRollMs, isBeingReplaced, podDisposition } from '../../src/decision/drain.js';
 
 const node = (spec: V1Node['spec'] = {}): V1Node => ({ metadata: { name: 'ip-10-0-0-1.ec2.internal' }, spec });
 const pod = (extra: Partial<V1Pod['metadata']> = {}, phase = 'Running'): V1Pod => ({ metadata: { name: 'p', namespace: 'shop', ...extra }, status: { phase } });
@@ -42,5 +42,16 @@ describe('podDisposition', () => {
 describe('evictionBackoffMs', () => {
   it('waits 5 s after the first 429, doubling to at most a minute', () => {
     expect([1, 2, 3, 4, 5, 6, 20].map(evictionBackoffMs)).toEqual([5_000, 10_000, 20_000, 40_000, 60_000, 60_000, 60_000]);
+  });
+});
+
+describe('expectedRollMs (docs/self-managed.md, "Expected duration")', () => {
+  it('is the surge once, a poll per old node, a minute per pod evicted and the gate, each rounded up to the poll interval', () => {
+    // 4 instances, 8 pods, 10 s polls: 180 s + 4 × 10 s + 8 × 60 s + 60 s
+    expect(expectedRollMs(4, 8, 10_000)).toBe(760_000);
+    // 30 s polls: 180 s + 4 × 30 s + 8 × 60 s + 60 s
+    expect(expectedRollMs(4, 8, 30_000)).toBe(840_000);
+    // a poll interval that does not divide the assumptions rounds each wait up: 200 + 4 × 100 + 8 × 100 + 100
+    expect(expectedRollMs(4, 8, 100_000)).toBe(1_500_000);
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { getSettings } from '../../src/action/inputs.js';
 import { InputError, splitList } from '../../src/inputs/settings.js';
 import { settingsWith } from './settings.js';
+import { fanOut, type BatchEntry } from '../../src/decision/matrix.js';
 
 const INPUTS = [
   'command',
@@ -152,6 +153,16 @@ describe('inputs', () => {
   it.each(['prod cluster', 'prod;rm -rf /', '-prod', '$(whoami)', 'a'.repeat(101)])('rejects cluster name %j', (bad) =>
     rejects({ clusters: `ok, ${bad}` }, 'clusters', 'letters, digits'),
   );
+  it('accepts a batch of the matrix output as `clusters`: 10,000 clusters of 100-character names give batches of 40, all read', async () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `c${String(i).padStart(5, '0')}`.padEnd(100, 'x'));
+    const { include } = fanOut(names.map((cluster) => ({ cluster, region: 'us-east-1' })));
+    const largest = (include as BatchEntry[]).reduce((a, b) => (b.clusters.length > a.clusters.length ? b : a));
+    const s = await withInputs({ clusters: largest.clusters, regions: largest.region })();
+    expect(s.clusters).toHaveLength(40);
+    expect(s.clusters.every((c) => c.length === 100)).toBe(true);
+    expect(s.regions).toEqual(['us-east-1']);
+  });
+  it('a batch with one bad name is refused whole, naming the name', () => rejects({ clusters: 'prod-a,prod b,prod-c' }, 'clusters', '"prod b"', 'comma'));
   it.each(['US-EAST-1', 'us-east', 'useast1', 'us-east-1; curl x'])('rejects region %j', (bad) => rejects({ regions: bad }, 'regions', 'us-east-1'));
   it('reads stages, with the stage tag and soak defaults', async () => {
     expect((await withInputs({ stages: 'canary, staging\nproduction' })()).stages).toEqual({

@@ -78,12 +78,12 @@ describe('a Karpenter EC2NodeClass in the check', () => {
     expect(confirmParameters(ng, (p) => ssm[p]).map((r) => r.parameter)).toEqual([versioned('x86_64', 'v20260625'), versioned('arm64', 'v20260625')]);
   });
 
-  it('is drift to the newest version published for every architecture (not the x86_64-only v20260714), reported only', () => {
+  it('is drift to the newest version published for every architecture (not the x86_64-only v20260714), pinned by its alias in the manifest', () => {
     const r = run(nodeClass('al2023@v20260505', { amis: ['ami-0a505', 'ami-0b505'], claims: ['ami-0a505', 'ami-0old1', 'ami-0old2'] }));
     expect(r).toMatchObject({
       status: 'drift',
       nodeKind: 'karpenter',
-      pinKey: null,
+      pinKey: 'alias',
       kind: 'karpenter',
       releaseVersion: 'v20260505',
       latestReleaseVersion: 'v20260625',
@@ -97,7 +97,7 @@ describe('a Karpenter EC2NodeClass in the check', () => {
       selector: 'alias al2023@v20260505',
     });
     expect(r.reason).toContain('al2023@v20260505 → al2023@v20260625');
-    expect(r.reason).toContain('the action does not propose node class pins yet');
+    expect(r.reason).toContain("proposed in the cluster's pull request");
     expect(r.reason).toContain('2 of 3 node(s) still on an older image than the class resolves');
   });
 
