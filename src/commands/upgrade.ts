@@ -24,6 +24,7 @@ import { upgradeCluster, type ClusterItem } from '../effects/cluster-upgrade.js'
 import type { UpgradeDeps } from '../effects/executor.js';
 import { commentOnMergedPullRequest } from '../effects/merge-comment.js';
 import { handlePauses } from '../effects/pause-sweep.js';
+import { addPinnedNodeClasses } from './upgrade-node-classes.js';
 import type { FileReader } from '../repo/github.js';
 import { manifestPath, parseManifest } from '../repo/manifest.js';
 import { renderUpgradeSummary } from '../report/upgrade-summary.js';
@@ -140,6 +141,8 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
               ),
         );
       }
+      // Karpenter node classes pinned in the manifests (nodeClasses): read from each cluster's Kubernetes API.
+      const classErrors = await addPinnedNodeClasses(clusters, manifests, deps.kubeFor);
       const requests = new Map<string, ParameterRequest>();
       const want = (amiType: string | undefined, minor: string | undefined) => {
         const source = minor ? releaseSource(amiType ?? '', minor) : undefined;
@@ -157,7 +160,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
         }
       }
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
-      return { clusters, manifests, latest, marks, ...('error' in marks ? { warning: unreadableMarks(region, marks.error) } : {}) };
+      return { clusters, manifests, latest, marks, classErrors, ...('error' in marks ? { warning: unreadableMarks(region, marks.error) } : {}) };
     }),
   );
 
@@ -180,7 +183,8 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
 
   let plan: PlanItem[] = [];
   const errors: NodegroupUpgrade[] = [];
-  for (const { clusters, manifests, latest } of perRegion) {
+  for (const { clusters, manifests, latest, classErrors } of perRegion) {
+    for (const { cluster, error } of classErrors) errors.push(readFailure(cluster, error, '(node classes)'));
     for (const cluster of clusters) {
       if (cluster.error) {
         errors.push(readFailure(cluster, cluster.error));
@@ -205,6 +209,7 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
                   pinAt: `${manifestPath(settings.manifestDir, cluster.region, cluster.name)}:${manifest.nodegroups[ng.name]!.line ?? 1}`,
                 }
               : {}),
+            ...(manifest?.nodeClasses?.[ng.name] ? { nodeClassPin: manifest.nodeClasses[ng.name] } : {}),
             manifestPresent: manifest !== null,
             explicit,
             followControlPlane: settings.upgrade.followControlPlane,

@@ -1,5 +1,5 @@
 import type { ClusterState, NodegroupState, NodeKindId } from '../model/fleet.js';
-import type { PinnedRelease } from '../model/plan.js';
+import type { NodeClassPin, PinnedRelease } from '../model/plan.js';
 import { compareMinors, compareReleases, kubernetesMinor, parseRelease } from './release.js';
 import type { PlanItem, Version } from '../model/plan.js';
 
@@ -8,6 +8,8 @@ export interface PlanInput {
   ng: NodegroupState;
   /** The node group's entry in the cluster's manifest. */
   pin?: PinnedRelease;
+  /** A Karpenter node class's entry in the cluster's manifest (`nodeClasses`). */
+  nodeClassPin?: NodeClassPin;
   /** Where the pin is written, `file:line`, for messages. */
   pinAt?: string;
   /** Whether the cluster has a manifest at all. */

@@ -6,10 +6,13 @@ import type { PlanItem } from '../model/plan.js';
 import type { UpgradeSettings } from '../model/settings.js';
 import { upgradeEntry, type NodegroupUpgrade } from '../model/upgrade-report.js';
 import { describeError } from '../fleet/aws-clients.js';
-import { holdAutoscaler } from './autoscaler-hold.js';
+import { holdAutoscaler, type AutoscalerHold } from './autoscaler-hold.js';
 import { lookAtAutoscaler } from './autoscaler-watch.js';
 import type { Executor, ExecutorContext, PreflightCheck, UpgradeDeps } from './executor.js';
 import { finishCheck, lookAtCluster, startCheck } from './preflight.js';
+
+/** No pause: every planned item is of a kind that cluster-autoscaler does not scale (Karpenter's node classes). */
+const notPaused: AutoscalerHold = { pause: null, release: async () => undefined, watch: async () => undefined };
 
 /** A planned node group with what rolls it and what its health gate waits for (from its node kind). */
 export interface ClusterItem {
@@ -50,8 +53,11 @@ export async function upgradeCluster(
     ),
     lookAtAutoscaler(kube, settings),
   ]);
+  // cluster-autoscaler is paused only for the kinds it would scale mid-roll (Executor.pausesAutoscaler):
+  // not for a cluster whose plan follows only Karpenter's node classes.
+  const pauses = items.some((i) => i.item.action === 'update' && i.executor.pausesAutoscaler);
   // Said before anything changes, in the plan and the summary: a self-heal that would undo the pause.
-  if (scaler.finding) {
+  if (scaler.finding && pauses) {
     const line = `${name}: ${scaler.finding}`;
     if (scaler.gitops?.leavesItAlone) deps.log(line);
     else {
@@ -107,7 +113,8 @@ export async function upgradeCluster(
 
   // 2. Pause cluster-autoscaler, for as short as the plan allows: right before the first update.
   const tagged = todo.filter(({ check }) => check.discoveryTagged).map(({ check }) => check.item.nodegroup);
-  const hold = await holdAutoscaler(cluster, kube, settings, deps, tagged, scaler);
+  if (!pauses) deps.log(`${name}: cluster-autoscaler not paused: the plan follows only Karpenter's node classes, whose nodes Karpenter scales`);
+  const hold = pauses ? await holdAutoscaler(cluster, kube, settings, deps, tagged, scaler) : notPaused;
   if ('failed' in hold) return notStarted(hold.failed);
   ctx.watchPause = (nodegroup) => hold.watch(nodegroup);
 

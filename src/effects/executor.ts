@@ -68,6 +68,12 @@ export interface ExecutorContext {
  * cluster-autoscaler, then rolls the node groups and restores it.
  */
 export interface Executor {
+  /**
+   * Whether cluster-autoscaler is paused while this kind rolls (./cluster-upgrade.ts pauses it only when
+   * one of the cluster's planned items' executors asks). Node groups: yes, it would scale them mid-roll.
+   * Karpenter's node classes: no, Karpenter scales their nodes, not cluster-autoscaler.
+   */
+  readonly pausesAutoscaler: boolean;
   /** Read only: what this node group needs checked before anything changes; adds to `check.problems`. */
   preflight(check: PreflightCheck, ctx: ExecutorContext): Promise<void>;
   /** Starts the roll (or resumes the one running), follows it and gates it on health: the node group's result. */

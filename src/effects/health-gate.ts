@@ -111,6 +111,11 @@ export interface GateOptions {
   sleep: (ms: number) => Promise<void>;
   log: (line: string) => void;
   label: string;
+  /**
+   * The nodes to watch, as a label selector; default: the node group's (eks.amazonaws.com/nodegroup=<name>).
+   * A Karpenter node class's: karpenter.k8s.aws/ec2nodeclass=<name>.
+   */
+  nodeSelector?: string;
   /** Run at every poll (the cluster-autoscaler pause's watch); never throws. */
   onPoll?: () => Promise<void>;
 }
@@ -129,7 +134,7 @@ interface Observation {
  */
 async function observe(kube: KubeApi, baseline: HealthBaseline, options: GateOptions): Promise<Observation> {
   const [nodes, workloads, pods] = await Promise.all([
-    kube.listNodes(`${NODEGROUP_LABEL}=${baseline.nodegroup}`),
+    kube.listNodes(options.nodeSelector ?? `${NODEGROUP_LABEL}=${baseline.nodegroup}`),
     kube.listWorkloads(),
     kube.listPods('status.phase!=Succeeded'),
   ]);

@@ -64,7 +64,7 @@ export const releaseTarget: ManagedTarget = {
 };
 
 export function managedExecutor(target: ManagedTarget): Executor {
-  return { preflight: (check, ctx) => preflight(target, check, ctx), roll: (check, ctx) => roll(target, check, ctx) };
+  return { pausesAutoscaler: true, preflight: (check, ctx) => preflight(target, check, ctx), roll: (check, ctx) => roll(target, check, ctx) };
 }
 
 export const releaseExecutor: Executor = managedExecutor(releaseTarget);

@@ -301,5 +301,5 @@ async function leftMidway(check: PreflightCheck, ctx: ExecutorContext): Promise<
   return record ? `self-managed group ${check.item.nodegroup} is mid-replacement (tag eks-ami-drift/replacing, step ${record.step})` : null;
 }
 
-export const selfManagedExecutor: Executor = { preflight, roll, leftMidway };
+export const selfManagedExecutor: Executor = { pausesAutoscaler: true, preflight, roll, leftMidway };
 export { undoSelfManaged } from './self-managed-steps.js';

@@ -24,7 +24,8 @@ export const AUTO_MODE_NODE_SELECTOR = 'eks.amazonaws.com/compute-type=auto';
 export const AUTO_MODE_NODE_CLASS_GROUP = 'eks.amazonaws.com';
 /** Every Karpenter node carries its NodePool's name (karpenter.sh/nodepool, kubernetes-sigs/karpenter pkg/apis/v1 labels.go). */
 const NODE_POOL_LABEL = 'karpenter.sh/nodepool';
-const NODE_CLASS_LABEL = 'karpenter.k8s.aws/ec2nodeclass';
+/** Every node of an EC2NodeClass carries its name (aws/karpenter-provider-aws pkg/apis/v1 labels.go, LabelNodeClass). */
+export const NODE_CLASS_LABEL = 'karpenter.k8s.aws/ec2nodeclass';
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

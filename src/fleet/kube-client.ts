@@ -15,7 +15,16 @@ import {
   type DispatcherOptions,
   type RequestContext,
 } from '@kubernetes/client-node';
-import type { ClusterObjectsKubeApi, DrainKubeApi, EksToken, KubeApi, KubeDeadlines, KubeEndpoint, KubeObjectJson } from '../model/kube-api.js';
+import type {
+  ClusterObjectsKubeApi,
+  ClusterObjectsWriteKubeApi,
+  DrainKubeApi,
+  EksToken,
+  KubeApi,
+  KubeDeadlines,
+  KubeEndpoint,
+  KubeObjectJson,
+} from '../model/kube-api.js';
 import { KubeDeadlineError } from './kube-errors.js';
 
 /** The field manager of the action's writes. */
@@ -129,7 +138,7 @@ class BoundedKubeConfig extends KubeConfig {
 type Call = (...args: unknown[]) => Promise<unknown>;
 
 /** The calls a cluster's client makes: the reads and writes of KubeApi, the drain's, and the check's reads of Karpenter's objects. */
-export type KubeClient = KubeApi & DrainKubeApi & ClusterObjectsKubeApi;
+export type KubeClient = KubeApi & DrainKubeApi & ClusterObjectsKubeApi & ClusterObjectsWriteKubeApi;
 
 type ApiClients = { apps: AppsV1Api; core: CoreV1Api; policy: PolicyV1Api; custom: CustomObjectsApi; authorization: AuthorizationV1Api };
 
@@ -249,6 +258,12 @@ function kubeApiFrom(clients: () => Promise<ApiClients>): KubeClient {
     async listClusterObjects(group, version, plural) {
       const list = (await (await clients()).custom.listClusterCustomObject({ group, version, plural })) as { items?: KubeObjectJson[] };
       return list.items ?? [];
+    },
+    async patchClusterObject(group, version, plural, name, patch) {
+      // A JSON Patch, the client's default content type for patches (as patchDeployment's), named as our field manager.
+      return (await (
+        await clients()
+      ).custom.patchClusterCustomObject({ group, version, plural, name, body: patch, fieldManager: FIELD_MANAGER })) as KubeObjectJson;
     },
     async listNodes(labelSelector) {
       return (await (await clients()).core.listNode({ labelSelector })).items;

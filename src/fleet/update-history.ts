@@ -119,7 +119,9 @@ export async function readHistories(
   await Promise.all(
     clusters
       .filter((c) => !c.error)
-      .flatMap((c) => c.nodegroups.filter((ng) => !ng.error && ng.kind !== 'self-managed').map((ng) => ({ c, ng })))
+      // EKS keeps update histories of managed node groups only (not of self-managed groups, nor of the
+      // Karpenter node classes the upgrade adds from Kubernetes).
+      .flatMap((c) => c.nodegroups.filter((ng) => !ng.error && (ng.kind ?? 'managed') === 'managed').map((ng) => ({ c, ng })))
       .map(({ c, ng }) =>
         limit(async () => {
           const key = recordKey(c.region, c.name, ng.name);

@@ -310,6 +310,7 @@ function getUpgradeSettings(src: InputSource): UpgradeSettings {
     waitTimeoutMs: waitText ? duration(src, 'wait-timeout', '') : null,
     pollIntervalMs,
     healthTimeoutMs: duration(src, 'health-timeout', '10m'),
+    applyNodeClasses: bool(src, 'apply-node-classes', false),
   };
 }
 

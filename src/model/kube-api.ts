@@ -60,6 +60,17 @@ export interface ClusterObjectsKubeApi {
 }
 
 /**
+ * The upgrade's one write of a Karpenter object, under `apply-node-classes` only: an RFC 6902 JSON Patch
+ * of a cluster-scoped custom object (an EC2NodeClass's `spec.amiSelectorTerms`), RBAC `patch
+ * ec2nodeclasses` (docs/iam-and-rbac.md, `rbac:apply-node-classes`).
+ */
+export interface ClusterObjectsWriteKubeApi {
+  patchClusterObject(group: string, version: string, plural: string, name: string, patch: object[]): Promise<KubeObjectJson>;
+  /** Whether the caller may do this (a SelfSubjectAccessReview, as `kubectl auth can-i`). */
+  canI(attributes: { verb: string; resource: string; subresource?: string; group?: string }): Promise<boolean>;
+}
+
+/**
  * The calls that drain a node (../effects/drain.ts): cordon and taint it, list its pods, evict them
  * through the eviction API (pods/eviction create), and, only under `force` past the drain timeout,
  * delete them. Apart from KubeApi so that callers of the read-only calls need none of them.

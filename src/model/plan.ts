@@ -28,6 +28,8 @@ export interface PlanItem {
   /** `block`: the target asked for cannot apply, so nothing may change in the cluster. */
   action: 'update' | 'up-to-date' | 'skip' | 'block';
   reason: string;
+  /** A Karpenter node class's pin: the repository file GitOps applies its EC2NodeClass from (NodeClassPin.file), for messages. */
+  pinFile?: string;
 }
 
 /**

@@ -54,6 +54,8 @@ export interface UpgradeSettings {
   pollIntervalMs: number;
   /** How long the health gate waits after each node group's update; 0 turns it off. */
   healthTimeoutMs: number;
+  /** `apply-node-classes`: the upgrade patches a pinned EC2NodeClass's alias itself instead of waiting for GitOps to (docs/karpenter.md). Absent: false. */
+  applyNodeClasses?: boolean;
 }
 
 /** The staged rollout's inputs: `stages` in rollout order, the cluster tag that names a cluster's stage, the soak. */

@@ -101,6 +101,11 @@ export interface NodegroupUpgrade {
   blockers: string[];
   /** The health gate after the update; `null` when it did not run (off, or the update did not succeed). */
   health: HealthReport | null;
+  /**
+   * How to go back after a failed health gate, when its kind's way is not a node group's (a Karpenter
+   * node class: pin the previous alias again); the summary then names no hold to lift, none was recorded.
+   */
+  wayBack?: string;
 }
 
 /** One node group's line in the upgrade report, before anything happened to it. */

@@ -186,18 +186,22 @@ function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
     `1. Look at the pods named above: \`kubectl -n <namespace> describe pod <pod>\` and \`kubectl -n <namespace> logs <pod> --previous\`.`,
     `2. Keep this release off the rest of the fleet: pin \`${from ?? 'the previous release'}\` back for the node groups not yet upgraded in \`${manifest}\`, ` +
       `and hold the pull requests of other clusters for ${n.to?.releaseVersion ?? 'this release'}.`,
-    n.to?.imageId
-      ? `3. To go back: make a launch template version naming the previous image \`${from}\` and update the node group to it ` +
-          `(\`aws eks update-nodegroup-version --cluster-name ${n.cluster} --nodegroup-name ${n.nodegroup} ` +
-          '--launch-template id=<template>,version=<that version>`).'
-      : '3. To go back: EKS does not move a managed node group to an older AMI release ' +
-          '("You cannot roll back a node group to an earlier Kubernetes version or AMI version", UpdateNodegroupVersion). ' +
-          `Create a node group at \`${from}\` (\`aws eks create-nodegroup ... --release-version ${from}\`), then drain and delete ${n.nodegroup}.`,
-    `4. Once it is healthy again, remove the mark that holds further upgrades of ${n.cluster}, its SSM parameter and its tag: ` +
-      `\`aws ssm delete-parameter --region ${n.region} --name ${h?.parameter ?? unhealthyParameter(n.cluster, n.nodegroup)}\` and ` +
-      `\`aws eks untag-resource --resource-arn ${h?.arn ?? '<node group ARN>'} --tag-keys ${UNHEALTHY_TAG}\`, or re-run with \`force: true\`. ` +
-      'Removing the tag alone does not lift it (an infrastructure-as-code apply may remove the tag; the parameter stays).' +
-      `${h?.recordError ? ` (Not all of the mark could be written: ${cell(h.recordError)}.)` : ''}`,
+    ...(n.wayBack
+      ? [`3. To go back: ${n.wayBack}`]
+      : [
+          n.to?.imageId
+            ? `3. To go back: make a launch template version naming the previous image \`${from}\` and update the node group to it ` +
+              `(\`aws eks update-nodegroup-version --cluster-name ${n.cluster} --nodegroup-name ${n.nodegroup} ` +
+              '--launch-template id=<template>,version=<that version>`).'
+            : '3. To go back: EKS does not move a managed node group to an older AMI release ' +
+              '("You cannot roll back a node group to an earlier Kubernetes version or AMI version", UpdateNodegroupVersion). ' +
+              `Create a node group at \`${from}\` (\`aws eks create-nodegroup ... --release-version ${from}\`), then drain and delete ${n.nodegroup}.`,
+          `4. Once it is healthy again, remove the mark that holds further upgrades of ${n.cluster}, its SSM parameter and its tag: ` +
+            `\`aws ssm delete-parameter --region ${n.region} --name ${h?.parameter ?? unhealthyParameter(n.cluster, n.nodegroup)}\` and ` +
+            `\`aws eks untag-resource --resource-arn ${h?.arn ?? '<node group ARN>'} --tag-keys ${UNHEALTHY_TAG}\`, or re-run with \`force: true\`. ` +
+            'Removing the tag alone does not lift it (an infrastructure-as-code apply may remove the tag; the parameter stays).' +
+            `${h?.recordError ? ` (Not all of the mark could be written: ${cell(h.recordError)}.)` : ''}`,
+        ]),
     '',
   );
   return lines;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject, KubeState } from './kube.js';
 import type { SimCluster } from './fleet.js';
+import { advanceKarpenter, startDrift } from './karpenter-drift.js';
 
 /*
  * Karpenter (karpenter.k8s.aws/v1 EC2NodeClass, karpenter.sh/v1 NodePool and NodeClaim) and EKS Auto
@@ -55,6 +56,16 @@ export interface SimNodeClass {
 export interface SimKarpenter {
   nodeClasses: SimNodeClass[];
   nodePools: SimNodePool[];
+  /**
+   * The team's GitOps (Argo CD, Flux) applying a merged EC2NodeClass: the class's alias becomes `alias`
+   * `afterMinutes` after the simulator's first Kubernetes request to the cluster; null: never applied.
+   */
+  gitops?: { nodeClass: string; alias: string; afterMinutes: number | null }[];
+  /**
+   * How long Karpenter takes to replace one drifted node (launch, initialize, drain, delete). Absent:
+   * Karpenter's disruption is not modelled, nodes stay as seeded (what the check's tests read).
+   */
+  replaceMinutes?: number;
 }
 
 export interface SimAutoMode {
@@ -112,10 +123,44 @@ function amiRequirements(arch: string, variant: string): { key: string; operator
   return [archReq, { key: ACCELERATOR, operator: 'DoesNotExist' }, { key: GPU, operator: 'DoesNotExist' }];
 }
 
-/** The cluster's Karpenter objects by plural, made once on the first request to its API. */
+/**
+ * What Karpenter's AMI controller resolves an alias to (pkg/controllers/nodeclass/ami.go): each
+ * flavour's image, and the AMIsReady and Ready conditions.
+ */
+function resolveAlias(lookup: ParameterLookup, cluster: SimCluster, alias: string) {
+  const [family = '', version = ''] = alias.split('@');
+  const amis: { id: string; name: string; requirements: unknown[]; arch: string }[] = [];
+  for (const f of FLAVOURS[family] ?? []) {
+    const parameter = aliasParameter(family, cluster.version, version, f.arch, f.variant);
+    const found = parameter ? lookup(cluster.region, parameter) : undefined;
+    // A parameter that is missing is skipped (al2023.go: `if err != nil { continue }`).
+    if (found)
+      amis.push({ id: found.value, name: `${family}-${f.arch}-${f.variant}-${version}`, requirements: amiRequirements(f.arch, f.variant), arch: f.arch });
+  }
+  const ok = amis.length > 0;
+  const conditions = [
+    ok
+      ? { type: 'AMIsReady', status: 'True', reason: 'AMIsReady', message: '' }
+      : { type: 'AMIsReady', status: 'False', reason: 'AMINotFound', message: 'AMISelector did not match any AMIs' },
+    { type: 'Ready', status: ok ? 'True' : 'False', reason: ok ? 'Ready' : 'UnhealthyDependents', message: ok ? '' : 'AMIsReady=False' },
+  ];
+  return { amis, conditions };
+}
+
+/** An EC2NodeClass's status after its selector terms changed: its (one) alias resolved again. */
+export function resolveNodeClass(world: object, cluster: SimCluster, nc: KubeObject): void {
+  const terms = (nc.spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms ?? [];
+  const { amis, conditions } = resolveAlias(lookups.get(world) ?? (() => undefined), cluster, terms[0]?.alias ?? '');
+  nc.status = { amis: amis.map(({ arch: _arch, ...a }) => a), conditions };
+}
+
+/** The cluster's Karpenter objects by plural, made once on the first request to its API, then brought up to `now` (./karpenter-drift.ts). */
 export function karpenterObjects(world: object, kube: KubeState, cluster: SimCluster, now: number): Map<string, KubeObject[]> {
   let byPlural = objects.get(kube);
-  if (byPlural && seeded.has(cluster)) return byPlural;
+  if (byPlural && seeded.has(cluster)) {
+    advanceKarpenter(kube, cluster, byPlural, now, (alias) => resolveAlias(lookups.get(world) ?? (() => undefined), cluster, alias));
+    return byPlural;
+  }
   byPlural = new Map([
     ['ec2nodeclasses', []],
     ['nodepools', []],
@@ -129,23 +174,8 @@ export function karpenterObjects(world: object, kube: KubeState, cluster: SimClu
   const claims = byPlural.get('nodeclaims')!;
   const resolved = new Map<string, { id: string; arch: string }[]>();
   for (const nc of cluster.karpenter?.nodeClasses ?? []) {
-    const [family = '', version = ''] = (nc.alias ?? '').split('@');
-    const amis: { id: string; name: string; requirements: unknown[]; arch: string }[] = [];
-    for (const f of FLAVOURS[family] ?? []) {
-      const parameter = aliasParameter(family, cluster.version, version, f.arch, f.variant);
-      const found = parameter ? lookup(cluster.region, parameter) : undefined;
-      // A parameter that is missing is skipped (al2023.go: `if err != nil { continue }`).
-      if (found)
-        amis.push({ id: found.value, name: `${family}-${f.arch}-${f.variant}-${version}`, requirements: amiRequirements(f.arch, f.variant), arch: f.arch });
-    }
+    const { amis, conditions } = resolveAlias(lookup, cluster, nc.alias ?? '');
     resolved.set(nc.name, amis);
-    const ok = amis.length > 0;
-    const conditions = [
-      ok
-        ? { type: 'AMIsReady', status: 'True', reason: 'AMIsReady', message: '' }
-        : { type: 'AMIsReady', status: 'False', reason: 'AMINotFound', message: 'AMISelector did not match any AMIs' },
-      { type: 'Ready', status: ok ? 'True' : 'False', reason: ok ? 'Ready' : 'UnhealthyDependents', message: ok ? '' : 'AMIsReady=False' },
-    ];
     classes.push({
       apiVersion: 'karpenter.k8s.aws/v1',
       kind: 'EC2NodeClass',
@@ -223,6 +253,7 @@ export function karpenterObjects(world: object, kube: KubeState, cluster: SimClu
       }
     }
   }
+  startDrift(kube, now);
   return byPlural;
 }
 

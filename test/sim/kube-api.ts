@@ -4,7 +4,7 @@ import { KubeState, labelSelector, matches, verifyToken, type KubeObject, type S
 import type { World } from './world.js';
 import type { SimCluster } from './fleet.js';
 import { EvictionError } from './eviction.js';
-import { karpenterObjects, servesKarpenter } from './karpenter.js';
+import { karpenterObjects, resolveNodeClass, servesKarpenter } from './karpenter.js';
 
 class KubeError extends Error {
   constructor(
@@ -93,6 +93,7 @@ const ROUTES: [string, RegExp, string][] = [
   ['list ec2nodeclasses', /^\/apis\/karpenter\.k8s\.aws\/v1\/ec2nodeclasses$/, 'ec2nodeclasses'],
   ['list nodepools', /^\/apis\/karpenter\.sh\/v1\/nodepools$/, 'nodepools'],
   ['list nodeclaims', /^\/apis\/karpenter\.sh\/v1\/nodeclaims$/, 'nodeclaims'],
+  ['ec2nodeclasses', /^\/apis\/karpenter\.k8s\.aws\/v1\/ec2nodeclasses\/([^/]+)$/, 'ec2nodeclass'],
 ];
 
 /**
@@ -115,6 +116,25 @@ function nodeRequest(world: World, kube: KubeState, method: string, name: string
   kube.nodes.set(name, copy);
   kube.writes.push({ at: world.clock.now(), what: `PATCH nodes ${name}`, body: patch });
   return json(200, copy);
+}
+
+/**
+ * GET and PATCH (JSON Patch) of one EC2NodeClass: a new alias is resolved again at once, as Karpenter's
+ * AMI controller does on the change (./karpenter.ts). Patches are in `kube.writes`.
+ */
+function nodeClassRequest(world: World, kube: KubeState, cluster: SimCluster, method: string, name: string, body: string, contentType: string): Reply {
+  if (!cluster.karpenter) throw new KubeError(404, 'NotFound', `the server could not find the requested resource`);
+  const classes = karpenterObjects(world, kube, cluster, world.clock.now()).get('ec2nodeclasses') ?? [];
+  const nc = classes.find((c) => c.metadata.name === name);
+  if (!nc) throw new KubeError(404, 'NotFound', `ec2nodeclasses.karpenter.k8s.aws "${name}" not found`);
+  if (method === 'GET') return json(200, nc);
+  if (method !== 'PATCH') throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported`);
+  if (!contentType.includes('json-patch')) throw new KubeError(415, 'UnsupportedMediaType', `the content type ${contentType} is not supported`);
+  const patch = JSON.parse(body || '[]') as { op: string; path: string; value?: unknown }[];
+  jsonPatch(nc, patch);
+  resolveNodeClass(world, cluster, nc);
+  kube.writes.push({ at: world.clock.now(), what: `PATCH ec2nodeclasses ${name}`, body: patch });
+  return json(200, nc);
 }
 
 /**
@@ -202,8 +222,9 @@ export async function handleKube(
     for (const [rule, pattern, kind] of ROUTES) {
       const m = pattern.exec(path);
       if (!m) continue;
-      const ns = kind === 'nodes' || kind === 'node' ? undefined : m[1];
-      const name = kind === 'nodes' || kind === 'node' ? m[1] : m[2];
+      const clusterScoped = kind === 'nodes' || kind === 'node' || kind === 'ec2nodeclass';
+      const ns = clusterScoped ? undefined : m[1];
+      const name = clusterScoped ? m[1] : m[2];
       const rbac = rule.startsWith('list') || rule.startsWith('get') ? rule : `${verb} ${rule}`;
       const allow = world.options.faults?.kubeAllow;
       if (allow && !allow.includes(rbac)) {
@@ -227,6 +248,8 @@ export async function handleKube(
             kind === 'ec2nodeclasses' ? ['EC2NodeClass', 'karpenter.k8s.aws/v1'] : [kind === 'nodepools' ? 'NodePool' : 'NodeClaim', 'karpenter.sh/v1'];
           return json(200, list(k, apiVersion, karpenterObjects(world, kube, cluster, world.clock.now()).get(kind) ?? []));
         }
+        case 'ec2nodeclass':
+          return nodeClassRequest(world, kube, cluster, method, name as string, body, String(headers['content-type'] ?? ''));
         case 'node':
           return nodeRequest(world, kube, method, name as string, body, String(headers['content-type'] ?? ''));
         case 'eviction':

@@ -26,6 +26,7 @@ const INPUTS = [
   'release-version',
   'follow-control-plane',
   'pause-cluster-autoscaler',
+  'apply-node-classes',
   'cluster-autoscaler',
   'max-parallel',
   'wait-timeout',

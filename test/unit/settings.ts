@@ -32,6 +32,7 @@ export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Sett
       waitTimeoutMs: null,
       pollIntervalMs: 10_000,
       healthTimeoutMs: 600_000,
+      applyNodeClasses: false,
       ...upgrade,
     },
   };
