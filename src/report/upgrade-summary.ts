@@ -44,9 +44,11 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
   for (const n of report.nodegroups) counts.set(n.result, (counts.get(n.result) ?? 0) + 1);
   const tally = [...counts].map(([r, c]) => `${ICON[r as NodegroupUpgrade['result']]} ${c} ${r}`).join(' · ');
   const unhealthy = report.nodegroups.filter((n) => n.result === 'unhealthy');
+  // EKS's update when each had one (an update id); a self-managed replacement or Karpenter's drift has none.
+  const rolled = unhealthy.every((n) => n.updateId) ? "EKS's update" : 'The roll';
   const headline =
     unhealthy.length > 0
-      ? `🩺 EKS's update of ${unhealthy.map((n) => `${n.cluster}/${n.nodegroup}`).join(', ')} succeeded, ` +
+      ? `🩺 ${rolled} of ${unhealthy.map((n) => `${n.cluster}/${n.nodegroup}`).join(', ')} succeeded, ` +
         'but the workloads on it did not come back healthy: ' +
         `no further node group of ${[...new Set(unhealthy.map((n) => n.cluster))].join(', ')} was started.`
       : report.dryRun

@@ -181,6 +181,9 @@ describe('the summary of a node class that came back unhealthy', () => {
       manifestDir: '.github/eks-ami-drift',
     });
     expect(summary).toContain(`3. To go back: ${wayBack}`);
+    // Karpenter's drift is no EKS update: the headline says the roll.
+    expect(summary).toContain('🩺 The roll of kp/general succeeded, but the workloads on it did not come back healthy');
+    expect(summary).not.toContain("EKS's update of");
     expect(summary).not.toContain('create-nodegroup');
     expect(summary).not.toContain('remove the mark');
   });

@@ -126,6 +126,31 @@ spec:
 `;
 
 describe('the bump of an EC2NodeClass file', () => {
+  // A Helm chart's values, and a Kustomize JSON 6902 patch: the pin plainly visible, once.
+  const values = `karpenter:\n  nodeClasses:\n    default:\n      amiSelectorTerms:\n        - alias: al2023@v20260505 # bumped by eks-ami-drift\n`;
+  const patch = `- op: replace\n  path: /spec/amiSelectorTerms/0/alias\n  value: "al2023@v20260505"\n`;
+
+  it('bumps a file without the EC2NodeClass (Helm values, a Kustomize patch) where the pin is its one scalar equal to it', () => {
+    expect(bumpNodeClassFile('values.yaml', values, 'default', 'al2023@v20260505', 'al2023@v20260625')).toEqual({
+      next: values.replace('al2023@v20260505 #', 'al2023@v20260625 #'),
+    });
+    expect(bumpNodeClassFile('patch.yaml', patch, 'default', 'al2023@v20260505', 'al2023@v20260625')).toEqual({
+      next: patch.replace('"al2023@v20260505"', '"al2023@v20260625"'),
+    });
+  });
+
+  it('leaves such a file alone when the pin is not in it, or more than once', () => {
+    expect(bumpNodeClassFile('values.yaml', values.replace('v20260505', 'v20260601'), 'default', 'al2023@v20260505', 'al2023@v20260625')).toEqual({
+      problem: 'values.yaml has no document kind: EC2NodeClass named default, and al2023@v20260505 appears nowhere in it: not changed',
+    });
+    const twice = `${values}        - alias: al2023@v20260505\n`;
+    expect(bumpNodeClassFile('values.yaml', twice, 'default', 'al2023@v20260505', 'al2023@v20260625')).toEqual({
+      problem:
+        'values.yaml has no document kind: EC2NodeClass named default, ' +
+        "and al2023@v20260505 appears 2 times in it (which is default's is not plain): not changed",
+    });
+  });
+
   it('changes only the alias of the named class, byte for byte elsewhere', () => {
     const bump = bumpNodeClassFile('f.yaml', classFile, 'default', 'al2023@v20260505', 'al2023@v20260625');
     expect(bump).toEqual({ next: classFile.replace('"al2023@v20260505"  # pinned', '"al2023@v20260625"  # pinned') });
