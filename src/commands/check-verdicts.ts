@@ -1,5 +1,5 @@
 import type { LimitFunction } from 'p-limit';
-import type { ClusterState, LatestRelease, ParameterRequest, VersionSupport } from '../model/fleet.js';
+import { nodeClassMarkName, type ClusterState, type LatestRelease, type ParameterRequest, type UnhealthyMark, type VersionSupport } from '../model/fleet.js';
 import type { NodegroupReport } from '../model/check-report.js';
 import type { StageSettings } from '../model/settings.js';
 import { clusterError, type DriftPolicy } from '../decision/drift.js';
@@ -71,6 +71,8 @@ export interface RegionRead {
   requests: Map<string, ParameterRequest>;
   /** The health gate's parameters could not be read: the marks are the tags' alone. */
   warning?: string;
+  /** The health gate's marks read from its parameters, by `<cluster>/<name>` (a node class's: ../model/fleet.ts nodeClassMarkName). */
+  marks?: ReadonlyMap<string, UnhealthyMark>;
 }
 
 /**
@@ -82,7 +84,8 @@ export async function applyStages(stages: StageSettings, perRegion: readonly Reg
   const fleet = perRegion.flatMap((r) => r.fleet);
   const members = membersOf(fleet, stages, runningRelease);
   // Karpenter node classes are proven by the earlier stages' node classes, from their NodeClaims (../decision/node-class-stages.ts).
-  const classMembers = nodeClassMembers(fleet, stages);
+  const marks = new Map(perRegion.flatMap((r) => [...(r.marks ?? new Map<string, UnhealthyMark>())].map(([k, v]) => [`${r.region}/${k}`, v] as const)));
+  const classMembers = nodeClassMembers(fleet, stages, (c, name) => marks.get(`${c.region}/${c.name}/${nodeClassMarkName(name)}`));
   const run = new Map<string, Set<string>>();
   for (const c of fleet) {
     for (const ng of c.nodegroups) {

@@ -262,7 +262,17 @@ export async function runCheck(settings: Settings, deps: CheckDeps): Promise<Che
         for (const request of kindOf(ng).targetParameters(ng)) requests.set(request.parameter, request);
       }
       const latest = requests.size > 0 ? await readLatestReleases(ssm, [...requests.values()], limit) : new Map<string, LatestRelease>();
-      return { region, clients, clusters, fleet, calendar: await calendar, latest, requests, ...(warning ? { warning } : {}) };
+      return {
+        region,
+        clients,
+        clusters,
+        fleet,
+        calendar: await calendar,
+        latest,
+        requests,
+        ...(warning ? { warning } : {}),
+        ...(read && 'marks' in read ? { marks: read.marks } : {}),
+      };
     }),
   );
 

@@ -1,4 +1,4 @@
-import type { ClusterState } from '../model/fleet.js';
+import { nodeClassMarkName, UNHEALTHY_PARAMETER_PATH, type ClusterState, type UnhealthyMark } from '../model/fleet.js';
 import type { NodegroupReport, StageProof } from '../model/check-report.js';
 import type { StageSettings } from '../model/settings.js';
 import { aliasText, compareAliasVersions, parseAlias } from './karpenter-alias.js';
@@ -31,10 +31,16 @@ export interface NodeClassMember {
   notReady: number;
   /** The oldest NodeClaim on it (ms); null: none. */
   since: number | null;
+  /** The health gate's mark on it: its workloads did not come back on `target` (the alias), at `at`. */
+  unhealthy?: UnhealthyMark;
 }
 
 /** Every pinned EC2NodeClass of the clusters read, as the staged rollout's proof sees it. */
-export function nodeClassMembers(clusters: readonly ClusterState[], stages: StageSettings): NodeClassMember[] {
+export function nodeClassMembers(
+  clusters: readonly ClusterState[],
+  stages: StageSettings,
+  markOf: (cluster: ClusterState, nodeClass: string) => UnhealthyMark | undefined = () => undefined,
+): NodeClassMember[] {
   const members: NodeClassMember[] = [];
   for (const c of clusters.filter((c) => !c.error)) {
     for (const ng of c.nodegroups) {
@@ -55,6 +61,7 @@ export function nodeClassMembers(clusters: readonly ClusterState[], stages: Stag
         onOlder: nc.nodeClaims.filter((x) => x.imageId && !resolved.has(x.imageId)).length,
         notReady: on.filter((x) => x.ready === false).length,
         since: times.length > 0 ? Math.min(...times) : null,
+        ...(markOf(c, nc.name) ? { unhealthy: markOf(c, nc.name)! } : {}),
       });
     }
   }
@@ -105,6 +112,22 @@ export function decideNodeClassStage(
         `${entry.reason} · stage ${stage.name}: no ${target.family} node class is pinned in an earlier stage (${earlierNames}), ` +
         'so the stage gate could not apply: min-release-age alone decides',
     };
+  // A node class whose workloads did not come back on this version (the upgrade's health gate) stops the train.
+  const failed = earlier.filter((m) => m.unhealthy && m.unhealthy.target === targetText);
+  if (failed.length > 0) {
+    const why = failed.map((m) => `${m.cluster}/${m.nodeClass}: its workloads did not come back on ${targetText} (health gate, ${m.unhealthy!.at})`);
+    return {
+      ...staged,
+      status: 'waiting',
+      proof: {
+        ...proof(false, why, null),
+        failures: failed.map((m, i) => ({ cluster: m.cluster, nodegroup: m.nodeClass, updateId: null, at: m.unhealthy!.at, what: why[i]! })),
+      },
+      reason:
+        `${targetText} failed in an earlier stage: ${why.join('; ')}. It waits until a newer version is proven, ` +
+        `or the mark is deleted (aws ssm delete-parameter --name ${UNHEALTHY_PARAMETER_PATH}/<cluster>/${nodeClassMarkName('<node class>')})`,
+    };
+  }
   const holders: string[] = [];
   let provenAt = 0;
   let timeOnly = true;

@@ -6,6 +6,11 @@ import { formatDuration } from '../decision/duration.js';
 import { aliasOfClass, appliedFrom, driftedClaims, driftTimeoutReason } from '../decision/karpenter-follow.js';
 import { EC2_NODE_CLASSES, NODE_CLASS_LABEL, readKarpenter } from '../fleet/karpenter-reads.js';
 import { describeKubeError } from '../fleet/kube-errors.js';
+import { describeError } from '../fleet/aws-clients.js';
+import { nodeClassMarkName, unhealthyParameter } from '../model/fleet.js';
+import type { HealthReport } from '../model/upgrade-report.js';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { retryTransient } from './retry.js';
 import { iso, type Executor, type ExecutorContext, type PreflightCheck } from './executor.js';
 import { describeHealth, healthGate, readBaselines } from './health-gate.js';
 
@@ -191,7 +196,7 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
     log: deps.log,
     label,
   });
-  const health = { ...result, arn: null, parameter: null, recorded: null, recordError: null };
+  const health: HealthReport = { ...result, arn: null, parameter: null, recorded: null, recordError: null };
   if (result.passed) {
     deps.log(`${label}: health gate passed in ${formatDuration(result.durationMs)}: nodes Ready, ${result.watched} workload(s) back`);
     return upgradeEntry(item, 'upgraded', `${reached}; health gate passed (${result.watched} workload(s) back in ${formatDuration(result.durationMs)})`, {
@@ -201,10 +206,26 @@ async function roll(check: PreflightCheck, ctx: ExecutorContext): Promise<Nodegr
   }
   const what = describeHealth(result);
   deps.warn(`${label}: unhealthy after Karpenter's replacement: ${what}`);
+  // The durable mark, as a node group's (./health-gate.ts): later stages' node classes of the family wait on it.
+  const parameter = unhealthyParameter(ctx.cluster.name, nodeClassMarkName(item.nodegroup));
+  try {
+    const at = new Date(deps.now()).toISOString();
+    const record = JSON.stringify({ target: pin.alias, at, cluster: ctx.cluster.name, nodegroup: nodeClassMarkName(item.nodegroup), update: null });
+    const description = `eks-ami-drift health gate: node class ${item.nodegroup} was unhealthy on ${pin.alias}. Delete this parameter to lift the hold.`;
+    await retryTransient(
+      () => ctx.clients.ssm.send(new PutParameterCommand({ Name: parameter, Value: record, Type: 'String', Overwrite: true, Description: description })),
+      deps.sleep,
+    );
+    health.parameter = parameter;
+  } catch (error) {
+    health.recordError = `SSM parameter ${parameter}: ${describeError(error)}`;
+    deps.warn(`${label}: could not write the SSM parameter ${parameter} (${describeError(error)}): later stages will not know it was unhealthy`);
+  }
   const where = pin.file ? ` and in ${pin.file}` : '';
+  const lift = health.parameter ? `; the hold on later stages is lifted by \`aws ssm delete-parameter --name ${parameter}\`` : '';
   const wayBack =
     `pin \`${from}\` again for ${item.nodegroup} in the cluster's manifest${where}; once the EC2NodeClass names it, Karpenter replaces ` +
-    'the nodes through drift again, within the same budgets. No hold is recorded for a node class, so there is none to lift.';
+    `the nodes through drift again, within the same budgets${lift}`;
   return upgradeEntry(
     item,
     'unhealthy',

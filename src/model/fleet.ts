@@ -91,6 +91,12 @@ export const UNHEALTHY_TAG = 'eks-ami-drift/unhealthy';
 export const UNHEALTHY_PARAMETER_PATH = '/eks-ami-drift/unhealthy';
 
 export const unhealthyParameter = (cluster: string, nodegroup: string) => `${UNHEALTHY_PARAMETER_PATH}/${cluster}/${nodegroup}`;
+/**
+ * The name a Karpenter node class's health-gate mark goes under, beside the node groups' marks:
+ * `ec2nodeclass.<name>`. EKS node group names take no `.` (EKS API reference, CreateNodegroup
+ * nodegroupName), so it cannot be a node group's; one parameter path, one paginated read, for both.
+ */
+export const nodeClassMarkName = (name: string) => `ec2nodeclass.${name}`;
 
 /** Where a mark was read from: the SSM parameter, the node group's tag, or both. */
 export type MarkSource = 'parameter' | 'tag';

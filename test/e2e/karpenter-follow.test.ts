@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ClusterState } from '../../src/model/fleet.js';
 import type { Manifest, PlanItem } from '../../src/model/plan.js';
 import type { UpgradeSettings } from '../../src/model/settings.js';
@@ -11,6 +12,7 @@ import type { Executor } from '../../src/effects/executor.js';
 import { upgradeEntry } from '../../src/model/upgrade-report.js';
 import { addPinnedNodeClasses } from '../../src/commands/upgrade-node-classes.js';
 import { amazonLinuxParameters } from '../sim/releases.js';
+import { placePods } from '../sim/pods.js';
 import { readmeRbacRules } from './readme.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
 import type { SimKarpenter, SimNodePool } from '../sim/karpenter.js';
@@ -97,7 +99,12 @@ async function start(karpenter: Partial<SimKarpenter> = {}, settings: Partial<Up
   };
   const deps = {
     // EKS, for the pause's release (it asks whether a node group update still runs); nothing else of AWS is used.
-    clientsFor: () => ({ eks: new EKSClient({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 }) }) as unknown as AwsClients,
+    clientsFor: () =>
+      ({
+        eks: new EKSClient({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 }),
+        // Where a failed health gate writes its mark (src/effects/karpenter-follow.ts).
+        ssm: new SSMClient({ region: 'us-east-1', endpoint: s.url, credentials, maxAttempts: 1 }),
+      }) as unknown as AwsClients,
     kubeFor: () => kube,
     sha: 'abc',
     now: () => clock.now(),
@@ -208,6 +215,44 @@ describe('upgrade of a pinned Karpenter node class: follows GitOps and Karpenter
     expect(autoscalerReplicas()).toBe(replicasBefore);
     expect(state.writes.filter((w) => w.what.includes('deployments'))).toEqual([]);
     expect(log).toContain("kp: cluster-autoscaler not paused: the plan follows only Karpenter's node classes, whose nodes Karpenter scales");
+  });
+
+  it("records the health gate's mark when the class's workloads do not come back, for later stages to wait on", async () => {
+    const { s, upgrade, state, deps, kube } = await start({}, { healthTimeoutMs: 5 * MINUTE });
+    await kube.listNodes(''); // the simulator makes Karpenter's nodes at the first request
+    // A Deployment's pods on the class's nodes, Ready before the upgrade; from the first wait on, they never are again.
+    const nodes = [...state.nodes.values()].filter((n) => n.metadata.labels?.['karpenter.k8s.aws/ec2nodeclass'] === 'general').map((n) => n.metadata.name);
+    const rs = { kind: 'ReplicaSet', name: 'web-1', uid: 'rs-uid', controller: true };
+    // Registered as the simulator's own workloads are, so the API serves its status counted from its pods (test/sim/kube.ts servedWorkload).
+    state.workloads.push({ kind: 'Deployment', namespace: 'shop', name: 'web', nodegroup: '' });
+    state.deployments.set('shop/web', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop', uid: 'dep-uid' },
+      spec: { replicas: 2 },
+    });
+    state.replicasets.set('shop/web-1', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'web-1', namespace: 'shop', uid: 'rs-uid', ownerReferences: [{ kind: 'Deployment', name: 'web', uid: 'dep-uid', controller: true }] },
+      spec: { replicas: 2 },
+    });
+    placePods(state, s.world.clock, { namespace: 'shop', name: 'web' }, 2, nodes.slice(0, 2));
+    for (const key of ['shop/web-0', 'shop/web-1']) {
+      const pod = state.pods.get(key)!;
+      pod.metadata.ownerReferences = [rs];
+    }
+    const sleep = deps.sleep;
+    deps.sleep = async (ms: number) => {
+      for (const key of ['shop/web-0', 'shop/web-1']) state.lives.get(key)!.degraded = true;
+      await sleep(ms);
+    };
+    const { result } = await upgrade();
+    expect(result!.nodegroups.map((n) => [n.nodegroup, n.result])).toEqual([['general', 'unhealthy']]);
+    const parameter = '/eks-ami-drift/unhealthy/kp/ec2nodeclass.general';
+    expect(result!.nodegroups[0]!.health?.parameter).toBe(parameter);
+    expect(JSON.parse(s.world.parameters.get('us-east-1', parameter)!.value)).toMatchObject({ target: NEW, cluster: 'kp', nodegroup: 'ec2nodeclass.general' });
+    expect(result!.nodegroups[0]!.wayBack).toContain(`aws ssm delete-parameter --name ${parameter}`);
   });
 
   it('leaves the pace to the NodePool’s budget: with nodes "1", never more than one replacement at a time', async () => {

@@ -268,6 +268,32 @@ describe('staged rollouts of Karpenter node classes, as the bundled action', () 
     expect(s.github.filesAt(BRANCH).get(CLASSES)).toContain('- alias: al2023@v20260625 #');
   });
 
+  it("production's node class waits past the soak while the canary's workloads failed on the version; deleting the mark lifts it", async () => {
+    const s = await start({ files: { [MANIFEST]: manifest, [CLASSES]: classes } }, staged());
+    await runStaged(s); // the canary's nodes, made as the first check reads them
+    // What karpenter-follow writes when the canary's health gate fails (src/effects/karpenter-follow.ts).
+    const mark = '/eks-ami-drift/unhealthy/kp-canary/ec2nodeclass.default';
+    s.world.parameters.put('us-east-1', {
+      Name: mark,
+      Type: 'String',
+      Value: JSON.stringify({
+        target: 'al2023@v20260625',
+        at: new Date(s.world.clock.now()).toISOString(),
+        cluster: 'kp-canary',
+        nodegroup: 'ec2nodeclass.default',
+      }),
+    });
+    s.world.clock.advance(5 * 86_400_000);
+    const held = entry(reportOf((await runStaged(s)).outputs), 'kp', 'al2023-pinned');
+    expect(held.status).toBe('waiting');
+    expect(held.reason).toMatch(/^al2023@v20260625 failed in an earlier stage: kp-canary\/default: its workloads did not come back on al2023@v20260625/);
+    expect(s.github.pulls()).toHaveLength(0);
+
+    s.world.parameters.delete('us-east-1', mark);
+    const lifted = entry(reportOf((await runStaged(s)).outputs), 'kp', 'al2023-pinned');
+    expect(lifted).toMatchObject({ status: 'drift', proof: { proven: true } });
+  });
+
   it("production's node class keeps waiting past the soak while the canary's nodes on the version are not Ready", async () => {
     const s = await start({ files: { [MANIFEST]: manifest, [CLASSES]: classes } }, staged({ notReady: true }));
     await runStaged(s);

@@ -60,6 +60,23 @@ describe('a later stage node class', () => {
     expect(r.proof).toMatchObject({ train: 'al2023@v20260625', applies: true, proven: false, provenAt: '2026-08-11T00:00:00.000Z' });
   });
 
+  it("waits when the canary's workloads did not come back on the version (the upgrade's health gate mark), soak or not", () => {
+    const ran = nodeClass('default', 'al2023@v20260625', [{ createdAt: daysAgo(5) }]);
+    const mark = { target: 'al2023@v20260625', at: daysAgo(4), sources: ['parameter' as const] };
+    const members = nodeClassMembers([canary(ran)], stages, (c, name) => (c.name === 'canary-1' && name === 'default' ? mark : undefined));
+    const r = decideNodeClassStage(entry, production, members, stages, NOW);
+    expect(r.status).toBe('waiting');
+    expect(r.reason).toBe(
+      `al2023@v20260625 failed in an earlier stage: canary-1/default: its workloads did not come back on al2023@v20260625 (health gate, ${daysAgo(4)}). ` +
+        'It waits until a newer version is proven, or the mark is deleted ' +
+        '(aws ssm delete-parameter --name /eks-ami-drift/unhealthy/<cluster>/ec2nodeclass.<node class>)',
+    );
+    expect(r.proof?.failures).toEqual([expect.objectContaining({ cluster: 'canary-1', nodegroup: 'default', at: daysAgo(4) })]);
+    // a mark on another version does not hold this one
+    const older = nodeClassMembers([canary(ran)], stages, () => ({ ...mark, target: 'al2023@v20260505' }));
+    expect(decideNodeClassStage(entry, production, older, stages, NOW).status).toBe('drift');
+  });
+
   it('is proposed once every canary node ran it for the soak, Ready, with the evidence', () => {
     const r = decide(nodeClass('default', 'al2023@v20260625', [{ createdAt: daysAgo(4) }, { createdAt: daysAgo(1) }]));
     expect(r.status).toBe('drift');
