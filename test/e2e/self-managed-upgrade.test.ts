@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { renderManifest } from '../../src/repo/manifest.js';
+import { decodeRecord } from '../../src/effects/self-managed-record.js';
 import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import type { Faults, FleetSpec, SimSelfManaged } from '../sim/fleet.js';
 import { awsImageName } from '../sim/images.js';
@@ -72,6 +73,16 @@ async function start(faults: Faults = {}, source: Source = 'number') {
 const inputs = (extra: Record<string, string> = {}) => ({ command: 'upgrade', regions: 'us-east-1', 'poll-interval': '30s', ...extra });
 const env = (s: Simulator, sha: string) => ({ ...s.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha });
 const report = (outputs: Record<string, string>) => JSON.parse(outputs.upgrades ?? '{}') as UpgradeReport;
+/** The merged upgrade, its runner gone (SIGKILL: no post step) right after it asked for the surge. */
+const killAfterSurge = (s: Simulator, sha: string) =>
+  runAction({
+    inputs: inputs(),
+    env: env(s, sha),
+    eventName: 'push',
+    clock: s.world.clock,
+    killWhen: /prod\/workers: surge: desired 4 → 8/,
+    killSignal: 'SIGKILL',
+  });
 
 describe('a self-managed group upgraded on merge, through dist/', () => {
   it('ends with four instances on the new image, every old node drained through the eviction API first, the group put back', async () => {
@@ -169,17 +180,11 @@ describe('a self-managed upgrade killed and run again, through dist/', () => {
   it('killed (SIGKILL, no post step) after the surge, the next run finishes from the record: one surge, capacity back, nothing suspended', async () => {
     const { s, newImage, group } = await start();
     const sha = mergeChange(s, 'eks-ami-drift/us-east-1/prod', { [MANIFEST]: manifest(newImage) }, 'eks-ami-drift: upgrade prod');
-    const killed = await runAction({
-      inputs: inputs(),
-      env: env(s, sha),
-      eventName: 'push',
-      clock: s.world.clock,
-      killWhen: /prod\/workers: surge: desired 4 → 8/,
-      killSignal: 'SIGKILL',
-    });
+    const killed = await killAfterSurge(s, sha);
     expect(killed.code).not.toBe(0);
     // What the killed run left: the record, the processes suspended, the surge asked for.
-    expect(group().tags.get('eks-ami-drift/replacing')).toBeDefined();
+    const record = decodeRecord([...group().tags].map(([Key, Value]) => ({ Key, Value })));
+    expect(record).toMatchObject({ step: 'surge', image: newImage, desired: 4, min: 2, max: 4 });
     expect([...group().suspended.keys()].sort()).toEqual([...SUSPENDED].sort());
     expect(group().desired).toBe(8);
 
@@ -338,14 +343,7 @@ describe('the documented policy and RBAC for self-managed groups are exactly wha
   it.each(undoOnly)('a restore without %s puts the group on %s back and says what it left, naming the action', async (action, source) => {
     const { s, newImage, group } = await start({ allow: allow.filter((a) => a !== action), kubeAllow }, source);
     const sha = mergeChange(s, 'eks-ami-drift/us-east-1/prod', { [MANIFEST]: manifest(newImage) }, 'eks-ami-drift: upgrade prod');
-    const killed = await runAction({
-      inputs: inputs(),
-      env: env(s, sha),
-      eventName: 'push',
-      clock: s.world.clock,
-      killWhen: /prod\/workers: surge: desired 4 → 8/,
-      killSignal: 'SIGKILL',
-    });
+    const killed = await killAfterSurge(s, sha);
     expect(killed.code).not.toBe(0);
     const restore = await runAction({ inputs: { command: 'restore', regions: 'us-east-1', force: 'true' }, env: env(s, sha), clock: s.world.clock });
     // Deleting what it made is the undo's last, best-effort step: the group is back, and the leftover named.
