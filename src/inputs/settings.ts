@@ -11,27 +11,10 @@ import {
   type UpgradeSettings,
 } from '../model/settings.js';
 
-/**
- * Where the settings come from: the action's inputs (../action/inputs.ts) or the command line's flags
- * (../cli/). Each input by its action.yml name, '' when not given. Nothing here knows which.
- */
-export interface InputSource {
-  get(input: string): string;
-  /** Hides a secret (the GitHub token) from every later log line, the moment it is read. */
-  mask(secret: string): void;
-  env: NodeJS.ProcessEnv;
-}
+import { InputError, type InputSource } from './source.js';
+import { getAccountSettings } from './accounts.js';
 
-/** A bad input: names the input and the form it accepts. Raised before any AWS call. */
-export class InputError extends Error {
-  constructor(
-    readonly input: string,
-    message: string,
-  ) {
-    super(`Input '${input}': ${message}`);
-    this.name = 'InputError';
-  }
-}
+export { InputError, type InputSource } from './source.js';
 
 // EKS: 1-100 characters, starts with a letter or digit, then letters, digits, hyphens, underscores.
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
@@ -139,6 +122,7 @@ export async function parseSettings(src: InputSource): Promise<Settings> {
     githubToken,
     manifestDir,
     role: getRoleSettings(src),
+    accounts: getAccountSettings(src, src.get('role-session-name').trim() || 'eks-ami-drift'),
     stages,
     historyCache: getHistoryCache(src, stages),
     kubeTimeout: getKubeTimeout(src),

@@ -39,6 +39,8 @@ export const COUNTED_WHEN_SEEN: ReadonlySet<NodegroupStatus> = new Set(['tracks-
 export const NEEDS_UPGRADE: ReadonlySet<NodegroupStatus> = new Set(['drift', 'behind-control-plane']);
 
 export interface NodegroupReport {
+  /** With the `accounts` input: the cluster's account. */
+  account?: string;
   cluster: string;
   region: string;
   /** `null` for an entry that stands for a whole cluster that could not be read. */
@@ -121,6 +123,8 @@ export interface StageProof {
 export type NodegroupDecision = Omit<NodegroupReport, 'nodeKind' | 'pinKey'>;
 
 export interface ClusterReport {
+  /** With the `accounts` input: the cluster's account. */
+  account?: string;
   cluster: string;
   region: string;
   controlPlaneVersion: string | null;
@@ -163,6 +167,8 @@ export interface CheckReport {
   proposals: Proposal[];
   /** What the check could not read but did not stop for (the health gate's parameters, refused): absent when nothing. */
   warnings?: string[];
+  /** With the `accounts` input: each account, the role assumed there, how many clusters it has, or why it could not be read. */
+  accounts?: AccountReport[];
   /** Staged rollouts only: the stages and the stages × AMI types table. */
   rollout?: { stages: string[]; stageTag: string; stageSoak: string; cells: RolloutCell[] };
 }
@@ -187,6 +193,8 @@ export interface RolloutCell {
 
 /** What happened to one cluster's pull request or issue. */
 export interface Proposal {
+  /** With the `accounts` input: the cluster's account. */
+  account?: string;
   cluster: string;
   region: string;
   kind: 'pull-request' | 'issue';
@@ -206,3 +214,14 @@ export interface Proposal {
  * Deployment, the one line saying their self-heal would undo the pause and what prevents it.
  */
 export type BlockerLook = { ran: true; blockers: Record<string, string[]>; autoscaler?: string } | { ran: false; reason: string };
+
+/** One account of the `accounts` input: read through its role, or not, and why. */
+export interface AccountReport {
+  account: string;
+  /** The role assumed there. */
+  role: string;
+  /** Clusters read in it (0 when it could not be read). */
+  clusters: number;
+  /** Why the account could not be read (its role could not be assumed, say); null when it was. */
+  error: string | null;
+}

@@ -259,6 +259,8 @@ export interface HistoryRecord {
 export interface ClusterState {
   name: string;
   region: string;
+  /** With the `accounts` input: the account the cluster is in (its clients are that account's). */
+  account?: string;
   /** The cluster's tags (DescribeCluster's `tags`). */
   tags?: Record<string, string>;
   /** The control plane's Kubernetes version. */

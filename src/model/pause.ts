@@ -23,6 +23,8 @@ export interface AutoscalerRef {
 
 /** A cluster-autoscaler pause found on a cluster, and what this run did about it. */
 export interface PauseReport {
+  /** With the `accounts` input: the cluster's account. */
+  account?: string;
   cluster: string;
   region: string;
   /** `namespace/name`. */

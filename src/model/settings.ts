@@ -24,6 +24,8 @@ export interface Settings {
   manifestDir: string;
   /** role-to-assume and its companions; `null`: the SDK's default credentials. */
   role: RoleSettings | null;
+  /** `accounts` and `account-role`: the member accounts, each read and changed through its role; `null`: the job's own account. */
+  accounts: AccountSettings | null;
   /** Staged rollouts (the `stages` input); `null`: every cluster is judged on its own, as without stages. */
   stages: StageSettings | null;
   /**
@@ -72,6 +74,17 @@ export interface RoleSettings {
   durationSeconds: number;
   /** The `aud` of the job's OIDC token: what the role's trust policy expects. */
   audience: string;
+}
+
+/** The member accounts and the role assumed in each, chained from the job's credentials (../inputs/accounts.ts). */
+export interface AccountSettings {
+  /** Account ids, in the order given. */
+  ids: string[];
+  /** The role's ARN with `{account}` where the account id goes. */
+  roleArn: string;
+  sessionName: string;
+  /** Seconds each member session lasts: one hour, the most STS gives a chained session. */
+  durationSeconds: number;
 }
 
 export interface CredentialOutlook {

@@ -17,6 +17,7 @@ export function settingsWith(over: Partial<Settings> = {}, upgrade: Partial<Sett
     githubToken: '',
     manifestDir: '.github/eks-ami-drift',
     role: null,
+    accounts: null,
     stages: null,
     historyCache: null,
     kubeTimeout: { text: '10s', ms: 10_000 },
