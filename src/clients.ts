@@ -1,9 +1,10 @@
-import type { Settings } from './model/settings.js';
+import { memberRoleArn, type Settings } from './model/settings.js';
 import { createAwsClients, type AwsClients } from './fleet/aws-clients.js';
 import type { KubeApi } from './model/kube-api.js';
 import type { ClusterState } from './model/fleet.js';
 import type { GitHub } from './repo/github.js';
 import type { PauseDeps } from './effects/pause-sweep.js';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 /*
  * The clients of a run, made once and passed in. Each heavy one is a chunk of dist/, loaded by dynamic
@@ -24,6 +25,12 @@ export interface Clients {
    * the deadlines of `kube-timeout`; `signal`, when given, ends them all at once (a caller's own deadline).
    */
   kube: () => Promise<KubeFor>;
+  /**
+   * The clients of a member account of `accounts`: every AWS call and EKS token there through
+   * `account-role`, assumed from this run's credentials and renewed before each hour ends. Resolves
+   * once the role has been assumed; rejects with STS's reason when it cannot be (that account's error).
+   */
+  member: (account: string) => Promise<Clients>;
 }
 
 /** A cluster's Kubernetes API; every call ends when `signal` aborts, if given. */
@@ -39,7 +46,6 @@ export interface ClientHooks {
 }
 
 export async function makeClients(settings: Settings, hooks: ClientHooks): Promise<Clients> {
-  const made = new Map<string, AwsClients>();
   // With role-to-assume, one provider for every client: the action renews the session itself.
   const credentials = settings.role
     ? (await import('./fleet/credentials.js')).assumeRoleProvider(settings.role, {
@@ -49,6 +55,45 @@ export async function makeClients(settings: Settings, hooks: ClientHooks): Promi
       })
     : undefined;
   let github: Promise<GitHub | null> | undefined;
+  // One GitHub client for the run, whichever account's clients ask for it.
+  const githubOnce = () =>
+    (github ??= settings.githubToken
+      ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => hooks.log(line)))
+      : Promise.resolve(null));
+  const members = new Map<string, Promise<Clients>>();
+  const member = (account: string): Promise<Clients> => {
+    const accounts = settings.accounts;
+    if (!accounts) return Promise.reject(new Error(`account ${account}: no accounts input`));
+    if (!members.has(account)) {
+      members.set(
+        account,
+        (async () => {
+          const { memberRoleProvider } = await import('./fleet/credentials.js');
+          const roleArn = memberRoleArn(accounts, account);
+          const provider = memberRoleProvider(credentials, roleArn, accounts.sessionName, accounts.durationSeconds, {
+            mask: (secret) => hooks.mask(secret),
+            region: settings.regions[0] as string,
+          });
+          // Assumed now, once: a role that cannot be is this account's error, before any other call.
+          await provider();
+          return accountClients(settings, hooks, provider, githubOnce, member);
+        })(),
+      );
+    }
+    return members.get(account) as Promise<Clients>;
+  };
+  return accountClients(settings, hooks, credentials, githubOnce, member);
+}
+
+/** One account's AWS and Kubernetes clients over these credentials (undefined: the SDK's default chain); GitHub is the run's. */
+function accountClients(
+  settings: Settings,
+  hooks: ClientHooks,
+  credentials: AwsCredentialIdentityProvider | undefined,
+  github: () => Promise<GitHub | null>,
+  member: (account: string) => Promise<Clients>,
+): Clients {
+  const made = new Map<string, AwsClients>();
   let kube: Promise<KubeFor> | undefined;
   const clientsFor = (region: string) => {
     if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
@@ -56,11 +101,9 @@ export async function makeClients(settings: Settings, hooks: ClientHooks): Promi
   };
   return {
     clientsFor,
-    github: () =>
-      (github ??= settings.githubToken
-        ? import('./repo/github.js').then((g) => g.createGitHub(settings.githubToken, (line) => hooks.log(line)))
-        : Promise.resolve(null)),
+    github,
     kube: () => (kube ??= kubeAccess(settings, clientsFor, hooks)),
+    member,
   };
 }
 

@@ -8,6 +8,7 @@ import type { Settings } from '../model/settings.js';
 import { unreadableMarks } from '../decision/drift.js';
 import { updatesInPlace } from '../decision/in-place.js';
 import { stageOf } from '../decision/stages.js';
+import { inAccount } from '../decision/account-merge.js';
 import { describeError, type AwsClientFactory } from '../fleet/aws-clients.js';
 import { readClusterEndpoint, readRegion, readVersionCalendar } from '../fleet/eks.js';
 import { loadHistoryRecord, readHistories, saveHistoryRecord } from '../fleet/update-history.js';
@@ -23,10 +24,25 @@ import { lookAtNodeClasses, nodeClassLook, readLateTargets, type NodeClassesOfCl
  * run should fail, why (the caller fails the step or sets the exit code).
  */
 export async function check(settings: Settings, clients: Clients, io: CommandIo): Promise<{ report: CheckReport; failure: string | null }> {
-  const where = `${settings.clusters.join(', ') || 'every cluster'} in ${settings.regions.join(', ')}`;
+  if (settings.accounts) {
+    const { checkAccounts } = await import('./check-accounts.js');
+    return checkAccounts(settings, clients, io, { checkAccount, proposeFor, checkFailure });
+  }
   // Clusters whose Kubernetes API let a deadline pass when the check looked for pauses: the blocker
   // look does not wait on them again.
   const unreachable = new Map<string, string>();
+  const report = await checkAccount(settings, clients, io, unreachable);
+  report.proposals = await proposeFor(report, settings, clients, io, unreachable);
+  return { report, failure: checkFailure(report, settings) };
+}
+
+/**
+ * The check of one account (the job's own, or a member of `accounts`): its report, logged as it
+ * goes; `unreachable` gets the clusters whose Kubernetes API let a deadline pass.
+ */
+export async function checkAccount(settings: Settings, clients: Clients, io: CommandIo, unreachable: Map<string, string>): Promise<CheckReport> {
+  const of = settings.account ? ` of account ${settings.account}` : '';
+  const where = `${settings.clusters.join(', ') || 'every cluster'} in ${settings.regions.join(', ')}${of}`;
   // The update history already read (history-cache): only what is new is described.
   const cache = settings.stages && settings.historyCache ? settings.historyCache : null;
   const loaded = cache ? loadHistoryRecord(cache) : null;
@@ -82,6 +98,7 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
       // Karpenter's node classes and Auto Mode's node pools, read-only; not when node groups are named (the input names managed ones).
       ...(settings.nodegroups.length === 0 ? { lookAtNodeClasses: nodeClassLook(clients, unreachable) } : {}),
     });
+    if (settings.account) inAccount(r, settings.account);
     for (const ng of r.nodegroups) io.log(renderLogLine(ng));
     if (cache && loaded) {
       saveHistoryRecord(cache, loaded.record);
@@ -99,32 +116,47 @@ export async function check(settings: Settings, clients: Clients, io: CommandIo)
     }
     return r;
   });
+  return report;
+}
 
+/** `on-drift`: the pull requests or issues of one account's report (none without a token or with on-drift none). */
+export async function proposeFor(
+  report: CheckReport,
+  settings: Settings,
+  clients: Clients,
+  io: CommandIo,
+  unreachable: ReadonlyMap<string, string>,
+): Promise<CheckReport['proposals']> {
   const github = settings.onDrift !== 'none' ? await clients.github() : null;
-  if (github) {
-    report.proposals = await io.group(`Proposing the upgrades (${settings.onDrift})`, async () => {
-      const [{ propose }, { currentRepo }] = await Promise.all([import('../effects/propose.js'), import('../repo/github.js')]);
-      const proposals = await propose(report, settings, github, currentRepo(), blockerLook(settings, clients, unreachable));
-      for (const p of proposals) {
-        io.log(`${p.region}/${p.cluster}: ${p.kind} ${p.result}${p.number ? ` #${p.number}` : ''}: ${p.reason}`);
-        for (const w of p.warnings) io.warn(`${p.region}/${p.cluster}: ${p.kind}${p.number ? ` #${p.number}` : ''}: ${w}`);
-      }
-      return proposals;
-    });
-  }
-  return { report, failure: checkFailure(report, settings) };
+  if (!github) return [];
+  const of = settings.account ? ` in account ${settings.account}` : '';
+  return io.group(`Proposing the upgrades${of} (${settings.onDrift})`, async () => {
+    const [{ propose }, { currentRepo }] = await Promise.all([import('../effects/propose.js'), import('../repo/github.js')]);
+    const proposals = await propose(report, settings, github, currentRepo(), blockerLook(settings, clients, unreachable));
+    const at = settings.account ? `${settings.account}/` : '';
+    for (const p of proposals) {
+      io.log(`${at}${p.region}/${p.cluster}: ${p.kind} ${p.result}${p.number ? ` #${p.number}` : ''}: ${p.reason}`);
+      for (const w of p.warnings) io.warn(`${at}${p.region}/${p.cluster}: ${p.kind}${p.number ? ` #${p.number}` : ''}: ${w}`);
+    }
+    return proposals;
+  });
 }
 
 /** Why a check fails: no cluster, a node group or proposal that could not be handled, or drift with fail-on-drift. */
 export function checkFailure(report: CheckReport, settings: Pick<Settings, 'regions' | 'failOnDrift'>): string | null {
-  if (report.clusters.length === 0)
-    return `no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`;
+  // With `accounts`: an account that could not be read fails the run, named, after the others were checked.
+  const unread = (report.accounts ?? []).filter((a) => a.error).map((a) => `account ${a.account}: ${a.error}`);
+  if (report.clusters.length === 0) {
+    const where = report.accounts ? `accounts ${report.accounts.map((a) => a.account).join(', ')}` : 'the account of the AWS credentials';
+    return [`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and ${where}`, ...unread].join('\n');
+  }
   const errors = report.nodegroups.filter((n) => n.status === 'error');
   const problems = report.proposals.filter((p) => p.result === 'error').map((p) => `${p.region}/${p.cluster}: ${p.reason}`);
   if (errors.length > 0) {
     const names = errors.map((e) => (e.nodegroup ? `${e.cluster}/${e.nodegroup}` : e.cluster)).join(', ');
     problems.unshift(`${errors.length} could not be checked (${names}): see the report; the rest were checked.`);
   }
+  if (unread.length > 0) problems.unshift(`${unread.length} account(s) could not be read (the others were checked): ${unread.join('; ')}`);
   if (problems.length > 0) return problems.join('\n');
   if (settings.failOnDrift && report.drift) {
     const drifted = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;

@@ -9,9 +9,9 @@
  * it: each entry is a batch of clusters of one group (today a region), `{batch, region, clusters}`,
  * whose `region` and `clusters` are the action's own `regions` and `clusters` inputs. Batches are
  * balanced: within a group their sizes differ by at most one, and the groups share the entries in
- * proportion to their clusters (each group gets at least one). A later `accounts` dimension is one
- * more part of the group's key and one more field of the entry: the allocation below is by group,
- * whatever the group is.
+ * proportion to their clusters (each group gets at least one). With `accounts`, a group is an account
+ * and a region: a cluster's entry carries `account`, a batch's `accounts` (the action's `accounts`
+ * input, one id), since two accounts may each have a cluster of one name in one region.
  */
 
 /** GitHub's limit on the jobs of one matrix (see above). */
@@ -20,18 +20,22 @@ export const MATRIX_LIMIT = 256;
 export interface MatrixCluster {
   cluster: string;
   region: string;
+  account?: string;
 }
 
 /** One job per cluster: the shape of the output before batches, kept for up to MATRIX_LIMIT clusters. */
 export interface ClusterEntry {
   cluster: string;
   region: string;
+  /** With `accounts`: the cluster's account. */
+  account?: string;
 }
 
-/** One job per batch: `batch` is "index/total" (1-based), `clusters` comma separated, all in `region`. */
+/** One job per batch: `batch` is "index/total" (1-based), `clusters` comma separated, all in `region` (and in `accounts`, one id, with `accounts`). */
 export interface BatchEntry {
   batch: string;
   region: string;
+  accounts?: string;
   clusters: string;
 }
 
@@ -53,29 +57,39 @@ export function fanOut(clusters: readonly MatrixCluster[], limit = MATRIX_LIMIT)
   if (total <= limit) {
     // As before batches: the report's order, each cluster once.
     const seen = new Set<string>();
-    const include = clusters.filter((c) => !seen.has(`${c.region}/${c.cluster}`) && seen.add(`${c.region}/${c.cluster}`));
-    return { include: include.map((c) => ({ cluster: c.cluster, region: c.region })) };
+    const key = (c: MatrixCluster) => `${c.account ?? ''}/${c.region}/${c.cluster}`;
+    const include = clusters.filter((c) => !seen.has(key(c)) && seen.add(key(c)));
+    return { include: include.map((c) => ({ cluster: c.cluster, region: c.region, ...(c.account ? { account: c.account } : {}) })) };
   }
   const counts = allocate(
     [...groups.values()].map((names) => names.length),
     limit,
   );
-  const batches: { region: string; names: string[] }[] = [];
-  [...groups].forEach(([region, names], g) => {
-    for (const slice of split(names, counts[g]!)) batches.push({ region, names: slice });
+  const batches: { account: string; region: string; names: string[] }[] = [];
+  [...groups].forEach(([key, names], g) => {
+    const [account = '', region = ''] = key.split(SEP);
+    for (const slice of split(names, counts[g]!)) batches.push({ account, region, names: slice });
   });
   return {
-    include: batches.map((b, i) => ({ batch: `${i + 1}/${batches.length}`, region: b.region, clusters: b.names.join(',') })),
+    include: batches.map((b, i) => ({
+      batch: `${i + 1}/${batches.length}`,
+      region: b.region,
+      ...(b.account ? { accounts: b.account } : {}),
+      clusters: b.names.join(','),
+    })),
   };
 }
 
-/** Clusters by region, regions and names sorted, duplicates dropped. */
+const SEP = '\u0000';
+
+/** Clusters by account and region, the groups and names sorted, duplicates dropped. */
 function groupClusters(clusters: readonly MatrixCluster[]): Map<string, string[]> {
   const byRegion = new Map<string, Set<string>>();
   for (const c of clusters) {
-    const names = byRegion.get(c.region) ?? new Set<string>();
+    const key = `${c.account ?? ''}${SEP}${c.region}`;
+    const names = byRegion.get(key) ?? new Set<string>();
     names.add(c.cluster);
-    byRegion.set(c.region, names);
+    byRegion.set(key, names);
   }
   return new Map([...byRegion.keys()].sort().map((region) => [region, [...byRegion.get(region)!].sort()]));
 }
@@ -87,8 +101,11 @@ function groupClusters(clusters: readonly MatrixCluster[]): Map<string, string[]
  */
 export function allocate(sizes: readonly number[], limit: number): number[] {
   if (sizes.length > limit) {
-    // Regions number a few dozen: only a later dimension (accounts × regions) could reach this.
-    throw new Error(`${sizes.length} groups of clusters cannot share ${limit} matrix entries: a batch holds one group`);
+    // Regions number a few dozen: only accounts × regions reach this.
+    throw new Error(
+      `${sizes.length} account and region pairs have clusters, more than GitHub's ${limit} jobs of a matrix (a batch holds one pair): ` +
+        'split the accounts over more than one check job',
+    );
   }
   const counts = sizes.map(() => 1);
   const cap = sizes.reduce((a, b) => a + b, 0);

@@ -13,7 +13,7 @@ export async function proposeIssue(ctx: Context, region: string, cluster: string
   const soaking = entries.some((e) => e.status === 'soaking');
   // A release whose image is not yet in the region (waiting without a stage's proof) is not drift gone.
   const unpublished = entries.some((e) => e.status === 'waiting' && !e.proof);
-  const tag = marker('issue', region, cluster);
+  const tag = marker('issue', region, cluster, settings.account);
   let existing:
     | { number: number; html_url: string; body?: string | null; title: string; labels?: ({ name?: string } | string)[]; assignees?: { login: string }[] | null }
     | undefined;

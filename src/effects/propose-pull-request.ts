@@ -11,8 +11,9 @@ import { ACTIONS_MAY_NOT_CREATE, converge, gh, isDrift, resultFor, type Context 
 /** The trailer that marks a commit as this action's: a commit without it was made by a person. */
 export const COMMIT_TRAILER = 'Eks-Ami-Drift:';
 
-export function branchName(region: string, cluster: string): string {
-  return `eks-ami-drift/${region}/${cluster}`;
+/** The proposal's branch; with `accounts`, under the cluster's account (two accounts may each have a cluster of one name in one region). */
+export function branchName(region: string, cluster: string, account?: string): string {
+  return `eks-ami-drift/${account ? `${account}/` : ''}${region}/${cluster}`;
 }
 
 /**
@@ -82,7 +83,7 @@ async function desiredManifest(
 
 export async function proposePullRequest(ctx: Context, region: string, cluster: string, entries: readonly NodegroupReport[]): Promise<Proposal> {
   const { github, repo } = ctx;
-  const branch = branchName(region, cluster);
+  const branch = branchName(region, cluster, ctx.settings.account);
   const drift = entries.filter(isDrift);
   const soaking = entries.some((e) => e.status === 'soaking');
   // A release whose image is not yet in the region (waiting without a stage's proof) is not drift gone.

@@ -64,8 +64,3 @@ export function getAccountSettings(src: InputSource, sessionName: string): Accou
   }
   return { ids, roleArn, sessionName, durationSeconds: CHAINED_SESSION_SECONDS };
 }
-
-/** The member role's ARN in one account. */
-export function memberRoleArn(accounts: AccountSettings, account: string): string {
-  return accounts.roleArn.replace('{account}', account);
-}

@@ -26,6 +26,11 @@ export interface Settings {
   role: RoleSettings | null;
   /** `accounts` and `account-role`: the member accounts, each read and changed through its role; `null`: the job's own account. */
   accounts: AccountSettings | null;
+  /**
+   * The member account a pass of a command works in, set per account of `accounts` (../commands/accounts.ts)
+   * with manifestDir under it; absent: the job's own account.
+   */
+  account?: string;
   /** Staged rollouts (the `stages` input); `null`: every cluster is judged on its own, as without stages. */
   stages: StageSettings | null;
   /**
@@ -94,4 +99,9 @@ export interface CredentialOutlook {
   expiresAt: number | null;
   /** Where they come from, in words for the warning. */
   source: string;
+}
+
+/** The member role's ARN in one account of `accounts`. */
+export function memberRoleArn(accounts: Pick<AccountSettings, 'roleArn'>, account: string): string {
+  return accounts.roleArn.replace('{account}', account);
 }

@@ -5,6 +5,9 @@ import { rolloutText } from '../decision/rollout.js';
 import { fanOut } from '../decision/matrix.js';
 import type { PauseReport } from '../model/pause.js';
 
+/** A cluster's region, and its account with `accounts`: how the tables say where a cluster is. */
+const whereOf = (row: { account?: string; region: string }) => (row.account ? `${row.region} · ${row.account}` : row.region);
+
 const PAUSE_ICON: Record<PauseReport['outcome'], string> = { reported: '⏸️', restored: '▶️', left: '⏸️', 'left-alone': '➖', 'restore-failed': '❌' };
 
 /**
@@ -23,7 +26,7 @@ export function renderPauses(pauses: readonly PauseReport[], unchecked: readonly
         const state = p.stale ? '**stale**: its job is gone' : p.updateInProgress ? 'update in progress' : 'held by a running job';
         const happened = `${PAUSE_ICON[p.outcome]} ${p.outcome}: ${cell(p.note)}`;
         const since = `${cell(p.pausedAt)} | ${cell(p.leaseRenewedAt)}`;
-        return `| ${cell(p.cluster)} (${p.region}) | ${cell(p.deployment)} | ${p.replicas} | ${since} | ${state} | ${happened} |`;
+        return `| ${cell(p.cluster)} (${whereOf(p)}) | ${cell(p.deployment)} | ${p.replicas} | ${since} | ${state} | ${happened} |`;
       }),
       '',
     );
@@ -94,7 +97,9 @@ const NEEDS_LOOK: ReadonlySet<NodegroupStatus> = new Set(['error', 'behind-contr
  * GitHub's 256 jobs, batches `{"batch":"1/256","region":"us-east-1","clusters":"a,b"}` (../decision/matrix.ts).
  */
 export function renderMatrix(report: CheckReport): string {
-  return JSON.stringify(fanOut(report.clusters.filter((c) => !c.error).map((c) => ({ cluster: c.cluster, region: c.region }))));
+  return JSON.stringify(
+    fanOut(report.clusters.filter((c) => !c.error).map((c) => ({ cluster: c.cluster, region: c.region, ...(c.account ? { account: c.account } : {}) }))),
+  );
 }
 
 /**
@@ -130,11 +135,27 @@ export function renderRollout(rollout: NonNullable<CheckReport['rollout']>): str
   ];
 }
 
+/** A row's cluster, with its account when there is one: two accounts may each have a cluster of one name in one region. */
+const placeOf = (row: { account?: string; region: string; cluster: string }) => `${row.account ?? ''}/${row.region}/${row.cluster}`;
+
+/** With `accounts`: each account, its role, and how many clusters it has, or why it could not be read. */
+function renderAccounts(accounts: CheckReport['accounts']): string[] {
+  if (!accounts) return [];
+  return [
+    '### Accounts',
+    '',
+    '| Account | Role | Clusters | |',
+    '|---|---|---|---|',
+    ...accounts.map((a) => `| ${a.account} | ${cell(a.role)} | ${a.error ? '—' : a.clusters} | ${a.error ? `❌ ${cell(a.error)}` : '✅ read'} |`),
+    '',
+  ];
+}
+
 /** The clusters whose Kubernetes version nears (within 90 days) or is past an end of support, by name. */
 function renderSupportCalendar(clusters: readonly ClusterReport[]): string[] {
   const named = clusters.filter((c) => c.kubernetesSupport?.notice);
   if (named.length === 0) return [];
-  return ['### Kubernetes support calendar', '', ...named.map((c) => `- ⏰ **${cell(c.cluster)}** (${c.region}): ${cell(c.kubernetesSupport!.notice)}`), ''];
+  return ['### Kubernetes support calendar', '', ...named.map((c) => `- ⏰ **${cell(c.cluster)}** (${whereOf(c)}): ${cell(c.kubernetesSupport!.notice)}`), ''];
 }
 
 function countsLine(counts: Partial<Record<NodegroupStatus, number>>): string {
@@ -149,7 +170,8 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
   const attention = entries.some((e) => NEEDS_LOOK.has(e.status));
   const version = cluster.controlPlaneVersion ? `Kubernetes ${cluster.controlPlaneVersion}` : 'version unknown';
   const stage = cluster.stage ? ` · stage ${cell(cluster.stage)}${cluster.stageNote ? ` (${cell(cluster.stageNote)})` : ''}` : '';
-  const title = `<b>${cell(cluster.cluster)}</b> (${cluster.region}) · ${version}${stage} · ${countsLine(counts) || 'no node groups'}`;
+  const where = cluster.account ? `${cluster.region} · account ${cluster.account}` : cluster.region;
+  const title = `<b>${cell(cluster.cluster)}</b> (${where}) · ${version}${stage} · ${countsLine(counts) || 'no node groups'}`;
   const rows = entries.map((e) => {
     const name = `${cell(e.nodegroup ?? '(cluster)')}${KIND_NOTE[e.kind] ?? ''}`;
     const inPlace = e.inPlace ? ` · 🔄 nodes run ${e.inPlace.osVersions.join(', ')} (updated in place)` : '';
@@ -174,17 +196,18 @@ function clusterSection(cluster: ClusterReport, entries: NodegroupReport[]): str
 export function renderSummary(report: CheckReport): string {
   const byCluster = new Map<string, NodegroupReport[]>();
   for (const ng of report.nodegroups) {
-    const key = `${ng.region}/${ng.cluster}`;
+    const key = placeOf(ng);
     byCluster.set(key, [...(byCluster.get(key) ?? []), ng]);
   }
   const rank = (c: ClusterReport) => {
-    const entries = byCluster.get(`${c.region}/${c.cluster}`) ?? [];
+    const entries = byCluster.get(placeOf(c)) ?? [];
     return Math.min(...entries.map((e) => STATUSES.indexOf(e.status)), STATUSES.length);
   };
   const clusters = [...report.clusters].sort((a, b) => rank(a) - rank(b));
   const total = report.nodegroups.filter((n) => n.nodegroup !== null).length;
   const upgrades = report.nodegroups.filter((n) => NEEDS_UPGRADE.has(n.status)).length;
 
+  const unreadAccounts = (report.accounts ?? []).filter((a) => a.error);
   // Node groups that wait for the earlier stages, and those whose release has no image in their region yet.
   const waiting = report.nodegroups.filter((n) => n.status === 'waiting');
   const staged = waiting.filter((n) => n.proof).length;
@@ -195,19 +218,23 @@ export function renderSummary(report: CheckReport): string {
     .filter(Boolean)
     .join(', ');
   const headline =
-    report.counts.error > 0
-      ? `❌ ${report.counts.error} could not be checked.`
-      : upgrades > 0
-        ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.` + `${waits ? ` 🚦 ${waits}.` : ''}`
-        : waiting.length > 0 && staged === waiting.length
-          ? `🚦 No drift to act on now: ${waiting.length} of ${total} node groups wait for a release the earlier stages have not proven yet.`
-          : waiting.length > 0
-            ? `🚦 No drift to act on now: of ${total} node groups, ${waits}.`
-            : `✅ No drift: ${total} node groups checked.`;
+    unreadAccounts.length > 0
+      ? `❌ ${unreadAccounts.length} of ${report.accounts!.length} accounts could not be read` +
+        `${report.counts.error > 0 ? `, and ${report.counts.error} could not be checked` : ''}: see Accounts.`
+      : report.counts.error > 0
+        ? `❌ ${report.counts.error} could not be checked.`
+        : upgrades > 0
+          ? `⬆️ ${upgrades} of ${total} node groups should be upgraded.` + `${waits ? ` 🚦 ${waits}.` : ''}`
+          : waiting.length > 0 && staged === waiting.length
+            ? `🚦 No drift to act on now: ${waiting.length} of ${total} node groups wait for a release the earlier stages have not proven yet.`
+            : waiting.length > 0
+              ? `🚦 No drift to act on now: of ${total} node groups, ${waits}.`
+              : `✅ No drift: ${total} node groups checked.`;
 
   const proposals = report.proposals.filter((p) => p.result !== 'none');
+  const accountsLine = report.accounts ? ` in ${report.accounts.length} account(s)` : '';
   const proposalRows = proposals.map(
-    (p) => `| ${cell(p.cluster)} (${p.region}) | ${p.kind} | ${p.url ? `[#${p.number}](${p.url})` : '—'} | ${p.result} | ${cell(p.reason)} |`,
+    (p) => `| ${cell(p.cluster)} (${whereOf(p)}) | ${p.kind} | ${p.url ? `[#${p.number}](${p.url})` : '—'} | ${p.result} | ${cell(p.reason)} |`,
   );
   const proposalSection =
     proposalRows.length > 0
@@ -220,8 +247,10 @@ export function renderSummary(report: CheckReport): string {
     '',
     `${countsLine(report.counts) || 'No node groups found.'}`,
     '',
-    `${report.clusters.length} cluster(s) in ${report.regions.join(', ')} · minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
+    `${report.clusters.length} cluster(s)${accountsLine} in ${report.regions.join(', ')} · ` +
+      `minimum release age ${report.minReleaseAge} · checked ${report.generatedAt}`,
     '',
+    ...renderAccounts(report.accounts),
     ...renderSupportCalendar(report.clusters),
     ...(report.rollout ? renderRollout(report.rollout) : []),
     ...proposalSection,
@@ -234,7 +263,7 @@ export function renderSummary(report: CheckReport): string {
   // Every cluster gets a table, the ones that need a look first. A fleet too large for GitHub's 1 MiB
   // summary is shortened, visibly: clusters that need nothing collapse into one line, then the tables
   // that do not fit are left out (every node group stays in the report and report-file).
-  const entriesOf = (c: ClusterReport) => byCluster.get(`${c.region}/${c.cluster}`) ?? [];
+  const entriesOf = (c: ClusterReport) => byCluster.get(placeOf(c)) ?? [];
   const sections = clusters.map((c) => ({ c, text: clusterSection(c, entriesOf(c)) }));
   const full = [head, ...sections.map((x) => x.text), ''].join('\n');
   if (bytes(full) <= SUMMARY_BUDGET_BYTES) return full;
@@ -246,7 +275,7 @@ export function renderSummary(report: CheckReport): string {
       ? `<details>\n<summary>✅ ${quiet.length} cluster(s) need nothing ` +
         `(${quiet.reduce((n, x) => n + entriesOf(x.c).length, 0)} node groups up to date, soaking or custom): ` +
         'their tables are collapsed into this line</summary>\n\n' +
-        `${quiet.map((x) => `${cell(x.c.cluster)} (${x.c.region})`).join(' · ')}\n\n</details>`
+        `${quiet.map((x) => `${cell(x.c.cluster)} (${whereOf(x.c)})`).join(' · ')}\n\n</details>`
       : '';
   const parts = [head];
   let size = bytes(head) + bytes(quietLine) + 2048;
@@ -291,5 +320,5 @@ export function reportOutput(report: CheckReport): string {
 /** One line per node group for the log. */
 export function renderLogLine(ng: NodegroupReport): string {
   const name = ng.nodegroup ? `${ng.cluster}/${ng.nodegroup}` : ng.cluster;
-  return `${ICON[ng.status]} ${ng.region} ${name}: ${ng.status}: ${ng.reason}`;
+  return `${ICON[ng.status]} ${ng.account ? `${ng.account} ` : ''}${ng.region} ${name}: ${ng.status}: ${ng.reason}`;
 }

@@ -6,8 +6,8 @@ import { expectedMinutes, rolloutText } from '../decision/rollout.js';
 import { nodeClassSection, type NodeClassFiles } from './node-class-body.js';
 
 /** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
-export function marker(kind: 'pr' | 'issue', region: string, cluster: string): string {
-  return `<!-- eks-ami-drift:${kind} ${region}/${cluster} -->`;
+export function marker(kind: 'pr' | 'issue', region: string, cluster: string, account?: string): string {
+  return `<!-- eks-ami-drift:${kind} ${account ? `${account}/` : ''}${region}/${cluster} -->`;
 }
 
 /** A short fingerprint of the targets, so "the same proposal" can be recognised. */
@@ -57,7 +57,8 @@ export function proposalTitle(region: string, cluster: string, drift: readonly N
   const classes = drift.some((d) => d.pinKey === 'alias');
   const groups = drift.some((d) => d.pinKey !== 'alias');
   const what = classes ? (groups ? 'EKS node groups and Karpenter node classes' : 'Karpenter node classes') : 'EKS node groups';
-  return `Upgrade ${what} of ${cluster} (${region}): ${names}`;
+  const account = drift[0]?.account;
+  return `Upgrade ${what} of ${cluster} (${region}${account ? `, account ${account}` : ''}): ${names}`;
 }
 
 /**
@@ -89,7 +90,7 @@ export function proposalBody(
     const current = `${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)}`;
     return `| ${current} | ${target} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e)} min | ${cell(rolloutText(e.updateSettings, e.nodes))} |`;
   });
-  const lines = [`${marker(kind, region, cluster)}`, `<!-- eks-ami-drift:targets ${targetsHash([...drift, ...classes])} -->`];
+  const lines = [`${marker(kind, region, cluster, entries[0]?.account)}`, `<!-- eks-ami-drift:targets ${targetsHash([...drift, ...classes])} -->`];
   if (drift.length > 0)
     lines.push(
       `Newer EKS-optimized AMI releases are published for ${drift.length} node group(s) of **${cluster}** (${region}).`,

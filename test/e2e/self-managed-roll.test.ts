@@ -452,7 +452,7 @@ describe('`restore` of a self-managed group a killed run left (src/commands/rest
     };
     const lines: string[] = [];
     const io = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`warning: ${l}`), group: <T>(_: string, work: () => Promise<T>) => work() };
-    const clients = { clientsFor: () => aws, github: async () => null, kube: async () => () => kube };
+    const clients = { clientsFor: () => aws, github: async () => null, kube: async () => () => kube, member: () => Promise.reject(new Error('no accounts')) };
     const clock = s.world.clock;
     const timing = {
       now: () => clock.now(),

@@ -263,6 +263,7 @@ describe("the post step's restore", () => {
       clientsFor: () => idleEks,
       github: async () => null,
       kube: async () => kubeFor,
+      member: () => Promise.reject(new Error('no accounts')),
     };
     const logs: string[] = [];
     const warnings: string[] = [];
@@ -300,7 +301,12 @@ describe("the post step's restore", () => {
       ...fakeKube([]),
       readDeployment: () => (tries++, Promise.reject(Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }))),
     };
-    const clients: Clients = { clientsFor: () => idleEks, github: async () => null, kube: async () => () => down };
+    const clients: Clients = {
+      clientsFor: () => idleEks,
+      github: async () => null,
+      kube: async () => () => down,
+      member: () => Promise.reject(new Error('no accounts')),
+    };
     const warnings: string[] = [];
     const started = Date.now();
     await restoreRecorded(settingsWith({ kubeconfig: '/dev/null' }), clients, [record('down')], { log: () => undefined, warn: (w) => warnings.push(w) }, 500);
