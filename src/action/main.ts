@@ -53,11 +53,12 @@ async function runCommand(settings: Settings): Promise<string | null> {
 }
 
 /** Every pause in force, saved whole in the step's state each time one starts or ends: what the post step restores. */
-function pauseRecorder(): (cluster: { name: string; region: string }, pause: PauseRecord | null) => void {
+function pauseRecorder(): (cluster: { name: string; region: string; account?: string }, pause: PauseRecord | null) => void {
   const pauses = new Map<string, PauseRecord>();
   return (cluster, pause) => {
-    if (pause) pauses.set(`${cluster.region}/${cluster.name}`, pause);
-    else pauses.delete(`${cluster.region}/${cluster.name}`);
+    const key = `${cluster.account ?? ''}/${cluster.region}/${cluster.name}`;
+    if (pause) pauses.set(key, pause);
+    else pauses.delete(key);
     core.saveState('pauses', JSON.stringify([...pauses.values()]));
   };
 }

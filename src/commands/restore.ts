@@ -9,6 +9,7 @@ import { dropLease, LEASE_STALE_MS, PAUSED_ANNOTATION, restoreAutoscaler } from 
 import { handlePause, handlePauses } from '../effects/pause-sweep.js';
 import { retryTransient, withDeadline } from '../effects/retry.js';
 import type { CommandIo } from './io.js';
+import { ACCOUNTS_AT_ONCE, eachAccount } from './accounts.js';
 import type { RestoreResult } from '../model/pause.js';
 import type { ClusterState } from '../model/fleet.js';
 import type { SelfManagedRestore } from '../effects/self-managed-restore.js';
@@ -33,6 +34,29 @@ export async function restore(
   io: CommandIo,
   timing: Timing = { now: Date.now, sleep },
 ): Promise<{ result: RestoreResult; failure: string | null }> {
+  if (!settings.accounts) return restoreAccount(settings, clients, io, timing);
+  // With `accounts`: each account through its role, side by side; one whose role cannot be assumed is named, the others restored.
+  const passes = await eachAccount(settings, clients, io, ACCOUNTS_AT_ONCE, (own, member, account) =>
+    restoreAccount(own, member, { ...io, log: (l) => io.log(`${account}: ${l}`), warn: (l) => io.warn(`${account}: ${l}`) }, timing),
+  );
+  const result: RestoreResult = { pauses: [], problems: [], read: 0 };
+  const failures: string[] = [];
+  for (const pass of passes) {
+    if (pass.error !== null) {
+      result.problems.push(`account ${pass.account}: ${pass.error}`);
+      failures.push(`account ${pass.account}: ${pass.error}`);
+      continue;
+    }
+    result.pauses.push(...pass.result.result.pauses.map((p) => ({ ...p, account: pass.account })));
+    result.problems.push(...pass.result.result.problems.map((p) => `account ${pass.account}: ${p}`));
+    result.read += pass.result.result.read;
+    if (pass.result.failure) failures.push(...pass.result.failure.split('\n').map((f) => `account ${pass.account}: ${f}`));
+  }
+  return { result, failure: failures.length > 0 ? failures.join('\n') : null };
+}
+
+/** The restore in one account (the job's own, or a member of `accounts`). */
+async function restoreAccount(settings: Settings, clients: Clients, io: CommandIo, timing: Timing): Promise<{ result: RestoreResult; failure: string | null }> {
   const limit = pLimit(CONCURRENCY);
   const query = (region: string) => ({ region, clusters: settings.clusters, nodegroups: [] });
   const clusters = (await Promise.all(settings.regions.map((region) => readRegion(clients.clientsFor(region).eks, query(region), limit)))).flat();
@@ -170,30 +194,32 @@ export async function restoreRecorded(
   deadlineMs = POST_RESTORE_DEADLINE_MS,
   timing: Timing = { now: Date.now, sleep },
 ): Promise<void> {
-  const kubeFor = await clients.kube();
   await Promise.all(
     pauses.map(async (p) => {
-      const label = `${p.cluster}: cluster-autoscaler ${p.namespace}/${p.name}`;
+      const label = `${p.account ? `${p.account}/` : ''}${p.cluster}: cluster-autoscaler ${p.namespace}/${p.name}`;
       let last: unknown;
       const late = () => new Error(`not done within the post step's ${deadlineMs / 1000} s${last ? ` (last: ${reason(last)})` : ''}`);
       try {
         const outcome = await withDeadline(deadlineMs, late, async (signal) => {
+          // A pause in a member account of `accounts` is restored through that account's role.
+          const own = p.account ? await clients.member(p.account) : clients;
+          const kubeFor = await own.kube();
           const cluster = settings.kubeconfig
             ? { name: p.cluster, region: p.region, nodegroups: [] }
-            : await readClusterEndpoint(clients.clientsFor(p.region).eks, p.region, p.cluster, signal);
+            : await readClusterEndpoint(own.clientsFor(p.region).eks, p.region, p.cluster, signal);
           // A Kubernetes client (and token) made now, from credentials renewed if near expiry, retried on
           // transient errors: the post step may run hours after the main step began.
           // Never lifted while EKS still updates a node group of the cluster (a job cancelled mid-wait):
           // held, its lease dropped, for a restore to lift once EKS is done (../fleet/eks.ts).
           // A self-managed group this job left mid-replacement is undone first, with cluster-autoscaler
           // still paused (docs/self-managed.md, "The resumable record"); one that fails keeps its record.
-          const undone = await undoCluster(settings, clients, cluster, kubeFor(cluster, signal), io, timing).catch((error: unknown) => {
+          const undone = await undoCluster(settings, own, cluster, kubeFor(cluster, signal), io, timing).catch((error: unknown) => {
             io.warn(`${p.cluster}: could not look for self-managed groups left mid-replacement (${reason(error)}): command: restore undoes them`);
             return [];
           });
           // One left mid-replacement keeps cluster-autoscaler paused with it, for restore to undo both.
           if (undone.some((g) => g.outcome === 'undo-failed')) throw new Error('a self-managed group could not be undone (its record is kept)');
-          const busy = await clusterNodegroupsUpdating(clients.clientsFor(p.region).eks, p.cluster);
+          const busy = await clusterNodegroupsUpdating(own.clientsFor(p.region).eks, p.cluster);
           if (busy.length > 0) {
             if (p.replicas !== null) await dropLease(kubeFor(cluster, signal), p, p.replicas).catch(() => undefined);
             return { kind: 'held' as const, nodegroups: busy };

@@ -3,7 +3,7 @@ import { CONCURRENCY, sleep, type Clients } from '../clients.js';
 import { imageIdOf, type ClusterState, type LatestRelease, type ParameterRequest, type UnhealthyMark } from '../model/fleet.js';
 import type { Manifest, PlanItem } from '../model/plan.js';
 import type { AutoscalerPause } from '../model/pause.js';
-import type { CredentialOutlook, Settings } from '../model/settings.js';
+import type { Settings } from '../model/settings.js';
 import { upgradeEntry, type NodegroupUpgrade, type UpgradeReport } from '../model/upgrade-report.js';
 import { releaseSource } from '../decision/ami-types.js';
 import { credentialWarning, planBudgetMs } from '../decision/budget.js';
@@ -25,10 +25,12 @@ import type { UpgradeDeps } from '../effects/executor.js';
 import { commentOnMergedPullRequest } from '../effects/merge-comment.js';
 import { handlePauses } from '../effects/pause-sweep.js';
 import { addPinnedNodeClasses } from './upgrade-node-classes.js';
-import type { FileReader } from '../repo/github.js';
 import { manifestPath, parseManifest } from '../repo/manifest.js';
 import { renderUpgradeSummary } from '../report/upgrade-summary.js';
 import type { CommandIo } from './io.js';
+import type { PlannedUpgrade, RunUpgradeDeps } from './upgrade-deps.js';
+
+export type { PlannedUpgrade, RunUpgradeDeps } from './upgrade-deps.js';
 
 /** What the upgrade needs of whoever runs it: the triggering commit and event, and where pauses are recorded for a post step. */
 export interface UpgradeRunner {
@@ -59,20 +61,24 @@ export async function upgrade(
   ]);
   // Manifests come from the repository at the triggering commit (with a token and a commit), else from the workspace.
   const repo = github ? currentRepo() : null;
-  const report = await runUpgrade(settings, {
+  const deps: RunUpgradeDeps = {
     clientsFor: clients.clientsFor,
     kubeFor,
     readFile: repoFileReader(github && repo && runner.sha ? { github, repo } : null, runner.sha, runner.workspace),
     sha: runner.sha,
     concurrency: CONCURRENCY,
-    // What the credentials the clients use can be counted on for, as their source states it.
+    // What the credentials the clients use can be counted on for, as their source states it (with
+    // `accounts`, the job's own: every member session is chained from them).
     credentials: await credentialOutlook(settings.role, runner.env, () => clients.clientsFor(settings.regions[0]!).eks.config.credentials()),
     now: Date.now,
     sleep,
     log: io.log,
     warn: io.warn,
     recordPause: runner.recordPause,
-  });
+  };
+  const report = settings.accounts
+    ? await (await import('./upgrade-accounts.js')).upgradeAccounts(settings, clients, io, deps, { planUpgrade, executeUpgrade })
+    : await runUpgrade(settings, deps);
   const summary = renderUpgradeSummary(report);
   if (github && repo && runner.eventName === 'push' && !report.dryRun && report.nodegroups.some(rolled)) {
     const { commented, warning } = await commentOnMergedPullRequest(github, repo, runner.sha, summary);
@@ -94,19 +100,24 @@ export function upgradeFailure(report: UpgradeReport): string | null {
     : `${bad.length} node group(s) not upgraded: ${bad.map((n) => `${n.cluster}/${n.nodegroup} ${n.result}: ${n.reason}`).join('; ')}`;
 }
 
-export interface RunUpgradeDeps extends UpgradeDeps {
-  readFile: FileReader;
-  concurrency: number;
-  /** What the AWS credentials can be counted on for. */
-  credentials: CredentialOutlook;
-}
-
 /**
  * The upgrade: read the fleet and the manifests (at the triggering commit), plan (only forward), then
  * per cluster pre-flight, pause, update, wait, restore. A manifest that does not validate stops the
  * run before anything changes.
  */
 export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Promise<UpgradeReport> {
+  const planned = await planUpgrade(settings, deps);
+  if (planned.clusters.length === 0) {
+    throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
+  }
+  return executeUpgrade(settings, deps, planned);
+}
+
+/**
+ * The reads and the plan: the fleet, the manifests (a manifest that does not validate throws here,
+ * before any change), the targets, the holds. Only a stale pause of an earlier run is restored.
+ */
+export async function planUpgrade(settings: Settings, deps: RunUpgradeDeps): Promise<PlannedUpgrade> {
   const limit = pLimit(deps.concurrency);
   const explicit = settings.upgrade.releaseVersion;
 
@@ -281,9 +292,6 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     const rolls = item.action === 'update' && item.updateSettings ? ` (rolls: ${rolloutText(item.updateSettings, item.nodes)})` : '';
     deps.log(`plan: ${item.cluster}/${item.nodegroup}: ${item.action}: ${item.reason}${rolls}`);
   }
-  if (perRegion.every((r) => r.clusters.length === 0)) {
-    throw new Error(`no EKS clusters found in ${settings.regions.join(', ')}: check the regions input and the account of the AWS credentials`);
-  }
   const warnings: string[] = perRegion.flatMap((r) => (r.warning ? [r.warning] : []));
   for (const w of warnings) deps.warn(w);
   const credentials = credentialWarning(planBudgetMs(plan, settings.upgrade), deps.credentials, deps.now());
@@ -291,11 +299,16 @@ export async function runUpgrade(settings: Settings, deps: RunUpgradeDeps): Prom
     warnings.push(credentials);
     deps.warn(credentials);
   }
+  return { plan, errors, pauses, warnings, clusters: perRegion.flatMap((r) => r.clusters) };
+}
 
+/** The plan carried out: per cluster, one after another, pre-flight, pause, update, wait, restore. */
+export async function executeUpgrade(settings: Settings, deps: RunUpgradeDeps, planned: PlannedUpgrade): Promise<UpgradeReport> {
+  const { plan, errors, pauses, warnings } = planned;
   const nodegroups: NodegroupUpgrade[] = [...errors];
   const autoscalers: AutoscalerPause[] = [];
   const byCluster = new Map<string, { cluster: ClusterState; items: ClusterItem[] }>();
-  for (const { clusters } of perRegion) for (const c of clusters) byCluster.set(`${c.region}/${c.name}`, { cluster: c, items: [] });
+  for (const c of planned.clusters) byCluster.set(`${c.region}/${c.name}`, { cluster: c, items: [] });
   for (const item of plan) {
     const kind = kindById(item.nodeKind);
     if ((item.action === 'update' || item.action === 'block') && kind.executor) {

@@ -45,6 +45,8 @@ export type PauseMode = 'report' | 'restore-stale' | 'restore';
 
 /** This run's own pause of one cluster's cluster-autoscaler, as the upgrade report tells it. */
 export interface AutoscalerPause {
+  /** With the `accounts` input: the cluster's account. */
+  account?: string;
   cluster: string;
   region: string;
   deployment: string | null;
@@ -78,6 +80,8 @@ export interface PauseRevert {
 
 /** What a post step needs to restore a pause if the main step dies. */
 export interface PauseRecord {
+  /** With the `accounts` input: the cluster's account, whose role the post step restores it through. */
+  account?: string;
   cluster: string;
   region: string;
   namespace: string;

@@ -12,6 +12,8 @@ export interface Version {
 
 /** One node group's line in the upgrade plan. */
 export interface PlanItem {
+  /** With the `accounts` input: the cluster's account. */
+  account?: string;
   cluster: string;
   region: string;
   nodegroup: string;

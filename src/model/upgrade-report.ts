@@ -1,5 +1,6 @@
 import type { PlanItem } from './plan.js';
 import type { AutoscalerPause, PauseReport } from './pause.js';
+import type { AccountReport } from './check-report.js';
 
 /** What the upgrade did: the one object its outputs, summary and pull-request comment are rendered from. */
 
@@ -18,6 +19,8 @@ export interface UpgradeReport {
   warnings: string[];
   /** Where the clusters' manifests are (the manifest-dir input), for what the summary tells people to pin. */
   manifestDir: string;
+  /** With the `accounts` input: each account, its role, and why it could not be upgraded in, if so. */
+  accounts?: AccountReport[];
 }
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
@@ -83,6 +86,8 @@ export interface UpdateErrorEntry {
 
 /** What happened to one node group. */
 export interface NodegroupUpgrade {
+  /** With the `accounts` input: the cluster's account. */
+  account?: string;
   cluster: string;
   region: string;
   nodegroup: string;
