@@ -66,7 +66,11 @@ export function trustPolicyAllows(policy: TrustPolicy, caller: Session, callerAc
   });
 }
 
-/** The member accounts: each its own World (on the hub's clock) and AwsState, its role registered with the one STS. */
+/**
+ * The member accounts: each its own World (on the hub's clock) and AwsState, its role registered with the
+ * one STS. The hub's faults (throttling, errors, latency, update failures) apply to every account; its
+ * `allow` only to the hub's sessions (a member's is `MemberAccountSpec.allow`); `kubeHang` only to the hub's clusters.
+ */
 export function memberAccounts(
   hubFleet: FleetSpec,
   options: SimOptions,
