@@ -1,6 +1,7 @@
 import { fromWebToken } from '@aws-sdk/credential-provider-web-identity';
 import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { RoleSettings } from '../model/settings.js';
 import type { CredentialOutlook } from '../model/settings.js';
 
@@ -41,6 +42,50 @@ export function assumeRoleProvider(role: RoleSettings, deps: CredentialDeps): Aw
     deps.mask(credentials.secretAccessKey);
     if (credentials.sessionToken) deps.mask(credentials.sessionToken);
     return credentials;
+  };
+  return memoizeIdentityProvider(assume, isIdentityExpired, doesIdentityRequireRefresh) as AwsCredentialIdentityProvider;
+}
+
+/**
+ * A member account's credentials (the `accounts` input): STS AssumeRole of `roleArn`, signed with the
+ * job's own credentials (`base`: the role-to-assume provider, or undefined: the SDK's default chain).
+ * The session is assumed on first use, reused while it lasts, and assumed again when the SDK finds it
+ * within five minutes of its expiry (@smithy/core memoizeIdentityProvider, EXPIRATION_MS); its secret
+ * key and session token are masked the moment they exist.
+ *
+ * Sources: STS API reference, AssumeRole (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html):
+ * DurationSeconds is 900 s up to the role's MaxSessionDuration, and "if you assume a role using role
+ * chaining and provide a DurationSeconds parameter value greater than one hour, the operation fails"
+ * (ValidationError "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by
+ * role chaining.", AWS knowledge center iam-role-chaining-limit). IAM user guide, "Roles terms and
+ * concepts", role chaining: credentials of one role used to assume another are limited to one hour.
+ * The job's credentials are usually a role's session, so `durationSeconds` is 3600 (../inputs/accounts.ts).
+ * A refusal (the hub's policy or the member role's trust policy) rejects with STS's AccessDenied, whose
+ * message names the role ("... is not authorized to perform: sts:AssumeRole on resource: <role>").
+ * The STS client is loaded on first use, so a run without `accounts` never loads it.
+ */
+export function memberRoleProvider(
+  base: AwsCredentialIdentityProvider | undefined,
+  roleArn: string,
+  sessionName: string,
+  durationSeconds: number,
+  deps: { mask(secret: string): void; region: string },
+): AwsCredentialIdentityProvider {
+  let client: STSClient | undefined;
+  const assume = async (): Promise<AwsCredentialIdentity> => {
+    const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+    client ??= new STSClient({ region: deps.region, ...(base ? { credentials: base } : {}) });
+    const { Credentials: c } = await client.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: durationSeconds }));
+    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`STS AssumeRole of ${roleArn} answered without credentials`);
+    // Masked the moment they exist, before anything can log them.
+    deps.mask(c.SecretAccessKey);
+    if (c.SessionToken) deps.mask(c.SessionToken);
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
   };
   return memoizeIdentityProvider(assume, isIdentityExpired, doesIdentityRequireRefresh) as AwsCredentialIdentityProvider;
 }

@@ -3,6 +3,7 @@ import type { IdentitySpec } from './identity.js';
 import type { SimImageSpec } from './images.js';
 import type { ThrottleModel } from './throttle.js';
 import type { SimAutoMode, SimKarpenter } from './karpenter.js';
+import type { MemberAccountSpec } from './members.js';
 /** The description a simulator is started from: what the fleet looks like before anything happens. */
 export interface SimNodegroup {
   name: string;
@@ -236,6 +237,11 @@ export interface Faults {
   throttling?: ThrottleModel;
   /** IAM actions (`eks:DescribeCluster`) allowed; any other gets AccessDenied. Absent: all allowed. */
   allow?: string[];
+  /**
+   * By IAM action: the resource ARNs (IAM wildcards `*` and `?`) `allow` grants it on; an action absent
+   * here is allowed on every resource. Checked for sts:AssumeRole (the hub's policy names the member roles).
+   */
+  allowResources?: Record<string, string[]>;
   /** Seed of the fault generator, so a run can be repeated. */
   seed?: number;
   /** By live self-managed group name: the most instances EC2 can run for it; launches past it fail with InsufficientInstanceCapacity. */
@@ -287,4 +293,9 @@ export interface SimOptions {
   faults?: Faults;
   /** Virtual seconds per real second for node group updates (default 1). */
   clockSpeed?: number;
+  /**
+   * Member accounts (the `accounts` input): each its own fleet and role, assumed from the hub's sessions
+   * with STS AssumeRole (./members.ts). Absent: one account, as before.
+   */
+  members?: MemberAccountSpec[];
 }

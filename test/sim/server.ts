@@ -5,7 +5,8 @@ import type { Faults, FleetSpec, SimOptions } from './fleet.js';
 import { World } from './world.js';
 import { handleKube } from './kube-api.js';
 import { GitHubSim, type GitHubSpec } from './github.js';
-import { Identity } from './identity.js';
+import { Identity, type Session } from './identity.js';
+import { arnMatches, assumeRoleXml, memberAccounts, type MemberAccount } from './members.js';
 import { Throttling } from './throttle.js';
 
 export interface KubeCall {
@@ -23,6 +24,8 @@ export interface LoggedCall {
   status: number;
   error?: string;
   params: Record<string, unknown>;
+  /** The account that served it: the hub's id, or a member's when signed with a member session. */
+  account: string;
 }
 
 /** A connection to a hanging cluster's API server (Faults.kubeHang): when it opened, what it asked, when the client gave up. */
@@ -45,8 +48,10 @@ export interface Simulator {
   world: World;
   /** The GitHub repository, at `${url}/github` (GITHUB_API_URL). */
   github: GitHubSim;
-  /** Credentials: static keys or session, the runner's OIDC tokens, STS's sessions. */
+  /** Credentials: static keys or session, the runner's OIDC tokens, STS's sessions (and AssumeRole into members: `assumedRoles`). */
   identity: Identity;
+  /** The member accounts (SimOptions.members), by id: each its own World (on the hub's clock) and AwsState. */
+  members: Map<string, MemberAccount>;
   /** Every AWS request, in order. */
   log: LoggedCall[];
   /** Every Kubernetes API request, in order. */
@@ -57,6 +62,8 @@ export interface Simulator {
   hangUrl: string;
   /** Requests per `service:Operation`, including those answered with an injected fault. */
   counts(): Record<string, number>;
+  /** The same, per account that served them (the hub's id, the members'). */
+  countsByAccount(): Record<string, Record<string, number>>;
   /** Changes the faults from now on. */
   setFaults(faults: Faults): void;
   /** Environment that points the AWS SDK (and the AWS CLI) at this simulator. */
@@ -102,23 +109,33 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
   const world = new World(fleet, options);
   // What "now" is for tokens and sessions: the virtual clock when the action runs on it too.
   const now = () => (options.sharedClock ? world.clock.now() : Date.now());
-  const identity = new Identity(options.identity ?? {}, now);
+  const hubAccount = fleet.accountId ?? '123456789012';
+  const identity = new Identity(options.identity ?? {}, now, hubAccount);
   github.now = now;
   const allowed = (action: string) => !faults.allow || faults.allow.includes(action);
   // A cluster in faults.kubeHang is served by the hanging server, from its next DescribeCluster on.
   const kubeEndpoint = (c: { name: string; region: string }) => `${faults.kubeHang?.includes(c.name) ? hangUrl : url}/k8s/${c.region}/${c.name}`;
   const aws = new AwsState(fleet, options, world, kubeEndpoint, identity, allowed);
   const credentials = identity.staticCredentials;
+  // Member accounts: their clusters' API servers under /k8s/<account>/ (the hub's paths unchanged), on the hub's clock.
+  const members = memberAccounts(fleet, options, world.clock, identity, (account, c) => `${url}/k8s/${account}/${c.region}/${c.name}`);
+  const hub: MemberAccount = { accountId: hubAccount, world, aws, roleArn: '', allowed };
+  /** The account a session's requests are served by: each session sees its own account only. */
+  const accountOf = (session: Session | undefined): MemberAccount => (session?.account ? (members.get(session.account) as MemberAccount) : hub);
+  /** The hub's permission on a resource: `faults.allow` for the action, `faults.allowResources` for the ARN when it names the action. */
+  const hubAllows = (action: string, resource: string) =>
+    allowed(action) && (faults.allowResources?.[action] === undefined || faults.allowResources[action].some((p) => arnMatches(p, resource)));
 
   /** What an injected fault or a missing permission answers, if anything. */
-  function fault(call: AwsCall): AwsError | undefined {
-    // AssumeRoleWithWebIdentity is governed by the role's trust policy, not the caller's policy.
-    if (faults.allow && call.service !== 'sts' && !faults.allow.includes(iamAction(call))) {
+  function fault(call: AwsCall, account: MemberAccount, session: Session | undefined): AwsError | undefined {
+    // AssumeRoleWithWebIdentity is governed by the role's trust policy, not the caller's policy; AssumeRole
+    // by both, checked with its resource (Identity.assumeRole).
+    if (call.service !== 'sts' && !account.allowed(iamAction(call))) {
+      const principal = session?.account ? session.arn : `arn:aws:sts::${aws.accountId}:assumed-role/eks-ami-drift/gha`;
       return new AwsError(
         call.service === 'ssm' ? 400 : 403,
         call.service === 'ec2' ? 'UnauthorizedOperation' : 'AccessDeniedException',
-        `User: arn:aws:sts::${aws.accountId}:assumed-role/eks-ami-drift/gha is not authorized to perform: ${iamAction(call)} because no identity-based ` +
-          `policy allows the ${iamAction(call)} action`,
+        `User: ${principal} is not authorized to perform: ${iamAction(call)} because no identity-based ` + `policy allows the ${iamAction(call)} action`,
       );
     }
     // Each service's own throttling code: EC2's is RequestLimitExceeded (Amazon EC2 API reference,
@@ -158,8 +175,21 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
         return;
       }
       if (parsed.pathname.startsWith('/k8s/')) {
-        world.advance();
-        const reply = await handleKube(world, req.method ?? 'GET', parsed, body, req.headers, (id) => identity.sessions.get(id), now());
+        // /k8s/<account>/<region>/<cluster>/...: a member's cluster, whose API server accepts only that
+        // account's principals: an EKS cluster answers 401 Unauthorized to an IAM principal without an
+        // access entry (EKS user guide, "Grant IAM users access to Kubernetes with EKS access entries";
+        // STANDARD entries may name another account's principal, which the run does not need). The hub's
+        // clusters keep /k8s/<region>/<cluster>.
+        const [, , first = ''] = parsed.pathname.split('/');
+        const member = /^\d{12}$/.test(first) ? members.get(first) : undefined;
+        const target = member ?? hub;
+        const kubeUrl = member ? new URL(parsed.pathname.replace(`/k8s/${first}/`, '/k8s/') + parsed.search, parsed) : parsed;
+        target.world.advance();
+        const sessionOf = (id: string) => {
+          const s = identity.sessions.get(id);
+          return s && (s.account ?? hubAccount) === target.accountId ? s : undefined;
+        };
+        const reply = await handleKube(target.world, req.method ?? 'GET', kubeUrl, body, req.headers, sessionOf, now());
         kubeLog.push({ at: Date.now(), method: req.method ?? 'GET', path: parsed.pathname + parsed.search, status: reply.status });
         send(res, reply);
         return;
@@ -167,20 +197,28 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
       const requestId = `sim-${++requestNumber}`;
       let call: AwsCall = { service: 'unknown', operation: '', region: '', params: {} };
       let reply: Reply;
+      let account = hub;
       try {
         call = identify(req, parsed, body);
         const unsigned = call.service === 'sts' && call.operation === 'AssumeRoleWithWebIdentity';
+        let session: Session | undefined;
         if (!unsigned) {
           if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
             throw new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
           }
           const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization))?.[1];
-          identity.check(accessKeyId, req.headers['x-amz-security-token'] as string | undefined);
+          session = identity.check(accessKeyId, req.headers['x-amz-security-token'] as string | undefined);
+          account = accountOf(session);
         }
-        const injected = fault(call);
+        const injected = fault(call, account, session);
         if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
         if (injected) throw injected;
-        reply = encode(call, aws.handle(call), requestId);
+        if (call.service === 'sts' && call.operation === 'AssumeRole' && session) {
+          // The caller's own account's policy decides whether it may call sts:AssumeRole on the role.
+          const caller = session;
+          const may = (action: string, resource: string) => (caller.account ? account.allowed(action) : hubAllows(action, resource));
+          reply = encode(call, assumeRoleXml(identity.assumeRole(call.params, caller, may), requestId), requestId);
+        } else reply = encode(call, account.aws.handle(call), requestId);
       } catch (error) {
         const awsError = error instanceof AwsError ? error : new AwsError(400, 'ValidationException', error instanceof Error ? error.message : String(error));
         reply = encodeError(call, awsError, requestId);
@@ -194,6 +232,7 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
         region: call.region,
         status: reply.status,
         params: call.params,
+        account: account.accountId,
         ...(errorCode ? { error: errorCode } : {}),
       });
       send(res, reply);
@@ -238,6 +277,7 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
     world,
     github,
     identity,
+    members,
     log,
     kubeLog,
     kubeHangLog,
@@ -247,6 +287,15 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
       for (const entry of log) {
         const key = `${entry.service}:${entry.operation}`;
         counts[key] = (counts[key] ?? 0) + 1;
+      }
+      return counts;
+    },
+    countsByAccount() {
+      const counts: Record<string, Record<string, number>> = {};
+      for (const entry of log) {
+        const key = `${entry.service}:${entry.operation}`;
+        const of = (counts[entry.account] ??= {});
+        of[key] = (of[key] ?? 0) + 1;
       }
       return counts;
     },

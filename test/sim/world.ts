@@ -108,8 +108,10 @@ export class World {
   constructor(
     readonly fleet: FleetSpec,
     readonly options: SimOptions,
+    /** A clock to share (the hub's, for a member account's World), so every account's updates and soaks line up. */
+    clock?: Clock,
   ) {
-    this.clock = new Clock(options.clockSpeed ?? 1);
+    this.clock = clock ?? new Clock(options.clockSpeed ?? 1);
     this.images = new ImageRegistry(fleet.accountId ?? '123456789012');
     this.parameters = new AccountParameters(this.clock);
     for (const cluster of fleet.clusters) this.initTemplates(cluster);
