@@ -127,14 +127,3 @@ export async function credentialOutlook(
   if (resolved.sessionToken) return { renewable: false, expiresAt: null, source: `${where}, whose expiry no source states` };
   return { renewable: true, expiresAt: null, source: env.AWS_ACCESS_KEY_ID ? 'long-term access keys' : where };
 }
-
-// TEMP-STUB (replaced by the accsim branch)
-export function memberRoleProvider(
-  _base: AwsCredentialIdentityProvider | undefined,
-  _roleArn: string,
-  _sessionName: string,
-  _durationSeconds: number,
-  _deps: { mask(secret: string): void; region: string },
-): AwsCredentialIdentityProvider {
-  throw new Error('stub');
-}

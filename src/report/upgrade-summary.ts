@@ -18,13 +18,16 @@ const ICON: Record<NodegroupUpgrade['result'], string> = {
   skipped: '➖',
 };
 
+/** A cluster as the tables name it: with `accounts`, under its account (two accounts may each have a cluster of one name). */
+const clusterOf = (row: { account?: string; cluster: string }) => (row.account ? `${row.account}/${row.cluster}` : row.cluster);
+
 /** A mermaid gantt chart of the phases each node group went through (GitHub renders it). */
 function timeline(report: UpgradeReport): string {
   const timed = report.nodegroups.filter((n) => n.phases.length > 0 && n.endedAt);
   if (timed.length === 0) return '';
   const lines = ['```mermaid', 'gantt', '  title Node group updates (phases as observed)', '  dateFormat X', '  axisFormat %H:%M'];
   for (const n of timed) {
-    lines.push(`  section ${n.cluster}/${n.nodegroup}`);
+    lines.push(`  section ${clusterOf(n)}/${n.nodegroup}`);
     n.phases.forEach((p, i) => {
       const start = Math.floor(Date.parse(p.at) / 1000);
       const end = Math.max(start + 1, Math.floor(Date.parse(n.phases[i + 1]?.at ?? (n.endedAt as string)) / 1000));
@@ -63,7 +66,7 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     const result = `${ICON[n.result]} ${n.result}${n.resumed ? ' (resumed)' : ''}`;
     const duration = n.durationMs !== null ? formatDuration(n.durationMs) : '—';
     const versions = `${cell(n.from?.releaseVersion)} | ${cell(n.to?.releaseVersion)}`;
-    return `| ${cell(n.cluster)} | ${cell(n.nodegroup)} | ${versions} | ${result} | ${duration} | ${cell(n.reason)} |`;
+    return `| ${cell(clusterOf(n))} | ${cell(n.nodegroup)} | ${versions} | ${result} | ${duration} | ${cell(n.reason)} |`;
   });
   const parts = [
     '## EKS node group upgrade',
@@ -73,7 +76,7 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     ...report.warnings.flatMap((w) => [`> [!WARNING]\n> ${cell(w)}`, '']),
     ...report.autoscalers
       .filter((a) => a.outcome === 'held')
-      .flatMap((a) => [`> [!IMPORTANT]\n> ${cell(a.cluster)}: cluster-autoscaler ${cell(a.deployment)} stays paused: ${cell(a.note)}`, '']),
+      .flatMap((a) => [`> [!IMPORTANT]\n> ${cell(clusterOf(a))}: cluster-autoscaler ${cell(a.deployment)} stays paused: ${cell(a.note)}`, '']),
     ...unhealthy.flatMap((n) => renderUnhealthy(n, report.manifestDir)),
     ...renderPauses(report.pauses),
     tally || 'Nothing to do.',
@@ -95,7 +98,7 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     );
     for (const p of rolling)
       parts.push(
-        `| ${cell(p.cluster)} | ${cell(p.nodegroup)} | ${cell(p.nodes)} | ~${expectedMinutes(p.updateSettings, p.nodes)} min ` +
+        `| ${cell(clusterOf(p))} | ${cell(p.nodegroup)} | ${cell(p.nodes)} | ~${expectedMinutes(p.updateSettings, p.nodes)} min ` +
           `| ${cell(rolloutText(p.updateSettings, p.nodes))} |`,
       );
     parts.push('', '</details>');
@@ -106,13 +109,13 @@ export function renderUpgradeSummary(report: UpgradeReport): string {
     for (const a of report.autoscalers) {
       const paused = a.pausedAt && a.restoredAt ? formatDuration(Date.parse(a.restoredAt) - Date.parse(a.pausedAt)) : a.pausedAt ? 'yes' : '—';
       const outcome = `${a.outcome}${a.note ? `: ${cell(a.note)}` : ''}${renderReverts(a)}`;
-      parts.push(`| ${cell(a.cluster)} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${outcome} |`);
+      parts.push(`| ${cell(clusterOf(a))} | ${cell(a.deployment)} | ${cell(a.replicas)} | ${paused} | ${cell(a.restoredAt)} | ${outcome} |`);
     }
   }
 
   const failures = report.nodegroups.filter((n) => n.errors.length > 0 || n.blockers.length > 0);
   for (const n of failures) {
-    parts.push('', `### ${n.cluster}/${n.nodegroup}: ${n.result}`, '');
+    parts.push('', `### ${clusterOf(n)}/${n.nodegroup}: ${n.result}`, '');
     for (const e of n.errors)
       parts.push(
         `- \`${e.errorCode}\`: ${cell(e.errorMessage)}${e.resourceIds.length ? ` (resources: ${e.resourceIds.map((r) => `\`${r}\``).join(', ')})` : ''}`,
@@ -158,7 +161,7 @@ function renderReverts(a: UpgradeReport['autoscalers'][number]): string {
  */
 function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
   const h = n.health;
-  const label = `${n.cluster}/${n.nodegroup}`;
+  const label = `${clusterOf(n)}/${n.nodegroup}`;
   const lines = [`### 🩺 ${label}: unhealthy after the update to ${n.to?.releaseVersion ?? 'its target'}`, ''];
   if (h) {
     lines.push(`The health gate watched ${h.watched} workload(s) for ${formatDuration(h.durationMs)}.`, '');
@@ -181,7 +184,7 @@ function renderUnhealthy(n: NodegroupUpgrade, manifestDir: string): string[] {
     if (h.nodes.length > 0) lines.push('');
   }
   const from = n.from?.imageId ?? n.from?.releaseVersion;
-  const manifest = `${manifestDir}/${n.region}/${n.cluster}.yaml`;
+  const manifest = `${manifestDir}/${n.account ? `${n.account}/` : ''}${n.region}/${n.cluster}.yaml`;
   lines.push(
     '**What you can do**',
     '',

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { getSettings } from '../../src/action/inputs.js';
 import { InputError } from '../../src/inputs/settings.js';
-import { memberRoleArn } from '../../src/inputs/accounts.js';
+import { memberRoleArn } from '../../src/model/settings.js';
 
 /** The `accounts` and `account-role` inputs (docs/accounts.md), read as the action reads them. */
 const NAMES = ['accounts', 'account-role', 'role-session-name'];

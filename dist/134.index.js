@@ -1,1 +1,0 @@
-"use strict";export const id=134,ids=[134],modules={29134:((d,s,t)=>{t.r(s),t.d(s,{step:()=>o});var n=t(96421);async function o(){n.Gu("isPost")==="true"?await(await t.e(718).then(t.bind(t,27718))).post():(n.LZ("isPost","true"),await(await t.e(769).then(t.bind(t,36769))).run())}})};

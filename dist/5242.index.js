@@ -1,0 +1,1 @@
+"use strict";export const id=5242,ids=[5242],modules={75242:((u,r,s)=>{s.r(r),s.d(r,{runnerHooks:()=>d,runnerIo:()=>t});var n=s(96421);const t={log:o=>n.pq(o),warn:o=>n.$e(o),group:(o,e)=>n.Os(o,e)},d={mask:o=>n.Pq(o),getIdToken:o=>n.V9(o),log:o=>n.pq(o)}})};

@@ -1,0 +1,1 @@
+"use strict";export const id=9134,ids=[9134],modules={29134:((d,s,t)=>{t.r(s),t.d(s,{step:()=>o});var n=t(96421);async function o(){n.Gu("isPost")==="true"?await(await t.e(7718).then(t.bind(t,27718))).post():(n.LZ("isPost","true"),await(await t.e(6769).then(t.bind(t,36769))).run())}})};
