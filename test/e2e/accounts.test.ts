@@ -54,7 +54,7 @@ const accountInputs = { accounts: [A, B, C, REFUSING].join(','), 'account-role':
 const env = (s: Simulator, extra: Record<string, string> = {}) => ({ ...s.env(), AWS_REGION: 'us-east-1', ...extra });
 
 describe('accounts: one run over many AWS accounts, through dist/', () => {
-  it('checks every member account into one report, a pull request per cluster under per-account manifests, and names the account it cannot assume', async () => {
+  it('checks every member account into one report, a pull request a cluster under per-account manifests, and names the account it cannot assume', async () => {
     const s = await start();
     const run = await runAction({ inputs: { ...accountInputs, 'on-drift': 'pull-request' }, env: env(s), clock: s.world.clock });
     const report = JSON.parse(run.outputs.report ?? '{}') as CheckReport;
