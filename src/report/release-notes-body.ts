@@ -37,7 +37,8 @@ export function releaseNotesSection(notes: readonly EntryReleaseNotes[], budget:
   const read = notes.filter((n) => !n.unread);
   if (read.length === 0) {
     const reasons = [...new Set(notes.map((n) => n.unread as string))];
-    return [`**Release notes:** could not be read (${reasons.map(plain).join('; ')}); the links above lead to them.`, ''];
+    const where = [...new Set(notes.map((n) => n.releasesUrl))].map((url) => `[${url.replace(/^https:\/\/(github\.com\/)?/, '')}](${url})`);
+    return [`**Release notes:** could not be read (${reasons.map(plain).join('; ')}); they are at ${where.join(', ')}.`, ''];
   }
   const releases = read.reduce((sum, n) => sum + n.notes.length + n.notListed, 0);
   const open = `<details><summary>Release notes: ${releases} upstream release(s) between the current and target releases</summary>`;

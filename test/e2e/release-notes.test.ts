@@ -6,7 +6,7 @@ import { startSimulator, type Simulator } from '../sim/server.js';
 import type { CheckReport } from '../../src/model/check-report.js';
 
 /*
- * The release notes of a check's pull request (docs/pull-requests.md, "Release notes"), through dist/
+ * The release notes of a check's pull request (docs/proposals.md, "Release notes"), through dist/
  * against the simulator: the upstream releases served at GITHUB_API_URL (test/sim/upstream-releases.ts).
  * `general` moves from v20260505 to v20260625 (SSM as on 2026-06-30): three releases, v20260610,
  * v20260618 and v20260625; `br` (Bottlerocket) from 1.20.0 to 1.26.0: v1.24.1 and v1.26.0.
@@ -93,7 +93,9 @@ describe("the pull request's release notes", () => {
     expect(line).toEqual([
       `**Release notes:** could not be read (${s.url}/github has no bottlerocket-os/bottlerocket (HTTP 404): a GitHub Enterprise Server does not hold ` +
         `github.com's repositories unless they are mirrored there; ${s.url}/github has no awslabs/amazon-eks-ami (HTTP 404): a GitHub Enterprise ` +
-        "Server does not hold github.com's repositories unless they are mirrored there); the links above lead to them.",
+        "Server does not hold github.com's repositories unless they are mirrored there); they are at " +
+        '[bottlerocket-os/bottlerocket/releases](https://github.com/bottlerocket-os/bottlerocket/releases), ' +
+        '[awslabs/amazon-eks-ami/releases](https://github.com/awslabs/amazon-eks-ami/releases).',
     ]);
     expect(body).not.toContain('<details><summary>Release notes');
   });

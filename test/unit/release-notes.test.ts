@@ -6,9 +6,12 @@ import { releaseNotesSection } from '../../src/report/release-notes-body.js';
 import { proposalBody } from '../../src/report/proposal-body.js';
 import type { NodegroupReport } from '../../src/model/check-report.js';
 import type { EntryReleaseNotes, UpstreamRelease } from '../../src/model/release-notes.js';
+import { UpstreamReleases } from '../../src/repo/upstream-releases.js';
+import { releaseNotesFor } from '../../src/effects/collect-release-notes.js';
+import type { GitHub } from '../../src/repo/github.js';
 
 /*
- * The pull request's release notes (docs/pull-requests.md, "Release notes"), read from real release
+ * The pull request's release notes (docs/proposals.md, "Release notes"), read from real release
  * bodies: awslabs/amazon-eks-ami v20251209 (its notes and the Kubernetes 1.33 and 1.32 sections) and
  * v20260714 (its notes and the 1.36 section), as its CHANGELOG.md holds them, and Bottlerocket v1.26.0's
  * CHANGELOG.md section.
@@ -161,7 +164,8 @@ describe('the release notes section', () => {
   it('is one line saying why when no notes could be read', () => {
     const unread = { ...notesOf('general', 0, 0), unread: 'GitHub’s rate limit was reached' };
     expect(releaseNotesSection([unread, { ...unread, name: 'spot' }], 60_000)).toEqual([
-      '**Release notes:** could not be read (GitHub’s rate limit was reached); the links above lead to them.',
+      '**Release notes:** could not be read (GitHub’s rate limit was reached); ' +
+        'they are at [awslabs/amazon-eks-ami/releases](https://github.com/awslabs/amazon-eks-ami/releases).',
       '',
     ]);
   });
@@ -190,5 +194,81 @@ describe('the release notes section', () => {
     expect(body).toContain('Release notes shortened to keep this description within GitHub’s 65,536 characters: the links lead to the rest.');
     expect(body).toContain('</details>');
     expect(body).toContain('**What merging does.**');
+  });
+});
+
+describe('the notes of a cluster, read once a run', () => {
+  // A GitHub client with the two calls the reader makes, counting them (the action's is Octokit's).
+  const fakeGitHub = (answer: (route: string) => unknown[]) => {
+    const calls: string[] = [];
+    const listReleases = (p: { owner: string; repo: string }) => `${p.owner}/${p.repo}`;
+    const github = {
+      request: { endpoint: { DEFAULTS: { baseUrl: 'https://api.github.com' } } },
+      rest: { repos: { listReleases, getReleaseByTag: async () => Promise.reject(Object.assign(new Error('Not Found'), { status: 404 })) } },
+      paginate: async (route: typeof listReleases, params: { owner: string; repo: string }, map: (r: { data: unknown[] }) => unknown[]) => {
+        calls.push(route(params));
+        return map({ data: answer(route(params)) });
+      },
+    };
+    return { github: github as unknown as GitHub, calls };
+  };
+  const release = (tag: string, body: string) => ({ tag_name: tag, body, draft: false, prerelease: false });
+  const nodeClass = {
+    nodegroup: 'default',
+    pinKey: 'alias',
+    amiType: 'al2023',
+    kubernetesVersion: '1.32',
+    releaseVersion: 'v20251120',
+    latestReleaseVersion: 'v20251209',
+    status: 'drift',
+    nodeClass: { targetAlias: 'al2023@v20251209' },
+  } as unknown as NodegroupReport;
+  const windows = {
+    nodegroup: 'win',
+    pinKey: 'releaseVersion',
+    amiType: 'WINDOWS_CORE_2022_x86_64',
+    kubernetesVersion: '1.32',
+    releaseVersion: '1.32-2025.11.12',
+    latestReleaseVersion: '1.32-2025.12.10',
+    status: 'drift',
+  } as unknown as NodegroupReport;
+
+  it("gives a node class its family's release, both architectures, and Windows a link; a repository listed once for every cluster", async () => {
+    const { github, calls } = fakeGitHub(() => [release('v20251209', v20251209), release('v20251120', '')]);
+    const upstream = new UpstreamReleases(github);
+    const first = await releaseNotesFor(upstream, [nodeClass, windows]);
+    await releaseNotesFor(upstream, [nodeClass]);
+    expect(calls).toEqual(['awslabs/amazon-eks-ami']);
+    expect(first.map((n) => [n.name, n.what, n.notes.map((x) => [x.tag, x.components.map((c) => `${c.name} ${c.version}`).join(', ')]), !!n.linkOnly])).toEqual(
+      [
+        [
+          'default',
+          'node class',
+          [['v20251209', 'kubelet 1.32.9, containerd 2.1.5-1.amzn2023.0.1, runc 1.3.3-2.amzn2023.0.1, kernel 6.1.158-180.294.amzn2023']],
+          false,
+        ],
+        ['win', 'node group', [], true],
+      ],
+    );
+  });
+
+  it('stops reading at a rate limit, for every repository after it, and says why', async () => {
+    const { github, calls } = fakeGitHub(() => {
+      throw Object.assign(new Error('API rate limit exceeded'), { status: 429, response: { headers: {}, data: { message: 'API rate limit exceeded' } } });
+    });
+    const upstream = new UpstreamReleases(github);
+    const bottlerocket = {
+      ...nodeClass,
+      nodegroup: 'br',
+      amiType: 'bottlerocket',
+      releaseVersion: 'v1.24.1',
+      nodeClass: { targetAlias: 'bottlerocket@v1.26.0' },
+    };
+    const notes = await releaseNotesFor(upstream, [nodeClass, bottlerocket as NodegroupReport]);
+    expect(calls).toEqual(['awslabs/amazon-eks-ami']);
+    expect(notes.map((n) => n.unread)).toEqual([
+      "GitHub's rate limit was reached (HTTP 429) at https://api.github.com; not asked again in this run",
+      "GitHub's rate limit was reached (HTTP 429) at https://api.github.com; not asked again in this run",
+    ]);
   });
 });
