@@ -32,13 +32,15 @@ export function createGitHub(token: string, log: (line: string) => void = () => 
         onRateLimit: (retryAfter: number, options: ThrottledRequest, _octokit: unknown, retryCount: number) => {
           const wait = !noWait(options) && retryCount < 2 && retryAfter <= 15 * 60;
           log(
-            `GitHub's rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up (the reset is too far off)'}`,
+            `GitHub's rate limit reached on ${options.method} ${options.url}: ` +
+              (wait ? `retrying in ${retryAfter} s` : noWait(options) ? 'not waiting for a read that can do without' : 'giving up (the reset is too far off)'),
           );
           return wait;
         },
         onSecondaryRateLimit: (retryAfter: number, options: ThrottledRequest, _octokit: unknown, retryCount: number) => {
           const wait = !noWait(options) && retryCount < 5;
-          log(`GitHub's secondary rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up after 5 waits'}`);
+          const why = noWait(options) ? 'not waiting for a read that can do without' : 'giving up after 5 waits';
+          log(`GitHub's secondary rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : why}`);
           return wait;
         },
       },

@@ -252,6 +252,19 @@ describe('the notes of a cluster, read once a run', () => {
     );
   });
 
+  it('reads a target the listing lacks by its tag, once for every node class that moves to it', async () => {
+    const { github, calls } = fakeGitHub(() => [release('v20251120', '')]);
+    const byTag: string[] = [];
+    (github.rest.repos as unknown as { getReleaseByTag: unknown }).getReleaseByTag = async (p: { tag: string }) => {
+      byTag.push(p.tag);
+      return { data: release(p.tag, v20251209) };
+    };
+    const upstream = new UpstreamReleases(github);
+    const notes = await releaseNotesFor(upstream, [nodeClass, { ...nodeClass, nodegroup: 'batch' }]);
+    expect([calls, byTag]).toEqual([['awslabs/amazon-eks-ami'], ['v20251209']]);
+    expect(notes.map((n) => n.notes.map((x) => x.components[0]))).toEqual([[{ name: 'kubelet', version: '1.32.9' }], [{ name: 'kubelet', version: '1.32.9' }]]);
+  });
+
   it('stops reading at a rate limit, for every repository after it, and says why', async () => {
     const { github, calls } = fakeGitHub(() => {
       throw Object.assign(new Error('API rate limit exceeded'), { status: 429, response: { headers: {}, data: { message: 'API rate limit exceeded' } } });
