@@ -41,7 +41,8 @@ export function releaseNotesSection(notes: readonly EntryReleaseNotes[], budget:
     return [`**Release notes:** could not be read (${reasons.map(plain).join('; ')}); they are at ${where.join(', ')}.`, ''];
   }
   const releases = read.reduce((sum, n) => sum + n.notes.length + n.notListed, 0);
-  const open = `<details><summary>Release notes: ${releases} upstream release(s) between the current and target releases</summary>`;
+  const count = releases > 0 ? `: ${releases} upstream release(s) between the current and target releases` : '';
+  const open = `<details><summary>Release notes${count}</summary>`;
   const close = ['</details>', ''];
   const inner = ['', ...notes.flatMap(entryLines)].join('\n');
   const room = budget - open.length - close.join('\n').length - 2;
