@@ -4,6 +4,7 @@ import { describeGitHubError, type GitHub, type Repo } from '../repo/github.js';
 import type { BlockerLook } from '../model/check-report.js';
 import type { Proposal } from '../model/check-report.js';
 import { pinOlderThanRunning } from '../decision/in-place.js';
+import type { UpstreamReleases } from '../repo/upstream-releases.js';
 
 /* What a cluster's pull request and its issue have in common: the context, the result, labels and reviewers. */
 
@@ -16,6 +17,8 @@ export interface Context {
   settings: Settings;
   defaultBranch: string;
   lookForBlockers?: LookForBlockers;
+  /** The upstream releases, read once for the whole run (the pull requests' release notes). */
+  upstream?: UpstreamReleases;
 }
 
 export function resultFor(kind: Proposal['kind'], region: string, cluster: string) {

@@ -7,6 +7,7 @@ import type { Proposal } from '../model/check-report.js';
 
 import { firstNodeClassPins, isNodeClass, nodeClassFiles, targetAlias, targetText, type FileChange } from './propose-node-classes.js';
 import { ACTIONS_MAY_NOT_CREATE, converge, gh, isDrift, resultFor, type Context } from './proposal-common.js';
+import { releaseNotesFor } from './collect-release-notes.js';
 
 /** The trailer that marks a commit as this action's: a commit without it was made by a person. */
 export const COMMIT_TRAILER = 'Eks-Ami-Drift:';
@@ -130,7 +131,8 @@ export async function proposePullRequest(ctx: Context, region: string, cluster: 
         drift.filter((d) => !isNodeClass(d)).map((d) => d.nodegroup as string),
       )
     : undefined;
-  const body = proposalBody('pr', region, cluster, entries, path, look, { files: files.map((f) => f.path), notes });
+  const releaseNotes = ctx.upstream ? await releaseNotesFor(ctx.upstream, drift) : [];
+  const body = proposalBody('pr', region, cluster, entries, path, look, { files: files.map((f) => f.path), notes }, releaseNotes);
   const changes = [{ path, next }, ...files];
   const hash = targetsHash(drift);
 

@@ -1,6 +1,7 @@
 import type { Settings } from '../model/settings.js';
 import { type CheckReport } from '../model/check-report.js';
 import { describeGitHubError, type GitHub, type Repo } from '../repo/github.js';
+import { UpstreamReleases } from '../repo/upstream-releases.js';
 import type { Proposal } from '../model/check-report.js';
 
 import type { Context, LookForBlockers } from './proposal-common.js';
@@ -18,7 +19,14 @@ export async function propose(report: CheckReport, settings: Settings, github: G
   const { data } = await github.rest.repos.get(repo).catch((error: unknown) => {
     throw new Error(describeGitHubError(error, `reading ${repo.owner}/${repo.repo}`));
   });
-  const ctx: Context = { github, repo, settings, defaultBranch: data.default_branch, ...(lookForBlockers ? { lookForBlockers } : {}) };
+  const ctx: Context = {
+    github,
+    repo,
+    settings,
+    defaultBranch: data.default_branch,
+    upstream: new UpstreamReleases(github),
+    ...(lookForBlockers ? { lookForBlockers } : {}),
+  };
   const proposals: Proposal[] = [];
   // One cluster at a time: each has its own file, branch and pull request, so there is nothing to
   // gain in racing GitHub's secondary rate limits.

@@ -16,24 +16,31 @@ export type Repo = { owner: string; repo: string };
  * makes hundreds of writes, and GitHub allows about 80 content-creating requests a minute and 500 an
  * hour (secondary rate limits, answered 403 or 429 with `retry-after`). @octokit/plugin-throttling
  * paces writes as GitHub's best practices ask (one at a time, a second apart, three seconds before
- * requests that notify people) and waits out both kinds of limit before retrying;
+ * requests that notify people) and waits out both kinds of limit before retrying (except for reads
+ * marked `noWait`, which give up at once);
  * @octokit/plugin-retry retries server errors. `log` says when the run waits, and why.
  */
+/** A request as the throttling plugin hands it over; `request.noWait`: a read not worth a wait (./upstream-releases.ts). */
+type ThrottledRequest = { method: string; url: string; request?: unknown };
+const noWait = (options: ThrottledRequest) => (options.request as { noWait?: boolean } | undefined)?.noWait === true;
+
 export function createGitHub(token: string, log: (line: string) => void = () => undefined): GitHub {
   return getOctokit(
     token,
     {
       throttle: {
-        onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-          const wait = retryCount < 2 && retryAfter <= 15 * 60;
+        onRateLimit: (retryAfter: number, options: ThrottledRequest, _octokit: unknown, retryCount: number) => {
+          const wait = !noWait(options) && retryCount < 2 && retryAfter <= 15 * 60;
           log(
-            `GitHub's rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up (the reset is too far off)'}`,
+            `GitHub's rate limit reached on ${options.method} ${options.url}: ` +
+              (wait ? `retrying in ${retryAfter} s` : noWait(options) ? 'not waiting for a read that can do without' : 'giving up (the reset is too far off)'),
           );
           return wait;
         },
-        onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-          const wait = retryCount < 5;
-          log(`GitHub's secondary rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : 'giving up after 5 waits'}`);
+        onSecondaryRateLimit: (retryAfter: number, options: ThrottledRequest, _octokit: unknown, retryCount: number) => {
+          const wait = !noWait(options) && retryCount < 5;
+          const why = noWait(options) ? 'not waiting for a read that can do without' : 'giving up after 5 waits';
+          log(`GitHub's secondary rate limit reached on ${options.method} ${options.url}: ${wait ? `retrying in ${retryAfter} s` : why}`);
           return wait;
         },
       },

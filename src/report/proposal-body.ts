@@ -4,6 +4,8 @@ import { BODY_BUDGET_CHARS, cell, fitMarkdown } from './markdown.js';
 import type { BlockerLook } from '../model/check-report.js';
 import { expectedMinutes, rolloutText } from '../decision/rollout.js';
 import { nodeClassSection, type NodeClassFiles } from './node-class-body.js';
+import type { EntryReleaseNotes } from '../model/release-notes.js';
+import { releaseNotesSection } from './release-notes-body.js';
 
 /** The hidden marker a pull request or issue of this action carries, and by which it is found again. */
 export function marker(kind: 'pr' | 'issue', region: string, cluster: string, account?: string): string {
@@ -74,6 +76,7 @@ export function proposalBody(
   manifest: string,
   look?: BlockerLook,
   nodeClassFiles: NodeClassFiles = { files: [], notes: [] },
+  releaseNotes: readonly EntryReleaseNotes[] = [],
 ): string {
   const classes = entries.filter((e) => e.status === 'drift' && e.pinKey === 'alias' && e.nodeClass?.targetAlias);
   const drift = entries.filter((e) => e.status === 'drift' && e.pinKey !== 'alias');
@@ -102,6 +105,8 @@ export function proposalBody(
     );
   else lines.push(`Newer AMI versions are published for ${classes.length} Karpenter node class(es) of **${cluster}** (${region}).`, '');
   lines.push(...nodeClassSection(kind, classes, manifest, nodeClassFiles), ...(classes.length > 0 ? [''] : []));
+  // The release notes go here, with what the rest of the body leaves of GitHub's limit (below).
+  const notesAt = lines.length;
   if (drift.length === 0) {
     // Node classes alone: nothing below is about them.
   } else if (kind === 'pr') {
@@ -181,6 +186,7 @@ export function proposalBody(
     lines.push('', '</details>');
   }
   lines.push('', '_Kept up to date by eks-ami-drift from the scheduled check. It does not overwrite a person’s edits: it comments instead._');
+  lines.splice(notesAt, 0, ...releaseNotesSection(releaseNotes, BODY_BUDGET_CHARS - lines.join('\n').length - 1));
   return signBody(
     fitMarkdown(
       lines.join('\n'),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Reply } from './aws.js';
+import { UPSTREAM_REPOS, upstreamReleases, type UpstreamFault } from './upstream-releases.js';
 
 type Permission = 'contents' | 'pull_requests' | 'issues';
 type Access = 'read' | 'write';
@@ -113,6 +114,16 @@ export class GitHubSim {
   private commentId = 1000;
   /** Where the API is served (GITHUB_API_URL), for Link headers. */
   baseUrl = '';
+  /**
+   * How the upstream projects' releases answer (./upstream-releases.ts): served as on github.com, 404 as
+   * on a GitHub Enterprise Server that does not hold them, or 403 with GitHub's primary rate limit.
+   */
+  upstreamFault: UpstreamFault = 'none';
+
+  /** The requests made for the upstream releases, for "each release read once" (`GET /repos/awslabs/amazon-eks-ami/releases 200`). */
+  upstreamRequests(): { method: string; path: string; status: number }[] {
+    return this.log.filter((l) => UPSTREAM_REPOS.some((r) => l.path.startsWith(`/repos/${r}/`)));
+  }
 
   constructor(spec: GitHubSpec = {}) {
     this.owner = spec.owner ?? 'acme';
@@ -292,6 +303,8 @@ export class GitHubSim {
         { 'x-accepted-github-permissions': `${permission}=${access}`, 'x-github-permission-hint': name },
       );
     };
+    const up = /^\/repos\/([^/]+\/[^/]+)\/releases(?:\/tags\/([^/]+))?\/?$/.exec(url.pathname);
+    if (up && method === 'GET' && (UPSTREAM_REPOS as readonly string[]).includes(up[1]!)) return this.upstream(up[1]!, up[2], url);
     const prefix = `/repos/${this.owner}/${this.repo}`;
     if (!url.pathname.startsWith(prefix)) throw new HttpError(404, { message: 'Not Found' });
     if (this.contentLimit && method !== 'GET') this.admitWrite(this.contentLimit);
@@ -601,6 +614,41 @@ export class GitHubSim {
       }
     }
     throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  }
+
+  /**
+   * An upstream project's releases: "List releases" paged by `per_page` (default 30, at most 100) and
+   * `page` with a `Link` header naming the next and last pages, "Get a release by tag name" (404 when
+   * none) (docs.github.com, REST API endpoints for releases; "Using pagination in the REST API").
+   * The primary rate limit answers 403 with `x-ratelimit-remaining: 0` and the reset time
+   * (docs.github.com, "Rate limits for the REST API": exceeding the primary rate limit).
+   */
+  private upstream(repo: string, tag: string | undefined, url: URL): [number, unknown, Record<string, string>] {
+    if (this.upstreamFault === 'not-found')
+      throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/releases/releases' });
+    if (this.upstreamFault === 'rate-limited')
+      throw new HttpError(
+        403,
+        {
+          message: 'API rate limit exceeded for installation ID 1.',
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
+        { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(this.now() / 1000) + 3600) },
+      );
+    const all = upstreamReleases(repo) ?? [];
+    if (tag !== undefined) {
+      const release = all.find((r) => r.tag_name === decodeURIComponent(tag));
+      if (!release)
+        throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/releases/releases#get-a-release-by-tag-name' });
+      return [200, release, {}];
+    }
+    const q = url.searchParams;
+    const perPage = Math.min(100, Math.max(1, Number(q.get('per_page') ?? 30)));
+    const page = Math.max(1, Number(q.get('page') ?? 1));
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const at = (n: number) => `<${this.baseUrl}${url.pathname}?${new URLSearchParams({ ...Object.fromEntries(q), page: String(n) }).toString()}>`;
+    const links = page < last ? [`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`] : [];
+    return [200, all.slice((page - 1) * perPage, page * perPage), links.length > 0 ? { link: links.join(', ') } : {}];
   }
 
   /** Refuses a write over the content-creation limits, with the seconds to wait in `retry-after`. */
