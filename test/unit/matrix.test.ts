@@ -86,4 +86,30 @@ describe('the matrix output within GitHub’s 256 jobs', () => {
       { cluster: 'prod', region: 'eu-west-1' },
     ]);
   });
+
+  it('with accounts: 600 clusters in 3 accounts × 2 regions, the same names in every account: 256 batches of one account and region, each cluster once', () => {
+    const accounts = ['222222222222', '333333333333', '444444444444'];
+    const clusters = accounts.flatMap((account) => fleet({ 'us-east-1': 50, 'eu-west-1': 150 }).map((c) => ({ ...c, account })));
+    const include = batches(clusters);
+    expect(include).toHaveLength(GITHUB_LIMIT);
+    const seen = include.flatMap((b) => members(b).map((c) => `${b.accounts}/${b.region}/${c}`));
+    expect(seen).toHaveLength(600);
+    expect(new Set(seen)).toEqual(new Set(clusters.map((c) => `${c.account}/${c.region}/${c.cluster}`)));
+    // `accounts` is one id, the action's `accounts` input for the batch's job.
+    for (const b of include) expect(accounts).toContain(b.accounts);
+    // Balanced across accounts as across regions: 600 / 256 = 2.3, every batch 2 or 3 clusters.
+    expect(new Set(include.map((b) => members(b).length))).toEqual(new Set([2, 3]));
+  });
+
+  it('with accounts, up to 256 clusters: one entry per cluster with its account; a name in two accounts is two entries', () => {
+    const { include } = fanOut([
+      { cluster: 'prod', region: 'us-east-1', account: '222222222222' },
+      { cluster: 'prod', region: 'us-east-1', account: '333333333333' },
+      { cluster: 'prod', region: 'us-east-1', account: '333333333333' },
+    ]);
+    expect(include).toEqual([
+      { cluster: 'prod', region: 'us-east-1', account: '222222222222' },
+      { cluster: 'prod', region: 'us-east-1', account: '333333333333' },
+    ]);
+  });
 });
