@@ -22,6 +22,7 @@ const cluster = (name: string, region: string, release = OLD): SimCluster => ({
   region,
   version: '1.33',
   nodegroups: [{ name: 'general', amiType: 'AL2023_x86_64_STANDARD', version: '1.33', releaseVersion: release, desiredSize: 2 }],
+  autoscaler: { namespace: 'kube-system', name: 'cluster-autoscaler', labels: { app: 'cluster-autoscaler' }, replicas: 2 },
 });
 const fleet = (clusters: SimCluster[]): FleetSpec => ({ clusters, parameters: [] });
 
@@ -143,5 +144,46 @@ describe('accounts: one run over many AWS accounts, through dist/', () => {
     const writes = s.log.filter((l) => l.service === 'eks' && l.operation === 'UpdateNodegroupVersion');
     expect(writes.map((w) => w.account)).toEqual([A]);
     expect(run.summary).toContain(A);
+  }, 180_000);
+
+  it('a killed upgrade in a member account: the post step keeps the pause through that account’s role, and the next run restores it there', async () => {
+    const s = await start();
+    const checked = await runAction({ inputs: { ...accountInputs, 'on-drift': 'pull-request' }, env: env(s), clock: s.world.clock });
+    expect(checked.code).toBe(1);
+    const sha = s.github.merge(s.github.pulls().find((p) => p.pull!.head === `eks-ami-drift/${A}/us-east-1/shared`)!.number);
+    const inputs = { command: 'upgrade', accounts: `${A},${B}`, 'account-role': 'eks-ami-drift', regions: 'us-east-1', 'poll-interval': '30s' };
+    const world = s.members.get(A)!.world;
+    const sharedOf = (account: string) => s.members.get(account)!.world.fleet.clusters.find((c) => c.name === 'shared')!;
+    const autoscaler = (account: string) => [...s.members.get(account)!.world.kubeOf(sharedOf(account)).deployments.values()][0]!;
+
+    const killed = await runAction({
+      inputs,
+      env: env(s, { GITHUB_SHA: sha }),
+      eventName: 'push',
+      clock: s.world.clock,
+      killWhen: /shared\/general: (scale up|upgrade) ·/,
+    });
+    expect(killed.signal).toBe('SIGTERM');
+    expect(autoscaler(A).spec?.replicas).toBe(0);
+    expect(autoscaler(B).spec?.replicas).toBe(2);
+    // The pause is recorded with its account, for the post step to reach the cluster through that account's role.
+    expect(JSON.parse(killed.state.pauses!)).toEqual([expect.objectContaining({ account: A, cluster: 'shared', region: 'us-east-1' })]);
+
+    const post = await runAction({ inputs, env: env(s, { GITHUB_SHA: sha }), eventName: 'push', clock: s.world.clock, postOf: killed });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain(`${A}/shared: cluster-autoscaler kube-system/cluster-autoscaler: stays paused: EKS is still updating general`);
+    expect(autoscaler(A).spec?.replicas).toBe(0);
+
+    // Two hours later EKS has long finished the update the killed job started: the next run restores the pause it left, in A.
+    s.world.clock.advance(2 * 3600_000);
+    const rerun = await runAction({ inputs, env: env(s, { GITHUB_SHA: sha }), eventName: 'push', clock: s.world.clock });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain(`::warning::${A}: shared: cluster-autoscaler kube-system/cluster-autoscaler paused since`);
+    expect(rerun.stdout).toContain("restored to 2 replicas (an earlier run's job was lost before it could restore it)");
+    expect(rerun.stdout).toContain(`${A}: plan: shared/general: up-to-date: already at ${NEW}`);
+    expect(world.updates).toHaveLength(1);
+    expect(sharedOf(A).nodegroups[0]!.releaseVersion).toBe(NEW);
+    expect(autoscaler(A).spec?.replicas).toBe(2);
+    expect(sharedOf(B).nodegroups[0]!.releaseVersion).toBe(OLD);
   }, 180_000);
 });
