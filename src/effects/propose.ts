@@ -15,6 +15,13 @@ import { proposePullRequest } from './propose-pull-request.js';
  * conflicts, is never overwritten: it gets a comment instead.
  */
 
+/** The upstream releases read once per run: one per GitHub client, which the run makes once (with `accounts`, propose runs per account). */
+const upstreams = new WeakMap<GitHub, UpstreamReleases>();
+function upstreamOf(github: GitHub): UpstreamReleases {
+  if (!upstreams.has(github)) upstreams.set(github, new UpstreamReleases(github));
+  return upstreams.get(github)!;
+}
+
 export async function propose(report: CheckReport, settings: Settings, github: GitHub, repo: Repo, lookForBlockers?: LookForBlockers): Promise<Proposal[]> {
   const { data } = await github.rest.repos.get(repo).catch((error: unknown) => {
     throw new Error(describeGitHubError(error, `reading ${repo.owner}/${repo.repo}`));
@@ -24,7 +31,7 @@ export async function propose(report: CheckReport, settings: Settings, github: G
     repo,
     settings,
     defaultBranch: data.default_branch,
-    upstream: new UpstreamReleases(github),
+    upstream: upstreamOf(github),
     ...(lookForBlockers ? { lookForBlockers } : {}),
   };
   const proposals: Proposal[] = [];

@@ -97,6 +97,10 @@ describe('accounts: one run over many AWS accounts, through dist/', () => {
       [C, 'ledger', 'created'],
     ]);
 
+    // Each pull request lists the release between (the notes read from upstream once for the whole run, not once an account).
+    expect(sharedInA.body).toContain(NEW.split('-')[1]!);
+    expect(s.github.upstreamRequests()).toEqual([{ method: 'GET', path: '/repos/awslabs/amazon-eks-ami/releases', status: 200 }]);
+
     // The summary: the accounts at a glance, and each cluster under its account.
     expect(run.summary).toContain('### Accounts');
     expect(run.summary).toContain(
