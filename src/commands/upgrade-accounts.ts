@@ -33,6 +33,16 @@ export async function upgradeAccounts(settings: Settings, clients: Clients, io: 
     return { own, deps, planned: await steps.planUpgrade(own, deps) };
   });
   const planned = passes.flatMap((p) => (p.error === null ? [p.result] : []));
+  // A cluster named in `clusters` is looked for in every account: where EKS has no such cluster while
+  // another account has it, that account's not-found row is dropped (as the check does).
+  const found = new Set(planned.flatMap((p) => p.planned.clusters.filter((c) => !c.error).map((c) => `${c.region}/${c.name}`)));
+  for (const p of planned) {
+    const absent = (c: { region: string; name: string; error?: string }) =>
+      /^ResourceNotFoundException\b/.test(c.error ?? '') && found.has(`${c.region}/${c.name}`);
+    const gone = new Set(p.planned.clusters.filter(absent).map((c) => `${c.region}/${c.name}`));
+    p.planned.clusters = p.planned.clusters.filter((c) => !gone.has(`${c.region}/${c.name}`));
+    p.planned.errors = p.planned.errors.filter((e) => !gone.has(`${e.region}/${e.cluster}`));
+  }
   const failedAccounts = passes.flatMap((p) => (p.error !== null ? [p] : []));
   if (planned.every((p) => p.planned.clusters.length === 0) && failedAccounts.length === 0) {
     throw new Error(

@@ -93,17 +93,20 @@ export function proposalBody(
     const current = `${cell(e.nodegroup)} | ${cell(e.amiType)} | ${cell(e.kubernetesVersion)} | ${cell(e.releaseVersion)}`;
     return `| ${current} | ${target} | ${published(e)} | ${cell(e.nodes)} | ~${estimatedMinutes(e)} min | ${cell(rolloutText(e.updateSettings, e.nodes))} |`;
   });
-  const lines = [`${marker(kind, region, cluster, entries[0]?.account)}`, `<!-- eks-ami-drift:targets ${targetsHash([...drift, ...classes])} -->`];
+  const account = entries[0]?.account;
+  const lines = [`${marker(kind, region, cluster, account)}`, `<!-- eks-ami-drift:targets ${targetsHash([...drift, ...classes])} -->`];
+  // With `accounts`, where the cluster is says its account too: two accounts may each have a cluster of this name here.
+  const where = account ? `${region}, account ${account}` : region;
   if (drift.length > 0)
     lines.push(
-      `Newer EKS-optimized AMI releases are published for ${drift.length} node group(s) of **${cluster}** (${region}).`,
+      `Newer EKS-optimized AMI releases are published for ${drift.length} node group(s) of **${cluster}** (${where}).`,
       '',
       '| Node group | AMI type | Kubernetes | Current | Target | Published | Nodes | Expected duration | How it rolls |',
       '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
     );
-  else lines.push(`Newer AMI versions are published for ${classes.length} Karpenter node class(es) of **${cluster}** (${region}).`, '');
+  else lines.push(`Newer AMI versions are published for ${classes.length} Karpenter node class(es) of **${cluster}** (${where}).`, '');
   lines.push(...nodeClassSection(kind, classes, manifest, nodeClassFiles), ...(classes.length > 0 ? [''] : []));
   // The release notes go here, with what the rest of the body leaves of GitHub's limit (below).
   const notesAt = lines.length;

@@ -99,6 +99,7 @@ describe('accounts: one run over many AWS accounts, through dist/', () => {
 
     // Each pull request lists the release between (the notes read from upstream once for the whole run, not once an account).
     expect(sharedInA.body).toContain(NEW.split('-')[1]!);
+    expect(sharedInA.body).toContain(`Newer EKS-optimized AMI releases are published for 1 node group(s) of **shared** (us-east-1, account ${A}).`);
     expect(s.github.upstreamRequests()).toEqual([{ method: 'GET', path: '/repos/awslabs/amazon-eks-ami/releases', status: 200 }]);
 
     // The summary: the accounts at a glance, and each cluster under its account.
