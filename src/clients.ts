@@ -76,7 +76,7 @@ export async function makeClients(settings: Settings, hooks: ClientHooks): Promi
           });
           // Assumed now, once: a role that cannot be is this account's error, before any other call.
           await provider();
-          return accountClients(settings, hooks, provider, githubOnce, member);
+          return accountClients(settings, hooks, provider, githubOnce, member, account);
         })(),
       );
     }
@@ -92,11 +92,12 @@ function accountClients(
   credentials: AwsCredentialIdentityProvider | undefined,
   github: () => Promise<GitHub | null>,
   member: (account: string) => Promise<Clients>,
+  account?: string,
 ): Clients {
   const made = new Map<string, AwsClients>();
   let kube: Promise<KubeFor> | undefined;
   const clientsFor = (region: string) => {
-    if (!made.has(region)) made.set(region, createAwsClients(region, credentials));
+    if (!made.has(region)) made.set(region, createAwsClients(region, credentials, account));
     return made.get(region) as AwsClients;
   };
   return {

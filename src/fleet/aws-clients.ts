@@ -52,7 +52,9 @@ export async function loadAwsClients(...services: LazyService[]): Promise<void> 
  *
  * The EKS client is made at once; the others when first used, which must follow `loadAwsClients`.
  */
-export function createAwsClients(region: string, credentials?: AwsCredentialIdentityProvider): AwsClients {
+export function createAwsClients(region: string, credentials?: AwsCredentialIdentityProvider, account?: string): AwsClients {
+  // AWS throttles per account and region: a member account of `accounts` has buckets of its own.
+  const scope = account ? `${account}/${region}` : region;
   const config = {
     region,
     retryMode: 'standard',
@@ -66,13 +68,13 @@ export function createAwsClients(region: string, credentials?: AwsCredentialIden
     if (!Client) throw new Error(`internal error: the ${service} client was used before loadAwsClients('${service}')`);
     if (!made[service]) {
       const client = new Client(config) as AwsClients[K];
-      pace(client, region, service);
+      pace(client, scope, service);
       made[service] = client;
     }
     return made[service] as AwsClients[K];
   }
   const eks = new EKSClient(config);
-  pace(eks, region, 'eks');
+  pace(eks, scope, 'eks');
   return {
     eks,
     get ssm() {

@@ -222,7 +222,10 @@ export class Pacer {
   }
 }
 
-/** The process's pacer: every client of every region shares it, as AWS's limits are per account and region. */
+/**
+ * The process's pacer: every client of every region shares it, keyed by region (`<account>/<region>`
+ * for a member account of `accounts`), as AWS's limits are per account and region.
+ */
 export const pacer = new Pacer();
 
 interface MiddlewareStack {
