@@ -14,8 +14,10 @@
 import type { CheckReport } from '../../src/model/check-report.js';
 import { generatedFleet } from '../sim/example-fleet.js';
 import type { FleetSpec, SimCluster } from '../sim/fleet.js';
-import { runAction } from '../sim/run-action.js';
-import { startSimulator } from '../sim/server.js';
+import { renderManifest } from '../../src/repo/manifest.js';
+import { amazonLinuxParameters, releasesOf } from '../sim/releases.js';
+import { runAction, type ActionRun } from '../sim/run-action.js';
+import { startSimulator, type Simulator } from '../sim/server.js';
 import type { ThrottleModel } from '../sim/throttle.js';
 import type { Row } from './render.js';
 
@@ -152,4 +154,81 @@ export async function accountsBench(opts: {
     }
   }
   return { summary, calls: [...byOperation.values()] };
+}
+
+/**
+ * An upgrade in member account MEMBERS[0] long enough to outlast its sessions: one cluster of
+ * `nodegroups` node groups (3 nodes each) rolled one at a time, merged to the newest release, with
+ * the action on the simulator's clock (600×) and sessions judged by it (`sharedClock`). `started`
+ * gets the simulator as soon as it runs (the caller closes it).
+ */
+export async function longUpgrade(nodegroups: number, started: (sim: Simulator) => void): Promise<{ sim: Simulator; run: ActionRun }> {
+  const account = MEMBERS[0]!;
+  const [from, to] = releasesOf('AL2023_x86_64_STANDARD', '1.33')
+    .slice(-2)
+    .map((r) => r.releaseVersion) as [string, string];
+  const big: SimCluster = {
+    name: 'big',
+    region: 'us-east-1',
+    version: '1.33',
+    nodegroups: Array.from({ length: nodegroups }, (_, i) => ({
+      name: `ng-${i}`,
+      amiType: 'AL2023_x86_64_STANDARD',
+      version: '1.33',
+      releaseVersion: from,
+      desiredSize: 3,
+    })),
+  };
+  const pin = (release: string) =>
+    renderManifest({
+      cluster: 'big',
+      region: 'us-east-1',
+      nodegroups: Object.fromEntries(big.nodegroups.map((n) => [n.name, { kubernetesVersion: '1.33', releaseVersion: release }])),
+    });
+  const path = `.github/eks-ami-drift/${account}/us-east-1/big.yaml`;
+  const sim = await startSimulator(
+    { accountId: HUB, clusters: [], parameters: amazonLinuxParameters() },
+    {
+      clockSpeed: 600,
+      sharedClock: true,
+      github: { files: { [path]: pin(from) } },
+      members: [{ accountId: account, fleet: { clusters: [big], parameters: [] }, role: { name: 'eks-ami-drift' } }],
+    },
+  );
+  started(sim);
+  const sha = sim.github.push('main', { [path]: pin(to) });
+  const run = await runAction({
+    inputs: { command: 'upgrade', accounts: account, 'account-role': 'eks-ami-drift', regions: 'us-east-1', 'poll-interval': '30s', 'max-parallel': '1' },
+    env: { ...sim.env(), AWS_REGION: 'us-east-1', GITHUB_SHA: sha },
+    eventName: 'push',
+    clock: sim.world.clock,
+  });
+  return { sim, run };
+}
+
+/** Long upgrades in one member account: the roles assumed against the bound, 1 + one per 55 minutes of the run. */
+export async function sessionsBench(sizes: number[], log: (line: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const nodegroups of sizes) {
+    let sim: Simulator | undefined;
+    try {
+      const { sim: s, run } = await longUpgrade(nodegroups, (started) => (sim = started));
+      const assumed = s.identity.assumedRoles.filter((r) => r.account === MEMBERS[0]).map((r) => r.at);
+      const calls = s.log.filter((l) => l.account === MEMBERS[0]);
+      const minutes = (s.world.clock.at(calls.at(-1)!.at) - assumed[0]!) / 60_000;
+      log(`accounts: upgrade of ${nodegroups} node groups, ${minutes.toFixed(1)} virtual min, ${assumed.length} AssumeRole`);
+      rows.push({
+        'node groups rolled': nodegroups,
+        'exit code': run.code,
+        'run, virtual min': Number(minutes.toFixed(1)),
+        AssumeRole: assumed.length,
+        'bound: 1 + run / 55 min': 1 + Math.floor(minutes / 55),
+        'assumed at, virtual min': assumed.map((t) => ((t - assumed[0]!) / 60_000).toFixed(1)).join(', '),
+        'calls refused as expired': calls.filter((l) => l.error === 'ExpiredTokenException').length,
+      });
+    } finally {
+      await sim?.close();
+    }
+  }
+  return rows;
 }

@@ -26,7 +26,7 @@ import { startSimulator, type Simulator } from '../sim/server.js';
 import { bucketFor, EC2_DESCRIBE, SSM_PARAMETER_READS, type ThrottleModel } from '../sim/throttle.js';
 import { RESULTS, writeDoc, type Results, type Row, type Section } from './render.js';
 import { PODS_PER_NODE, POLL_MS, selfManagedBench, SLOW } from './self-managed.js';
-import { accountsBench } from './accounts.js';
+import { accountsBench, sessionsBench } from './accounts.js';
 
 // The simulator runs in this process: commands run asynchronously, so it can answer them.
 const execFileAsync = promisify(execFile);
@@ -317,6 +317,8 @@ async function accounts(): Promise<void> {
   const fleet = `3 accounts × 2 regions × N clusters, 5 managed node groups a cluster; ${LATENCY_MS} ms a call, the throttling above`;
   table('accounts', `One fleet checked (a) as three member accounts with accounts and account-role, (b) in one account (${fleet})`, summary);
   table('accounts-calls', 'AWS calls by operation, (a) three member accounts and (b) one account, N clusters a region and account', calls);
+  const sessions = await sessionsBench([4, 8, 15], console.log);
+  table('accounts-sessions', "Upgrades in one member account, node groups rolled one at a time (3 nodes each), on the simulator's clock (600×)", sessions);
 }
 
 /** The median of a list of times. */

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { CheckReport } from '../../src/model/check-report.js';
+import type { UpgradeReport } from '../../src/model/upgrade-report.js';
 import { runAction } from '../sim/run-action.js';
 import { startSimulator, type Simulator } from '../sim/server.js';
-import { ACCOUNT_INPUTS, accountsFleet, HUB, MEMBERS, REGIONS } from '../bench/accounts.js';
+import { ACCOUNT_INPUTS, accountsFleet, HUB, longUpgrade, MEMBERS, REGIONS } from '../bench/accounts.js';
 
 /*
  * What `accounts` costs in AWS calls, through dist/index.js: one fleet (3 accounts × 2 regions × 1
@@ -49,7 +50,7 @@ const perRegion = (regions: number) => ({
   'ssm:GetParameters': 2 * regions,
 });
 
-describe('accounts: the AWS calls of a check of three member accounts against the same fleet in one account, through dist/', () => {
+describe('accounts: what member accounts cost in STS and other AWS calls, through dist/', () => {
   it('adds one AssumeRole per member account and the region-wide reads of each account; every cluster and node group read is the same', async () => {
     const one = await check(false);
     const three = await check(true);
@@ -78,4 +79,27 @@ describe('accounts: the AWS calls of a check of three member accounts against th
       expect(three.byAccount[member]).toEqual({ 'eks:DescribeCluster': 2, 'eks:ListNodegroups': 2, 'eks:DescribeNodegroup': 10, ...perRegion(2) });
     }
   }, 120_000);
+
+  it('an upgrade in a member account that outlasts a session assumes its role again before each session ends, and no more often', async () => {
+    // One cluster of member A, 15 node groups rolled one at a time: over two hours of EKS's (virtual) time.
+    const A = MEMBERS[0]!;
+    const { sim: s, run } = await longUpgrade(15, (started) => (sim = started));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.outputs.upgrades ?? '{}') as UpgradeReport;
+    expect(report.nodegroups.filter((n) => n.result === 'upgraded')).toHaveLength(15);
+
+    // The run, in virtual time: from the first role assumed to the last AWS call of the member.
+    const assumed = s.identity.assumedRoles.filter((r) => r.account === A).map((r) => r.at);
+    const calls = s.log.filter((l) => l.account === A);
+    const end = s.world.clock.at(calls.at(-1)!.at);
+    const runMinutes = (end - assumed[0]!) / 60_000;
+    expect(runMinutes).toBeGreaterThan(115);
+    // The bound: one AssumeRole, and one more each time a one-hour session reaches its last five minutes.
+    expect(assumed.length).toBeGreaterThanOrEqual(3);
+    expect(assumed.length).toBeLessThanOrEqual(1 + Math.floor(runMinutes / 55));
+    // Each session was replaced before it ended: no call of the member was refused as expired.
+    for (let i = 1; i < assumed.length; i++) expect(assumed[i]! - assumed[i - 1]!).toBeLessThan(60 * 60_000);
+    expect(calls.filter((l) => l.error === 'ExpiredTokenException')).toEqual([]);
+  }, 180_000);
 });
