@@ -7,7 +7,8 @@
  *
  *   npm run bench                     # every section
  *   npm run bench -- --sizes 1,10     # fewer fleet sizes
- *   npm run bench -- --only startup,fleet   # some sections (startup, fleet, manual, upgrade, self-managed)
+ *   npm run bench -- --only startup,fleet   # some sections (startup, fleet, manual, upgrade, self-managed, accounts)
+ *   npm run bench -- --only accounts --account-sizes 10,40 --runs 3   # the accounts section's fleets and runs
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -25,6 +26,7 @@ import { startSimulator, type Simulator } from '../sim/server.js';
 import { bucketFor, EC2_DESCRIBE, SSM_PARAMETER_READS, type ThrottleModel } from '../sim/throttle.js';
 import { RESULTS, writeDoc, type Results, type Row, type Section } from './render.js';
 import { PODS_PER_NODE, POLL_MS, selfManagedBench, SLOW } from './self-managed.js';
+import { accountsBench, sessionsBench } from './accounts.js';
 
 // The simulator runs in this process: commands run asynchronously, so it can answer them.
 const execFileAsync = promisify(execFile);
@@ -34,7 +36,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const SIZES = arg('sizes', '1,10,100,500').split(',').map(Number);
-const ONLY = arg('only', 'startup,fleet,manual,upgrade,self-managed').split(',');
+const ONLY = arg('only', 'startup,fleet,manual,upgrade,self-managed,accounts').split(',');
 const LATENCY_MS = Number(arg('latency', '30'));
 /** The bucket of each operation AWS documents no rate for (EKS, Auto Scaling, STS): UNVERIFIED, so a parameter. */
 const RATE = Number(arg('rate', '50'));
@@ -307,6 +309,18 @@ async function selfManaged(): Promise<void> {
   table('self-managed-calls', 'Requests per group: measured (the bound evaluated); the manual procedure for comparison', calls);
 }
 
+/** One fleet checked as three member accounts (`accounts`) and in one account (./accounts.ts). */
+async function accounts(): Promise<void> {
+  const sizes = arg('account-sizes', '10,40').split(',').map(Number);
+  const runs = Number(arg('runs', '3'));
+  const { summary, calls } = await accountsBench({ sizes, runs, latencyMs: LATENCY_MS, throttling: THROTTLING, page: PAGE, log: console.log });
+  const fleet = `3 accounts × 2 regions × N clusters, 5 managed node groups a cluster; ${LATENCY_MS} ms a call, the throttling above`;
+  table('accounts', `One fleet checked (a) as three member accounts with accounts and account-role, (b) in one account (${fleet})`, summary);
+  table('accounts-calls', 'AWS calls by operation, (a) three member accounts and (b) one account, N clusters a region and account', calls);
+  const sessions = await sessionsBench([4, 8, 15], console.log);
+  table('accounts-sessions', "Upgrades in one member account, node groups rolled one at a time (3 nodes each), on the simulator's clock (600×)", sessions);
+}
+
 /** The median of a list of times. */
 const median = (times: number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 
@@ -399,8 +413,18 @@ if (ONLY.includes('fleet')) await fleetCheck();
 if (ONLY.includes('manual')) await manualProcedure();
 if (ONLY.includes('upgrade')) await upgrade();
 if (ONLY.includes('self-managed')) await selfManaged();
+if (ONLY.includes('accounts')) await accounts();
 // Sections not run keep their last measurement (each says which command and day measured it).
 const before = existsSync(RESULTS) ? ((JSON.parse(readFileSync(RESULTS, 'utf8')) as Partial<Results>).sections ?? {}) : {};
+// The model is what every run uses, not a measurement: unchanged, it keeps the run that last changed it.
+if (
+  before.model &&
+  sections.model &&
+  JSON.stringify(before.model.rows) === JSON.stringify(sections.model.rows) &&
+  before.model.title === sections.model.title
+) {
+  sections.model = before.model;
+}
 writeFileSync(RESULTS, `${JSON.stringify({ sections: { ...before, ...sections } } satisfies Results, null, 2)}\n`);
 writeDoc();
 console.log(`\nwritten: ${RESULTS} and docs/performance.md`);
