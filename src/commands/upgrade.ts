@@ -324,6 +324,7 @@ export async function executeUpgrade(settings: Settings, deps: RunUpgradeDeps, p
     warnings.push(...result.warnings);
     if (result.autoscaler) autoscalers.push(result.autoscaler);
   }
+  await recheckLeftPauses(settings, deps, planned);
   // In the plan's order (clusters as read, node groups as listed), whatever finished first.
   const position = new Map(plan.map((p, i) => [`${p.region}/${p.cluster}/${p.nodegroup}`, i]));
   nodegroups.sort((a, b) => (position.get(`${a.region}/${a.cluster}/${a.nodegroup}`) ?? -1) - (position.get(`${b.region}/${b.cluster}/${b.nodegroup}`) ?? -1));
@@ -356,4 +357,30 @@ function notUpdated(item: PlanItem): NodegroupUpgrade {
 /** A cluster, or a node group asked for by name, that could not be read. */
 function readFailure(cluster: ClusterState, error: string, nodegroup = '(cluster)'): NodegroupUpgrade {
   return upgradeEntry({ cluster: cluster.name, region: cluster.region, nodegroup, amiType: null, current: null, target: null }, 'failed', error);
+}
+
+/**
+ * A pause an earlier run's job left while EKS still updated was left at the start (restoring it then
+ * lets cluster-autoscaler upset the update's scale down). Once this run's work is done it is looked at
+ * again, asking EKS afresh: the update may have ended meanwhile (this run's pre-flight may even have
+ * found its node group already at the target, and changed nothing), and nothing else of this run would
+ * lift it. Still updating, it stays, as before; its entry in `planned.pauses` is replaced in place.
+ */
+async function recheckLeftPauses(settings: Settings, deps: RunUpgradeDeps, planned: PlannedUpgrade): Promise<void> {
+  const waited = planned.pauses.filter((p) => p.outcome === 'left' && p.updateInProgress);
+  if (waited.length === 0 || settings.upgrade.dryRun) return;
+  const again = planned.clusters
+    .filter((c) => waited.some((p) => p.cluster === c.name && p.region === c.region))
+    // No node group state of the start: every node group's status asked of EKS now.
+    .map((c) => ({ ...c, nodegroups: [], nodegroupNames: c.nodegroupNames ?? c.nodegroups.map((n) => n.name) }));
+  const pauseDeps = { eks: (region: string) => deps.clientsFor(region).eks, kubeFor: deps.kubeFor, now: deps.now, sleep: deps.sleep };
+  const later = await handlePauses(again, settings.upgrade.clusterAutoscaler, 'restore-stale', false, pauseDeps, (c, reason) =>
+    deps.log(`${c.name}: could not look again at the cluster-autoscaler pause an earlier run left: ${reason}`),
+  );
+  for (const p of later) {
+    const at = planned.pauses.findIndex((x) => x.cluster === p.cluster && x.region === p.region);
+    if (at >= 0) planned.pauses[at] = p;
+    if (p.outcome === 'restored')
+      deps.warn(`${p.cluster}: cluster-autoscaler ${p.deployment} ${p.note} (EKS finished the update an earlier run's lost job started)`);
+  }
 }

@@ -145,8 +145,10 @@ export async function startSimulator(fleet: FleetSpec, options: SimOptions & { g
       call.service === 'ec2'
         ? new AwsError(503, 'RequestLimitExceeded', 'Request limit exceeded.')
         : new AwsError(call.service === 'eks' ? 429 : 400, call.service === 'autoscaling' ? 'Throttling' : 'ThrottlingException', 'Rate exceeded');
-    // AWS's request throttling: token buckets per account and Region (throttle.ts, with its sources).
-    if (throttling && !throttling.admit(call.region, call.service, call.operation, Date.now())) return throttled;
+    // AWS's request throttling: token buckets per account and Region (throttle.ts, with its sources): a
+    // member account's calls are counted in buckets of its own ("<account>/<region>"), the hub's as before.
+    const scope = account === hub ? call.region : `${account.accountId}/${call.region}`;
+    if (throttling && !throttling.admit(scope, call.service, call.operation, Date.now())) return throttled;
     if (faults.throttleRate && random() < faults.throttleRate) return throttled;
     if (faults.serverErrorRate && random() < faults.serverErrorRate) {
       return new AwsError(500, call.service === 'eks' ? 'ServerException' : 'InternalServerError', 'We encountered an internal error. Please try again.');
