@@ -33,12 +33,15 @@ export async function checkAccounts(
   const unreachable = new Map<string, Map<string, string>>();
   const ids = settings.accounts!.ids;
   io.log(`Checking ${ids.length} account(s): ${ids.join(', ')}, ${Math.min(ACCOUNTS_AT_ONCE, ids.length)} at a time`);
+  // Each account's lines print as one group when it is done, one group after another (the runner's groups do not nest).
+  let printed = Promise.resolve();
   const passes = await eachAccount(settings, clients, io, ACCOUNTS_AT_ONCE, async (accountSettings, member, account) => {
     const here = new Map<string, string>();
     unreachable.set(account, here);
     const out = bufferedIo(io);
     const report = await checkAccount(accountSettings, member, out.io, here);
-    await out.flush(`Account ${account}: ${report.clusters.length} cluster(s), ${report.nodegroups.length} row(s)`);
+    printed = printed.then(() => out.flush(`Account ${account}: ${report.clusters.length} cluster(s), ${report.nodegroups.length} row(s)`));
+    await printed;
     return report;
   });
   const report = mergeAccountReports(
