@@ -53,9 +53,11 @@ export async function releaseNotesFor(upstream: UpstreamReleases, drift: readonl
       for (const r of between.slice(-MAX_RELEASES)) entry.notes.push(await noteOf(upstream, owner, repo, family, r, e.kubernetesVersion, columns));
       if (between.length === 0) entry.unread = `no release after ${currentTag} up to ${targetTag} is listed in ${owner}/${repo}`;
     } catch (error) {
-      if (!(error instanceof NotesUnreadable)) throw error;
+      // Notes are a courtesy: whatever went wrong (a refusal, or a body this parser did not expect), the
+      // pull request goes on with the links and a line saying why.
       entry.notes = [];
-      entry.unread = error.message;
+      entry.unread =
+        error instanceof NotesUnreadable ? error.message : `the notes could not be read: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
   return out;

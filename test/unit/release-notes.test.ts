@@ -284,4 +284,12 @@ describe('the notes of a cluster, read once a run', () => {
       "GitHub's rate limit was reached (HTTP 429) at https://api.github.com; not asked again in this run",
     ]);
   });
+
+  it('a body the parser cannot read gives the links and a line saying so, never a failed pull request', async () => {
+    // A body GitHub would not send (a number): the parser throws, the notes are left out, nothing fails.
+    const { github } = fakeGitHub(() => [release('v20251209', 12345 as unknown as string), release('v20251120', '')]);
+    const notes = await releaseNotesFor(new UpstreamReleases(github), [nodeClass]);
+    expect(notes.map((n) => [n.notes, n.releasesUrl])).toEqual([[[], 'https://github.com/awslabs/amazon-eks-ami/releases']]);
+    expect(notes[0]!.unread).toMatch(/^the notes could not be read: /);
+  });
 });
