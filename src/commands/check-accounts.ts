@@ -33,7 +33,8 @@ export async function checkAccounts(
   const unreachable = new Map<string, Map<string, string>>();
   const ids = settings.accounts!.ids;
   io.log(`Checking ${ids.length} account(s): ${ids.join(', ')}, ${Math.min(ACCOUNTS_AT_ONCE, ids.length)} at a time`);
-  // Each account's lines print as one group when it is done, one group after another (the runner's groups do not nest).
+  // Each account's lines print as one group when it is done, one group after another: the runner's
+  // groups do not nest, an inner ::group:: ends the outer one's folding (actions/toolkit#1001, actions/runner#802).
   let printed = Promise.resolve();
   const passes = await eachAccount(settings, clients, io, ACCOUNTS_AT_ONCE, async (accountSettings, member, account) => {
     const here = new Map<string, string>();

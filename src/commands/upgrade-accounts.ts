@@ -4,6 +4,7 @@ import type { Settings } from '../model/settings.js';
 import { upgradeEntry, type UpgradeReport } from '../model/upgrade-report.js';
 import type { RunUpgradeDeps, PlannedUpgrade } from './upgrade-deps.js';
 import { ACCOUNTS_AT_ONCE, eachAccount } from './accounts.js';
+import { notFound } from '../decision/account-merge.js';
 import type { CommandIo } from './io.js';
 
 /** The upgrade's two halves (./upgrade.ts), handed in: that module calls this one. */
@@ -37,8 +38,7 @@ export async function upgradeAccounts(settings: Settings, clients: Clients, io: 
   // another account has it, that account's not-found row is dropped (as the check does).
   const found = new Set(planned.flatMap((p) => p.planned.clusters.filter((c) => !c.error).map((c) => `${c.region}/${c.name}`)));
   for (const p of planned) {
-    const absent = (c: { region: string; name: string; error?: string }) =>
-      /^ResourceNotFoundException\b/.test(c.error ?? '') && found.has(`${c.region}/${c.name}`);
+    const absent = (c: { region: string; name: string; error?: string }) => notFound(c.error) && found.has(`${c.region}/${c.name}`);
     const gone = new Set(p.planned.clusters.filter(absent).map((c) => `${c.region}/${c.name}`));
     p.planned.clusters = p.planned.clusters.filter((c) => !gone.has(`${c.region}/${c.name}`));
     p.planned.errors = p.planned.errors.filter((e) => !gone.has(`${e.region}/${e.cluster}`));

@@ -17,6 +17,9 @@ export function inAccount(report: CheckReport, account: string): CheckReport {
   return report;
 }
 
+/** Whether a cluster's read failed because EKS has no cluster of that name there (`describeError` of DescribeCluster's ResourceNotFoundException). */
+export const notFound = (error: string | null | undefined): boolean => /^ResourceNotFoundException\b/.test(error ?? '');
+
 /** One account's pass: its report, or why the account could not be read. */
 export interface AccountCheck {
   account: string;
@@ -37,8 +40,7 @@ const byPlace = (a: { account?: string; region: string; cluster: string }, b: { 
 export function mergeAccountReports(passes: readonly AccountCheck[], generatedAt: string, regions: string[], minReleaseAge: string): CheckReport {
   const reports = passes.flatMap((p) => (p.report ? [p.report] : []));
   const found = new Set(reports.flatMap((r) => r.clusters.filter((c) => !c.error).map((c) => `${c.region}/${c.cluster}`)));
-  const absentHere = (c: { region: string; cluster: string; error?: string | null }) =>
-    typeof c.error === 'string' && /^ResourceNotFoundException\b/.test(c.error) && found.has(`${c.region}/${c.cluster}`);
+  const absentHere = (c: { region: string; cluster: string; error?: string | null }) => notFound(c.error) && found.has(`${c.region}/${c.cluster}`);
   const dropped = new Set(reports.flatMap((r) => r.clusters.filter(absentHere).map((c) => `${c.account}/${c.region}/${c.cluster}`)));
   const kept = <T extends { account?: string; region: string; cluster: string }>(rows: T[]) =>
     rows.filter((row) => !dropped.has(`${row.account}/${row.region}/${row.cluster}`));
